@@ -1,0 +1,28 @@
+package io.sluice.pfs;
+
+import java.time.Instant;
+import java.util.List;
+
+/**
+ * A commit as {@code inspect commit} shows it. {@code finished} is null while the commit is open;
+ * {@code provenance} lists the exact input commits an output commit was computed from, transitively.
+ */
+public record CommitInfo(
+        String repo,
+        String id,
+        String branch,
+        String parent,
+        String description,
+        Instant started,
+        Instant finished,
+        long sizeBytes,
+        List<CommitRef> provenance) {
+
+    public CommitRef ref() {
+        return new CommitRef(repo, branch, id);
+    }
+
+    public boolean isFinished() {
+        return finished != null;
+    }
+}

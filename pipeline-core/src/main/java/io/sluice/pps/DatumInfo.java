@@ -1,0 +1,7 @@
+package io.sluice.pps;
+
+import java.util.List;
+
+/** One datum of a job: its id (a hash of its inputs), the input paths it covers, and how it ended. */
+public record DatumInfo(String id, String jobId, String state, List<String> files, int attempts, String error) {
+}
