@@ -30,8 +30,12 @@ final class TestDaemon implements AutoCloseable {
     }
 
     TestDaemon(Path dataDir, String storeUri) throws IOException {
+        this(dataDir, storeUri, null);
+    }
+
+    TestDaemon(Path dataDir, String storeUri, String token) throws IOException {
         DaemonConfig config = new DaemonConfig(dataDir, storeUri, "127.0.0.1", 0,
-                List.of(HOME.resolve("train-stage/bin"), HOME.resolve("predict-stage/bin")));
+                List.of(HOME.resolve("train-stage/bin"), HOME.resolve("predict-stage/bin")), token);
         daemon = Daemon.open(config);
         app = ApiServer.create(daemon).start("127.0.0.1", 0);
         address = "http://127.0.0.1:" + app.port();
@@ -50,10 +54,13 @@ final class TestDaemon implements AutoCloseable {
     }
 
     static Run cli(String address, byte[] stdin, String... args) {
+        return cli(Map.of("SLUICE_ADDRESS", address), stdin, args);
+    }
+
+    static Run cli(Map<String, String> environment, byte[] stdin, String... args) {
         ByteArrayOutputStream out = new ByteArrayOutputStream();
         ByteArrayOutputStream err = new ByteArrayOutputStream();
-        Map<String, String> env = new HashMap<>();
-        env.put("SLUICE_ADDRESS", address);
+        Map<String, String> env = new HashMap<>(environment);
         InputStream in = new ByteArrayInputStream(stdin);
         int code = new Main(new PrintStream(out, true, StandardCharsets.UTF_8), new PrintStream(err, true, StandardCharsets.UTF_8),
                 in, env).run(args);

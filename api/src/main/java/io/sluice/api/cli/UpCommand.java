@@ -12,7 +12,9 @@ import picocli.CommandLine.ParentCommand;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.net.InetAddress;
 import java.net.URISyntaxException;
+import java.net.UnknownHostException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -33,6 +35,14 @@ public final class UpCommand implements Callable<Integer> {
     @Option(names = "--store", paramLabel = "URI", description = "Chunk store: file:DIR (default: objects/ in the data dir), s3://BUCKET[/PREFIX], mem:.")
     String store;
 
+    @Option(names = "--bind", paramLabel = "ADDRESS", defaultValue = DaemonConfig.DEFAULT_HOST,
+            description = "Interface to listen on (default 127.0.0.1); any other needs --auth-token.")
+    String bind;
+
+    @Option(names = "--auth-token", paramLabel = "TOKEN",
+            description = "Bearer token every endpoint but health requires (default: $SLUICE_AUTH_TOKEN).")
+    String authToken;
+
     @Option(names = "--no-demo", description = "Start an empty daemon.")
     boolean noDemo;
 
@@ -47,8 +57,13 @@ public final class UpCommand implements Callable<Integer> {
         if (dataset != null && !Files.isRegularFile(dataset)) {
             throw new Main.UsageError("no such dataset file: " + dataset);
         }
-        DaemonConfig config = new DaemonConfig(data.toAbsolutePath().normalize(), store, DaemonConfig.DEFAULT_HOST, port,
-                List.of(home.resolve("train-stage/bin"), home.resolve("predict-stage/bin")));
+        String token = authToken != null ? authToken : main.env().get("SLUICE_AUTH_TOKEN");
+        if ((token == null || token.isEmpty()) && !isLoopback(bind)) {
+            throw new Main.UsageError("--bind " + bind + " exposes the daemon beyond this machine; it needs --auth-token TOKEN"
+                    + " (or SLUICE_AUTH_TOKEN)");
+        }
+        DaemonConfig config = new DaemonConfig(data.toAbsolutePath().normalize(), store, bind, port,
+                List.of(home.resolve("train-stage/bin"), home.resolve("predict-stage/bin")), token);
         Daemon daemon = Daemon.open(config);
         Javalin app = ApiServer.create(daemon);
         try {
@@ -86,6 +101,14 @@ public final class UpCommand implements Callable<Integer> {
             return jar.getParent().getParent().getParent().toAbsolutePath().normalize();
         } catch (URISyntaxException e) {
             throw new UncheckedIOException(new IOException(e));
+        }
+    }
+
+    private static boolean isLoopback(String address) {
+        try {
+            return InetAddress.getByName(address).isLoopbackAddress();
+        } catch (UnknownHostException e) {
+            throw new Main.UsageError("--bind " + address + " is not an address of this machine");
         }
     }
 

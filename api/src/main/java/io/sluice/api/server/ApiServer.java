@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import io.javalin.Javalin;
 import io.javalin.compression.CompressionStrategy;
 import io.javalin.config.JavalinConfig;
+import io.javalin.http.Context;
 import io.javalin.http.Handler;
 import io.javalin.http.HandlerType;
 import io.javalin.http.HttpResponseException;
@@ -14,6 +15,8 @@ import io.sluice.SluiceException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
 import java.time.Clock;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -42,6 +45,10 @@ public final class ApiServer {
             config.http.compressionStrategy = CompressionStrategy.NONE;
             config.router.ignoreTrailingSlashes = true;
             Routes r = new Routes(config, stats);
+            String token = daemon.config().authToken();
+            if (token != null && !token.isEmpty()) {
+                config.routes.before(ctx -> requireToken(ctx, token));
+            }
 
             r.add(HandlerType.POST, "/train", "train", recommender::train);
             r.add(HandlerType.POST, "/predict", "predict", recommender::predict);
@@ -116,6 +123,20 @@ public final class ApiServer {
             });
             config.routes.error(405, ctx -> ctx.json(Map.of("error", "method " + ctx.method() + " not allowed on " + ctx.path())));
         });
+    }
+
+    /** Every endpoint but health needs "Authorization: Bearer TOKEN"; compared in constant time. */
+    private static void requireToken(Context ctx, String token) {
+        if (ctx.path().equals("/api/v1/health")) {
+            return;
+        }
+        String header = ctx.header("Authorization");
+        byte[] given = (header == null ? "" : header).getBytes(StandardCharsets.UTF_8);
+        byte[] expected = ("Bearer " + token).getBytes(StandardCharsets.UTF_8);
+        if (!MessageDigest.isEqual(given, expected)) {
+            throw new SluiceException(SluiceException.Kind.UNAUTHORIZED,
+                    "missing or wrong bearer token (send Authorization: Bearer $SLUICE_AUTH_TOKEN)");
+        }
     }
 
     private static Map<String, Object> health(Daemon daemon) {
