@@ -1,5 +1,7 @@
 package io.sluice.pfs;
 
+import com.fasterxml.jackson.annotation.JsonIgnore;
+
 import java.time.Instant;
 import java.util.List;
 
@@ -22,6 +24,7 @@ public record CommitInfo(
         return new CommitRef(repo, branch, id);
     }
 
+    @JsonIgnore // a derived fact; without this Jackson would print it over the 'finished' time
     public boolean isFinished() {
         return finished != null;
     }

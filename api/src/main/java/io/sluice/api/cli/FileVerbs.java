@@ -103,7 +103,7 @@ public final class FileVerbs {
         void file(@Parameters(paramLabel = "REPO@REF:/PATH") String arg,
                   @Option(names = {"-o", "--output-file"}, paramLabel = "LOCAL") Path target,
                   @Option(names = "--offset", defaultValue = "0") long offset,
-                  @Mixin ClientOptions o) throws IOException {
+                  @Mixin DaemonAddress o) throws IOException {
             RefArg ref = RefArg.parse(arg);
             String path = ref.requirePath(arg);
             HttpResponse<InputStream> response = o.client(main).getStream(ref.repoPath() + "/files",

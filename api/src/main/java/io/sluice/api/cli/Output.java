@@ -36,6 +36,10 @@ final class Output {
         }
     }
 
+    static JsonNode tree(Object value) {
+        return JSON.valueToTree(value);
+    }
+
     static void printJson(PrintStream out, JsonNode node) {
         try {
             out.println(JSON.writerWithDefaultPrettyPrinter().writeValueAsString(node));

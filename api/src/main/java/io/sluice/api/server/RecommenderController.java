@@ -18,6 +18,7 @@ import java.time.LocalDateTime;
 import java.time.ZoneOffset;
 import java.time.format.DateTimeFormatter;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLong;
@@ -147,9 +148,11 @@ public final class RecommenderController {
         return STAMP.format(time);
     }
 
+    /** The newest finished commit of the repo's branch (never an open one), or null if there is none. */
     private CommitInfo headOrNull(String repo) {
         try {
-            return pfs.inspectCommit(repo, BRANCH);
+            List<CommitInfo> head = pfs.listCommit(repo, BRANCH, 1);
+            return head.isEmpty() ? null : head.get(0);
         } catch (SluiceException e) {
             if (e.kind() == SluiceException.Kind.NOT_FOUND) {
                 return null;

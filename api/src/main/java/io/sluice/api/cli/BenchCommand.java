@@ -1,0 +1,64 @@
+package io.sluice.api.cli;
+
+import io.sluice.api.Main;
+import io.sluice.api.bench.ApiBench;
+import org.apache.commons.io.file.PathUtils;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.ParentCommand;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+
+/**
+ * {@code sluice bench ...}: each capability's benchmark, run on a scratch data dir (no daemon needed) and
+ * printed as one JSON document, so figures can be compared between runs and machines.
+ */
+@Command(name = "bench", description = "Run a benchmark and print its figures as JSON.")
+public final class BenchCommand {
+    @ParentCommand
+    Main main;
+
+    @Option(names = "--scratch", paramLabel = "DIR", description = "Where to keep the benchmark's data (default: a temp dir, deleted after).")
+    Path scratch;
+
+    @Command(name = "api", description = "POST /predict to a ready /result (latency and where it goes), and /result throughput.")
+    void api(@Option(names = "--requests", defaultValue = "50") int requests,
+             @Option(names = "--load-seconds", defaultValue = "10") double loadSeconds,
+             @Option(names = "--connections", defaultValue = "8") int connections) throws Exception {
+        inScratch(dir -> new ApiBench().run(dir, stagePath(), new ApiBench.Options(requests, loadSeconds, connections)));
+    }
+
+    /** A benchmark body that gets a scratch dir and returns its figures. */
+    @FunctionalInterface
+    interface Body {
+        Object run(Path dir) throws Exception;
+    }
+
+    void inScratch(Body body) throws Exception {
+        Path dir = scratch != null ? Files.createDirectories(scratch) : Files.createTempDirectory("sluice-bench-");
+        try {
+            Object figures = body.run(dir);
+            Output.printJson(main.out(), Output.tree(figures));
+        } finally {
+            if (scratch == null) {
+                deleteQuietly(dir);
+            }
+        }
+    }
+
+    List<Path> stagePath() {
+        Path home = UpCommand.home(main);
+        return List.of(home.resolve("train-stage/bin"), home.resolve("predict-stage/bin"));
+    }
+
+    private static void deleteQuietly(Path dir) {
+        try {
+            PathUtils.deleteDirectory(dir);
+        } catch (IOException ignored) {
+            // a temp dir the OS cleans up anyway
+        }
+    }
+}
