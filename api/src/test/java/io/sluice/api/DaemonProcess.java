@@ -1,0 +1,80 @@
+package io.sluice.api;
+
+import java.io.IOException;
+import java.net.ServerSocket;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+
+/** A daemon as a real separate JVM (`sluice up --no-demo`), so tests can kill -9 it and start it again. */
+final class DaemonProcess implements AutoCloseable {
+    final int port;
+    final String address;
+    private final Process process;
+
+    private DaemonProcess(Process process, int port) {
+        this.process = process;
+        this.port = port;
+        this.address = "http://127.0.0.1:" + port;
+    }
+
+    static DaemonProcess start(Path dataDir, Path log, String... extraArgs) throws IOException, InterruptedException {
+        int port = freePort();
+        Path home = TestDaemon.HOME;
+        List<String> cmd = new ArrayList<>(List.of(
+                Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-Xmx256m",
+                "-cp", home.resolve("api/target/api.jar") + ":" + home.resolve("api/target/lib/*"),
+                "io.sluice.api.Main", "up", "--no-demo", "--port", Integer.toString(port), "--data-dir", dataDir.toString()));
+        cmd.addAll(List.of(extraArgs));
+        ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true)
+                .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()));
+        pb.environment().put("SLUICE_HOME", home.toString());
+        DaemonProcess daemon = new DaemonProcess(pb.start(), port);
+        daemon.awaitHealthy(Duration.ofSeconds(60));
+        return daemon;
+    }
+
+    private void awaitHealthy(Duration timeout) throws InterruptedException, IOException {
+        HttpClient http = HttpClient.newHttpClient();
+        Instant deadline = Instant.now().plus(timeout);
+        while (Instant.now().isBefore(deadline)) {
+            if (!process.isAlive()) {
+                throw new IOException("daemon exited with " + process.exitValue());
+            }
+            try {
+                HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create(address + "/api/v1/health")).build(),
+                        HttpResponse.BodyHandlers.ofString());
+                if (r.statusCode() == 200) {
+                    return;
+                }
+            } catch (IOException notYet) {
+                // still starting
+            }
+            Thread.sleep(50);
+        }
+        throw new IOException("daemon not healthy after " + timeout);
+    }
+
+    /** SIGKILL: no shutdown hook, no flush, exactly what a crash or OOM killer does. */
+    void kill() throws InterruptedException {
+        process.destroyForcibly();
+        process.waitFor();
+    }
+
+    static int freePort() throws IOException {
+        try (ServerSocket s = new ServerSocket(0)) {
+            return s.getLocalPort();
+        }
+    }
+
+    @Override
+    public void close() throws InterruptedException {
+        kill();
+    }
+}
