@@ -34,14 +34,38 @@ public class SluiceException extends RuntimeException {
 
     private final Kind kind;
 
+    private static final int MAX_MESSAGE = 1000;
+
     public SluiceException(Kind kind, String message) {
-        super(message);
+        super(oneLine(message));
         this.kind = kind;
     }
 
     public SluiceException(Kind kind, String message, Throwable cause) {
-        super(message, cause);
+        super(oneLine(message), cause);
         this.kind = kind;
+    }
+
+    /**
+     * Messages often echo what the user sent; control characters (newlines, NUL, bidi overrides) and
+     * unbounded length would break the promise of one readable line, so they are neutralised here, once.
+     */
+    static String oneLine(String message) {
+        if (message == null) {
+            return null;
+        }
+        StringBuilder sb = new StringBuilder(Math.min(message.length(), MAX_MESSAGE + 3));
+        for (int i = 0; i < message.length() && sb.length() < MAX_MESSAGE; i++) {
+            char c = message.charAt(i);
+            int type = Character.getType(c);
+            boolean unsafe = Character.isISOControl(c) || type == Character.FORMAT || type == Character.SURROGATE
+                    || type == Character.UNASSIGNED || type == Character.LINE_SEPARATOR || type == Character.PARAGRAPH_SEPARATOR;
+            sb.append(unsafe ? '?' : c);
+        }
+        if (message.length() > MAX_MESSAGE) {
+            sb.append("...");
+        }
+        return sb.toString();
     }
 
     public Kind kind() {

@@ -1,45 +1,28 @@
 package io.sluice.api.cli;
 
 import io.sluice.api.Main;
+import io.sluice.pfs.Ref;
 
 /**
- * A command-line reference in pachctl's syntax, {@code repo[@ref][:path]}, split into the parts the REST
- * API takes; the daemon validates names, refs and paths, so this only splits and fills defaults.
+ * A command-line reference in pachctl's syntax, {@code repo[@ref][:path]}, parsed by pfs's own {@link Ref}
+ * (so a bad name or path is refused before anything is sent) with the ref defaulting to master.
  */
 record RefArg(String repo, String ref, String path) {
 
     static RefArg parse(String arg) {
-        String repo = arg;
-        String ref = null;
-        String path = null;
-        int colon = arg.indexOf(':');
-        if (colon >= 0) {
-            path = arg.substring(colon + 1);
-            repo = arg.substring(0, colon);
-        }
-        int at = repo.indexOf('@');
-        if (at >= 0) {
-            ref = repo.substring(at + 1);
-            repo = repo.substring(0, at);
-            if (ref.isEmpty()) {
-                throw new Main.UsageError("'" + arg + "' has an empty ref after '@'");
-            }
-        }
-        if (repo.isEmpty()) {
-            throw new Main.UsageError("'" + arg + "' names no repo (expected repo@branch:/path)");
-        }
-        return new RefArg(repo, ref == null ? "master" : ref, path);
+        Ref parsed = Ref.parse(arg);
+        return new RefArg(parsed.repo(), parsed.name() == null ? Ref.DEFAULT_BRANCH : parsed.revision(), parsed.path());
     }
 
     String requirePath(String arg) {
         if (path == null || path.isEmpty()) {
             throw new Main.UsageError("'" + arg + "' names no file (expected repo@branch:/path)");
         }
-        return path.startsWith("/") ? path : "/" + path;
+        return path;
     }
 
     String pathOr(String fallback) {
-        return path == null || path.isEmpty() ? fallback : (path.startsWith("/") ? path : "/" + path);
+        return path == null || path.isEmpty() ? fallback : path;
     }
 
     String repoPath() {
