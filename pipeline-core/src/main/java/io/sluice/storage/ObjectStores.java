@@ -25,6 +25,9 @@ public final class ObjectStores {
         if (spec.equals("mem:")) {
             return new MemObjectStore();
         }
+        if (spec.startsWith("s3://")) {
+            return S3ObjectStore.open(spec, env);
+        }
         if (spec.startsWith("file:") && spec.length() > "file:".length()) {
             // Accept file:///abs as well as file:/abs and file:rel.
             String path = spec.substring("file:".length()).replaceFirst("^//(?=/)", "");
