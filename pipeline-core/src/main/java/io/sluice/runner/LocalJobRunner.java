@@ -1,0 +1,376 @@
+package io.sluice.runner;
+
+import io.sluice.runner.DatumTask.InputFile;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.io.BufferedReader;
+import java.io.File;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.InputStreamReader;
+import java.io.OutputStream;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.LinkOption;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.Deque;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import java.util.stream.Stream;
+
+/**
+ * Runs user code as a process on this machine, showing it the datum at {@code /pfs/<input>/...} and
+ * {@code /pfs/out} exactly as Pachyderm does, so a real Pachyderm spec whose {@code cmd} or {@code stdin}
+ * names {@code /pfs/...} paths runs unchanged.
+ *
+ * <p>How: each datum is materialised under {@code <dataDir>/pps/work/<job>/<datum>/pfs/} (one directory
+ * per input name holding the datum's files at their repo paths, an empty {@code out}, and for
+ * {@code incremental} pipelines {@code prev}, the previous output commit, fetched once per job). The
+ * command then runs in a private mount namespace of its own
+ * ({@code unshare --mount --propagation private}) through a small {@code sh} wrapper that bind-mounts
+ * that directory on {@code /pfs} (and {@code prev} again, read-only) and {@code exec}s the command: every
+ * process sees its own {@code /pfs}, so datums run concurrently without clashing and nothing is visible
+ * outside the process. This needs root (or CAP_SYS_ADMIN); when the probe run at construction shows it is
+ * not permitted, the runner falls back to rewriting {@code /pfs} in the command's arguments and stdin
+ * lines to the datum's real directory (user code that builds {@code /pfs} paths by other means then does
+ * not find them, and {@code /pfs/prev} is only protected by file modes). Which mode is used is logged at
+ * start and returned by {@link #isolation()}.
+ *
+ * <p>The process gets the daemon's environment plus {@code PATH} prefixed by the directories given to the
+ * constructor, {@code transform.env}, {@code PACH_JOB_ID}, {@code PACH_DATUM_ID} and
+ * {@code <input name>_COMMIT}; its working directory is the datum directory; {@code transform.stdin}
+ * lines are fed to its stdin. Every stdout and stderr line goes to the job's log, and the last stderr
+ * lines go into the error of a failed run. After a successful run the files in {@code /pfs/out} are the
+ * datum's output; a symlink there is read through only when it points at a regular file inside
+ * {@code /pfs/out}, anything else fails the datum. Work directories are deleted when pps
+ * {@link #release releases} the job.
+ */
+public final class LocalJobRunner implements JobRunner {
+
+    /** How user code is shown /pfs. */
+    public enum Isolation {
+        /** A private mount namespace per process with the datum bind-mounted on /pfs. */
+        MOUNT_NAMESPACE,
+        /** No namespace: /pfs in arguments and stdin is rewritten to the datum's real directory. */
+        PATH_REWRITE
+    }
+
+    private static final Logger LOG = LoggerFactory.getLogger(LocalJobRunner.class);
+    private static final int STDERR_TAIL_LINES = 20;
+    private static final Pattern PFS = Pattern.compile("(?<![\\w./-])/pfs(?=/|\\b|$)");
+    /** $1: the datum's pfs dir; $2: the job's prev dir or empty; the rest: the user command. */
+    private static final String MOUNT_SCRIPT = "mkdir -p /pfs && mount --bind \"$1\" /pfs"
+            + " && if [ -n \"$2\" ]; then mount --bind \"$2\" /pfs/prev && mount -o remount,bind,ro /pfs/prev; fi"
+            + " && shift 2 && exec \"$@\"";
+    private static final String EXEC_SCRIPT = "exec \"$@\"";
+
+    private final Path workRoot;
+    private final String path;
+    private final Isolation isolation;
+    private final Map<String, Path> prevDirs = new ConcurrentHashMap<>();
+
+    /** A runner working under {@code <dataDir>/pps/work}, detecting whether mount namespaces are permitted. */
+    public LocalJobRunner(Path dataDir, List<Path> extraPathDirs) {
+        this(dataDir, extraPathDirs, null);
+    }
+
+    /** As above, but with the isolation forced ({@code null}: detect). */
+    public LocalJobRunner(Path dataDir, List<Path> extraPathDirs, Isolation isolation) {
+        this.workRoot = dataDir.resolve("pps").resolve("work").toAbsolutePath();
+        StringBuilder p = new StringBuilder();
+        for (Path dir : extraPathDirs) {
+            p.append(dir.toAbsolutePath()).append(File.pathSeparator);
+        }
+        String inherited = System.getenv("PATH");
+        this.path = p + (inherited == null ? "/usr/local/bin:/usr/bin:/bin" : inherited);
+        try {
+            Files.createDirectories(workRoot);
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot create " + workRoot, e);
+        }
+        this.isolation = isolation != null ? isolation : probe();
+        LOG.info("local runner: {}", describe());
+    }
+
+    public Isolation isolation() {
+        return isolation;
+    }
+
+    @Override
+    public String describe() {
+        return isolation == Isolation.MOUNT_NAMESPACE
+                ? "local processes, /pfs bind-mounted in a private mount namespace per datum (unshare)"
+                : "local processes, /pfs rewritten to each datum's directory in cmd and stdin "
+                + "(no private mount namespace)";
+    }
+
+    @Override
+    public DatumResult run(DatumTask task, LogSink logs) throws InterruptedException {
+        Path datumDir = workRoot.resolve(task.jobId()).resolve(task.datumId());
+        Path pfsDir = datumDir.resolve("pfs");
+        Path outDir = pfsDir.resolve("out");
+        try {
+            deleteTree(datumDir);
+            Files.createDirectories(outDir);
+            for (String input : task.inputCommits().keySet()) {
+                Files.createDirectories(pfsDir.resolve(input));
+            }
+            for (InputFile f : task.files()) {
+                fetch(task.source(), f, pfsDir.resolve(f.input()));
+            }
+            Path prev = task.prev() == null ? null : prevDir(task);
+            if (prev != null) {
+                if (isolation == Isolation.MOUNT_NAMESPACE) {
+                    Files.createDirectories(pfsDir.resolve("prev"));
+                } else {
+                    Files.createSymbolicLink(pfsDir.resolve("prev"), prev);
+                }
+            }
+            return execute(task, logs, datumDir, pfsDir, outDir, prev);
+        } catch (IOException e) {
+            throw new UncheckedIOException("local runner cannot prepare datum " + task.datumId() + " of job "
+                    + task.jobId() + ": " + e.getMessage(), e);
+        }
+    }
+
+    private DatumResult execute(DatumTask task, LogSink logs, Path datumDir, Path pfsDir, Path outDir, Path prev)
+            throws IOException, InterruptedException {
+        List<String> command = new ArrayList<>();
+        List<String> stdin = task.stdin();
+        if (isolation == Isolation.MOUNT_NAMESPACE) {
+            command.addAll(List.of("unshare", "--mount", "--propagation", "private", "sh", "-c", MOUNT_SCRIPT,
+                    "sluice-pfs", pfsDir.toString(), prev == null ? "" : prev.toString()));
+            command.addAll(task.cmd());
+        } else {
+            // through sh so that the child's PATH (not the daemon's) finds the command
+            command.addAll(List.of("sh", "-c", EXEC_SCRIPT, "sluice-pfs"));
+            task.cmd().forEach(a -> command.add(rewrite(a, pfsDir)));
+            stdin = stdin.stream().map(l -> rewrite(l, pfsDir)).toList();
+        }
+        ProcessBuilder pb = new ProcessBuilder(command).directory(datumDir.toFile());
+        Map<String, String> env = pb.environment();
+        env.put("PATH", path);
+        env.putAll(task.env());
+        env.put("PACH_JOB_ID", task.jobId());
+        env.put("PACH_DATUM_ID", task.datumId());
+        task.inputCommits().forEach((input, commit) -> env.put(input + "_COMMIT", commit));
+
+        Process process = pb.start();
+        Deque<String> stderrTail = new ArrayDeque<>();
+        Thread out = pump(process.getInputStream(), "stdout", logs, null);
+        Thread err = pump(process.getErrorStream(), "stderr", logs, stderrTail);
+        Thread in = feed(process.getOutputStream(), stdin);
+        int exit;
+        try {
+            exit = process.waitFor();
+            out.join();
+            err.join();
+        } catch (InterruptedException e) {
+            kill(process);
+            in.interrupt();
+            throw e;
+        }
+        in.join(TimeUnit.SECONDS.toMillis(1));
+        if (exit != 0) {
+            String tail;
+            synchronized (stderrTail) {
+                tail = String.join("\n", stderrTail);
+            }
+            return DatumResult.failed(exit, "command " + task.cmd() + " exited with code " + exit
+                    + (tail.isEmpty() ? "" : ": " + tail));
+        }
+        return outputs(outDir);
+    }
+
+    private static String rewrite(String s, Path pfsDir) {
+        return PFS.matcher(s).replaceAll(Matcher.quoteReplacement(pfsDir.toString()));
+    }
+
+    private static DatumResult outputs(Path outDir) throws IOException {
+        Path realOut = outDir.toRealPath();
+        List<String> paths = new ArrayList<>();
+        try (Stream<Path> walk = Files.walk(outDir)) {
+            for (Path p : (Iterable<Path>) walk::iterator) {
+                String rel = "/" + outDir.relativize(p).toString().replace(File.separatorChar, '/');
+                if (Files.isSymbolicLink(p)) {
+                    Path target = p.toRealPath();
+                    if (!target.startsWith(realOut) || !Files.isRegularFile(target, LinkOption.NOFOLLOW_LINKS)) {
+                        return DatumResult.failed(0, "output " + rel + " is a symlink to " + Files.readSymbolicLink(p)
+                                + ", which is not a regular file inside /pfs/out; refusing to follow it");
+                    }
+                    paths.add(rel);
+                } else if (Files.isRegularFile(p, LinkOption.NOFOLLOW_LINKS)) {
+                    paths.add(rel);
+                }
+            }
+        } catch (IOException e) {
+            return DatumResult.failed(0, "cannot read /pfs/out: " + e.getMessage());
+        }
+        paths.sort(Comparator.naturalOrder());
+        List<String> sorted = List.copyOf(paths);
+        return new DatumResult(true, 0, null, new DatumResult.Output() {
+            @Override
+            public List<String> paths() {
+                return sorted;
+            }
+
+            @Override
+            public InputStream open(String p) throws IOException {
+                return Files.newInputStream(outDir.resolve(p.substring(1)));
+            }
+        });
+    }
+
+    /** The previous output commit, fetched once per job, shared read-only by its datums. */
+    private Path prevDir(DatumTask task) throws IOException {
+        Path dir = workRoot.resolve(task.jobId()).resolve("prev");
+        try {
+            return prevDirs.computeIfAbsent(task.jobId(), j -> {
+                try {
+                    deleteTree(dir);
+                    Files.createDirectories(dir);
+                    for (InputFile f : task.prev()) {
+                        fetch(task.source(), f, dir);
+                    }
+                    makeReadOnly(dir);
+                    return dir;
+                } catch (IOException e) {
+                    throw new UncheckedIOException(e);
+                }
+            });
+        } catch (UncheckedIOException e) {
+            throw e.getCause();
+        }
+    }
+
+    private static void fetch(DatumTask.FileSource source, InputFile f, Path root) throws IOException {
+        Path target = root.resolve(f.path().replaceFirst("^/+", "")).normalize();
+        if (!target.startsWith(root)) {
+            throw new IOException("input path escapes its directory: " + f.path());
+        }
+        Files.createDirectories(target.getParent());
+        try (InputStream in = source.open(f.repo(), f.commit(), f.path())) {
+            Files.copy(in, target, StandardCopyOption.REPLACE_EXISTING);
+        }
+    }
+
+    private static void makeReadOnly(Path dir) throws IOException {
+        try (Stream<Path> walk = Files.walk(dir)) {
+            walk.forEach(p -> p.toFile().setWritable(false, false));
+        }
+    }
+
+    private static Thread pump(InputStream stream, String name, LogSink logs, Deque<String> tail) {
+        Thread t = new Thread(() -> {
+            try (BufferedReader r = new BufferedReader(new InputStreamReader(stream, StandardCharsets.UTF_8))) {
+                for (String line = r.readLine(); line != null; line = r.readLine()) {
+                    logs.line(name, line);
+                    if (tail != null) {
+                        synchronized (tail) {
+                            tail.addLast(line);
+                            if (tail.size() > STDERR_TAIL_LINES) {
+                                tail.removeFirst();
+                            }
+                        }
+                    }
+                }
+            } catch (IOException e) {
+                // the process was killed: its pipe closed under us
+            }
+        }, "datum-" + name);
+        t.setDaemon(true);
+        t.start();
+        return t;
+    }
+
+    private static Thread feed(OutputStream stdin, List<String> lines) {
+        Thread t = new Thread(() -> {
+            try (OutputStream os = stdin) {
+                for (String line : lines) {
+                    os.write((line + "\n").getBytes(StandardCharsets.UTF_8));
+                }
+            } catch (IOException e) {
+                // the command exited without reading all of its stdin, which is its right
+            }
+        }, "datum-stdin");
+        t.setDaemon(true);
+        t.start();
+        return t;
+    }
+
+    private static void kill(Process process) {
+        process.descendants().forEach(ProcessHandle::destroyForcibly);
+        process.destroyForcibly();
+        try {
+            process.waitFor(5, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    @Override
+    public void release(String jobId) {
+        prevDirs.remove(jobId);
+        try {
+            deleteTree(workRoot.resolve(jobId));
+        } catch (IOException e) {
+            LOG.warn("cannot delete work directory of job {}: {}", jobId, e.getMessage());
+        }
+    }
+
+    @Override
+    public void close() {
+        // processes belong to the jobs that started them; pps interrupts those before closing the runner
+    }
+
+    private Isolation probe() {
+        Path probe = workRoot.resolve(".probe");
+        try {
+            deleteTree(probe);
+            Files.createDirectories(probe.resolve("pfs"));
+            Files.writeString(probe.resolve("pfs").resolve("probe"), "ok");
+            Process p = new ProcessBuilder("unshare", "--mount", "--propagation", "private", "sh", "-c",
+                    MOUNT_SCRIPT, "sluice-pfs", probe.resolve("pfs").toString(), "", "test", "-f", "/pfs/probe")
+                    .redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
+            boolean ok = p.waitFor(10, TimeUnit.SECONDS) && p.exitValue() == 0;
+            if (!ok) {
+                p.destroyForcibly();
+            }
+            return ok ? Isolation.MOUNT_NAMESPACE : Isolation.PATH_REWRITE;
+        } catch (IOException e) {
+            return Isolation.PATH_REWRITE;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return Isolation.PATH_REWRITE;
+        } finally {
+            try {
+                deleteTree(probe);
+            } catch (IOException e) {
+                LOG.debug("cannot delete {}", probe, e);
+            }
+        }
+    }
+
+    private static void deleteTree(Path dir) throws IOException {
+        if (!Files.exists(dir, LinkOption.NOFOLLOW_LINKS)) {
+            return;
+        }
+        try (Stream<Path> walk = Files.walk(dir)) {
+            for (Path p : (Iterable<Path>) walk.sorted(Comparator.reverseOrder())::iterator) {
+                // prev directories are read-only; without write permission a non-root user cannot empty them
+                p.getParent().toFile().setWritable(true, true);
+                Files.deleteIfExists(p);
+            }
+        }
+    }
+}
