@@ -1,5 +1,6 @@
 package io.sluice.pfs;
 
+import io.sluice.storage.MemObjectStore;
 import org.junit.jupiter.api.Test;
 
 import java.io.ByteArrayInputStream;
@@ -26,7 +27,7 @@ class ChunkerTest {
         return b;
     }
 
-    private List<FileManifest.Chunk> chunk(MemoryStore store, byte[] data, AtomicLong stored) throws IOException {
+    private List<FileManifest.Chunk> chunk(MemObjectStore store, byte[] data, AtomicLong stored) throws IOException {
         ExecutorService pool = Executors.newFixedThreadPool(2);
         try {
             return new ChunkWriter(chunker, store, pool, stored).write(new ByteArrayInputStream(data));
@@ -44,7 +45,7 @@ class ChunkerTest {
     @Test
     void sizesStayInBoundsAndAverageNearTheTarget() throws IOException {
         byte[] data = random(1, 4 * 1024 * 1024);
-        List<FileManifest.Chunk> chunks = chunk(new MemoryStore(), data, new AtomicLong());
+        List<FileManifest.Chunk> chunks = chunk(new MemObjectStore(), data, new AtomicLong());
         for (int i = 0; i < chunks.size() - 1; i++) {
             assertThat(chunks.get(i).size()).isBetween(2L * 1024, 32L * 1024);
         }
@@ -72,12 +73,12 @@ class ChunkerTest {
     @Test
     void boundariesSurviveAPrefixInsertionAndAnAppend() throws IOException {
         byte[] data = random(2, 1024 * 1024);
-        List<FileManifest.Chunk> base = chunk(new MemoryStore(), data, new AtomicLong());
+        List<FileManifest.Chunk> base = chunk(new MemObjectStore(), data, new AtomicLong());
 
         byte[] inserted = new byte[data.length + 100];
         System.arraycopy(random(3, 100), 0, inserted, 0, 100);
         System.arraycopy(data, 0, inserted, 100, data.length);
-        Set<String> shifted = ids(chunk(new MemoryStore(), inserted, new AtomicLong()));
+        Set<String> shifted = ids(chunk(new MemObjectStore(), inserted, new AtomicLong()));
         Set<String> common = ids(base);
         common.retainAll(shifted);
         // only the chunk(s) around the insertion differ
@@ -86,32 +87,36 @@ class ChunkerTest {
         byte[] appended = new byte[data.length + 5000];
         System.arraycopy(data, 0, appended, 0, data.length);
         System.arraycopy(random(4, 5000), 0, appended, data.length, 5000);
-        List<FileManifest.Chunk> grown = chunk(new MemoryStore(), appended, new AtomicLong());
+        List<FileManifest.Chunk> grown = chunk(new MemObjectStore(), appended, new AtomicLong());
         assertThat(grown.subList(0, base.size() - 1)).isEqualTo(base.subList(0, base.size() - 1));
     }
 
     @Test
     void identicalBytesAreStoredOnce() throws IOException {
-        MemoryStore store = new MemoryStore();
+        MemObjectStore store = new MemObjectStore();
         AtomicLong stored = new AtomicLong();
         byte[] data = random(5, 300 * 1024);
         List<FileManifest.Chunk> first = chunk(store, data, stored);
         long afterFirst = stored.get();
         assertThat(afterFirst).isEqualTo(data.length);
-        assertThat(store.totalBytes()).isEqualTo(data.length);
+        long total = 0;
+        for (String key : store.list("chunks/")) {
+            total += store.getBytes(key).length;
+        }
+        assertThat(total).isEqualTo(data.length);
         List<FileManifest.Chunk> second = chunk(store, data, stored);
         assertThat(second).isEqualTo(first);
         assertThat(stored.get()).isEqualTo(afterFirst);
         assertThat(FileManifest.of(second).hash()).isEqualTo(FileManifest.of(first).hash());
         for (FileManifest.Chunk c : first) {
-            assertThat(store.objects).containsKey(c.key());
+            assertThat(store.exists(c.key())).isTrue();
         }
     }
 
     @Test
     void emptyAndTinyStreams() throws IOException {
-        assertThat(chunk(new MemoryStore(), new byte[0], new AtomicLong())).isEmpty();
-        List<FileManifest.Chunk> one = chunk(new MemoryStore(), new byte[] {42}, new AtomicLong());
+        assertThat(chunk(new MemObjectStore(), new byte[0], new AtomicLong())).isEmpty();
+        List<FileManifest.Chunk> one = chunk(new MemObjectStore(), new byte[] {42}, new AtomicLong());
         assertThat(one).hasSize(1);
         assertThat(one.get(0).size()).isEqualTo(1);
     }

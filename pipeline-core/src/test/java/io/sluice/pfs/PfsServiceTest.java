@@ -1,6 +1,7 @@
 package io.sluice.pfs;
 
 import io.sluice.SluiceException;
+import io.sluice.storage.MemObjectStore;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -30,12 +31,12 @@ class PfsServiceTest {
 
     @TempDir
     Path dir;
-    MemoryStore store;
+    MemObjectStore store;
     PfsService pfs;
 
     @BeforeEach
     void open() {
-        store = new MemoryStore();
+        store = new MemObjectStore();
         pfs = reopen();
     }
 
@@ -379,7 +380,7 @@ class PfsServiceTest {
     }
 
     @Test
-    void fsckFindsCorruptAndMissingChunksAndGcKeepsReferencedOnes() {
+    void fsckFindsCorruptAndMissingChunksAndGcKeepsReferencedOnes() throws IOException {
         pfs.createRepo("r", "");
         pfs.putFile("r", "master", "/a", new ByteArrayInputStream(random(1, 1500)), false);
         pfs.putFile("r", "master", "/b", new ByteArrayInputStream(random(2, 1500)), false);
@@ -395,17 +396,17 @@ class PfsServiceTest {
         }
         pfs.startCommit("r", "master", "", List.of());
         pfs.putFile("r", "master", "/open", new ByteArrayInputStream(random(6, 1500)), false);
-        int before = store.objects.size();
+        int before = store.list("chunks/").size();
         assertThat(pfs.gc()).isEqualTo(1);
-        assertThat(store.objects).hasSize(before - 1);
+        assertThat(store.list("chunks/")).hasSize(before - 1);
         assertThat(pfs.fsck()).isEmpty();
 
         String aChunk = chunkOf("/b");
         String goneChunk = chunkOf("/gone");
-        byte[] bytes = store.objects.get(FileManifest.chunkKey(aChunk)).clone();
+        byte[] bytes = store.getBytes(FileManifest.chunkKey(aChunk));
         bytes[0] ^= 1;
-        store.objects.put(FileManifest.chunkKey(aChunk), bytes);
-        store.objects.remove(FileManifest.chunkKey(goneChunk));
+        store.put(FileManifest.chunkKey(aChunk), bytes);
+        store.delete(FileManifest.chunkKey(goneChunk));
         List<String> problems = pfs.fsck();
         assertThat(problems).anyMatch(p -> p.matches("r@[0-9a-f]{32}:/b: chunk " + aChunk + " corrupt"));
         assertThat(problems).anyMatch(p -> p.matches("r@[0-9a-f]{32}:/gone: chunk " + goneChunk + " missing"));
