@@ -1,0 +1,463 @@
+package io.sluice.pfs;
+
+import io.sluice.SluiceException;
+import io.sluice.storage.MemObjectStore;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.ByteArrayInputStream;
+import java.io.Closeable;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Random;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+class PfsServiceTest {
+
+    @TempDir
+    Path dir;
+    MemObjectStore store;
+    PfsService pfs;
+
+    @BeforeEach
+    void open() {
+        store = new MemObjectStore();
+        pfs = reopen();
+    }
+
+    @AfterEach
+    void close() {
+        pfs.close();
+    }
+
+    private PfsService reopen() {
+        return new PfsService(dir, store, new Chunker(2 * 1024, 8 * 1024, 32 * 1024));
+    }
+
+    private static InputStream text(String s) {
+        return new ByteArrayInputStream(s.getBytes(StandardCharsets.UTF_8));
+    }
+
+    private static byte[] random(long seed, int n) {
+        byte[] b = new byte[n];
+        new Random(seed).nextBytes(b);
+        return b;
+    }
+
+    private String read(String repo, String ref, String path) throws IOException {
+        try (InputStream in = pfs.getFile(repo, ref, path, 0, -1)) {
+            return new String(in.readAllBytes(), StandardCharsets.UTF_8);
+        }
+    }
+
+    private static List<String> newestFirst(List<String> ids) {
+        List<String> copy = new ArrayList<>(ids);
+        java.util.Collections.reverse(copy);
+        return copy;
+    }
+
+    private static void assertKind(Runnable call, SluiceException.Kind kind, String message) {
+        assertThatThrownBy(call::run)
+                .isInstanceOfSatisfying(SluiceException.class, e -> assertThat(e.kind()).isEqualTo(kind))
+                .hasMessageContaining(message);
+    }
+
+    @Test
+    void reposAreCreatedListedInspectedAndDeleted() {
+        RepoInfo created = pfs.createRepo("training", "ratings");
+        assertThat(created.name()).isEqualTo("training");
+        assertThat(created.description()).isEqualTo("ratings");
+        assertThat(created.branches()).isEmpty();
+        pfs.createRepo("streaming", "");
+        assertThat(pfs.listRepos()).extracting(RepoInfo::name).containsExactly("streaming", "training");
+        assertKind(() -> pfs.createRepo("training", ""), SluiceException.Kind.CONFLICT, "already exists");
+        assertKind(() -> pfs.createRepo("bad name", ""), SluiceException.Kind.INVALID, "invalid repo name");
+        assertKind(() -> pfs.inspectRepo("nope"), SluiceException.Kind.NOT_FOUND, "no repo 'nope'");
+        pfs.putFile("training", "master", "/a.txt", text("hello"), false);
+        assertThat(pfs.inspectRepo("training").sizeBytes()).isEqualTo(5);
+        assertThat(pfs.inspectRepo("training").branches()).containsExactly("master");
+        pfs.deleteRepo("training");
+        assertThat(pfs.listRepos()).extracting(RepoInfo::name).containsExactly("streaming");
+        assertThat(dir.resolve("pfs/training.git")).doesNotExist();
+    }
+
+    @Test
+    void filesRoundTripAndAreListedInspectedAndRangeRead() throws IOException {
+        pfs.createRepo("r", "");
+        byte[] big = random(1, 200_000);
+        CommitInfo c1 = pfs.putFile("r", "master", "/data/big.bin", new ByteArrayInputStream(big), false);
+        assertThat(c1.isFinished()).isTrue();
+        assertThat(c1.id()).matches("[0-9a-f]{32}");
+        pfs.putFile("r", "master", "/data/small.txt", text("abc"), false);
+        pfs.putFile("r", "master", "top.txt", text("top"), false);
+
+        try (InputStream in = pfs.getFile("r", "master", "/data/big.bin", 0, -1)) {
+            assertThat(in.readAllBytes()).isEqualTo(big);
+        }
+        try (InputStream in = pfs.getFile("r", "master", "/data/big.bin", 70_000, 50_000)) {
+            byte[] want = new byte[50_000];
+            System.arraycopy(big, 70_000, want, 0, want.length);
+            assertThat(in.readAllBytes()).isEqualTo(want);
+        }
+        FileInfo f = pfs.inspectFile("r", "master", "/data/big.bin");
+        assertThat(f.type()).isEqualTo(FileInfo.Type.FILE);
+        assertThat(f.size()).isEqualTo(200_000);
+        assertThat(f.hash()).matches("[0-9a-f]{64}");
+        assertThat(pfs.listFile("r", "master", "/")).extracting(FileInfo::path, FileInfo::type, FileInfo::size)
+                .containsExactly(
+                        org.assertj.core.groups.Tuple.tuple("/data", FileInfo.Type.DIR, 200_003L),
+                        org.assertj.core.groups.Tuple.tuple("/top.txt", FileInfo.Type.FILE, 3L));
+        assertThat(pfs.listFile("r", "master", "/data")).extracting(FileInfo::path)
+                .containsExactly("/data/big.bin", "/data/small.txt");
+        assertThat(pfs.inspectFile("r", "master", "/").size()).isEqualTo(200_006);
+        assertThat(pfs.inspectCommit("r", "master").sizeBytes()).isEqualTo(200_006);
+        assertThat(pfs.globFile("r", "master", "/data/*.txt")).extracting(FileInfo::path)
+                .containsExactly("/data/small.txt");
+        assertThat(pfs.globFile("r", "master", "/*")).extracting(FileInfo::path).containsExactly("/data", "/top.txt");
+        assertThat(pfs.globFile("r", "master", "/**")).hasSize(4);
+
+        assertKind(() -> pfs.getFile("r", "master", "/nope", 0, -1), SluiceException.Kind.NOT_FOUND, "/nope");
+        assertKind(() -> pfs.getFile("r", "master", "/data", 0, -1), SluiceException.Kind.INVALID, "directory");
+        assertKind(() -> pfs.getFile("r", "master", "/top.txt", 4, -1), SluiceException.Kind.INVALID, "outside");
+        assertKind(() -> pfs.putFile("r", "master", "/top.txt/x", text("x"), false),
+                SluiceException.Kind.INVALID, "it is a file");
+        assertKind(() -> pfs.putFile("r", "master", "/data", text("x"), false),
+                SluiceException.Kind.INVALID, "it is a directory");
+        assertKind(() -> pfs.putFile("nope", "master", "/a", text("x"), false),
+                SluiceException.Kind.NOT_FOUND, "no repo");
+        assertKind(() -> pfs.putFile("r", "master", "/a/../b", text("x"), false),
+                SluiceException.Kind.INVALID, "..");
+        assertThat(pfs.listCommit("r", "master", 0)).hasSize(3);
+    }
+
+    @Test
+    void commitsFormAHistoryWithAncestryAndSizes() {
+        pfs.createRepo("r", "");
+        List<String> ids = new ArrayList<>();
+        for (int i = 0; i < 5; i++) {
+            ids.add(pfs.putFile("r", "master", "/f" + i, text("x".repeat(i + 1)), false).id());
+        }
+        List<CommitInfo> log = pfs.listCommit("r", "master", 0);
+        assertThat(log).extracting(CommitInfo::id).containsExactlyElementsOf(newestFirst(ids));
+        assertThat(log.get(0).parent()).isEqualTo(ids.get(3));
+        assertThat(log.get(4).parent()).isNull();
+        assertThat(log.get(0).sizeBytes()).isEqualTo(1 + 2 + 3 + 4 + 5);
+        assertThat(pfs.listCommit("r", "master", 2)).hasSize(2);
+        assertThat(pfs.listCommit("r", null, 0)).extracting(CommitInfo::id).containsExactlyElementsOf(newestFirst(ids));
+        assertThat(pfs.inspectCommit("r", "master^2").id()).isEqualTo(ids.get(2));
+        assertThat(pfs.inspectCommit("r", "master^^").id()).isEqualTo(ids.get(2));
+        assertThat(pfs.inspectCommit("r", ids.get(3) + "^1").id()).isEqualTo(ids.get(2));
+        assertThat(pfs.inspectCommit("r", ids.get(1)).sizeBytes()).isEqualTo(3);
+        assertThat(pfs.listFile("r", ids.get(1), "/")).extracting(FileInfo::path).containsExactly("/f0", "/f1");
+        assertThat(pfs.listFile("r", "master^3", "/")).extracting(FileInfo::path).containsExactly("/f0", "/f1");
+        assertKind(() -> pfs.inspectCommit("r", "master^5"), SluiceException.Kind.NOT_FOUND, "past the first");
+        assertKind(() -> pfs.inspectCommit("r", "nobranch"), SluiceException.Kind.NOT_FOUND, "nobranch");
+        assertKind(() -> pfs.inspectCommit("r", "0123456789abcdef0123456789abcdef"),
+                SluiceException.Kind.NOT_FOUND, "no branch or commit");
+    }
+
+    @Test
+    void openCommitsCollectPutsAndOnlyShowWhenFinished() throws IOException {
+        pfs.createRepo("r", "");
+        CommitInfo base = pfs.putFile("r", "master", "/old", text("old"), false);
+        CommitInfo open = pfs.startCommit("r", "master", "two files", List.of(base.ref()));
+        assertThat(open.isFinished()).isFalse();
+        assertThat(open.parent()).isEqualTo(base.id());
+        assertThat(pfs.putFile("r", "master", "/a", text("A"), false).id()).isEqualTo(open.id());
+        assertThat(pfs.putFile("r", "master", "/b", text("B"), false).id()).isEqualTo(open.id());
+        // readers of the branch still see the finished head only
+        assertThat(pfs.listFile("r", "master", "/")).extracting(FileInfo::path).containsExactly("/old");
+        assertThat(pfs.inspectCommit("r", "master").id()).isEqualTo(open.id());
+        assertThat(pfs.listFile("r", open.id(), "/")).extracting(FileInfo::path).containsExactly("/a", "/b", "/old");
+        assertKind(() -> pfs.startCommit("r", "master", "", List.of()), SluiceException.Kind.CONFLICT, "open commit");
+
+        CommitInfo done = pfs.finishCommit("r", "master");
+        assertThat(done.id()).isEqualTo(open.id());
+        assertThat(done.isFinished()).isTrue();
+        assertThat(done.description()).isEqualTo("two files");
+        assertThat(done.provenance()).containsExactly(base.ref());
+        assertThat(done.sizeBytes()).isEqualTo(5);
+        assertThat(read("r", "master", "/b")).isEqualTo("B");
+        assertThat(pfs.listCommit("r", "master", 0)).extracting(CommitInfo::id).containsExactly(open.id(), base.id());
+        assertKind(() -> pfs.finishCommit("r", "master"), SluiceException.Kind.NOT_FOUND, "no open commit");
+    }
+
+    @Test
+    void finishReappliesTheOpenCommitOnABranchThatMoved() throws IOException {
+        pfs.createRepo("r", "");
+        pfs.putFile("r", "master", "/base", text("base"), false);
+        CommitInfo side = pfs.putFile("r", "side", "/side", text("side"), false);
+        pfs.startCommit("r", "master", "", List.of());
+        pfs.putFile("r", "master", "/mine", text("mine"), false);
+        pfs.createBranch("r", "master", side.id());
+        CommitInfo done = pfs.finishCommit("r", "master");
+        assertThat(done.parent()).isEqualTo(side.id());
+        assertThat(pfs.listFile("r", "master", "/")).extracting(FileInfo::path).containsExactly("/mine", "/side");
+        assertThat(done.sizeBytes()).isEqualTo(8);
+        assertThat(read("r", "master", "/mine")).isEqualTo("mine");
+    }
+
+    @Test
+    void appendStoresOnlyNewChunksAndOverwriteReplaces() throws IOException {
+        pfs.createRepo("r", "");
+        byte[] data = random(2, 500_000);
+        pfs.putFile("r", "master", "/log", new ByteArrayInputStream(data), false);
+        long before = pfs.storedBytes();
+        byte[] more = random(3, 10_000);
+        pfs.putFile("r", "master", "/log", new ByteArrayInputStream(more), true);
+        long added = pfs.storedBytes() - before;
+        assertThat(added).isLessThan(10_000 + 32 * 1024 + 1);
+        try (InputStream in = pfs.getFile("r", "master", "/log", 0, -1)) {
+            byte[] all = in.readAllBytes();
+            assertThat(all).hasSize(510_000);
+            assertThat(java.util.Arrays.copyOfRange(all, 500_000, 510_000)).isEqualTo(more);
+        }
+        // the same bytes under another name store nothing new
+        before = pfs.storedBytes();
+        byte[] whole = new byte[510_000];
+        System.arraycopy(data, 0, whole, 0, 500_000);
+        System.arraycopy(more, 0, whole, 500_000, 10_000);
+        pfs.putFile("r", "master", "/copy", new ByteArrayInputStream(whole), false);
+        assertThat(pfs.storedBytes()).isEqualTo(before);
+        assertThat(pfs.inspectFile("r", "master", "/copy").hash()).isEqualTo(pfs.inspectFile("r", "master", "/log").hash());
+
+        pfs.putFile("r", "master", "/log", text("short"), false);
+        assertThat(read("r", "master", "/log")).isEqualTo("short");
+        pfs.putFile("r", "master", "/new", text("created by append"), true);
+        assertThat(read("r", "master", "/new")).isEqualTo("created by append");
+
+        // two appends in one open commit stack up
+        pfs.startCommit("r", "master", "", List.of());
+        pfs.putFile("r", "master", "/log", text("+1"), true);
+        pfs.putFile("r", "master", "/log", text("+2"), true);
+        pfs.finishCommit("r", "master");
+        assertThat(read("r", "master", "/log")).isEqualTo("short+1+2");
+    }
+
+    @Test
+    void copyAndDeleteFilesAndDirectories() throws IOException {
+        pfs.createRepo("src", "");
+        pfs.createRepo("dst", "");
+        pfs.putFile("src", "master", "/d/a", text("a"), false);
+        pfs.putFile("src", "master", "/d/sub/b", text("bb"), false);
+        long stored = pfs.storedBytes();
+        pfs.copyFile("src", "master", "/d", "src", "master", "/d2");
+        pfs.copyFile("src", "master", "/d", "dst", "master", "/copied");
+        pfs.copyFile("src", "master", "/d/a", "dst", "master", "/one");
+        assertThat(pfs.storedBytes()).isEqualTo(stored);
+        assertThat(read("src", "master", "/d2/sub/b")).isEqualTo("bb");
+        assertThat(read("dst", "master", "/copied/sub/b")).isEqualTo("bb");
+        assertThat(read("dst", "master", "/one")).isEqualTo("a");
+        assertThat(pfs.inspectCommit("dst", "master").sizeBytes()).isEqualTo(4);
+
+        pfs.deleteFile("src", "master", "/d/sub/b");
+        assertThat(pfs.listFile("src", "master", "/")).extracting(FileInfo::path).containsExactly("/d", "/d2");
+        assertThat(pfs.listFile("src", "master", "/d")).extracting(FileInfo::path).containsExactly("/d/a");
+        pfs.deleteFile("src", "master", "/d2");
+        assertThat(pfs.listFile("src", "master", "/")).extracting(FileInfo::path).containsExactly("/d");
+        assertThat(pfs.inspectCommit("src", "master").sizeBytes()).isEqualTo(1);
+        assertKind(() -> pfs.deleteFile("src", "master", "/nope"), SluiceException.Kind.NOT_FOUND, "/nope");
+    }
+
+    @Test
+    void diffListsChangedFilesOnly() {
+        pfs.createRepo("r", "");
+        pfs.putFile("r", "master", "/keep", text("k"), false);
+        pfs.putFile("r", "master", "/dir/change", text("1"), false);
+        CommitInfo old = pfs.putFile("r", "master", "/dir/gone", text("g"), false);
+        pfs.startCommit("r", "master", "", List.of());
+        pfs.putFile("r", "master", "/dir/change", text("22"), false);
+        pfs.deleteFile("r", "master", "/dir/gone");
+        pfs.putFile("r", "master", "/added", text("new"), false);
+        pfs.finishCommit("r", "master");
+
+        List<FileDiff> diff = pfs.diffFile("r", "master", old.id(), "/");
+        assertThat(diff).extracting(FileDiff::path).containsExactly("/added", "/dir/change", "/dir/gone");
+        assertThat(diff.get(0).oldFile()).isNull();
+        assertThat(diff.get(1).newFile().size()).isEqualTo(2);
+        assertThat(diff.get(1).oldFile().size()).isEqualTo(1);
+        assertThat(diff.get(2).newFile()).isNull();
+        assertThat(pfs.diffFile("r", "master", "master^1", "/dir")).extracting(FileDiff::path)
+                .containsExactly("/dir/change", "/dir/gone");
+    }
+
+    @Test
+    void branchesAreCreatedMovedListedAndDeleted() {
+        pfs.createRepo("r", "");
+        CommitInfo c1 = pfs.putFile("r", "master", "/a", text("a"), false);
+        pfs.putFile("r", "master", "/b", text("b"), false);
+        BranchInfo dev = pfs.createBranch("r", "dev", "master^1");
+        assertThat(dev.head()).isEqualTo(c1.id());
+        BranchInfo empty = pfs.createBranch("r", "empty", null);
+        assertThat(pfs.listFile("r", "empty", "/")).isEmpty();
+        assertThat(pfs.listBranch("r")).extracting(BranchInfo::name, BranchInfo::head).containsExactly(
+                org.assertj.core.groups.Tuple.tuple("dev", c1.id()),
+                org.assertj.core.groups.Tuple.tuple("empty", empty.head()),
+                org.assertj.core.groups.Tuple.tuple("master", pfs.inspectCommit("r", "master").id()));
+        assertKind(() -> pfs.createBranch("r", "dev", null), SluiceException.Kind.CONFLICT, "already exists");
+        assertKind(() -> pfs.createBranch("r", "bad/name", null), SluiceException.Kind.INVALID, "branch name");
+        pfs.putFile("r", "dev", "/c", text("c"), false);
+        assertThat(pfs.listFile("r", "dev", "/")).extracting(FileInfo::path).containsExactly("/a", "/c");
+        assertThat(pfs.listFile("r", "master", "/")).extracting(FileInfo::path).containsExactly("/a", "/b");
+        pfs.deleteBranch("r", "dev");
+        assertThat(pfs.listBranch("r")).extracting(BranchInfo::name).containsExactly("empty", "master");
+        assertKind(() -> pfs.deleteBranch("r", "dev"), SluiceException.Kind.NOT_FOUND, "no branch");
+        assertThat(pfs.inspectCommit("r", c1.id()).id()).isEqualTo(c1.id());
+    }
+
+    @Test
+    void concurrentWritersAllLand() throws Exception {
+        pfs.createRepo("r", "");
+        int threads = 8;
+        int each = 10;
+        ExecutorService pool = Executors.newFixedThreadPool(threads);
+        CountDownLatch go = new CountDownLatch(1);
+        List<Future<?>> futures = new ArrayList<>();
+        for (int t = 0; t < threads; t++) {
+            int id = t;
+            futures.add(pool.submit(() -> {
+                go.await();
+                for (int i = 0; i < each; i++) {
+                    pfs.putFile("r", "master", "/t" + id + "/f" + i, new ByteArrayInputStream(random(id * 100 + i, 3000)),
+                            false);
+                }
+                return null;
+            }));
+        }
+        go.countDown();
+        for (Future<?> f : futures) {
+            f.get(60, TimeUnit.SECONDS);
+        }
+        pool.shutdown();
+        assertThat(pfs.listCommit("r", "master", 0)).hasSize(threads * each);
+        assertThat(pfs.globFile("r", "master", "/*/*")).hasSize(threads * each);
+        assertThat(pfs.inspectCommit("r", "master").sizeBytes()).isEqualTo(threads * each * 3000L);
+    }
+
+    @Test
+    void waitCommitReturnsOnceFinishedAndSubscribersHearOfIt() throws Exception {
+        pfs.createRepo("r", "");
+        List<CommitInfo> heard = new CopyOnWriteArrayList<>();
+        CountDownLatch twice = new CountDownLatch(2);
+        Closeable sub = pfs.subscribe(c -> {
+            heard.add(c);
+            twice.countDown();
+        });
+        pfs.putFile("r", "master", "/a", text("a"), false);
+        CommitInfo open = pfs.startCommit("r", "master", "", List.of());
+        assertThat(pfs.waitCommit("r", "master", Duration.ofMillis(50)).isFinished()).isFalse();
+        ExecutorService pool = Executors.newSingleThreadExecutor();
+        Future<CommitInfo> waiter = pool.submit(() -> pfs.waitCommit("r", open.id(), Duration.ofSeconds(20)));
+        Thread.sleep(100);
+        assertThat(waiter.isDone()).isFalse();
+        pfs.finishCommit("r", "master");
+        CommitInfo waited = waiter.get(10, TimeUnit.SECONDS);
+        assertThat(waited.isFinished()).isTrue();
+        assertThat(waited.id()).isEqualTo(open.id());
+        assertThat(twice.await(5, TimeUnit.SECONDS)).isTrue();
+        assertThat(heard).extracting(CommitInfo::isFinished).containsOnly(true);
+        assertThat(heard.get(1).id()).isEqualTo(open.id());
+        sub.close();
+        pfs.putFile("r", "master", "/b", text("b"), false);
+        Thread.sleep(100);
+        assertThat(heard).hasSize(2);
+        pool.shutdown();
+    }
+
+    @Test
+    void fsckFindsCorruptAndMissingChunksAndGcKeepsReferencedOnes() throws IOException {
+        pfs.createRepo("r", "");
+        pfs.putFile("r", "master", "/a", new ByteArrayInputStream(random(1, 1500)), false);
+        pfs.putFile("r", "master", "/b", new ByteArrayInputStream(random(2, 1500)), false);
+        pfs.putFile("r", "master", "/gone", new ByteArrayInputStream(random(3, 1500)), false);
+        assertThat(pfs.fsck()).isEmpty();
+
+        // overwriting in a later commit keeps the old bytes referenced by history
+        pfs.putFile("r", "master", "/a", new ByteArrayInputStream(random(4, 1500)), false);
+        assertThat(pfs.gc()).isZero();
+        // an unfinished batch leaves garbage that gc removes
+        try (PfsService.FileBatch b = pfs.openBatch("r", "master")) {
+            b.put("/never", new ByteArrayInputStream(random(5, 1500)), false);
+        }
+        pfs.startCommit("r", "master", "", List.of());
+        pfs.putFile("r", "master", "/open", new ByteArrayInputStream(random(6, 1500)), false);
+        int before = store.list("chunks/").size();
+        assertThat(pfs.gc()).isEqualTo(1);
+        assertThat(store.list("chunks/")).hasSize(before - 1);
+        assertThat(pfs.fsck()).isEmpty();
+
+        String aChunk = chunkOf("/b");
+        String goneChunk = chunkOf("/gone");
+        byte[] bytes = store.getBytes(FileManifest.chunkKey(aChunk));
+        bytes[0] ^= 1;
+        store.put(FileManifest.chunkKey(aChunk), bytes);
+        store.delete(FileManifest.chunkKey(goneChunk));
+        List<String> problems = pfs.fsck();
+        assertThat(problems).anyMatch(p -> p.matches("r@[0-9a-f]{32}:/b: chunk " + aChunk + " corrupt"));
+        assertThat(problems).anyMatch(p -> p.matches("r@[0-9a-f]{32}:/gone: chunk " + goneChunk + " missing"));
+    }
+
+    private String chunkOf(String path) {
+        // files under the minimum chunk size are one chunk, named by the SHA-256 of the whole file
+        try (InputStream in = pfs.getFile("r", "master", path, 0, -1)) {
+            byte[] all = in.readAllBytes();
+            java.security.MessageDigest md = java.security.MessageDigest.getInstance("SHA-256");
+            return java.util.HexFormat.of().formatHex(md.digest(all));
+        } catch (Exception e) {
+            throw new AssertionError(e);
+        }
+    }
+
+    @Test
+    void everythingSurvivesAReopen() throws IOException {
+        pfs.createRepo("r", "kept");
+        CommitInfo c = pfs.putFile("r", "master", "/a", text("a"), false);
+        pfs.createBranch("r", "dev", "master");
+        CommitInfo open = pfs.startCommit("r", "master", "wip", List.of());
+        pfs.putFile("r", "master", "/b", text("b"), false);
+        pfs.close();
+
+        pfs = reopen();
+        assertThat(pfs.inspectRepo("r").description()).isEqualTo("kept");
+        assertThat(pfs.listBranch("r")).extracting(BranchInfo::name).containsExactly("dev", "master");
+        assertThat(pfs.inspectCommit("r", c.id()).id()).isEqualTo(c.id());
+        assertThat(read("r", "dev", "/a")).isEqualTo("a");
+        CommitInfo stillOpen = pfs.inspectCommit("r", "master");
+        assertThat(stillOpen.id()).isEqualTo(open.id());
+        assertThat(stillOpen.isFinished()).isFalse();
+        CommitInfo done = pfs.finishCommit("r", "master");
+        assertThat(done.description()).isEqualTo("wip");
+        assertThat(read("r", "master", "/b")).isEqualTo("b");
+        assertThat(pfs.listCommit("r", "master", 0)).extracting(CommitInfo::id).containsExactly(open.id(), c.id());
+    }
+
+    @Test
+    void aBatchLandsManyFilesAsOneCommit() {
+        pfs.createRepo("r", "");
+        try (PfsService.FileBatch b = pfs.openBatch("r", "master")) {
+            for (int i = 0; i < 500; i++) {
+                b.put("/many/f" + i, text("file " + i), false);
+            }
+            CommitInfo c = b.commit();
+            assertThat(c.sizeBytes()).isEqualTo(pfs.globFile("r", "master", "/many/*").stream()
+                    .mapToLong(FileInfo::size).sum());
+        }
+        assertThat(pfs.listCommit("r", "master", 0)).hasSize(1);
+        assertThat(pfs.listFile("r", "master", "/many")).hasSize(500);
+    }
+}
