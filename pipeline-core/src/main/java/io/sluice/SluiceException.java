@@ -10,6 +10,8 @@ public class SluiceException extends RuntimeException {
     public enum Kind {
         /** The request is malformed or names something invalid (HTTP 400). */
         INVALID(400),
+        /** The caller did not prove who it is (HTTP 401). */
+        UNAUTHORIZED(401),
         /** What the request names does not exist (HTTP 404). */
         NOT_FOUND(404),
         /** The request conflicts with the current state, e.g. a name already taken (HTTP 409). */

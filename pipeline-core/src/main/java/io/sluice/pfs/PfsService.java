@@ -1,13 +1,58 @@
 package io.sluice.pfs;
 
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.sluice.SluiceException;
+import io.sluice.pfs.DataRepo.Indexed;
+import io.sluice.pfs.TreeEditor.Edit;
 import io.sluice.storage.ObjectStore;
+import org.eclipse.jgit.lib.Constants;
+import org.eclipse.jgit.lib.FileMode;
+import org.eclipse.jgit.lib.ObjectId;
+import org.eclipse.jgit.lib.ObjectInserter;
+import org.eclipse.jgit.lib.ObjectLoader;
+import org.eclipse.jgit.lib.ObjectReader;
+import org.eclipse.jgit.revwalk.RevCommit;
+import org.eclipse.jgit.revwalk.RevWalk;
+import org.eclipse.jgit.treewalk.CanonicalTreeParser;
+import org.eclipse.jgit.treewalk.TreeWalk;
+import org.eclipse.jgit.treewalk.filter.AndTreeFilter;
+import org.eclipse.jgit.treewalk.filter.PathFilter;
+import org.eclipse.jgit.treewalk.filter.TreeFilter;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 import java.io.Closeable;
+import java.io.IOException;
 import java.io.InputStream;
+import java.io.SequenceInputStream;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.security.SecureRandom;
 import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.HexFormat;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.locks.ReentrantLock;
+import java.util.concurrent.locks.ReentrantReadWriteLock;
 import java.util.function.Consumer;
+import java.util.regex.Pattern;
+import java.util.stream.Stream;
 
 /**
  * The versioned file system: repos, branches, commits and files, kept as one bare JGit repository per
@@ -16,136 +61,1097 @@ import java.util.function.Consumer;
  * before the call that finished it returns.
  *
  * <p>A {@code ref} argument is a branch name, a commit id, or either followed by {@code ^N} for its
- * N-th ancestor. Errors the caller can act on are {@link io.sluice.SluiceException}s.
+ * N-th ancestor. Reading files through a branch only ever sees its finished head; inspecting or waiting
+ * on a bare branch name that has an open commit gives that open commit. Errors the caller can act on are
+ * {@link io.sluice.SluiceException}s.
  */
 public final class PfsService implements Closeable {
 
+    private static final Logger LOG = LoggerFactory.getLogger(PfsService.class);
+    private static final Pattern CHUNK_KEY = Pattern.compile("chunks/[0-9a-f]{2}/[0-9a-f]{64}");
+    /** Concurrent streams being chunked at once; each holds two buffers of 2 x max chunk size. */
+    private static final int WRITERS = 4;
+
+    private final Path root;
+    private final ObjectStore store;
+    private final ObjectMapper json = new ObjectMapper();
+    private final MetaCache cache = new MetaCache(json.getFactory(), 500_000, 100_000);
+    private final Chunker chunker;
+    private final ExecutorService hashers;
+    private final ExecutorService events;
+    private final BlockingQueue<ChunkWriter> writers = new ArrayBlockingQueue<>(WRITERS);
+    private final AtomicLong storedBytes = new AtomicLong();
+    private final Map<String, DataRepo> repos = new ConcurrentHashMap<>();
+    /** Writers hold it shared from their first chunk to their commit; gc holds it exclusively. */
+    private final ReentrantReadWriteLock gcLock = new ReentrantReadWriteLock();
+    private final Object finishSignal = new Object();
+    private final List<Consumer<CommitInfo>> listeners = new CopyOnWriteArrayList<>();
+    private final SecureRandom random = new SecureRandom();
+
+    /** Opens (creating if needed) the repos under {@code dataDir/pfs}, storing chunks in {@code store}. */
     public PfsService(Path dataDir, ObjectStore store) {
-        throw new UnsupportedOperationException("pfs is not written yet");
+        this(dataDir, store, new Chunker());
+    }
+
+    /** As {@link #PfsService(Path, ObjectStore)} with a custom chunker (small sizes make tests fast). */
+    public PfsService(Path dataDir, ObjectStore store, Chunker chunker) {
+        this.root = dataDir.resolve("pfs");
+        this.store = store;
+        this.chunker = chunker;
+        int threads = Math.max(1, Runtime.getRuntime().availableProcessors());
+        this.hashers = Executors.newFixedThreadPool(threads, daemon("pfs-hash"));
+        this.events = Executors.newSingleThreadExecutor(daemon("pfs-events"));
+        for (int i = 0; i < WRITERS; i++) {
+            writers.add(new ChunkWriter(chunker, store, hashers, storedBytes));
+        }
+        try {
+            Files.createDirectories(root);
+            try (Stream<Path> entries = Files.list(root)) {
+                for (Path p : entries.toList()) {
+                    String name = p.getFileName().toString();
+                    if (name.startsWith(".tmp-") || name.startsWith(".trash-")) {
+                        deleteTree(p);
+                    } else if (name.endsWith(".git") && Files.isDirectory(p)) {
+                        String repo = name.substring(0, name.length() - 4);
+                        repos.put(repo, DataRepo.open(root, repo, json));
+                    }
+                }
+            }
+        } catch (IOException e) {
+            close();
+            throw SluiceException.unavailable("cannot open the repos under " + root + ": " + e.getMessage(), e);
+        }
+    }
+
+    private static java.util.concurrent.ThreadFactory daemon(String name) {
+        return r -> {
+            Thread t = new Thread(r, name);
+            t.setDaemon(true);
+            return t;
+        };
+    }
+
+    /** Bytes of chunks this service has written to the store (deduplicated chunks do not count). */
+    public long storedBytes() {
+        return storedBytes.get();
+    }
+
+    /** The object store holding the chunks. */
+    public ObjectStore store() {
+        return store;
     }
 
     // ---- repos
 
     public RepoInfo createRepo(String name, String description) {
-        throw new UnsupportedOperationException();
+        Ref.checkRepoName(name);
+        synchronized (repos) {
+            if (repos.containsKey(name)) {
+                throw SluiceException.conflict("repo '" + name + "' already exists");
+            }
+            DataRepo r = io(() -> DataRepo.create(root, name, description, json));
+            repos.put(name, r);
+            return repoInfo(r);
+        }
     }
 
     public List<RepoInfo> listRepos() {
-        throw new UnsupportedOperationException();
+        return repos.values().stream().sorted(Comparator.comparing(r -> r.name)).map(this::repoInfo).toList();
     }
 
     public RepoInfo inspectRepo(String name) {
-        throw new UnsupportedOperationException();
+        return repoInfo(repo(name));
     }
 
     public void deleteRepo(String name) {
-        throw new UnsupportedOperationException();
+        synchronized (repos) {
+            DataRepo r = repo(name);
+            repos.remove(name);
+            r.close();
+            io(() -> {
+                Path trash = root.resolve(".trash-" + name + "-" + System.nanoTime());
+                Files.move(r.dir, trash);
+                DataRepo.fsync(root);
+                deleteTree(trash);
+                return null;
+            });
+        }
+    }
+
+    private RepoInfo repoInfo(DataRepo r) {
+        return io(() -> {
+            List<String> branches = r.branchNames();
+            long size = 0;
+            ObjectId master = r.ref(DataRepo.HEADS + Ref.DEFAULT_BRANCH);
+            if (master != null) {
+                size = r.atCommit(master).meta().size();
+            } else {
+                for (String b : branches) {
+                    ObjectId head = r.ref(DataRepo.HEADS + b);
+                    size = Math.max(size, head == null ? 0 : r.atCommit(head).meta().size());
+                }
+            }
+            return new RepoInfo(r.name, r.description(), r.created(), size, branches);
+        });
+    }
+
+    private DataRepo repo(String name) {
+        Ref.checkRepoName(name);
+        DataRepo r = repos.get(name);
+        if (r == null) {
+            throw SluiceException.notFound("no repo '" + name + "'");
+        }
+        return r;
     }
 
     // ---- commits
 
     /** Opens a commit on {@code branch} (created if missing); puts to the branch go into it until finished. */
     public CommitInfo startCommit(String repo, String branch, String description, List<CommitRef> provenance) {
-        throw new UnsupportedOperationException();
+        DataRepo r = repo(repo);
+        Ref.checkBranchName(branch);
+        List<CommitRef> prov = provenance == null ? List.of() : provenance;
+        for (CommitRef p : prov) {
+            DataRepo pr = repo(p.repo());
+            if (pr.byId(p.id()) == null) {
+                throw SluiceException.notFound("provenance commit " + p + " does not exist");
+            }
+        }
+        ReentrantLock lock = r.lock(branch);
+        lock.lock();
+        try {
+            return io(() -> {
+                ObjectId open = r.ref(DataRepo.OPEN + branch);
+                if (open != null) {
+                    throw SluiceException.conflict(repo + "@" + branch + " already has an open commit "
+                            + r.atCommit(open).meta().id() + ": finish it first");
+                }
+                ObjectId head = r.ref(DataRepo.HEADS + branch);
+                Indexed h = head == null ? null : r.atCommit(head);
+                CommitMeta meta = new CommitMeta(newId(), branch, h == null ? null : h.meta().id(),
+                        description == null ? "" : description, Instant.now(), null,
+                        h == null ? 0 : h.meta().size(), prov);
+                try (DataRepo.Writer w = r.new Writer()) {
+                    ObjectId tree = h == null ? r.emptyTree(w.inserter()) : h.tree();
+                    ObjectId c = r.writeCommit(w.inserter(), tree, head, meta);
+                    w.flush();
+                    if (!r.cas(DataRepo.OPEN + branch, null, c)) {
+                        throw SluiceException.conflict(repo + "@" + branch + " got an open commit concurrently");
+                    }
+                    r.remember(new Indexed(meta, c, tree, head));
+                }
+                return meta.info(repo);
+            });
+        } finally {
+            lock.unlock();
+        }
     }
 
     /** Finishes the open commit on {@code branch} and moves the branch head to it. */
     public CommitInfo finishCommit(String repo, String branch) {
-        throw new UnsupportedOperationException();
+        DataRepo r = repo(repo);
+        Ref.checkBranchName(branch);
+        CommitInfo done;
+        ReentrantLock lock = r.lock(branch);
+        lock.lock();
+        try {
+            done = io(() -> {
+                ObjectId open = r.ref(DataRepo.OPEN + branch);
+                if (open == null) {
+                    throw SluiceException.notFound(repo + "@" + branch + " has no open commit");
+                }
+                Indexed wip = r.atCommit(open);
+                try (DataRepo.Writer w = r.new Writer(); ObjectReader reader = r.git.newObjectReader()) {
+                    while (true) {
+                        ObjectId head = r.ref(DataRepo.HEADS + branch);
+                        Indexed h = head == null ? null : r.atCommit(head);
+                        ObjectId tree = wip.tree();
+                        long size = wip.meta().size();
+                        if (!java.util.Objects.equals(head, wip.parentCommit())) {
+                            // the branch moved since the commit was started: re-apply its changes on the new head
+                            ObjectId base = wip.parentCommit() == null ? null : r.atCommit(wip.parentCommit()).tree();
+                            List<Edit> edits = diffEdits(reader, base, wip.tree());
+                            TreeEditor.Result res;
+                            try {
+                                res = applyEdits(reader, w.inserter(), h == null ? null : h.tree(), edits);
+                            } catch (TreeEditor.StaleEditException e) {
+                                throw new IllegalStateException("re-applied edits never check their basis", e);
+                            }
+                            tree = res.tree();
+                            size = (h == null ? 0 : h.meta().size()) + res.sizeDelta();
+                        }
+                        CommitMeta meta = wip.meta().finish(h == null ? null : h.meta().id(), Instant.now(), size);
+                        ObjectId c = r.writeCommit(w.inserter(), tree, head, meta);
+                        w.flush();
+                        if (r.cas(DataRepo.HEADS + branch, head, c)) {
+                            r.remember(new Indexed(meta, c, tree, head));
+                            r.deleteRef(DataRepo.OPEN + branch, open);
+                            return meta.info(repo);
+                        }
+                    }
+                }
+            });
+        } finally {
+            lock.unlock();
+        }
+        published(done);
+        return done;
     }
 
     public CommitInfo inspectCommit(String repo, String ref) {
-        throw new UnsupportedOperationException();
+        DataRepo r = repo(repo);
+        return resolve(r, ref, true).meta().info(repo);
     }
 
     /** Finished commits newest first: of {@code branch}'s history, or of every branch when it is null. */
     public List<CommitInfo> listCommit(String repo, String branch, int limit) {
-        throw new UnsupportedOperationException();
+        DataRepo r = repo(repo);
+        int max = limit <= 0 ? Integer.MAX_VALUE : limit;
+        return io(() -> {
+            List<CommitInfo> out = new ArrayList<>();
+            if (branch != null) {
+                Ref.checkBranchName(branch);
+                ObjectId head = r.ref(DataRepo.HEADS + branch);
+                if (head == null) {
+                    if (r.ref(DataRepo.OPEN + branch) == null) {
+                        throw SluiceException.notFound("no branch '" + branch + "' in repo " + repo);
+                    }
+                    return out;
+                }
+                Indexed x = r.atCommit(head);
+                while (x != null && out.size() < max) {
+                    out.add(x.meta().info(repo));
+                    x = x.meta().parent() == null ? null : r.byId(x.meta().parent());
+                }
+                return out;
+            }
+            Set<String> seen = new HashSet<>();
+            List<CommitMeta> all = new ArrayList<>();
+            for (String b : r.branchNames()) {
+                ObjectId head = r.ref(DataRepo.HEADS + b);
+                Indexed x = head == null ? null : r.atCommit(head);
+                while (x != null && seen.add(x.meta().id())) {
+                    all.add(x.meta());
+                    x = x.meta().parent() == null ? null : r.byId(x.meta().parent());
+                }
+            }
+            all.sort(Comparator.comparing(CommitMeta::finished).thenComparing(CommitMeta::started).reversed());
+            for (CommitMeta m : all.subList(0, Math.min(max, all.size()))) {
+                out.add(m.info(repo));
+            }
+            return out;
+        });
     }
 
-    /** Blocks until the commit {@code ref} names is finished, or the timeout passes. */
+    /**
+     * Blocks until the commit {@code ref} names is finished, or the timeout passes; returns it either way
+     * (check {@link CommitInfo#isFinished()}). A bare branch name waits for its open commit, if any.
+     */
     public CommitInfo waitCommit(String repo, String ref, Duration timeout) {
-        throw new UnsupportedOperationException();
+        DataRepo r = repo(repo);
+        String id = resolve(r, ref, true).meta().id();
+        long deadline = System.nanoTime() + timeout.toNanos();
+        synchronized (finishSignal) {
+            while (true) {
+                Indexed x = r.byId(id);
+                if (x == null) {
+                    throw SluiceException.notFound("commit " + repo + "@" + id + " was deleted");
+                }
+                long left = deadline - System.nanoTime();
+                if (x.meta().finished() != null || left <= 0) {
+                    return x.meta().info(repo);
+                }
+                try {
+                    finishSignal.wait(Math.max(1, left / 1_000_000));
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    return x.meta().info(repo);
+                }
+            }
+        }
     }
 
     // ---- branches
 
+    /**
+     * Creates {@code branch} pointing at {@code headRef}, or at a new empty commit when it is null; with a
+     * head, an existing branch is moved there.
+     */
     public BranchInfo createBranch(String repo, String branch, String headRef) {
-        throw new UnsupportedOperationException();
+        DataRepo r = repo(repo);
+        Ref.checkBranchName(branch);
+        CommitInfo created = null;
+        BranchInfo out;
+        ReentrantLock lock = r.lock(branch);
+        lock.lock();
+        try {
+            ObjectId existing = io(() -> r.ref(DataRepo.HEADS + branch));
+            if (headRef == null) {
+                if (existing != null || io(() -> r.ref(DataRepo.OPEN + branch)) != null) {
+                    throw SluiceException.conflict("branch '" + branch + "' already exists in repo " + repo);
+                }
+                created = io(() -> {
+                    Instant now = Instant.now();
+                    CommitMeta meta = new CommitMeta(newId(), branch, null, "", now, now, 0, List.of());
+                    try (DataRepo.Writer w = r.new Writer()) {
+                        ObjectId tree = r.emptyTree(w.inserter());
+                        ObjectId c = r.writeCommit(w.inserter(), tree, null, meta);
+                        w.flush();
+                        if (!r.cas(DataRepo.HEADS + branch, null, c)) {
+                            throw SluiceException.conflict("branch '" + branch + "' was created concurrently");
+                        }
+                        r.remember(new Indexed(meta, c, tree, null));
+                    }
+                    return meta.info(repo);
+                });
+                out = new BranchInfo(repo, branch, created.id());
+            } else {
+                Indexed target = resolve(r, headRef, false);
+                if (!io(() -> r.cas(DataRepo.HEADS + branch, existing, target.commit()))) {
+                    throw SluiceException.conflict("branch '" + branch + "' moved concurrently; try again");
+                }
+                out = new BranchInfo(repo, branch, target.meta().id());
+            }
+        } finally {
+            lock.unlock();
+        }
+        if (created != null) {
+            published(created);
+        }
+        return out;
     }
 
     public List<BranchInfo> listBranch(String repo) {
-        throw new UnsupportedOperationException();
+        DataRepo r = repo(repo);
+        return io(() -> {
+            List<BranchInfo> out = new ArrayList<>();
+            for (String b : r.branchNames()) {
+                ObjectId head = r.ref(DataRepo.HEADS + b);
+                out.add(new BranchInfo(repo, b, head == null ? null : r.atCommit(head).meta().id()));
+            }
+            return out;
+        });
     }
 
+    /** Deletes the branch and discards its open commit, if any; its commits stay reachable from other branches. */
     public void deleteBranch(String repo, String branch) {
-        throw new UnsupportedOperationException();
+        DataRepo r = repo(repo);
+        Ref.checkBranchName(branch);
+        ReentrantLock lock = r.lock(branch);
+        lock.lock();
+        try {
+            io(() -> {
+                ObjectId head = r.ref(DataRepo.HEADS + branch);
+                ObjectId open = r.ref(DataRepo.OPEN + branch);
+                if (head == null && open == null) {
+                    throw SluiceException.notFound("no branch '" + branch + "' in repo " + repo);
+                }
+                if (open != null) {
+                    r.deleteRef(DataRepo.OPEN + branch, open);
+                }
+                if (head != null) {
+                    r.deleteRef(DataRepo.HEADS + branch, head);
+                }
+                r.prune();
+                return null;
+            });
+        } finally {
+            lock.unlock();
+        }
     }
 
     // ---- files
+
+    /**
+     * Starts a set of file changes to {@code branch} that lands as one commit (or into the branch's open
+     * commit) on {@link FileBatch#commit()}; use it for many files, such as a directory put recursively.
+     * The batch must be committed or closed by the thread that opened it.
+     */
+    public FileBatch openBatch(String repo, String branch) {
+        DataRepo r = repo(repo);
+        Ref.checkBranchName(branch);
+        return new FileBatch(r, branch);
+    }
 
     /**
      * Writes {@code data} to {@code path} on {@code branch}, streaming in constant memory: into the open
      * commit if there is one, otherwise as a commit of its own. Returns the commit written to.
      */
     public CommitInfo putFile(String repo, String branch, String path, InputStream data, boolean append) {
-        throw new UnsupportedOperationException();
+        try (FileBatch b = openBatch(repo, branch)) {
+            b.put(path, data, append);
+            return b.commit();
+        }
     }
 
     /** Copies a file or directory between commits without re-reading its bytes (manifests are shared). */
     public CommitInfo copyFile(String srcRepo, String srcRef, String srcPath, String dstRepo, String dstBranch,
                                String dstPath) {
-        throw new UnsupportedOperationException();
+        try (FileBatch b = openBatch(dstRepo, dstBranch)) {
+            b.copy(srcRepo, srcRef, srcPath, dstPath);
+            return b.commit();
+        }
     }
 
     public CommitInfo deleteFile(String repo, String branch, String path) {
-        throw new UnsupportedOperationException();
+        try (FileBatch b = openBatch(repo, branch)) {
+            b.delete(path);
+            return b.commit();
+        }
     }
 
     public FileInfo inspectFile(String repo, String ref, String path) {
-        throw new UnsupportedOperationException();
+        DataRepo r = repo(repo);
+        String p = Ref.normalizePath(path);
+        Indexed x = resolve(r, ref, false);
+        return io(() -> {
+            try (ObjectReader reader = r.git.newObjectReader()) {
+                Entry e = lookup(reader, x.tree(), p);
+                if (e == null) {
+                    throw noFile(repo, ref, p);
+                }
+                return fileInfo(reader, p, e.mode(), e.id());
+            }
+        });
     }
 
-    /** The direct children of directory {@code dir} ("/" for the root), sorted by path. */
+    /** The direct children of directory {@code dir} ("/" for the root), sorted by path; a file lists itself. */
     public List<FileInfo> listFile(String repo, String ref, String dir) {
-        throw new UnsupportedOperationException();
+        DataRepo r = repo(repo);
+        String p = Ref.normalizePath(dir);
+        Indexed x = resolve(r, ref, false);
+        return io(() -> {
+            try (ObjectReader reader = r.git.newObjectReader()) {
+                Entry e = lookup(reader, x.tree(), p);
+                if (e == null) {
+                    throw noFile(repo, ref, p);
+                }
+                if (e.mode() != FileMode.TREE) {
+                    return List.of(fileInfo(reader, p, e.mode(), e.id()));
+                }
+                List<FileInfo> out = new ArrayList<>();
+                String prefix = p.equals("/") ? "/" : p + "/";
+                for (CanonicalTreeParser t = new CanonicalTreeParser(null, reader, e.id()); !t.eof(); t.next()) {
+                    out.add(fileInfo(reader, prefix + t.getEntryPathString(), t.getEntryFileMode(),
+                            t.getEntryObjectId()));
+                }
+                out.sort(Comparator.comparing(FileInfo::path));
+                return out;
+            }
+        });
     }
 
     /** Files and directories matching a glob ({@code *}, {@code **}, {@code ?}, {@code [...]}), sorted. */
     public List<FileInfo> globFile(String repo, String ref, String pattern) {
-        throw new UnsupportedOperationException();
+        DataRepo r = repo(repo);
+        Glob glob = Glob.compile(pattern);
+        Indexed x = resolve(r, ref, false);
+        return io(() -> {
+            List<FileInfo> out = new ArrayList<>();
+            try (ObjectReader reader = r.git.newObjectReader()) {
+                if (glob.matches("/")) {
+                    out.add(fileInfo(reader, "/", FileMode.TREE, x.tree()));
+                }
+                globWalk(reader, glob, x.tree(), "", 1, out);
+            }
+            out.sort(Comparator.comparing(FileInfo::path));
+            return out;
+        });
+    }
+
+    private void globWalk(ObjectReader reader, Glob glob, ObjectId tree, String dir, int depth, List<FileInfo> out)
+            throws IOException {
+        for (CanonicalTreeParser t = new CanonicalTreeParser(null, reader, tree); !t.eof(); t.next()) {
+            String path = dir + "/" + t.getEntryPathString();
+            FileMode mode = t.getEntryFileMode();
+            ObjectId id = t.getEntryObjectId();
+            if (glob.matches(path)) {
+                out.add(fileInfo(reader, path, mode, id));
+            }
+            if (mode == FileMode.TREE && (glob.maxDepth() < 0 || depth < glob.maxDepth())) {
+                globWalk(reader, glob, id, path, depth + 1, out);
+            }
+        }
     }
 
     /** Streams {@code length} bytes of a file from {@code offset} ({@code length < 0}: to the end). */
     public InputStream getFile(String repo, String ref, String path, long offset, long length) {
-        throw new UnsupportedOperationException();
+        DataRepo r = repo(repo);
+        String p = Ref.normalizePath(path);
+        Indexed x = resolve(r, ref, false);
+        FileManifest m = io(() -> {
+            try (ObjectReader reader = r.git.newObjectReader()) {
+                Entry e = lookup(reader, x.tree(), p);
+                if (e == null) {
+                    throw noFile(repo, ref, p);
+                }
+                if (e.mode() == FileMode.TREE) {
+                    throw SluiceException.invalid("'" + p + "' is a directory in " + repo + "@" + ref);
+                }
+                return cache.manifest(reader, e.id());
+            }
+        });
+        if (offset < 0 || offset > m.size()) {
+            throw SluiceException.invalid("offset " + offset + " is outside " + p + " (size " + m.size() + ")");
+        }
+        return new ChunkStream(store, m.chunks(), offset, length);
     }
 
     /** Paths that differ between two commits, under {@code path} ("/" for all), sorted. */
     public List<FileDiff> diffFile(String repo, String newRef, String oldRef, String path) {
-        throw new UnsupportedOperationException();
+        DataRepo r = repo(repo);
+        String p = Ref.normalizePath(path == null ? "/" : path);
+        Indexed newer = resolve(r, newRef, false);
+        Indexed older = resolve(r, oldRef, false);
+        return io(() -> {
+            List<FileDiff> out = new ArrayList<>();
+            try (ObjectReader reader = r.git.newObjectReader(); TreeWalk tw = new TreeWalk(reader)) {
+                tw.addTree(newer.tree());
+                tw.addTree(older.tree());
+                tw.setRecursive(true);
+                tw.setFilter(p.equals("/") ? TreeFilter.ANY_DIFF
+                        : AndTreeFilter.create(PathFilter.create(p.substring(1)), TreeFilter.ANY_DIFF));
+                while (tw.next()) {
+                    String fp = "/" + tw.getPathString();
+                    FileInfo n = tw.getFileMode(0) == FileMode.MISSING ? null
+                            : fileInfo(reader, fp, tw.getFileMode(0), tw.getObjectId(0));
+                    FileInfo o = tw.getFileMode(1) == FileMode.MISSING ? null
+                            : fileInfo(reader, fp, tw.getFileMode(1), tw.getObjectId(1));
+                    out.add(new FileDiff(fp, n, o));
+                }
+            }
+            out.sort(Comparator.comparing(FileDiff::path));
+            return out;
+        });
     }
 
     // ---- maintenance
 
     /** Re-reads every chunk reachable from any commit and checks its hash; returns the problems found. */
     public List<String> fsck() {
-        throw new UnsupportedOperationException();
+        List<String> problems = new ArrayList<>();
+        Map<String, String> verdicts = new HashMap<>();
+        gcLock.readLock().lock();
+        try {
+            for (DataRepo r : sortedRepos()) {
+                walkManifests(r, problems, (where, chunk) -> {
+                    String verdict = verdicts.computeIfAbsent(chunk.id(), id -> verify(chunk));
+                    if (verdict != null) {
+                        problems.add(where + ": chunk " + chunk.id() + " " + verdict);
+                    }
+                });
+            }
+        } finally {
+            gcLock.readLock().unlock();
+        }
+        return problems;
     }
 
-    /** Deletes chunks no commit references; returns how many were deleted. */
+    /** Null when the chunk is intact, else "missing" or "corrupt". */
+    private String verify(FileManifest.Chunk chunk) {
+        try (InputStream in = store.get(chunk.key(), 0, -1)) {
+            MessageDigest md = FileManifest.sha256();
+            byte[] buf = new byte[1 << 16];
+            long n = 0;
+            for (int k; (k = in.read(buf)) > 0; ) {
+                md.update(buf, 0, k);
+                n += k;
+            }
+            return n == chunk.size() && HexFormat.of().formatHex(md.digest()).equals(chunk.id()) ? null : "corrupt";
+        } catch (NoSuchFileException e) {
+            return "missing";
+        } catch (IOException e) {
+            return "unreadable (" + e.getMessage() + ")";
+        }
+    }
+
+    /** Deletes chunks no commit references (open commits included); returns how many were deleted. */
     public long gc() {
-        throw new UnsupportedOperationException();
+        gcLock.writeLock().lock();
+        try {
+            Set<String> live = new HashSet<>();
+            List<String> problems = new ArrayList<>();
+            for (DataRepo r : sortedRepos()) {
+                walkManifests(r, problems, (where, chunk) -> live.add(chunk.key()));
+            }
+            if (!problems.isEmpty()) {
+                // never sweep on a partial mark: an unreadable manifest could hide live chunks
+                throw SluiceException.unavailable("gc stopped, run fsck: " + problems.get(0), null);
+            }
+            return io(() -> {
+                long deleted = 0;
+                for (String key : store.list("chunks/")) {
+                    if (CHUNK_KEY.matcher(key).matches() && !live.contains(key)) {
+                        store.delete(key);
+                        deleted++;
+                    }
+                }
+                return deleted;
+            });
+        } finally {
+            gcLock.writeLock().unlock();
+        }
+    }
+
+    private interface ChunkVisitor {
+        void visit(String where, FileManifest.Chunk chunk);
+    }
+
+    /** Visits every chunk of every manifest reachable from any ref of {@code r}, each manifest once. */
+    private void walkManifests(DataRepo r, List<String> problems, ChunkVisitor visitor) {
+        Set<ObjectId> seen = new HashSet<>();
+        try (ObjectReader reader = r.git.newObjectReader(); RevWalk walk = new RevWalk(reader)) {
+            for (org.eclipse.jgit.lib.Ref ref : r.git.getRefDatabase().getRefsByPrefix("refs/")) {
+                walk.markStart(walk.parseCommit(ref.getObjectId()));
+            }
+            for (RevCommit c : walk) {
+                String where = r.name + "@" + r.atCommit(c).meta().id();
+                walkTree(reader, c.getTree(), "", where, seen, problems, visitor);
+            }
+        } catch (IOException e) {
+            problems.add(r.name + ": git repository unreadable (" + e.getMessage() + ")");
+        }
+    }
+
+    private void walkTree(ObjectReader reader, ObjectId tree, String dir, String where, Set<ObjectId> seen,
+                          List<String> problems, ChunkVisitor visitor) throws IOException {
+        if (!seen.add(tree.copy())) {
+            return;
+        }
+        for (CanonicalTreeParser t = new CanonicalTreeParser(null, reader, tree); !t.eof(); t.next()) {
+            String path = dir + "/" + t.getEntryPathString();
+            ObjectId id = t.getEntryObjectId();
+            if (t.getEntryFileMode() == FileMode.TREE) {
+                walkTree(reader, id, path, where, seen, problems, visitor);
+            } else if (seen.add(id)) {
+                FileManifest m;
+                try {
+                    m = cache.manifest(reader, id);
+                } catch (IOException e) {
+                    problems.add(where + ":" + path + ": manifest unreadable (" + e.getMessage() + ")");
+                    continue;
+                }
+                for (FileManifest.Chunk chunk : m.chunks()) {
+                    visitor.visit(where + ":" + path, chunk);
+                }
+            }
+        }
+    }
+
+    private List<DataRepo> sortedRepos() {
+        return repos.values().stream().sorted(Comparator.comparing(r -> r.name)).toList();
     }
 
     // ---- events
 
-    /** Calls {@code listener} after every finished commit; close the handle to stop. */
+    /**
+     * Calls {@code listener} after every finished commit, once its branch has moved, on a single event
+     * thread (in finishing order, so a slow listener delays the others); close the handle to stop.
+     */
     public Closeable subscribe(Consumer<CommitInfo> listener) {
-        throw new UnsupportedOperationException();
+        listeners.add(listener);
+        return () -> listeners.remove(listener);
+    }
+
+    private void published(CommitInfo info) {
+        synchronized (finishSignal) {
+            finishSignal.notifyAll();
+        }
+        for (Consumer<CommitInfo> l : listeners) {
+            events.execute(() -> {
+                try {
+                    l.accept(info);
+                } catch (RuntimeException e) {
+                    LOG.warn("commit listener failed on {}", info.ref(), e);
+                }
+            });
+        }
     }
 
     @Override
     public void close() {
+        hashers.shutdown();
+        events.shutdown();
+        synchronized (repos) {
+            repos.values().forEach(DataRepo::close);
+            repos.clear();
+        }
+    }
+
+    // ---- the write path
+
+    /**
+     * File changes to one branch that land together as one commit, or into the branch's open commit, when
+     * {@link #commit()} is called; file bytes are chunked and stored as each put streams in. Closing an
+     * uncommitted batch drops its changes (its chunks are left for gc). Not thread-safe.
+     */
+    public final class FileBatch implements Closeable {
+        private final DataRepo r;
+        private final String branch;
+        private final DataRepo.Writer writer;
+        private final Map<String, Pending> pending = new LinkedHashMap<>();
+        private final String commitId = newId();
+        private final Instant started = Instant.now();
+        private boolean closed;
+
+        /** An edit and, for an append, what is needed to redo it if its basis changed: the bytes it added. */
+        private record Pending(Edit edit, FileManifest written, long appendedFrom) {
+        }
+
+        private FileBatch(DataRepo r, String branch) {
+            this.r = r;
+            this.branch = branch;
+            gcLock.readLock().lock();
+            this.writer = r.new Writer();
+        }
+
+        /** Streams {@code data} into {@code path}, replacing the file or ({@code append}) extending it. */
+        public void put(String path, InputStream data, boolean append) {
+            String p = Ref.normalizePath(path);
+            if (p.equals("/")) {
+                throw SluiceException.invalid("cannot put a file at '/': give a file path");
+            }
+            check();
+            io(() -> {
+                Pending before = pending.get(p);
+                FileManifest basis = null;
+                ObjectId basisId = null;
+                boolean checkOld = append;
+                if (append && before != null && before.edit().kind() == TreeEditor.Kind.PUT) {
+                    basis = before.written();
+                    checkOld = before.edit().checkOld();
+                    basisId = before.edit().old();
+                } else if (append) {
+                    try (ObjectReader reader = r.git.newObjectReader()) {
+                        Entry e = lookup(reader, currentTree(), p);
+                        if (e != null && e.mode() == FileMode.TREE) {
+                            throw SluiceException.invalid("cannot append to '" + p + "': it is a directory");
+                        }
+                        if (e != null) {
+                            basis = cache.manifest(reader, e.id());
+                            basisId = e.id();
+                        }
+                    }
+                }
+                FileManifest m = FileManifest.of(writeChunks(basis, data));
+                ObjectId blob = writer.inserter().insert(Constants.OBJ_BLOB, m.toJson());
+                cache.remember(blob, m);
+                long from = before != null && before.edit().kind() == TreeEditor.Kind.PUT && append
+                        ? before.appendedFrom() : basis == null ? 0 : basis.size();
+                Edit edit = new Edit(p, TreeEditor.Kind.PUT, FileMode.REGULAR_FILE, blob, m.size(), checkOld, basisId);
+                pending.put(p, new Pending(edit, m, from));
+                return null;
+            });
+        }
+
+        /** Copies a file or directory of {@code srcRepo@srcRef} to {@code dstPath}, sharing its manifests. */
+        public void copy(String srcRepo, String srcRef, String srcPath, String dstPath) {
+            String sp = Ref.normalizePath(srcPath);
+            String dp = Ref.normalizePath(dstPath);
+            check();
+            DataRepo src = repo(srcRepo);
+            Indexed x = resolve(src, srcRef, false);
+            io(() -> {
+                try (ObjectReader reader = src.git.newObjectReader()) {
+                    Entry e = lookup(reader, x.tree(), sp);
+                    if (e == null) {
+                        throw noFile(srcRepo, srcRef, sp);
+                    }
+                    if (src != r) {
+                        copyObjects(reader, e.mode(), e.id());
+                    }
+                    long size = cache.size(reader, e.mode(), e.id());
+                    TreeEditor.Kind kind = e.mode() == FileMode.TREE ? TreeEditor.Kind.SET : TreeEditor.Kind.PUT;
+                    pending.put(dp, new Pending(new Edit(dp, kind, e.mode(), e.id(), size, false, null), null, 0));
+                }
+                return null;
+            });
+        }
+
+        /** Deletes a file or a directory with everything under it. */
+        public void delete(String path) {
+            String p = Ref.normalizePath(path);
+            check();
+            pending.put(p, new Pending(Edit.delete(p), null, 0));
+        }
+
+        /** Lands every change as one commit (or into the open commit) and returns that commit. */
+        public CommitInfo commit() {
+            check();
+            try {
+                Result result = io(this::land);
+                if (result.finished()) {
+                    published(result.info());
+                }
+                return result.info();
+            } finally {
+                close();
+            }
+        }
+
+        private record Result(CommitInfo info, boolean finished) {
+        }
+
+        private Result land() throws IOException {
+            try (ObjectReader reader = r.git.newObjectReader()) {
+                while (true) {
+                    ReentrantLock lock = r.lock(branch);
+                    lock.lock();
+                    try {
+                        ObjectId open = r.ref(DataRepo.OPEN + branch);
+                        if (open != null) {
+                            Result res = intoOpen(reader, open);
+                            if (res != null) {
+                                return res;
+                            }
+                            continue;
+                        }
+                    } finally {
+                        lock.unlock();
+                    }
+                    // no open commit: a commit of its own, moved onto the branch by compare-and-set
+                    ObjectId head = r.ref(DataRepo.HEADS + branch);
+                    Indexed h = head == null ? null : r.atCommit(head);
+                    TreeEditor.Result res = edit(reader, h == null ? null : h.tree());
+                    if (res == null) {
+                        continue;
+                    }
+                    CommitMeta meta = new CommitMeta(commitId, branch, h == null ? null : h.meta().id(), "",
+                            started, Instant.now(), (h == null ? 0 : h.meta().size()) + res.sizeDelta(), List.of());
+                    ObjectId c = r.writeCommit(writer.inserter(), res.tree(), head, meta);
+                    writer.flush();
+                    if (r.cas(DataRepo.HEADS + branch, head, c)) {
+                        r.remember(new Indexed(meta, c, res.tree(), head));
+                        return new Result(meta.info(r.name), true);
+                    }
+                }
+            }
+        }
+
+        /** Applies the edits to the open commit; null when an append had to be redone (retry). */
+        private Result intoOpen(ObjectReader reader, ObjectId open) throws IOException {
+            Indexed wip = r.atCommit(open);
+            TreeEditor.Result res = edit(reader, wip.tree());
+            if (res == null) {
+                return null;
+            }
+            CommitMeta meta = wip.meta().withSize(wip.meta().size() + res.sizeDelta());
+            ObjectId c = r.writeCommit(writer.inserter(), res.tree(), wip.parentCommit(), meta);
+            writer.flush();
+            if (!r.cas(DataRepo.OPEN + branch, open, c)) {
+                return null;
+            }
+            r.remember(new Indexed(meta, c, res.tree(), wip.parentCommit()));
+            return new Result(meta.info(r.name), false);
+        }
+
+        /** The new tree, or null after redoing an append whose basis changed (the caller retries). */
+        private TreeEditor.Result edit(ObjectReader reader, ObjectId base) throws IOException {
+            List<Edit> edits = pending.values().stream().map(Pending::edit).toList();
+            try {
+                return applyEdits(reader, writer.inserter(), base, edits);
+            } catch (TreeEditor.StaleEditException stale) {
+                redoAppend(reader, base, stale.path);
+                return null;
+            }
+        }
+
+        /** Re-chunks an append onto the file as it is now in {@code base}, reading the added bytes back. */
+        private void redoAppend(ObjectReader reader, ObjectId base, String path) throws IOException {
+            Pending p = pending.get(path);
+            Entry now = lookup(reader, base, path);
+            if (now != null && now.mode() == FileMode.TREE) {
+                throw SluiceException.conflict("cannot append to '" + path + "': it became a directory");
+            }
+            FileManifest basis = now == null ? null : cache.manifest(reader, now.id());
+            InputStream added = new ChunkStream(store, p.written().chunks(), p.appendedFrom(), -1);
+            FileManifest m = FileManifest.of(writeChunks(basis, added));
+            ObjectId blob = writer.inserter().insert(Constants.OBJ_BLOB, m.toJson());
+            cache.remember(blob, m);
+            Edit edit = new Edit(path, TreeEditor.Kind.PUT, FileMode.REGULAR_FILE, blob, m.size(), true,
+                    now == null ? null : now.id());
+            pending.put(path, new Pending(edit, m, basis == null ? 0 : basis.size()));
+        }
+
+        /** The tree appends are chunked against: the open commit's, else the branch head's. */
+        private ObjectId currentTree() throws IOException {
+            ObjectId open = r.ref(DataRepo.OPEN + branch);
+            ObjectId c = open != null ? open : r.ref(DataRepo.HEADS + branch);
+            return c == null ? null : r.atCommit(c).tree();
+        }
+
+        private void copyObjects(ObjectReader from, FileMode mode, ObjectId id) throws IOException {
+            if (r.git.getObjectDatabase().has(id)) {
+                return;
+            }
+            ObjectLoader loader = from.open(id);
+            if (mode == FileMode.TREE) {
+                for (CanonicalTreeParser t = new CanonicalTreeParser(null, from, id); !t.eof(); t.next()) {
+                    copyObjects(from, t.getEntryFileMode(), t.getEntryObjectId());
+                }
+            }
+            writer.inserter().insert(loader.getType(), loader.getCachedBytes());
+        }
+
+        private void check() {
+            if (closed) {
+                throw new IllegalStateException("this batch was already committed or closed");
+            }
+        }
+
+        /** Drops uncommitted changes and lets gc run again. */
+        @Override
+        public void close() {
+            if (!closed) {
+                closed = true;
+                writer.close();
+                gcLock.readLock().unlock();
+            }
+        }
+    }
+
+    /** Chunks {@code data} into the store; with a basis, re-chunks from its last chunk so only new chunks are stored. */
+    private List<FileManifest.Chunk> writeChunks(FileManifest basis, InputStream data) throws IOException {
+        ChunkWriter w;
+        try {
+            w = writers.take();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IOException("interrupted while waiting for a chunk writer", e);
+        }
+        try {
+            if (basis == null || basis.chunks().isEmpty()) {
+                return w.write(data);
+            }
+            List<FileManifest.Chunk> old = basis.chunks();
+            FileManifest.Chunk last = old.get(old.size() - 1);
+            List<FileManifest.Chunk> out = new ArrayList<>(old.subList(0, old.size() - 1));
+            out.addAll(w.write(new SequenceInputStream(store.get(last.key(), 0, -1), data)));
+            return out;
+        } finally {
+            writers.add(w);
+        }
+    }
+
+    private TreeEditor.Result applyEdits(ObjectReader reader, ObjectInserter ins, ObjectId base, List<Edit> edits)
+            throws IOException, TreeEditor.StaleEditException {
+        return new TreeEditor(reader, ins, cache).apply(base, edits);
+    }
+
+    /** The changes from tree {@code from} to tree {@code to} as edits that redo them on another tree. */
+    private List<Edit> diffEdits(ObjectReader reader, ObjectId from, ObjectId to) throws IOException {
+        List<Edit> edits = new ArrayList<>();
+        try (TreeWalk tw = new TreeWalk(reader)) {
+            tw.addTree(to);
+            if (from == null) {
+                tw.addTree(new org.eclipse.jgit.treewalk.EmptyTreeIterator());
+            } else {
+                tw.addTree(from);
+            }
+            tw.setRecursive(true);
+            tw.setFilter(TreeFilter.ANY_DIFF);
+            while (tw.next()) {
+                String p = "/" + tw.getPathString();
+                if (tw.getFileMode(0) == FileMode.MISSING) {
+                    edits.add(new Edit(p, TreeEditor.Kind.REMOVE, null, null, 0, false, null));
+                } else {
+                    ObjectId id = tw.getObjectId(0);
+                    edits.add(new Edit(p, TreeEditor.Kind.SET, tw.getFileMode(0), id,
+                            cache.file(reader, id).size(), false, null));
+                }
+            }
+        }
+        return edits;
+    }
+
+    // ---- reading
+
+    private record Entry(FileMode mode, ObjectId id) {
+    }
+
+    private static Entry lookup(ObjectReader reader, ObjectId tree, String path) throws IOException {
+        if (tree == null) {
+            return null;
+        }
+        if (path.equals("/")) {
+            return new Entry(FileMode.TREE, tree);
+        }
+        try (TreeWalk tw = TreeWalk.forPath(reader, path.substring(1), tree)) {
+            return tw == null ? null : new Entry(tw.getFileMode(0), tw.getObjectId(0));
+        }
+    }
+
+    private FileInfo fileInfo(ObjectReader reader, String path, FileMode mode, ObjectId id) throws IOException {
+        if (mode == FileMode.TREE) {
+            return new FileInfo(path, FileInfo.Type.DIR, cache.treeSize(reader, id), null);
+        }
+        MetaCache.FileMeta m = cache.file(reader, id);
+        return new FileInfo(path, FileInfo.Type.FILE, m.size(), m.hash());
+    }
+
+    /**
+     * The commit {@code ref} names. A branch name means its finished head, or with {@code preferOpen} its
+     * open commit if it has one; a branch wins over a commit id of the same spelling.
+     */
+    private Indexed resolve(DataRepo r, String ref, boolean preferOpen) {
+        Ref rev = Ref.parseRevision(ref);
+        String name = rev.name();
+        return io(() -> {
+            Indexed x = null;
+            ObjectId open = preferOpen && rev.ancestry() == 0 ? r.ref(DataRepo.OPEN + name) : null;
+            ObjectId head = open != null ? open : r.ref(DataRepo.HEADS + name);
+            if (head != null) {
+                x = r.atCommit(head);
+            } else if (Ref.looksLikeCommitId(name)) {
+                x = r.byId(name);
+            }
+            if (x == null) {
+                if (r.ref(DataRepo.OPEN + name) != null) {
+                    throw SluiceException.notFound(r.name + "@" + name + " has no finished commit yet");
+                }
+                throw SluiceException.notFound("repo " + r.name + " has no branch or commit '" + name + "'");
+            }
+            for (int i = 0; i < rev.ancestry(); i++) {
+                String parent = x.meta().parent();
+                if (parent == null) {
+                    throw SluiceException.notFound(r.name + "@" + ref + " goes back past the first commit");
+                }
+                x = r.byId(parent);
+                if (x == null) {
+                    throw SluiceException.notFound(r.name + "@" + ref + ": ancestor " + parent + " is gone");
+                }
+            }
+            return x;
+        });
+    }
+
+    private static SluiceException noFile(String repo, String ref, String path) {
+        return SluiceException.notFound("no file or directory '" + path + "' in " + repo + "@" + ref);
+    }
+
+    private String newId() {
+        byte[] b = new byte[16];
+        random.nextBytes(b);
+        return HexFormat.of().formatHex(b);
+    }
+
+    private interface IoCall<T> {
+        T call() throws IOException;
+    }
+
+    private static <T> T io(IoCall<T> call) {
+        try {
+            return call.call();
+        } catch (IOException e) {
+            throw SluiceException.unavailable("pfs storage failed: " + e.getMessage(), e);
+        }
+    }
+
+    private static void deleteTree(Path dir) throws IOException {
+        try (Stream<Path> s = Files.walk(dir)) {
+            for (Path p : s.sorted(Comparator.reverseOrder()).toList()) {
+                Files.deleteIfExists(p);
+            }
+        }
     }
 }

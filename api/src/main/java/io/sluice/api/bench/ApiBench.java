@@ -1,0 +1,149 @@
+package io.sluice.api.bench;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.javalin.Javalin;
+import io.sluice.Json;
+import io.sluice.api.demo.Demo;
+import io.sluice.api.server.ApiServer;
+import io.sluice.api.server.Daemon;
+import io.sluice.api.server.DaemonConfig;
+import io.sluice.pfs.CommitRef;
+import io.sluice.pps.JobInfo;
+
+import java.io.IOException;
+import java.io.OutputStream;
+import java.io.PrintStream;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * {@code sluice bench api}: a daemon with its demo on a scratch data dir, then (1) POST /predict to a ready
+ * POST /result, sequentially, with where the time went, and (2) POST /result throughput for a ready file.
+ */
+public final class ApiBench {
+    private final ObjectMapper json = Json.mapper();
+    private final HttpClient http = HttpClient.newHttpClient();
+
+    /** Options: how many predict round trips, and how long and how wide the /result load is. */
+    public record Options(int requests, double loadSeconds, int connections) {
+    }
+
+    public Map<String, Object> run(Path scratch, List<Path> jobPath, Options options) throws Exception {
+        DaemonConfig config = new DaemonConfig(scratch.resolve("data"), null, "127.0.0.1", 0, jobPath);
+        try (Daemon daemon = Daemon.open(config)) {
+            Javalin app = ApiServer.create(daemon).start("127.0.0.1", 0);
+            try {
+                String base = "http://127.0.0.1:" + app.port();
+                long t0 = System.nanoTime();
+                new Demo(daemon, new PrintStream(OutputStream.nullOutputStream())).run(null, base);
+                double firstModelSeconds = (System.nanoTime() - t0) / 1e9;
+
+                Map<String, Object> out = new LinkedHashMap<>();
+                out.put("benchmark", "api");
+                out.put("demoToFirstModelSeconds", round(firstModelSeconds));
+                String readyFile = predictLatency(daemon, base, options.requests(), out);
+                HttpLoad.Result load = HttpLoad.post("127.0.0.1", app.port(), "/result",
+                        "{\"filename\": \"" + readyFile + "\"}", options.connections(), options.loadSeconds());
+                Map<String, Object> result = new LinkedHashMap<>();
+                result.put("connections", options.connections());
+                result.put("seconds", round(load.seconds()));
+                result.put("requests", load.requests());
+                result.put("errors", load.errors());
+                result.put("requestsPerSecond", Math.round(load.requestsPerSecond()));
+                result.put("p50Millis", round(load.p50Millis()));
+                result.put("p99Millis", round(load.p99Millis()));
+                out.put("resultThroughput", result);
+                return out;
+            } finally {
+                app.stop();
+            }
+        }
+    }
+
+    /** Sequential predict round trips; returns the name of a ready file for the load phase. */
+    private String predictLatency(Daemon daemon, String base, int n, Map<String, Object> out) throws Exception {
+        double[] total = new double[n];
+        double[] write = new double[n];
+        double[] trigger = new double[n];
+        double[] run = new double[n];
+        double[] notice = new double[n];
+        String last = null;
+        for (int i = 0; i < n; i++) {
+            long start = System.nanoTime();
+            JsonNode predicted = post(base + "/predict", "{\"data\": [\"" + (1 + i % 900) + " " + (1 + i % 1600)
+                    + "\", \"" + (2 + i % 900) + " " + (3 + i % 1600) + "\"]}");
+            long written = System.nanoTime();
+            last = predicted.get("filename").asText();
+            while (!post(base + "/result", "{\"filename\": \"" + last + "\"}").get("ready").asBoolean()) {
+                Thread.sleep(2);
+            }
+            long ready = System.nanoTime();
+            total[i] = (ready - start) / 1e6;
+            write[i] = (written - start) / 1e6;
+            JobInfo job = jobFor(daemon, last);
+            if (job != null && job.started() != null && job.finished() != null) {
+                CommitRef input = job.inputs().stream().filter(c -> c.repo().equals("streaming")).findFirst().orElseThrow();
+                var commit = daemon.pfs().inspectCommit("streaming", input.id());
+                trigger[i] = Duration.between(commit.finished(), job.started()).toNanos() / 1e6;
+                run[i] = Duration.between(job.started(), job.finished()).toNanos() / 1e6;
+                notice[i] = Math.max(0, total[i] - write[i] - trigger[i] - run[i]);
+            }
+        }
+        Map<String, Object> latency = new LinkedHashMap<>();
+        latency.put("requests", n);
+        latency.put("medianMillis", round(percentile(total, 50)));
+        latency.put("p95Millis", round(percentile(total, 95)));
+        Map<String, Object> spent = new LinkedHashMap<>();
+        spent.put("writeRequestFileMillis", round(percentile(write, 50)));
+        spent.put("commitToJobStartedMillis", round(percentile(trigger, 50)));
+        spent.put("jobRunMillis (JVM start, model load, predict, output commit)", round(percentile(run, 50)));
+        spent.put("jobEndToResultSeenMillis", round(percentile(notice, 50)));
+        latency.put("medianBreakdown", spent);
+        out.put("predictToResult", latency);
+        return last;
+    }
+
+    private JobInfo jobFor(Daemon daemon, String filename) {
+        for (JobInfo job : daemon.pps().listJob("predict")) {
+            if (job.state().equals("JOB_SUCCESS") && job.output() != null) {
+                try {
+                    daemon.pfs().inspectFile("predict", job.output().id(), "/" + filename);
+                    return job;
+                } catch (RuntimeException notThisOne) {
+                    // keep looking: the newest job containing the file produced it
+                }
+            }
+        }
+        return null;
+    }
+
+    private JsonNode post(String url, String body) throws IOException, InterruptedException {
+        HttpResponse<byte[]> response = http.send(HttpRequest.newBuilder(URI.create(url))
+                .header("Content-Type", "application/json").POST(HttpRequest.BodyPublishers.ofString(body)).build(),
+                HttpResponse.BodyHandlers.ofByteArray());
+        if (response.statusCode() != 200) {
+            throw new IOException(url + " answered " + response.statusCode() + ": " + new String(response.body()));
+        }
+        return json.readTree(response.body());
+    }
+
+    private static double percentile(double[] values, double p) {
+        double[] sorted = values.clone();
+        Arrays.sort(sorted);
+        return sorted.length == 0 ? 0 : sorted[Math.max(0, (int) Math.ceil(p / 100 * sorted.length) - 1)];
+    }
+
+    static double round(double v) {
+        return Math.round(v * 100) / 100.0;
+    }
+}

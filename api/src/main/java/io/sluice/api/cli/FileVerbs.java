@@ -1,0 +1,197 @@
+package io.sluice.api.cli;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.sluice.api.Main;
+import io.sluice.api.client.ClientException;
+import io.sluice.api.client.SluiceClient;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.io.UncheckedIOException;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.util.List;
+import java.util.Map;
+import java.util.stream.Stream;
+
+import static io.sluice.api.cli.Output.Column;
+import static io.sluice.api.client.SluiceClient.query;
+
+/** pachctl's file verbs: put, get, glob, diff and copy, streaming file bytes in constant memory. */
+public final class FileVerbs {
+    private static final long PROGRESS_THRESHOLD = 64L << 20;
+
+    private FileVerbs() {
+    }
+
+    static final Column[] FILE = {
+            Column.field("NAME", "path"), Column.field("TYPE", "type"),
+            new Column("SIZE", r -> Output.bytes(r.get("size")))};
+
+    @Command(name = "put", description = "Put a file into a repo.")
+    public static final class Put extends Verbs.Verb {
+        @Command(name = "file", description = "Put LOCAL (or a directory with -r, or stdin with -f -) at REPO@BRANCH:/PATH.")
+        void file(@Parameters(paramLabel = "REPO@BRANCH:/PATH") String arg,
+                  @Option(names = {"-f", "--file"}, required = true, paramLabel = "LOCAL") String local,
+                  @Option(names = {"-r", "--recursive"}, description = "Put a directory's files.") boolean recursive,
+                  @Option(names = {"-a", "--append"}, description = "Append instead of overwriting.") boolean append,
+                  @Mixin ClientOptions o) {
+            RefArg ref = RefArg.parse(arg);
+            SluiceClient client = o.client(main);
+            if (local.equals("-")) {
+                put(client, ref, ref.requirePath(arg), () -> main.in(), -1, append);
+                return;
+            }
+            Path source = Path.of(local);
+            if (Files.isDirectory(source)) {
+                if (!recursive) {
+                    throw new Main.UsageError(local + " is a directory; use -r to put its files");
+                }
+                putTree(client, ref, source, ref.pathOr("/"), append);
+            } else if (Files.isRegularFile(source)) {
+                String path = ref.path() == null || ref.path().isEmpty() ? "/" + source.getFileName() : ref.requirePath(arg);
+                put(client, ref, path, () -> open(source), size(source), append);
+            } else {
+                throw new Main.UsageError("no such file: " + local);
+            }
+        }
+
+        /** All files of a directory in one commit: into the open commit if there is one, else a new one. */
+        private void putTree(SluiceClient client, RefArg ref, Path dir, String target, boolean append) {
+            List<Path> files;
+            try (Stream<Path> walk = Files.walk(dir)) {
+                files = walk.filter(Files::isRegularFile).sorted().toList();
+            } catch (IOException e) {
+                throw new Main.UsageError("cannot read " + dir + ": " + e.getMessage());
+            }
+            boolean opened = true;
+            try {
+                client.post(ref.repoPath() + "/commits/start", null, Map.of("branch", ref.ref(), "description", "put file -r " + dir));
+            } catch (ClientException e) {
+                if (e.status() != 409) { // 409: a commit is already open; the files go into it
+                    throw e;
+                }
+                opened = false;
+            }
+            String base = target.endsWith("/") ? target : target + "/";
+            for (Path file : files) {
+                String rel = dir.relativize(file).toString().replace('\\', '/');
+                put(client, ref, base + rel, () -> open(file), size(file), append);
+            }
+            if (opened) {
+                client.post(ref.repoPath() + "/commits/finish", null, Map.of("branch", ref.ref()));
+            }
+        }
+
+        private void put(SluiceClient client, RefArg ref, String path, java.util.function.Supplier<InputStream> data,
+                         long size, boolean append) {
+            client.putStream(ref.repoPath() + "/files", query("branch", ref.ref(), "path", path, "append", append),
+                    () -> Progress.wrap(data.get(), size, "put " + path, main.err(), showProgress(size)));
+        }
+    }
+
+    @Command(name = "get", description = "Get a file out of a repo.")
+    public static final class Get extends Verbs.Verb {
+        @Command(name = "file", description = "Write REPO@REF:/PATH to stdout or to -o LOCAL.")
+        void file(@Parameters(paramLabel = "REPO@REF:/PATH") String arg,
+                  @Option(names = {"-o", "--output-file"}, paramLabel = "LOCAL") Path target,
+                  @Option(names = "--offset", defaultValue = "0") long offset,
+                  @Mixin ClientOptions o) throws IOException {
+            RefArg ref = RefArg.parse(arg);
+            String path = ref.requirePath(arg);
+            HttpResponse<InputStream> response = o.client(main).getStream(ref.repoPath() + "/files",
+                    query("ref", ref.ref(), "path", path, "offset", offset));
+            long size = response.headers().firstValueAsLong("Content-Length").orElse(-1);
+            try (InputStream in = Progress.wrap(response.body(), size, "get " + path, main.err(), showProgress(size))) {
+                if (target == null) {
+                    in.transferTo(main.out());
+                    main.out().flush();
+                    return;
+                }
+                // Write beside the target and rename, so an interrupted get never leaves a truncated file.
+                Path parent = target.toAbsolutePath().getParent();
+                Path tmp = Files.createTempFile(parent, ".sluice-get-", ".part");
+                try (OutputStream out = Files.newOutputStream(tmp)) {
+                    in.transferTo(out);
+                } catch (IOException | RuntimeException e) {
+                    Files.deleteIfExists(tmp);
+                    throw e;
+                }
+                Files.move(tmp, target, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+            }
+        }
+    }
+
+    @Command(name = "glob", description = "Match files against a glob pattern.")
+    public static final class Glob extends Verbs.Verb {
+        @Command(name = "file", description = "List the files of REPO@REF matching PATTERN, e.g. 'repo@master:/*/*.csv'.")
+        void file(@Parameters(paramLabel = "REPO@REF:PATTERN") String arg, @Mixin ClientOptions o) {
+            RefArg ref = RefArg.parse(arg);
+            print(o, o.client(main).get(ref.repoPath() + "/files/glob", query("ref", ref.ref(), "pattern", ref.pathOr("/*"))),
+                    FILE);
+        }
+    }
+
+    @Command(name = "diff", description = "Show what changed between two commits.")
+    public static final class Diff extends Verbs.Verb {
+        @Command(name = "file", description = "List paths that differ between REPO@NEW[:/DIR] and REPO@OLD.")
+        void file(@Parameters(index = "0", paramLabel = "REPO@NEW") String newArg,
+                  @Parameters(index = "1", paramLabel = "REPO@OLD") String oldArg,
+                  @Mixin ClientOptions o) {
+            RefArg newRef = RefArg.parse(newArg);
+            RefArg oldRef = RefArg.parse(oldArg);
+            if (!newRef.repo().equals(oldRef.repo())) {
+                throw new Main.UsageError("diff file compares two commits of one repo");
+            }
+            JsonNode diff = o.client(main).get(newRef.repoPath() + "/diff",
+                    query("new", newRef.ref(), "old", oldRef.ref(), "path", newRef.pathOr("/")));
+            print(o, diff, new Column("CHANGE", FileVerbs::change), Column.field("PATH", "path"),
+                    new Column("SIZE", r -> Output.bytes(r.path("newFile").get("size"))));
+        }
+    }
+
+    @Command(name = "copy", description = "Copy a file between commits without re-uploading its bytes.")
+    public static final class Copy extends Verbs.Verb {
+        @Command(name = "file", description = "Copy SRC_REPO@REF:/PATH to DST_REPO@BRANCH:/PATH.")
+        void file(@Parameters(index = "0") String srcArg, @Parameters(index = "1") String dstArg,
+                  @Mixin ClientOptions o) {
+            RefArg src = RefArg.parse(srcArg);
+            RefArg dst = RefArg.parse(dstArg);
+            o.client(main).post(dst.repoPath() + "/files/copy", null, Map.of("srcRepo", src.repo(), "srcRef", src.ref(),
+                    "srcPath", src.requirePath(srcArg), "branch", dst.ref(), "path", dst.requirePath(dstArg)));
+        }
+    }
+
+    private static String change(JsonNode row) {
+        boolean hasNew = row.hasNonNull("newFile");
+        boolean hasOld = row.hasNonNull("oldFile");
+        return hasNew && hasOld ? "modified" : hasNew ? "added" : "deleted";
+    }
+
+    private static boolean showProgress(long size) {
+        return System.console() != null && (size < 0 || size >= PROGRESS_THRESHOLD);
+    }
+
+    private static InputStream open(Path file) {
+        try {
+            return Files.newInputStream(file);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    private static long size(Path file) {
+        try {
+            return Files.size(file);
+        } catch (IOException e) {
+            throw new Main.UsageError("cannot read " + file + ": " + e.getMessage());
+        }
+    }
+}

@@ -1,0 +1,136 @@
+package io.sluice.api.cli;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.sluice.Json;
+
+import java.io.PrintStream;
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Map;
+import java.util.function.Function;
+
+/** Prints daemon answers as aligned tables or key/value blocks, or as one JSON document with --output json. */
+final class Output {
+    private static final ObjectMapper JSON = Json.mapper();
+
+    private Output() {
+    }
+
+    /** One column of a table: a header and how to render it from a row. */
+    record Column(String header, Function<JsonNode, String> value) {
+        static Column field(String header, String field) {
+            return new Column(header, row -> text(row.get(field)));
+        }
+    }
+
+    static void print(PrintStream out, JsonNode node, boolean json, Column... columns) {
+        if (json) {
+            printJson(out, node);
+        } else if (node.isArray()) {
+            table(out, node, columns);
+        } else {
+            keyValues(out, node, "");
+        }
+    }
+
+    static void printJson(PrintStream out, JsonNode node) {
+        try {
+            out.println(JSON.writerWithDefaultPrettyPrinter().writeValueAsString(node));
+        } catch (JsonProcessingException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    private static void table(PrintStream out, JsonNode rows, Column[] columns) {
+        List<String[]> lines = new ArrayList<>();
+        String[] header = new String[columns.length];
+        for (int c = 0; c < columns.length; c++) {
+            header[c] = columns[c].header();
+        }
+        lines.add(header);
+        for (JsonNode row : rows) {
+            String[] line = new String[columns.length];
+            for (int c = 0; c < columns.length; c++) {
+                line[c] = columns[c].value().apply(row);
+            }
+            lines.add(line);
+        }
+        int[] width = new int[columns.length];
+        for (String[] line : lines) {
+            for (int c = 0; c < line.length; c++) {
+                width[c] = Math.max(width[c], line[c].length());
+            }
+        }
+        StringBuilder sb = new StringBuilder();
+        for (String[] line : lines) {
+            sb.setLength(0);
+            for (int c = 0; c < line.length; c++) {
+                sb.append(line[c]);
+                if (c < line.length - 1) {
+                    sb.append(" ".repeat(width[c] - line[c].length() + 2));
+                }
+            }
+            out.println(sb.toString().stripTrailing());
+        }
+    }
+
+    private static void keyValues(PrintStream out, JsonNode node, String indent) {
+        Iterator<Map.Entry<String, JsonNode>> fields = node.fields();
+        while (fields.hasNext()) {
+            Map.Entry<String, JsonNode> e = fields.next();
+            JsonNode v = e.getValue();
+            if (v.isObject() && !v.isEmpty()) {
+                out.println(indent + label(e.getKey()) + ":");
+                keyValues(out, v, indent + "  ");
+            } else if (v.isArray() && !v.isEmpty()) {
+                out.println(indent + label(e.getKey()) + ":");
+                for (JsonNode item : v) {
+                    out.println(indent + "  - " + (item.isValueNode() ? item.asText() : compact(item)));
+                }
+            } else {
+                out.println(indent + label(e.getKey()) + ": " + text(v));
+            }
+        }
+    }
+
+    private static String compact(JsonNode node) {
+        if (node.has("repo") && node.has("id")) {
+            return node.get("repo").asText() + "@" + node.get("id").asText()
+                    + (node.hasNonNull("branch") ? " (" + node.get("branch").asText() + ")" : "");
+        }
+        return node.toString();
+    }
+
+    private static String label(String key) {
+        StringBuilder sb = new StringBuilder();
+        for (char ch : key.toCharArray()) {
+            if (Character.isUpperCase(ch)) {
+                sb.append(' ').append(Character.toLowerCase(ch));
+            } else {
+                sb.append(ch);
+            }
+        }
+        return Character.toUpperCase(sb.charAt(0)) + sb.substring(1);
+    }
+
+    static String text(JsonNode node) {
+        return node == null || node.isNull() ? "-" : node.isValueNode() ? node.asText() : node.toString();
+    }
+
+    static String bytes(JsonNode node) {
+        if (node == null || !node.isNumber()) {
+            return "-";
+        }
+        double size = node.asDouble();
+        String[] units = {"B", "KiB", "MiB", "GiB", "TiB"};
+        int u = 0;
+        while (size >= 1024 && u < units.length - 1) {
+            size /= 1024;
+            u++;
+        }
+        return u == 0 ? (long) size + " B" : String.format("%.1f %s", size, units[u]);
+    }
+}

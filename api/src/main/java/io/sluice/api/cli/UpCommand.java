@@ -1,0 +1,121 @@
+package io.sluice.api.cli;
+
+import io.javalin.Javalin;
+import io.sluice.api.Main;
+import io.sluice.api.demo.Demo;
+import io.sluice.api.server.ApiServer;
+import io.sluice.api.server.Daemon;
+import io.sluice.api.server.DaemonConfig;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.ParentCommand;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.InetAddress;
+import java.net.URISyntaxException;
+import java.net.UnknownHostException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.concurrent.Callable;
+
+/** {@code sluice up}: runs the daemon in the foreground and, unless {@code --no-demo}, the recommender demo. */
+@Command(name = "up", description = "Run the Sluice daemon in the foreground (and the recommender demo unless --no-demo).")
+public final class UpCommand implements Callable<Integer> {
+    @ParentCommand
+    Main main;
+
+    @Option(names = "--port", defaultValue = "" + DaemonConfig.DEFAULT_PORT, description = "Port (default 5000).")
+    int port;
+
+    @Option(names = "--data-dir", paramLabel = "DIR", description = "Data dir (default $SLUICE_DATA or repos/ in the project).")
+    Path dataDir;
+
+    @Option(names = "--store", paramLabel = "URI", description = "Chunk store: file:DIR (default: objects/ in the data dir), s3://BUCKET[/PREFIX], mem:.")
+    String store;
+
+    @Option(names = "--bind", paramLabel = "ADDRESS", defaultValue = DaemonConfig.DEFAULT_HOST,
+            description = "Interface to listen on (default 127.0.0.1); any other needs --auth-token.")
+    String bind;
+
+    @Option(names = "--auth-token", paramLabel = "TOKEN",
+            description = "Bearer token every endpoint but health requires (default: $SLUICE_AUTH_TOKEN).")
+    String authToken;
+
+    @Option(names = "--no-demo", description = "Start an empty daemon.")
+    boolean noDemo;
+
+    @Option(names = "--dataset", paramLabel = "FILE", description = "Base ratings for the demo (MovieLens u.data format); default: generated.")
+    Path dataset;
+
+    @Override
+    public Integer call() throws IOException {
+        Path home = home(main);
+        Path data = dataDir != null ? dataDir
+                : main.env().containsKey("SLUICE_DATA") ? Path.of(main.env().get("SLUICE_DATA")) : home.resolve("repos");
+        if (dataset != null && !Files.isRegularFile(dataset)) {
+            throw new Main.UsageError("no such dataset file: " + dataset);
+        }
+        String token = authToken != null ? authToken : main.env().get("SLUICE_AUTH_TOKEN");
+        if ((token == null || token.isEmpty()) && !isLoopback(bind)) {
+            throw new Main.UsageError("--bind " + bind + " exposes the daemon beyond this machine; it needs --auth-token TOKEN"
+                    + " (or SLUICE_AUTH_TOKEN)");
+        }
+        DaemonConfig config = new DaemonConfig(data.toAbsolutePath().normalize(), store, bind, port,
+                List.of(home.resolve("train-stage/bin"), home.resolve("predict-stage/bin")), token);
+        Daemon daemon = Daemon.open(config);
+        Javalin app = ApiServer.create(daemon);
+        try {
+            app.start(config.host(), config.port());
+        } catch (RuntimeException e) {
+            daemon.close();
+            throw new Main.UsageError("cannot listen on " + config.host() + ":" + config.port() + " (" + rootMessage(e)
+                    + "); is another daemon running? Use --port to pick another port");
+        }
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            app.stop();
+            try {
+                daemon.close();
+            } catch (IOException ignored) {
+                // the process is ending; nothing left to report to
+            }
+        }, "sluice-shutdown"));
+        String address = "http://" + config.host() + ":" + app.port();
+        main.out().println("sluice daemon listening on " + address + " (data " + config.dataDir() + ", store "
+                + daemon.store().uri() + ")");
+        if (!noDemo) {
+            new Demo(daemon, main.out()).run(dataset, address);
+        }
+        return 0;
+    }
+
+    /** The project root: $SLUICE_HOME (set by ./sluice), else two levels above the api jar. */
+    static Path home(Main main) {
+        String env = main.env().get("SLUICE_HOME");
+        if (env != null) {
+            return Path.of(env).toAbsolutePath().normalize();
+        }
+        try {
+            Path jar = Path.of(UpCommand.class.getProtectionDomain().getCodeSource().getLocation().toURI());
+            return jar.getParent().getParent().getParent().toAbsolutePath().normalize();
+        } catch (URISyntaxException e) {
+            throw new UncheckedIOException(new IOException(e));
+        }
+    }
+
+    private static boolean isLoopback(String address) {
+        try {
+            return InetAddress.getByName(address).isLoopbackAddress();
+        } catch (UnknownHostException e) {
+            throw new Main.UsageError("--bind " + address + " is not an address of this machine");
+        }
+    }
+
+    private static String rootMessage(Throwable e) {
+        while (e.getCause() != null) {
+            e = e.getCause();
+        }
+        return e.getMessage();
+    }
+}

@@ -1,0 +1,308 @@
+package io.sluice.api.cli;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.sluice.api.Main;
+import io.sluice.api.client.SluiceClient;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine.ParentCommand;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Map;
+
+import static io.sluice.api.cli.Output.Column;
+import static io.sluice.api.client.SluiceClient.query;
+
+/**
+ * pachctl's verbs over repos, commits, branches, pipelines and jobs; each noun is a method so that a verb
+ * reads as one page. File verbs live in {@link FileVerbs}.
+ */
+public final class Verbs {
+    private Verbs() {
+    }
+
+    static final Column[] REPO = {
+            Column.field("NAME", "name"), Column.field("CREATED", "created"),
+            new Column("SIZE", r -> Output.bytes(r.get("sizeBytes"))), Column.field("DESCRIPTION", "description")};
+    static final Column[] COMMIT = {
+            Column.field("REPO", "repo"), Column.field("BRANCH", "branch"), Column.field("COMMIT", "id"),
+            Column.field("FINISHED", "finished"), new Column("SIZE", r -> Output.bytes(r.get("sizeBytes"))),
+            Column.field("DESCRIPTION", "description")};
+    static final Column[] BRANCH = {Column.field("BRANCH", "name"), Column.field("HEAD", "head")};
+    static final Column[] PIPELINE = {
+            Column.field("NAME", "name"), Column.field("VERSION", "version"), Column.field("STATE", "state"),
+            Column.field("LAST JOB", "lastJobState"), Column.field("DESCRIPTION", "description")};
+    static final Column[] JOB = {
+            Column.field("ID", "id"), Column.field("PIPELINE", "pipeline"), Column.field("CREATED", "created"),
+            Column.field("STATE", "state"),
+            new Column("DATUMS (done/skipped/failed/total)", r -> r.path("datumsProcessed").asText() + "/"
+                    + r.path("datumsSkipped").asText() + "/" + r.path("datumsFailed").asText() + "/"
+                    + r.path("datumsTotal").asText())};
+    static final Column[] DATUM = {
+            Column.field("ID", "id"), Column.field("STATE", "state"), Column.field("ATTEMPTS", "attempts"),
+            new Column("FILES", r -> String.join(",", r.findValuesAsText("files"))),
+            Column.field("ERROR", "error")};
+
+    /** The shared plumbing of a verb: its root command, a client, and printing. */
+    abstract static class Verb {
+        @ParentCommand
+        Main main;
+
+        void print(ClientOptions options, JsonNode node, Column... columns) {
+            Output.print(main.out(), node, options.json(), columns);
+        }
+    }
+
+    @Command(name = "create", description = "Create a repo, branch or pipeline.")
+    public static final class Create extends Verb {
+        @Command(name = "repo", description = "Create a repo.")
+        void repo(@Parameters(paramLabel = "NAME") String name,
+                  @Option(names = {"-d", "--description"}, defaultValue = "") String description,
+                  @Mixin ClientOptions o) {
+            o.client(main).post("/api/v1/repos", null, Map.of("name", name, "description", description));
+        }
+
+        @Command(name = "branch", description = "Create or move a branch: REPO@BRANCH [--head REF].")
+        void branch(@Parameters(paramLabel = "REPO@BRANCH") String arg,
+                    @Option(names = "--head", paramLabel = "REF") String head,
+                    @Mixin ClientOptions o) {
+            RefArg ref = RefArg.parse(arg);
+            JsonNode branch = o.client(main).post(ref.repoPath() + "/branches", null,
+                    query("name", ref.ref(), "head", head));
+            print(o, branch, BRANCH);
+        }
+
+        @Command(name = "pipeline", description = "Create a pipeline from a JSON spec.")
+        void pipeline(@Option(names = {"-f", "--file"}, required = true, paramLabel = "SPEC.json") Path spec,
+                      @Mixin ClientOptions o) {
+            o.client(main).post("/api/v1/pipelines", null, readSpec(spec));
+        }
+    }
+
+    @Command(name = "update", description = "Update a pipeline to a new spec version.")
+    public static final class Update extends Verb {
+        @Command(name = "pipeline", description = "Update a pipeline from a JSON spec.")
+        void pipeline(@Option(names = {"-f", "--file"}, required = true, paramLabel = "SPEC.json") Path spec,
+                      @Option(names = "--reprocess", description = "Process every datum again.") boolean reprocess,
+                      @Mixin ClientOptions o) {
+            String json = readSpec(spec);
+            String name = pipelineName(o.client(main), json);
+            o.client(main).put("/api/v1/pipelines/" + name, query("reprocess", reprocess), json);
+        }
+    }
+
+    @Command(name = "list", description = "List repos, commits, branches, files, pipelines, jobs or datums.")
+    public static final class ListCmd extends Verb {
+        @Command(name = "repo", description = "List repos.")
+        void repo(@Mixin ClientOptions o) {
+            print(o, o.client(main).get("/api/v1/repos", null), REPO);
+        }
+
+        @Command(name = "commit", description = "List commits of REPO[@BRANCH], newest first.")
+        void commit(@Parameters(paramLabel = "REPO[@BRANCH]") String arg,
+                    @Option(names = "--limit", defaultValue = "" + Integer.MAX_VALUE) int limit,
+                    @Mixin ClientOptions o) {
+            RefArg ref = RefArg.parse(arg);
+            String branch = arg.contains("@") ? ref.ref() : null;
+            print(o, o.client(main).get(ref.repoPath() + "/commits", query("branch", branch, "limit", limit)), COMMIT);
+        }
+
+        @Command(name = "branch", description = "List the branches of REPO.")
+        void branch(@Parameters(paramLabel = "REPO") String repo, @Mixin ClientOptions o) {
+            print(o, o.client(main).get(RefArg.parse(repo).repoPath() + "/branches", null), BRANCH);
+        }
+
+        @Command(name = "file", description = "List the files of REPO@REF[:/DIR].")
+        void file(@Parameters(paramLabel = "REPO@REF[:/DIR]") String arg, @Mixin ClientOptions o) {
+            RefArg ref = RefArg.parse(arg);
+            print(o, o.client(main).get(ref.repoPath() + "/files/list", query("ref", ref.ref(), "path", ref.pathOr("/"))),
+                    FileVerbs.FILE);
+        }
+
+        @Command(name = "pipeline", description = "List pipelines.")
+        void pipeline(@Mixin ClientOptions o) {
+            print(o, o.client(main).get("/api/v1/pipelines", null), PIPELINE);
+        }
+
+        @Command(name = "job", description = "List jobs, newest first.")
+        void job(@Option(names = {"-p", "--pipeline"}) String pipeline, @Mixin ClientOptions o) {
+            print(o, o.client(main).get("/api/v1/jobs", query("pipeline", pipeline)), JOB);
+        }
+
+        @Command(name = "datum", description = "List the datums of a job.")
+        void datum(@Parameters(paramLabel = "JOB_ID") String job, @Mixin ClientOptions o) {
+            print(o, o.client(main).get("/api/v1/jobs/" + job + "/datums", null), DATUM);
+        }
+    }
+
+    @Command(name = "inspect", description = "Show a repo, commit, file, pipeline or job.")
+    public static final class Inspect extends Verb {
+        @Command(name = "repo", description = "Show a repo.")
+        void repo(@Parameters(paramLabel = "NAME") String name, @Mixin ClientOptions o) {
+            print(o, o.client(main).get(RefArg.parse(name).repoPath(), null));
+        }
+
+        @Command(name = "commit", description = "Show a commit, REPO@REF, with its provenance.")
+        void commit(@Parameters(paramLabel = "REPO@REF") String arg, @Mixin ClientOptions o) {
+            RefArg ref = RefArg.parse(arg);
+            print(o, o.client(main).get(ref.repoPath() + "/commit", query("ref", ref.ref())));
+        }
+
+        @Command(name = "file", description = "Show a file, REPO@REF:/PATH.")
+        void file(@Parameters(paramLabel = "REPO@REF:/PATH") String arg, @Mixin ClientOptions o) {
+            RefArg ref = RefArg.parse(arg);
+            print(o, o.client(main).get(ref.repoPath() + "/files/inspect",
+                    query("ref", ref.ref(), "path", ref.requirePath(arg))));
+        }
+
+        @Command(name = "pipeline", description = "Show a pipeline and its current spec.")
+        void pipeline(@Parameters(paramLabel = "NAME") String name, @Mixin ClientOptions o) {
+            print(o, o.client(main).get("/api/v1/pipelines/" + name, null));
+        }
+
+        @Command(name = "job", description = "Show a job.")
+        void job(@Parameters(paramLabel = "JOB_ID") String id, @Mixin ClientOptions o) {
+            print(o, o.client(main).get("/api/v1/jobs/" + id, null));
+        }
+    }
+
+    @Command(name = "delete", description = "Delete a repo, branch, file or pipeline.")
+    public static final class Delete extends Verb {
+        @Command(name = "repo", description = "Delete a repo and its history.")
+        void repo(@Parameters(paramLabel = "NAME") String name, @Mixin ClientOptions o) {
+            o.client(main).delete(RefArg.parse(name).repoPath(), null);
+        }
+
+        @Command(name = "branch", description = "Delete a branch, REPO@BRANCH (its commits stay reachable by id).")
+        void branch(@Parameters(paramLabel = "REPO@BRANCH") String arg, @Mixin ClientOptions o) {
+            RefArg ref = RefArg.parse(arg);
+            o.client(main).delete(ref.repoPath() + "/branches", query("name", ref.ref()));
+        }
+
+        @Command(name = "file", description = "Delete a file in a new commit, REPO@BRANCH:/PATH.")
+        void file(@Parameters(paramLabel = "REPO@BRANCH:/PATH") String arg, @Mixin ClientOptions o) {
+            RefArg ref = RefArg.parse(arg);
+            o.client(main).delete(ref.repoPath() + "/files", query("branch", ref.ref(), "path", ref.requirePath(arg)));
+        }
+
+        @Command(name = "pipeline", description = "Delete a pipeline (its output repo stays).")
+        void pipeline(@Parameters(paramLabel = "NAME") String name, @Mixin ClientOptions o) {
+            o.client(main).delete("/api/v1/pipelines/" + name, null);
+        }
+    }
+
+    @Command(name = "start", description = "Start a commit or a stopped pipeline.")
+    public static final class Start extends Verb {
+        @Command(name = "commit", description = "Open a commit on REPO@BRANCH and print its id.")
+        void commit(@Parameters(paramLabel = "REPO@BRANCH") String arg,
+                    @Option(names = {"-m", "--message"}, defaultValue = "") String message,
+                    @Mixin ClientOptions o) {
+            RefArg ref = RefArg.parse(arg);
+            JsonNode commit = o.client(main).post(ref.repoPath() + "/commits/start", null,
+                    Map.of("branch", ref.ref(), "description", message));
+            if (o.json()) {
+                Output.printJson(main.out(), commit);
+            } else {
+                main.out().println(commit.get("id").asText());
+            }
+        }
+
+        @Command(name = "pipeline", description = "Restart a stopped pipeline.")
+        void pipeline(@Parameters(paramLabel = "NAME") String name, @Mixin ClientOptions o) {
+            o.client(main).post("/api/v1/pipelines/" + name + "/start", null, Map.of());
+        }
+    }
+
+    @Command(name = "finish", description = "Finish the open commit of a branch.")
+    public static final class Finish extends Verb {
+        @Command(name = "commit", description = "Finish the open commit on REPO@BRANCH.")
+        void commit(@Parameters(paramLabel = "REPO@BRANCH") String arg, @Mixin ClientOptions o) {
+            RefArg ref = RefArg.parse(arg);
+            o.client(main).post(ref.repoPath() + "/commits/finish", null, Map.of("branch", ref.ref()));
+        }
+    }
+
+    @Command(name = "wait", description = "Wait for a commit or a job to finish.")
+    public static final class Wait extends Verb {
+        @Command(name = "commit", description = "Wait until REPO@REF is finished and show it.")
+        void commit(@Parameters(paramLabel = "REPO@REF") String arg,
+                    @Option(names = "--timeout", defaultValue = "3600", description = "Seconds.") long timeout,
+                    @Mixin ClientOptions o) {
+            RefArg ref = RefArg.parse(arg);
+            print(o, o.client(main).get(ref.repoPath() + "/commit", query("ref", ref.ref(), "wait", timeout)));
+        }
+
+        @Command(name = "job", description = "Wait until a job has ended and show it; exit 1 unless it succeeded.")
+        void job(@Parameters(paramLabel = "JOB_ID") String id,
+                 @Option(names = "--timeout", defaultValue = "3600", description = "Seconds.") long timeout,
+                 @Mixin ClientOptions o) {
+            JsonNode job = o.client(main).get("/api/v1/jobs/" + id, query("wait", timeout));
+            print(o, job);
+            if (!"JOB_SUCCESS".equals(job.path("state").asText())) {
+                throw new Main.UsageError("job " + id + " ended in " + job.path("state").asText()
+                        + (job.hasNonNull("reason") ? ": " + job.get("reason").asText() : ""));
+            }
+        }
+    }
+
+    @Command(name = "stop", description = "Stop a pipeline or a job.")
+    public static final class Stop extends Verb {
+        @Command(name = "pipeline", description = "Stop a pipeline: no new jobs until it is started again.")
+        void pipeline(@Parameters(paramLabel = "NAME") String name, @Mixin ClientOptions o) {
+            o.client(main).post("/api/v1/pipelines/" + name + "/stop", null, Map.of());
+        }
+
+        @Command(name = "job", description = "Kill a running job.")
+        void job(@Parameters(paramLabel = "JOB_ID") String id, @Mixin ClientOptions o) {
+            o.client(main).post("/api/v1/jobs/" + id + "/stop", null, Map.of());
+        }
+    }
+
+    @Command(name = "logs", description = "Show the logs of a pipeline's jobs or of one job.")
+    public static final class Logs extends Verb implements Runnable {
+        @Option(names = {"-p", "--pipeline"}) String pipeline;
+        @Option(names = {"-j", "--job"}) String job;
+        @Option(names = "--datum") String datum;
+        @Mixin ClientOptions o;
+
+        @Override
+        public void run() {
+            if (pipeline == null && job == null) {
+                throw new Main.UsageError("logs needs -p PIPELINE or -j JOB_ID");
+            }
+            JsonNode lines = o.client(main).get("/api/v1/logs", query("pipeline", pipeline, "job", job, "datum", datum));
+            if (o.json()) {
+                Output.printJson(main.out(), lines);
+                return;
+            }
+            for (JsonNode line : lines) {
+                main.out().println(line.path("time").asText() + " " + line.path("jobId").asText() + " "
+                        + line.path("stream").asText() + ": " + line.path("message").asText());
+            }
+        }
+    }
+
+    static String readSpec(Path spec) {
+        try {
+            return Files.readString(spec);
+        } catch (IOException e) {
+            throw new Main.UsageError("cannot read " + spec + ": " + e.getMessage());
+        }
+    }
+
+    private static String pipelineName(SluiceClient client, String json) {
+        try {
+            JsonNode name = client.json().readTree(json).path("pipeline").path("name");
+            if (!name.isTextual()) {
+                throw new Main.UsageError("the spec has no pipeline.name");
+            }
+            return name.asText();
+        } catch (IOException e) {
+            throw new Main.UsageError("the spec is not valid JSON: " + e.getMessage().lines().findFirst().orElse(""));
+        }
+    }
+}

@@ -1,0 +1,156 @@
+package io.sluice.api.server;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.javalin.Javalin;
+import io.javalin.compression.CompressionStrategy;
+import io.javalin.config.JavalinConfig;
+import io.javalin.http.Context;
+import io.javalin.http.Handler;
+import io.javalin.http.HandlerType;
+import io.javalin.http.HttpResponseException;
+import io.javalin.json.JavalinJackson;
+import io.javalin.router.Endpoint;
+import io.sluice.Json;
+import io.sluice.SluiceException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.time.Clock;
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+/**
+ * The daemon's HTTP face: the recommender's {@code /train}, {@code /predict}, {@code /result} and
+ * everything else under {@code /api/v1}. Every failure a client can cause answers 4xx with
+ * {@code {"error": "..."}}; only bugs answer 500.
+ */
+public final class ApiServer {
+    private static final Logger LOG = LoggerFactory.getLogger(ApiServer.class);
+
+    private ApiServer() {
+    }
+
+    /** An unstarted app over {@code daemon}'s services; tests start it on port 0. */
+    public static Javalin create(Daemon daemon) {
+        ObjectMapper json = Json.mapper();
+        RequestStats stats = new RequestStats(Clock.systemUTC());
+        var pfs = new PfsController(daemon.pfs(), json);
+        var pps = new PpsController(daemon.pps());
+        var recommender = new RecommenderController(daemon.pfs(), json, Clock.systemUTC());
+        return Javalin.create(config -> {
+            config.jsonMapper(new JavalinJackson(json, false));
+            config.startup.showJavalinBanner = false;
+            config.http.compressionStrategy = CompressionStrategy.NONE;
+            config.router.ignoreTrailingSlashes = true;
+            Routes r = new Routes(config, stats);
+            String token = daemon.config().authToken();
+            if (token != null && !token.isEmpty()) {
+                config.routes.before(ctx -> requireToken(ctx, token));
+            }
+
+            r.add(HandlerType.POST, "/train", "train", recommender::train);
+            r.add(HandlerType.POST, "/predict", "predict", recommender::predict);
+            r.add(HandlerType.POST, "/result", "result", recommender::result);
+
+            String v1 = "/api/v1";
+            r.add(HandlerType.GET, v1 + "/health", "health", ctx -> ctx.json(health(daemon)));
+            r.add(HandlerType.GET, v1 + "/statistics", "statistics", ctx -> {
+                String api = ctx.queryParam("api");
+                if (api == null) {
+                    ctx.json(stats.summary());
+                    return;
+                }
+                long calls = stats.callsThisMinute(api);
+                if (calls < 0) {
+                    throw SluiceException.notFound("no endpoint named '" + RecommenderController.printable(api)
+                            + "'; names are those listed by GET /api/v1/statistics");
+                }
+                Map<String, Object> answer = new LinkedHashMap<>();
+                answer.put("api", api);
+                answer.put("number of calls in current minute", calls);
+                ctx.json(answer);
+            });
+
+            r.add(HandlerType.GET, v1 + "/repos", "repos.list", pfs::listRepos);
+            r.add(HandlerType.POST, v1 + "/repos", "repos.create", pfs::createRepo);
+            r.add(HandlerType.GET, v1 + "/repos/{repo}", "repos.inspect", pfs::inspectRepo);
+            r.add(HandlerType.DELETE, v1 + "/repos/{repo}", "repos.delete", pfs::deleteRepo);
+            r.add(HandlerType.GET, v1 + "/repos/{repo}/commits", "commits.list", pfs::listCommits);
+            r.add(HandlerType.GET, v1 + "/repos/{repo}/commit", "commits.inspect", pfs::inspectCommit);
+            r.add(HandlerType.POST, v1 + "/repos/{repo}/commits/start", "commits.start", pfs::startCommit);
+            r.add(HandlerType.POST, v1 + "/repos/{repo}/commits/finish", "commits.finish", pfs::finishCommit);
+            r.add(HandlerType.GET, v1 + "/repos/{repo}/branches", "branches.list", pfs::listBranches);
+            r.add(HandlerType.POST, v1 + "/repos/{repo}/branches", "branches.create", pfs::createBranch);
+            r.add(HandlerType.DELETE, v1 + "/repos/{repo}/branches", "branches.delete", pfs::deleteBranch);
+            r.add(HandlerType.PUT, v1 + "/repos/{repo}/files", "files.put", pfs::putFile);
+            r.add(HandlerType.GET, v1 + "/repos/{repo}/files", "files.get", pfs::getFile);
+            r.add(HandlerType.DELETE, v1 + "/repos/{repo}/files", "files.delete", pfs::deleteFile);
+            r.add(HandlerType.POST, v1 + "/repos/{repo}/files/copy", "files.copy", pfs::copyFile);
+            r.add(HandlerType.GET, v1 + "/repos/{repo}/files/inspect", "files.inspect", pfs::inspectFile);
+            r.add(HandlerType.GET, v1 + "/repos/{repo}/files/list", "files.list", pfs::listFiles);
+            r.add(HandlerType.GET, v1 + "/repos/{repo}/files/glob", "files.glob", pfs::globFiles);
+            r.add(HandlerType.GET, v1 + "/repos/{repo}/diff", "files.diff", pfs::diffFiles);
+            r.add(HandlerType.POST, v1 + "/fsck", "fsck", pfs::fsck);
+            r.add(HandlerType.POST, v1 + "/gc", "gc", pfs::gc);
+
+            r.add(HandlerType.GET, v1 + "/pipelines", "pipelines.list", pps::listPipelines);
+            r.add(HandlerType.POST, v1 + "/pipelines", "pipelines.create", pps::createPipeline);
+            r.add(HandlerType.GET, v1 + "/pipelines/{name}", "pipelines.inspect", pps::inspectPipeline);
+            r.add(HandlerType.PUT, v1 + "/pipelines/{name}", "pipelines.update", pps::updatePipeline);
+            r.add(HandlerType.DELETE, v1 + "/pipelines/{name}", "pipelines.delete", pps::deletePipeline);
+            r.add(HandlerType.POST, v1 + "/pipelines/{name}/stop", "pipelines.stop", pps::stopPipeline);
+            r.add(HandlerType.POST, v1 + "/pipelines/{name}/start", "pipelines.start", pps::startPipeline);
+            r.add(HandlerType.GET, v1 + "/jobs", "jobs.list", pps::listJobs);
+            r.add(HandlerType.GET, v1 + "/jobs/{id}", "jobs.inspect", pps::inspectJob);
+            r.add(HandlerType.POST, v1 + "/jobs/{id}/stop", "jobs.stop", pps::stopJob);
+            r.add(HandlerType.GET, v1 + "/jobs/{id}/datums", "datums.list", pps::listDatums);
+            r.add(HandlerType.GET, v1 + "/logs", "logs", pps::logs);
+
+            config.routes.exception(SluiceException.class, (e, ctx) ->
+                    ctx.status(e.kind().httpStatus()).json(Map.of("error", e.getMessage())));
+            config.routes.exception(HttpResponseException.class, (e, ctx) ->
+                    ctx.status(e.getStatus()).json(Map.of("error", e.getMessage())));
+            config.routes.exception(Exception.class, (e, ctx) -> {
+                LOG.error("unexpected failure serving {} {}", ctx.method(), ctx.path(), e);
+                ctx.status(500).json(Map.of("error", "internal error: " + e));
+            });
+            config.routes.error(404, ctx -> {
+                if (ctx.result() == null || ctx.result().isEmpty()) {
+                    ctx.json(Map.of("error", "no endpoint " + ctx.method() + " " + ctx.path()));
+                }
+            });
+            config.routes.error(405, ctx -> ctx.json(Map.of("error", "method " + ctx.method() + " not allowed on " + ctx.path())));
+        });
+    }
+
+    /** Every endpoint but health needs "Authorization: Bearer TOKEN"; compared in constant time. */
+    private static void requireToken(Context ctx, String token) {
+        if (ctx.path().equals("/api/v1/health")) {
+            return;
+        }
+        String header = ctx.header("Authorization");
+        byte[] given = (header == null ? "" : header).getBytes(StandardCharsets.UTF_8);
+        byte[] expected = ("Bearer " + token).getBytes(StandardCharsets.UTF_8);
+        if (!MessageDigest.isEqual(given, expected)) {
+            throw new SluiceException(SluiceException.Kind.UNAUTHORIZED,
+                    "missing or wrong bearer token (send Authorization: Bearer $SLUICE_AUTH_TOKEN)");
+        }
+    }
+
+    private static Map<String, Object> health(Daemon daemon) {
+        Map<String, Object> health = new LinkedHashMap<>();
+        health.put("message", "Application is up and running");
+        health.put("store", daemon.store().uri());
+        health.put("runner", "local");
+        return health;
+    }
+
+    /** Registers each route wrapped in its statistics timer, so no endpoint can be left uncounted. */
+    private record Routes(JavalinConfig config, RequestStats stats) {
+        void add(HandlerType method, String path, String name, Handler handler) {
+            config.routes.addEndpoint(new Endpoint(method, path, stats.timed(name, handler)));
+        }
+    }
+}

@@ -1,0 +1,162 @@
+package io.sluice.api.server;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.javalin.http.Context;
+import io.sluice.SluiceException;
+import io.sluice.pfs.PfsService;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+
+/** REST access to the versioned file system under {@code /api/v1/repos}; only translation, no logic. */
+public final class PfsController {
+    private static final int MAX_JSON = 1 << 20;
+    private final PfsService pfs;
+    private final ObjectMapper json;
+
+    public PfsController(PfsService pfs, ObjectMapper json) {
+        this.pfs = pfs;
+        this.json = json;
+    }
+
+    public void createRepo(Context ctx) {
+        JsonNode body = Requests.jsonObject(ctx, json, MAX_JSON);
+        ctx.status(201).json(pfs.createRepo(text(body, "name", null), text(body, "description", "")));
+    }
+
+    public void listRepos(Context ctx) {
+        ctx.json(pfs.listRepos());
+    }
+
+    public void inspectRepo(Context ctx) {
+        ctx.json(pfs.inspectRepo(ctx.pathParam("repo")));
+    }
+
+    public void deleteRepo(Context ctx) {
+        pfs.deleteRepo(ctx.pathParam("repo"));
+        ctx.json(Map.of("deleted", ctx.pathParam("repo")));
+    }
+
+    public void listCommits(Context ctx) {
+        ctx.json(pfs.listCommit(ctx.pathParam("repo"), ctx.queryParam("branch"),
+                (int) Requests.number(ctx, "limit", Integer.MAX_VALUE)));
+    }
+
+    /** GET .../commit?ref=R[&wait=SECONDS]: inspect, or wait until finished. */
+    public void inspectCommit(Context ctx) {
+        String repo = ctx.pathParam("repo");
+        String ref = Requests.required(ctx, "ref");
+        long wait = Requests.number(ctx, "wait", -1);
+        ctx.json(wait < 0 ? pfs.inspectCommit(repo, ref) : pfs.waitCommit(repo, ref, Duration.ofSeconds(wait)));
+    }
+
+    public void startCommit(Context ctx) {
+        JsonNode body = Requests.jsonObject(ctx, json, MAX_JSON);
+        ctx.status(201).json(pfs.startCommit(ctx.pathParam("repo"), text(body, "branch", "master"),
+                text(body, "description", ""), List.of()));
+    }
+
+    public void finishCommit(Context ctx) {
+        JsonNode body = Requests.jsonObject(ctx, json, MAX_JSON);
+        ctx.json(pfs.finishCommit(ctx.pathParam("repo"), text(body, "branch", "master")));
+    }
+
+    public void listBranches(Context ctx) {
+        ctx.json(pfs.listBranch(ctx.pathParam("repo")));
+    }
+
+    public void createBranch(Context ctx) {
+        JsonNode body = Requests.jsonObject(ctx, json, MAX_JSON);
+        ctx.status(201).json(pfs.createBranch(ctx.pathParam("repo"), text(body, "name", null), text(body, "head", null)));
+    }
+
+    public void deleteBranch(Context ctx) {
+        String branch = Requests.required(ctx, "name");
+        pfs.deleteBranch(ctx.pathParam("repo"), branch);
+        ctx.json(Map.of("deleted", branch));
+    }
+
+    /** PUT .../files?branch=B&path=P[&append=true] with the file's bytes as the body, streamed. */
+    public void putFile(Context ctx) throws IOException {
+        try (InputStream body = ctx.bodyInputStream()) {
+            ctx.json(pfs.putFile(ctx.pathParam("repo"), Requests.optional(ctx, "branch", "master"),
+                    Requests.required(ctx, "path"), body, Requests.flag(ctx, "append")));
+        }
+    }
+
+    /** GET .../files?ref=R&path=P[&offset=N&length=N]: the bytes, streamed. */
+    public void getFile(Context ctx) {
+        String repo = ctx.pathParam("repo");
+        String ref = Requests.optional(ctx, "ref", "master");
+        String path = Requests.required(ctx, "path");
+        long size = pfs.inspectFile(repo, ref, path).size();
+        long offset = Requests.number(ctx, "offset", 0);
+        long length = Requests.number(ctx, "length", -1);
+        if (offset < 0 || offset > size) {
+            throw SluiceException.invalid("offset " + offset + " is outside the file (size " + size + ")");
+        }
+        long sent = length < 0 ? size - offset : Math.min(length, size - offset);
+        ctx.header("Content-Length", Long.toString(sent));
+        ctx.contentType("application/octet-stream");
+        ctx.result(pfs.getFile(repo, ref, path, offset, length));
+    }
+
+    public void deleteFile(Context ctx) {
+        ctx.json(pfs.deleteFile(ctx.pathParam("repo"), Requests.optional(ctx, "branch", "master"),
+                Requests.required(ctx, "path")));
+    }
+
+    public void inspectFile(Context ctx) {
+        ctx.json(pfs.inspectFile(ctx.pathParam("repo"), Requests.optional(ctx, "ref", "master"),
+                Requests.required(ctx, "path")));
+    }
+
+    public void listFiles(Context ctx) {
+        ctx.json(pfs.listFile(ctx.pathParam("repo"), Requests.optional(ctx, "ref", "master"),
+                Requests.optional(ctx, "path", "/")));
+    }
+
+    public void globFiles(Context ctx) {
+        ctx.json(pfs.globFile(ctx.pathParam("repo"), Requests.optional(ctx, "ref", "master"),
+                Requests.required(ctx, "pattern")));
+    }
+
+    public void diffFiles(Context ctx) {
+        ctx.json(pfs.diffFile(ctx.pathParam("repo"), Requests.required(ctx, "new"), Requests.required(ctx, "old"),
+                Requests.optional(ctx, "path", "/")));
+    }
+
+    public void copyFile(Context ctx) {
+        JsonNode body = Requests.jsonObject(ctx, json, MAX_JSON);
+        ctx.json(pfs.copyFile(text(body, "srcRepo", null), text(body, "srcRef", "master"), text(body, "srcPath", null),
+                ctx.pathParam("repo"), text(body, "branch", "master"), text(body, "path", null)));
+    }
+
+    public void fsck(Context ctx) {
+        List<String> problems = pfs.fsck();
+        ctx.json(Map.of("ok", problems.isEmpty(), "problems", problems));
+    }
+
+    public void gc(Context ctx) {
+        ctx.json(Map.of("deletedChunks", pfs.gc()));
+    }
+
+    /** A string field of a JSON body; {@code fallback == null} makes it required. */
+    static String text(JsonNode body, String field, String fallback) {
+        JsonNode node = body.get(field);
+        if (node == null || node.isNull()) {
+            if (fallback == null) {
+                throw SluiceException.invalid("missing field '" + field + "'");
+            }
+            return fallback;
+        }
+        if (!node.isTextual()) {
+            throw SluiceException.invalid("field '" + field + "' must be a string");
+        }
+        return node.asText();
+    }
+}

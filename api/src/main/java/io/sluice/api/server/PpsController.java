@@ -1,0 +1,74 @@
+package io.sluice.api.server;
+
+import io.javalin.http.Context;
+import io.sluice.pps.PpsService;
+
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.Map;
+
+/** REST access to pipelines, jobs, datums and logs under {@code /api/v1}; only translation, no logic. */
+public final class PpsController {
+    private static final int MAX_SPEC = 1 << 20;
+    private final PpsService pps;
+
+    public PpsController(PpsService pps) {
+        this.pps = pps;
+    }
+
+    public void createPipeline(Context ctx) {
+        ctx.status(201).json(pps.createPipeline(spec(ctx)));
+    }
+
+    public void updatePipeline(Context ctx) {
+        ctx.json(pps.updatePipeline(spec(ctx), Requests.flag(ctx, "reprocess")));
+    }
+
+    public void listPipelines(Context ctx) {
+        ctx.json(pps.listPipeline());
+    }
+
+    public void inspectPipeline(Context ctx) {
+        ctx.json(pps.inspectPipeline(ctx.pathParam("name")));
+    }
+
+    public void deletePipeline(Context ctx) {
+        pps.deletePipeline(ctx.pathParam("name"));
+        ctx.json(Map.of("deleted", ctx.pathParam("name")));
+    }
+
+    public void stopPipeline(Context ctx) {
+        ctx.json(pps.stopPipeline(ctx.pathParam("name")));
+    }
+
+    public void startPipeline(Context ctx) {
+        ctx.json(pps.startPipeline(ctx.pathParam("name")));
+    }
+
+    public void listJobs(Context ctx) {
+        ctx.json(pps.listJob(ctx.queryParam("pipeline")));
+    }
+
+    /** GET /jobs/{id}[?wait=SECONDS]: inspect, or wait until the job has ended. */
+    public void inspectJob(Context ctx) {
+        long wait = Requests.number(ctx, "wait", -1);
+        String id = ctx.pathParam("id");
+        ctx.json(wait < 0 ? pps.inspectJob(id) : pps.waitJob(id, Duration.ofSeconds(wait)));
+    }
+
+    public void stopJob(Context ctx) {
+        ctx.json(pps.stopJob(ctx.pathParam("id")));
+    }
+
+    public void listDatums(Context ctx) {
+        ctx.json(pps.listDatum(ctx.pathParam("id")));
+    }
+
+    public void logs(Context ctx) {
+        ctx.json(pps.logs(ctx.queryParam("pipeline"), ctx.queryParam("job"), ctx.queryParam("datum")));
+    }
+
+    private static String spec(Context ctx) {
+        return new String(Requests.body(ctx, MAX_SPEC), StandardCharsets.UTF_8);
+    }
+}

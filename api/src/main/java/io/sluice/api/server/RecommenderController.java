@@ -1,0 +1,203 @@
+package io.sluice.api.server;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.javalin.http.Context;
+import io.sluice.SluiceException;
+import io.sluice.pfs.CommitInfo;
+import io.sluice.pfs.CommitRef;
+import io.sluice.pfs.PfsService;
+
+import java.io.ByteArrayInputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
+import java.time.Clock;
+import java.time.Instant;
+import java.time.LocalDateTime;
+import java.time.ZoneOffset;
+import java.time.format.DateTimeFormatter;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.regex.Pattern;
+
+/**
+ * The movie recommender's original API: {@code POST /train} and {@code POST /predict} each write one new
+ * request file (one commit) into the {@code training} or {@code streaming} repo, and {@code POST /result}
+ * answers a prediction file from the {@code predict} repo once its job has committed it.
+ */
+public final class RecommenderController {
+    public static final String TRAINING_REPO = "training";
+    public static final String STREAMING_REPO = "streaming";
+    public static final String PREDICT_REPO = "predict";
+    public static final String MODEL_REPO = "train";
+    public static final String BRANCH = "master";
+    public static final int MAX_LINES = 100_000;
+    private static final int MAX_BODY_BYTES = 16 << 20;
+    private static final int MAX_CACHED_RESULTS = 10_000;
+    private static final Pattern FILENAME = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._-]{0,254}");
+    private static final Pattern NUMBER = Pattern.compile("[+-]?(\\d+\\.?\\d*|\\.\\d+)([eE][+-]?\\d+)?");
+    private static final Pattern INTEGER = Pattern.compile("[+-]?\\d+");
+    private static final DateTimeFormatter STAMP = DateTimeFormatter.ofPattern("yyyy-MM-dd'T'HH:mm:ss.SSSSSS");
+
+    private final PfsService pfs;
+    private final ObjectMapper json;
+    private final Clock clock;
+    private final AtomicLong lastStampMicros = new AtomicLong();
+    /** Finished prediction files by (predict commit, filename): a commit never changes, so no invalidation. */
+    private final Map<String, byte[]> results = new ConcurrentHashMap<>();
+
+    public RecommenderController(PfsService pfs, ObjectMapper json, Clock clock) {
+        this.pfs = pfs;
+        this.json = json;
+        this.clock = clock;
+    }
+
+    public void train(Context ctx) {
+        writeRequest(ctx, TRAINING_REPO, "train", 4);
+    }
+
+    public void predict(Context ctx) {
+        writeRequest(ctx, STREAMING_REPO, "predict", 2);
+    }
+
+    public void result(Context ctx) throws IOException {
+        JsonNode body = Requests.jsonObject(ctx, json, 64 << 10);
+        JsonNode node = body.get("filename");
+        if (node == null || !node.isTextual() || node.asText().isEmpty()) {
+            throw SluiceException.invalid("'filename' must be a non-empty string");
+        }
+        String filename = node.asText();
+        if (!FILENAME.matcher(filename).matches() || filename.contains("..")) {
+            throw SluiceException.invalid("'filename' must be a plain file name such as predict-2019-05-09T16:33:25.613314.txt, not '"
+                    + printable(filename) + "'");
+        }
+        Map<String, Object> answer = new LinkedHashMap<>();
+        CommitInfo head = headOrNull(PREDICT_REPO);
+        byte[] data = head == null ? null : predictionOrNull(head, filename);
+        if (data == null) {
+            if (!exists(STREAMING_REPO, filename)) {
+                throw SluiceException.notFound("no prediction request named '" + filename + "'");
+            }
+            answer.put("data", "");
+            answer.put("ready", false);
+        } else {
+            answer.put("data", new String(data, StandardCharsets.UTF_8));
+            answer.put("ready", true);
+            answer.put("commit", head.id());
+            head.provenance().stream().filter(p -> p.repo().equals(MODEL_REPO)).findFirst()
+                    .map(CommitRef::id).ifPresent(model -> answer.put("model", model));
+        }
+        ctx.json(answer);
+    }
+
+    private void writeRequest(Context ctx, String repo, String prefix, int fields) {
+        JsonNode body = Requests.jsonObject(ctx, json, MAX_BODY_BYTES);
+        JsonNode data = body.get("data");
+        if (data == null || !data.isArray() || data.isEmpty()) {
+            throw SluiceException.invalid("'data' must be a non-empty array of lines");
+        }
+        if (data.size() > MAX_LINES) {
+            throw new SluiceException(SluiceException.Kind.TOO_LARGE,
+                    "'data' has " + data.size() + " lines; at most " + MAX_LINES + " are accepted per request");
+        }
+        StringBuilder file = new StringBuilder(data.size() * 24);
+        for (int i = 0; i < data.size(); i++) {
+            JsonNode line = data.get(i);
+            if (!line.isTextual()) {
+                throw SluiceException.invalid("line " + (i + 1) + " of 'data' must be a string");
+            }
+            file.append(validLine(line.asText(), i + 1, fields)).append('\n');
+        }
+        String filename = prefix + "-" + nextStamp() + ".txt";
+        byte[] bytes = file.toString().getBytes(StandardCharsets.UTF_8);
+        pfs.putFile(repo, BRANCH, "/" + filename, new ByteArrayInputStream(bytes), false);
+        ctx.json(Map.of("filename", filename));
+    }
+
+    /** "user movie" (fields = 2) or "user movie rating timestamp" (fields = 4), normalised to single spaces. */
+    static String validLine(String line, int number, int fields) {
+        String[] parts = line.trim().split("[ \\t]+");
+        String shape = fields == 2 ? "'user_id movie_id'" : "'user_id movie_id rating timestamp'";
+        if (parts.length != fields || parts[0].isEmpty()) {
+            throw SluiceException.invalid("line " + number + " of 'data' must be " + shape + " (" + fields
+                    + " numbers), not '" + printable(line) + "'");
+        }
+        for (int f = 0; f < fields; f++) {
+            boolean rating = f == 2;
+            boolean ok = rating ? NUMBER.matcher(parts[f]).matches() : INTEGER.matcher(parts[f]).matches();
+            if (!ok) {
+                String what = rating ? "rating" : (f == 0 ? "user_id" : f == 1 ? "movie_id" : "timestamp");
+                throw SluiceException.invalid("line " + number + " of 'data': " + what + " '" + printable(parts[f])
+                        + "' is not " + (rating ? "a number" : "a whole number"));
+            }
+        }
+        return String.join(" ", parts);
+    }
+
+    /** "2019-05-09T16:33:25.613314" from the clock, strictly increasing so that names never collide. */
+    private String nextStamp() {
+        Instant now = clock.instant();
+        long micros = now.getEpochSecond() * 1_000_000 + now.getNano() / 1_000;
+        long stamp = lastStampMicros.accumulateAndGet(micros, (last, t) -> Math.max(last + 1, t));
+        LocalDateTime time = LocalDateTime.ofEpochSecond(Math.floorDiv(stamp, 1_000_000),
+                (int) Math.floorMod(stamp, 1_000_000) * 1_000, ZoneOffset.UTC);
+        return STAMP.format(time);
+    }
+
+    private CommitInfo headOrNull(String repo) {
+        try {
+            return pfs.inspectCommit(repo, BRANCH);
+        } catch (SluiceException e) {
+            if (e.kind() == SluiceException.Kind.NOT_FOUND) {
+                return null;
+            }
+            throw e;
+        }
+    }
+
+    private byte[] predictionOrNull(CommitInfo head, String filename) throws IOException {
+        String key = head.id() + "/" + filename;
+        byte[] cached = results.get(key);
+        if (cached != null) {
+            return cached;
+        }
+        if (!exists(head, filename)) {
+            return null;
+        }
+        byte[] data;
+        try (InputStream in = pfs.getFile(PREDICT_REPO, head.id(), "/" + filename, 0, -1)) {
+            data = in.readAllBytes();
+        }
+        if (results.size() >= MAX_CACHED_RESULTS) {
+            results.clear();
+        }
+        results.put(key, data);
+        return data;
+    }
+
+    private boolean exists(CommitInfo commit, String filename) {
+        try {
+            pfs.inspectFile(commit.repo(), commit.id(), "/" + filename);
+            return true;
+        } catch (SluiceException e) {
+            if (e.kind() == SluiceException.Kind.NOT_FOUND) {
+                return false;
+            }
+            throw e;
+        }
+    }
+
+    private boolean exists(String repo, String filename) {
+        CommitInfo head = headOrNull(repo);
+        return head != null && exists(head, filename);
+    }
+
+    /** Echoes user input in an error message without control characters or unbounded length. */
+    static String printable(String s) {
+        String clean = s.replaceAll("\\p{Cntrl}", "?");
+        return clean.length() > 80 ? clean.substring(0, 80) + "..." : clean;
+    }
+}

@@ -1,0 +1,163 @@
+package io.sluice.api;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.sluice.Json;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Random;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/** The pachctl-style CLI driven in process against a real daemon over real HTTP. */
+class CliIT {
+    private static final ObjectMapper JSON = Json.mapper();
+
+    @TempDir
+    static Path dir;
+    static TestDaemon daemon;
+
+    @BeforeAll
+    static void start() throws IOException {
+        daemon = new TestDaemon(dir.resolve("data"));
+    }
+
+    @AfterAll
+    static void stop() throws IOException {
+        daemon.close();
+    }
+
+    private static TestDaemon.Run ok(String... args) {
+        TestDaemon.Run run = daemon.cli(args);
+        assertThat(run.code()).as("sluice %s: %s", String.join(" ", args), run.err()).isZero();
+        return run;
+    }
+
+    private static TestDaemon.Run fails(String... args) {
+        TestDaemon.Run run = daemon.cli(args);
+        assertThat(run.code()).as("sluice %s should fail", String.join(" ", args)).isEqualTo(1);
+        assertThat(run.err().strip().lines().count()).as("one readable line: %s", run.err()).isEqualTo(1);
+        assertThat(run.err()).startsWith("sluice: ").doesNotContain("Exception").doesNotContain("\tat ");
+        return run;
+    }
+
+    private static JsonNode json(String... args) throws IOException {
+        return JSON.readTree(ok(args).out());
+    }
+
+    @Test
+    void reposCommitsFilesAndRefs() throws IOException {
+        ok("create", "repo", "images", "-d", "raw images");
+        assertThat(json("list", "repo", "--output", "json").findValuesAsText("name")).contains("images");
+        assertThat(json("inspect", "repo", "images", "-o", "json").get("description").asText()).isEqualTo("raw images");
+
+        Path local = dir.resolve("a.txt");
+        Files.writeString(local, "first\n");
+        ok("put", "file", "images@master:/a.txt", "-f", local.toString());
+        Files.writeString(local, "second\n");
+        ok("put", "file", "images@master:/a.txt", "-f", local.toString());
+        Files.writeString(local, "more\n");
+        ok("put", "file", "images@master:/a.txt", "-f", local.toString(), "-a");
+
+        assertThat(ok("get", "file", "images@master:/a.txt").out()).isEqualTo("second\nmore\n");
+        assertThat(ok("get", "file", "images@master^1:/a.txt").out()).isEqualTo("second\n");
+        assertThat(ok("get", "file", "images@master^2:/a.txt").out()).isEqualTo("first\n");
+
+        JsonNode commits = json("list", "commit", "images@master", "-o", "json");
+        assertThat(commits).hasSize(3);
+        String oldest = commits.get(2).get("id").asText();
+        assertThat(ok("get", "file", "images@" + oldest + ":/a.txt").out()).isEqualTo("first\n");
+        assertThat(json("inspect", "commit", "images@master", "-o", "json").get("id").asText())
+                .isEqualTo(commits.get(0).get("id").asText());
+
+        Path out = dir.resolve("copy.txt");
+        ok("get", "file", "images@master:/a.txt", "-o", out.toString());
+        assertThat(Files.readString(out)).isEqualTo("second\nmore\n");
+
+        JsonNode diff = json("diff", "file", "images@master", "images@master^2", "-o", "json");
+        assertThat(diff.findValuesAsText("path")).containsExactly("/a.txt");
+    }
+
+    @Test
+    void openCommitsBranchesGlobAndDelete() throws IOException {
+        ok("create", "repo", "docs");
+        String id = ok("start", "commit", "docs@master", "-m", "two files").out().strip();
+        assertThat(id).matches("[0-9a-f]{32}");
+        ok("put", "file", "docs@master:/x/1.txt", "-f", "-");
+        daemon.cli("hello".getBytes(StandardCharsets.UTF_8), "put", "file", "docs@master:/x/2.txt", "-f", "-");
+        fails("inspect", "commit", "docs@master");
+        ok("finish", "commit", "docs@master");
+        JsonNode commit = json("wait", "commit", "docs@" + id, "-o", "json");
+        assertThat(commit.get("finished").isNull()).isFalse();
+
+        assertThat(json("list", "file", "docs@master:/x", "-o", "json").findValuesAsText("path"))
+                .containsExactly("/x/1.txt", "/x/2.txt");
+        assertThat(json("glob", "file", "docs@master:/x/*", "-o", "json")).hasSize(2);
+        assertThat(json("inspect", "file", "docs@master:/x/2.txt", "-o", "json").get("size").asLong()).isEqualTo(5);
+
+        ok("create", "branch", "docs@dev", "--head", "master");
+        assertThat(json("list", "branch", "docs", "-o", "json").findValuesAsText("name")).contains("master", "dev");
+        ok("delete", "file", "docs@dev:/x/1.txt");
+        assertThat(json("list", "file", "docs@dev:/x", "-o", "json")).hasSize(1);
+        assertThat(json("list", "file", "docs@master:/x", "-o", "json")).hasSize(2);
+        ok("delete", "branch", "docs@dev");
+        ok("delete", "repo", "docs");
+        fails("inspect", "repo", "docs");
+    }
+
+    @Test
+    void directoriesGoInOneCommit() throws IOException {
+        ok("create", "repo", "tree");
+        Path src = dir.resolve("src");
+        Files.createDirectories(src.resolve("sub"));
+        Files.writeString(src.resolve("top.txt"), "t");
+        Files.writeString(src.resolve("sub/inner.txt"), "i");
+        ok("put", "file", "tree@master:/", "-f", src.toString(), "-r");
+        assertThat(json("list", "commit", "tree", "-o", "json")).hasSize(1);
+        assertThat(json("glob", "file", "tree@master:/**", "-o", "json").findValuesAsText("path"))
+                .contains("/top.txt", "/sub/inner.txt");
+    }
+
+    @Test
+    void fsckAndGc() throws IOException {
+        ok("create", "repo", "blobs");
+        byte[] data = new byte[3 << 20];
+        new Random(7).nextBytes(data);
+        Path local = dir.resolve("blob.bin");
+        Files.write(local, data);
+        ok("put", "file", "blobs@master:/blob.bin", "-f", local.toString());
+        assertThat(ok("fsck").out()).contains("ok");
+        ok("delete", "repo", "blobs");
+        assertThat(json("gc", "-o", "json").get("deletedChunks").asLong()).isPositive();
+    }
+
+    @Test
+    void mistakesGiveOneLineAndWriteNothing() {
+        fails("create", "repo", "bad name!");
+        fails("create", "repo", "../etc");
+        fails("put", "file", "nosuchrepo@master:/a", "-f", "-");
+        ok("create", "repo", "safe");
+        fails("put", "file", "safe@master:/../escape", "-f", "-");
+        fails("get", "file", "safe@master:/missing.txt");
+        fails("inspect", "commit", "safe@nosuchbranch");
+        fails("inspect", "commit", "safe@master^5");
+        fails("put", "file", "safe@master:/a", "-f", dir.resolve("does-not-exist").toString());
+        fails("list", "repo", "--output", "yaml");
+        fails("create", "repo");
+        assertThat(daemon.cli("list", "commit", "safe", "-o", "json").out().strip()).isEqualTo("[ ]");
+    }
+
+    @Test
+    void noDaemonSaysHowToStartOne() {
+        TestDaemon.Run run = TestDaemon.cli("http://127.0.0.1:1", new byte[0], "list", "repo");
+        assertThat(run.code()).isEqualTo(1);
+        assertThat(run.err()).contains("no Sluice daemon").contains("./sluice up");
+    }
+}

@@ -1,0 +1,336 @@
+package io.sluice.pfs;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.sluice.SluiceException;
+import org.eclipse.jgit.internal.storage.file.FileRepository;
+import org.eclipse.jgit.internal.storage.file.PackInserter;
+import org.eclipse.jgit.lib.CommitBuilder;
+import org.eclipse.jgit.lib.ObjectId;
+import org.eclipse.jgit.lib.ObjectInserter;
+import org.eclipse.jgit.lib.PersonIdent;
+import org.eclipse.jgit.lib.RefUpdate;
+import org.eclipse.jgit.lib.StoredConfig;
+import org.eclipse.jgit.lib.TreeFormatter;
+import org.eclipse.jgit.revwalk.RevCommit;
+import org.eclipse.jgit.revwalk.RevWalk;
+import org.eclipse.jgit.storage.file.FileRepositoryBuilder;
+
+import java.io.Closeable;
+import java.io.IOException;
+import java.nio.channels.FileChannel;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.time.Instant;
+import java.time.ZoneOffset;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.locks.ReentrantLock;
+import java.util.stream.Stream;
+
+/**
+ * One data repo: its bare JGit repository (commits, trees of manifests, branch refs under
+ * {@code refs/heads/}, open commits under {@code refs/sluice/open/}) plus an in-memory index from commit id
+ * to git commit, rebuilt from the refs when the repo is opened. Refs only move by compare-and-set.
+ */
+final class DataRepo implements Closeable {
+
+    static final String HEADS = "refs/heads/";
+    static final String OPEN = "refs/sluice/open/";
+
+    /** A commit as indexed: its metadata, git commit, root tree and git parent (null for a root commit). */
+    record Indexed(CommitMeta meta, ObjectId commit, ObjectId tree, ObjectId parentCommit) {
+    }
+
+    final String name;
+    final Path dir;
+    final FileRepository git;
+    private final ObjectMapper json;
+    private final Map<String, Indexed> byId = new ConcurrentHashMap<>();
+    private final Map<ObjectId, String> idOfCommit = new ConcurrentHashMap<>();
+    private final Map<String, ReentrantLock> branchLocks = new ConcurrentHashMap<>();
+
+    private DataRepo(String name, Path dir, ObjectMapper json) throws IOException {
+        this.name = name;
+        this.dir = dir;
+        this.json = json;
+        this.git = (FileRepository) new FileRepositoryBuilder().setGitDir(dir.toFile()).setBare().build();
+    }
+
+    /** Creates the bare repository under a temporary name and renames it into place, so it appears whole. */
+    static DataRepo create(Path root, String name, String description, ObjectMapper json) throws IOException {
+        Path tmp = root.resolve(".tmp-" + name + "-" + System.nanoTime());
+        try (FileRepository repo = (FileRepository) new FileRepositoryBuilder().setGitDir(tmp.toFile()).setBare()
+                .build()) {
+            repo.create(true);
+            StoredConfig c = repo.getConfig();
+            // a finished commit must survive a crash: fsync loose objects and refs
+            c.setBoolean("core", null, "fsyncObjectFiles", true);
+            c.setBoolean("core", null, "fsyncRefFiles", true);
+            c.setBoolean("core", null, "logAllRefUpdates", false);
+            c.setInt("gc", null, "auto", 0);
+            c.setString("sluice", null, "description", description == null ? "" : description);
+            c.setString("sluice", null, "created", Instant.now().toString());
+            c.save();
+        }
+        Path target = root.resolve(name + ".git");
+        Files.move(tmp, target);
+        fsync(root);
+        return open(root, name, json);
+    }
+
+    static DataRepo open(Path root, String name, ObjectMapper json) throws IOException {
+        DataRepo r = new DataRepo(name, root.resolve(name + ".git"), json);
+        r.rebuildIndex();
+        return r;
+    }
+
+    String description() {
+        return git.getConfig().getString("sluice", null, "description");
+    }
+
+    Instant created() {
+        String s = git.getConfig().getString("sluice", null, "created");
+        return s == null ? Instant.EPOCH : Instant.parse(s);
+    }
+
+    private void rebuildIndex() throws IOException {
+        List<org.eclipse.jgit.lib.Ref> opens = git.getRefDatabase().getRefsByPrefix(OPEN);
+        try (RevWalk walk = new RevWalk(git)) {
+            for (org.eclipse.jgit.lib.Ref ref : git.getRefDatabase().getRefsByPrefix(HEADS)) {
+                walk.markStart(walk.parseCommit(ref.getObjectId()));
+            }
+            for (org.eclipse.jgit.lib.Ref ref : opens) {
+                walk.markStart(walk.parseCommit(ref.getObjectId()));
+            }
+            for (RevCommit c : walk) {
+                index(c);
+                c.disposeBody();
+            }
+        }
+        for (org.eclipse.jgit.lib.Ref ref : opens) {
+            Indexed wip = atCommit(ref.getObjectId());
+            Indexed known = byId.get(wip.meta().id());
+            if (known.meta().finished() != null) {
+                // a finish that stopped between moving the branch and dropping the open ref
+                deleteRef(ref.getName(), ref.getObjectId());
+            }
+        }
+    }
+
+    private Indexed index(RevCommit c) throws IOException {
+        CommitMeta meta = CommitMeta.parse(json, c.getFullMessage());
+        ObjectId parent = c.getParentCount() == 0 ? null : c.getParent(0).copy();
+        Indexed x = new Indexed(meta, c.copy(), c.getTree().copy(), parent);
+        remember(x);
+        return x;
+    }
+
+    /** Adds a commit to the index; a finished commit is never shadowed by an open one with the same id. */
+    void remember(Indexed x) {
+        idOfCommit.put(x.commit(), x.meta().id());
+        byId.merge(x.meta().id(), x, (old, now) -> {
+            if (old.meta().finished() != null && now.meta().finished() == null) {
+                return old;
+            }
+            if (!old.commit().equals(now.commit())) {
+                idOfCommit.remove(old.commit());
+            }
+            return now;
+        });
+    }
+
+    Indexed byId(String id) {
+        return byId.get(id);
+    }
+
+    /** The indexed commit for a git commit, parsing it if this process has not seen it yet. */
+    Indexed atCommit(ObjectId commit) throws IOException {
+        String id = idOfCommit.get(commit);
+        Indexed x = id == null ? null : byId.get(id);
+        if (x != null && x.commit().equals(commit)) {
+            return x;
+        }
+        try (RevWalk walk = new RevWalk(git)) {
+            RevCommit c = walk.parseCommit(commit);
+            CommitMeta meta = CommitMeta.parse(json, c.getFullMessage());
+            Indexed parsed = new Indexed(meta, c.copy(), c.getTree().copy(),
+                    c.getParentCount() == 0 ? null : c.getParent(0).copy());
+            if (x == null) {
+                remember(parsed);
+            }
+            return parsed;
+        }
+    }
+
+    /** Every indexed finished commit. */
+    List<Indexed> finishedCommits() {
+        return byId.values().stream().filter(x -> x.meta().finished() != null).toList();
+    }
+
+    /** Drops commits no ref reaches any more (after a branch was deleted). */
+    void prune() throws IOException {
+        Set<String> live = new HashSet<>();
+        List<ObjectId> starts = new ArrayList<>();
+        for (org.eclipse.jgit.lib.Ref ref : git.getRefDatabase().getRefsByPrefix("refs/")) {
+            starts.add(ref.getObjectId());
+        }
+        for (ObjectId start : starts) {
+            Indexed x = atCommit(start);
+            live.add(x.meta().id());
+            String parent = x.meta().parent();
+            while (parent != null && live.add(parent)) {
+                Indexed p = byId.get(parent);
+                parent = p == null ? null : p.meta().parent();
+            }
+        }
+        byId.values().removeIf(x -> {
+            boolean dead = !live.contains(x.meta().id());
+            if (dead) {
+                idOfCommit.remove(x.commit());
+            }
+            return dead;
+        });
+    }
+
+    ObjectId ref(String refName) throws IOException {
+        org.eclipse.jgit.lib.Ref ref = git.exactRef(refName);
+        return ref == null ? null : ref.getObjectId();
+    }
+
+    /** Names of branches with a head or an open commit, sorted. */
+    List<String> branchNames() throws IOException {
+        Set<String> names = new TreeSet<>();
+        for (org.eclipse.jgit.lib.Ref ref : git.getRefDatabase().getRefsByPrefix(HEADS)) {
+            names.add(ref.getName().substring(HEADS.length()));
+        }
+        for (org.eclipse.jgit.lib.Ref ref : git.getRefDatabase().getRefsByPrefix(OPEN)) {
+            names.add(ref.getName().substring(OPEN.length()));
+        }
+        return List.copyOf(names);
+    }
+
+    /** Moves {@code refName} from {@code expected} (null: must not exist) to {@code next}; false if it moved meanwhile. */
+    boolean cas(String refName, ObjectId expected, ObjectId next) throws IOException {
+        RefUpdate u = git.updateRef(refName);
+        u.setExpectedOldObjectId(expected == null ? ObjectId.zeroId() : expected);
+        u.setNewObjectId(next);
+        u.setForceUpdate(true);
+        u.disableRefLog();
+        RefUpdate.Result result = u.update();
+        return switch (result) {
+            case NEW, FORCED, FAST_FORWARD, NO_CHANGE -> true;
+            case LOCK_FAILURE, REJECTED, REJECTED_CURRENT_BRANCH, REJECTED_MISSING_OBJECT,
+                 REJECTED_OTHER_REASON, IO_FAILURE, NOT_ATTEMPTED, RENAMED -> {
+                if (result == RefUpdate.Result.IO_FAILURE) {
+                    throw new IOException("could not write ref " + refName + " of repo " + name);
+                }
+                yield false;
+            }
+        };
+    }
+
+    boolean deleteRef(String refName, ObjectId expected) throws IOException {
+        RefUpdate u = git.updateRef(refName);
+        u.setExpectedOldObjectId(expected);
+        u.setForceUpdate(true);
+        u.disableRefLog();
+        RefUpdate.Result r = u.delete();
+        return r == RefUpdate.Result.FORCED || r == RefUpdate.Result.NO_CHANGE;
+    }
+
+    ObjectId writeCommit(ObjectInserter ins, ObjectId tree, ObjectId parent, CommitMeta meta) throws IOException {
+        CommitBuilder b = new CommitBuilder();
+        b.setTreeId(tree);
+        if (parent != null) {
+            b.setParentId(parent);
+        }
+        PersonIdent who = new PersonIdent("sluice", "sluice@localhost",
+                meta.finished() != null ? meta.finished() : meta.started(), ZoneOffset.UTC);
+        b.setAuthor(who);
+        b.setCommitter(who);
+        b.setMessage(new String(meta.toJson(json), java.nio.charset.StandardCharsets.UTF_8));
+        return ins.insert(b);
+    }
+
+    ObjectId emptyTree(ObjectInserter ins) throws IOException {
+        return ins.insert(new TreeFormatter());
+    }
+
+    ReentrantLock lock(String branch) {
+        return branchLocks.computeIfAbsent(branch, b -> new ReentrantLock());
+    }
+
+    /**
+     * Objects written for one change: loose (fsynced by JGit) while few, then into a single pack, so a
+     * commit of 100,000 files makes one pack file instead of 100,000 loose objects.
+     */
+    final class Writer implements Closeable {
+        private static final int LOOSE_LIMIT = 64;
+        private final ObjectInserter loose = git.newObjectInserter();
+        private PackInserter pack;
+        private int count;
+
+        ObjectInserter inserter() {
+            if (pack == null && ++count > LOOSE_LIMIT) {
+                pack = git.getObjectDatabase().newPackInserter();
+            }
+            return pack != null ? pack : loose;
+        }
+
+        /** Makes everything inserted so far durable and visible. */
+        void flush() throws IOException {
+            loose.flush();
+            if (pack != null) {
+                Path packDir = git.getObjectDatabase().getPackDirectory().toPath();
+                Set<Path> before = listing(packDir);
+                pack.flush();
+                for (Path p : listing(packDir)) {
+                    if (!before.contains(p)) {
+                        fsync(p);
+                    }
+                }
+                fsync(packDir);
+            }
+        }
+
+        @Override
+        public void close() {
+            loose.close();
+            if (pack != null) {
+                pack.close();
+            }
+        }
+    }
+
+    private static Set<Path> listing(Path dir) throws IOException {
+        if (!Files.isDirectory(dir)) {
+            return Set.of();
+        }
+        try (Stream<Path> s = Files.list(dir)) {
+            return new HashSet<>(s.toList());
+        }
+    }
+
+    static void fsync(Path path) {
+        try (FileChannel ch = FileChannel.open(path, StandardOpenOption.READ)) {
+            ch.force(true);
+        } catch (IOException e) {
+            // directories cannot be opened for sync on every platform; the data itself was synced
+        }
+    }
+
+    @Override
+    public void close() {
+        git.close();
+    }
+
+    static SluiceException corrupt(String repo, Exception e) {
+        return SluiceException.unavailable("repo " + repo + " is unreadable: " + e.getMessage(), e);
+    }
+}

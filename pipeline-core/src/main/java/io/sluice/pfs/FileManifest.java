@@ -1,0 +1,109 @@
+package io.sluice.pfs;
+
+import com.fasterxml.jackson.core.JsonFactory;
+import com.fasterxml.jackson.core.JsonParser;
+import com.fasterxml.jackson.core.JsonToken;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.ArrayList;
+import java.util.HexFormat;
+import java.util.List;
+
+/**
+ * What a commit's tree stores for one file: its size, its content hash (SHA-256 over the concatenated
+ * binary chunk ids, so equal bytes give equal hashes without a second pass over the data) and its
+ * ordered chunks. Serialized as compact JSON with a fixed field order, so equal content gives an equal
+ * git blob.
+ */
+public record FileManifest(long size, String hash, List<Chunk> chunks) {
+
+    /** One chunk: its id (hex SHA-256 of its bytes) and its length. */
+    public record Chunk(String id, long size) {
+        /** The object store key of this chunk: {@code chunks/<first 2 hex>/<id>}. */
+        public String key() {
+            return chunkKey(id);
+        }
+    }
+
+    /** The object store key of chunk {@code id}. */
+    public static String chunkKey(String id) {
+        return "chunks/" + id.substring(0, 2) + "/" + id;
+    }
+
+    public FileManifest {
+        chunks = List.copyOf(chunks);
+    }
+
+    /** The manifest of a file made of {@code chunks}, with its size and content hash computed. */
+    public static FileManifest of(List<Chunk> chunks) {
+        MessageDigest md = sha256();
+        long size = 0;
+        HexFormat hex = HexFormat.of();
+        for (Chunk c : chunks) {
+            md.update(hex.parseHex(c.id()));
+            size += c.size();
+        }
+        return new FileManifest(size, hex.formatHex(md.digest()), chunks);
+    }
+
+    /** The compact JSON form stored as the file's git blob. */
+    public byte[] toJson() {
+        StringBuilder s = new StringBuilder(64 + chunks.size() * 84);
+        s.append("{\"size\":").append(size).append(",\"hash\":\"").append(hash).append("\",\"chunks\":[");
+        for (int i = 0; i < chunks.size(); i++) {
+            Chunk c = chunks.get(i);
+            s.append(i == 0 ? "" : ",").append("[\"").append(c.id()).append("\",").append(c.size()).append(']');
+        }
+        return s.append("]}").toString().getBytes(StandardCharsets.US_ASCII);
+    }
+
+    /** Parses what {@link #toJson()} wrote. */
+    public static FileManifest parse(JsonFactory json, byte[] bytes) throws IOException {
+        long size = -1;
+        String hash = null;
+        List<Chunk> chunks = new ArrayList<>();
+        try (JsonParser p = json.createParser(bytes)) {
+            expect(p.nextToken(), JsonToken.START_OBJECT);
+            while (p.nextToken() == JsonToken.FIELD_NAME) {
+                String field = p.currentName();
+                JsonToken value = p.nextToken();
+                switch (field) {
+                    case "size" -> size = p.getLongValue();
+                    case "hash" -> hash = p.getText();
+                    case "chunks" -> {
+                        expect(value, JsonToken.START_ARRAY);
+                        while (p.nextToken() == JsonToken.START_ARRAY) {
+                            expect(p.nextToken(), JsonToken.VALUE_STRING);
+                            String id = p.getText();
+                            expect(p.nextToken(), JsonToken.VALUE_NUMBER_INT);
+                            chunks.add(new Chunk(id, p.getLongValue()));
+                            expect(p.nextToken(), JsonToken.END_ARRAY);
+                        }
+                    }
+                    default -> p.skipChildren();
+                }
+            }
+        }
+        if (size < 0 || hash == null) {
+            throw new IOException("not a file manifest");
+        }
+        return new FileManifest(size, hash, chunks);
+    }
+
+    private static void expect(JsonToken got, JsonToken want) throws IOException {
+        if (got != want) {
+            throw new IOException("not a file manifest: expected " + want + " but found " + got);
+        }
+    }
+
+    static MessageDigest sha256() {
+        try {
+            return MessageDigest.getInstance("SHA-256");
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException("the JVM has no SHA-256", e);
+        }
+    }
+}

@@ -1,0 +1,193 @@
+package io.sluice.storage;
+
+import io.sluice.SluiceException;
+import java.io.EOFException;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.ByteBuffer;
+import java.nio.channels.Channels;
+import java.nio.channels.FileChannel;
+import java.nio.file.FileAlreadyExistsException;
+import java.nio.file.FileSystemException;
+import java.nio.file.FileVisitResult;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.nio.file.SimpleFileVisitor;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.BasicFileAttributes;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import org.apache.commons.io.input.BoundedInputStream;
+
+/**
+ * An {@link ObjectStore} in a local directory ({@code file:DIR}): each key is a relative file path under
+ * the directory, and every finished put survives a crash (temp file, fsync, atomic rename, fsync of the
+ * directory), so a reader sees either nothing or the whole object.
+ */
+public final class FileObjectStore implements ObjectStore {
+    private static final int BUFFER = 64 * 1024;
+    private final Path root;
+
+    /** Opens (creating if needed) the store rooted at {@code root}. */
+    public FileObjectStore(Path root) {
+        this.root = root.toAbsolutePath().normalize();
+        try {
+            Files.createDirectories(this.root);
+        } catch (IOException e) {
+            throw unavailable(e);
+        }
+    }
+
+    @Override
+    public void put(String key, InputStream data, long length) throws IOException {
+        Path target = root.resolve(Keys.check(key));
+        Keys.checkNotNegative(length, "length");
+        Path dir = target.getParent();
+        Path temp = null;
+        try {
+            makeDirectories(dir);
+            // Hidden name next to the target: the rename stays inside one directory and list() skips it.
+            temp = Files.createTempFile(dir, "." + target.getFileName() + ".", ".tmp");
+            try (FileChannel out = FileChannel.open(temp, StandardOpenOption.WRITE)) {
+                copy(data, length, out, key);
+                out.force(true);
+            }
+            Files.move(temp, target, StandardCopyOption.ATOMIC_MOVE);
+            temp = null;
+            fsync(dir);
+        } catch (InputFailure e) {
+            throw e.getCause();
+        } catch (IOException e) {
+            throw unavailable(e);
+        } finally {
+            if (temp != null) {
+                Files.deleteIfExists(temp);
+            }
+        }
+    }
+
+    @Override
+    public InputStream get(String key, long offset, long length) throws IOException {
+        Path file = root.resolve(Keys.check(key));
+        Keys.checkNotNegative(offset, "offset");
+        if (Files.isDirectory(file)) {
+            throw new NoSuchFileException(key);
+        }
+        FileChannel channel = FileChannel.open(file, StandardOpenOption.READ);
+        channel.position(offset);
+        InputStream in = Channels.newInputStream(channel);
+        return length < 0 ? in : BoundedInputStream.builder().setInputStream(in).setMaxCount(length).get();
+    }
+
+    @Override
+    public boolean exists(String key) {
+        return Files.isRegularFile(root.resolve(Keys.check(key)));
+    }
+
+    @Override
+    public List<String> list(String prefix) throws IOException {
+        Keys.checkPrefix(prefix);
+        Path start = root.resolve(prefix.substring(0, prefix.lastIndexOf('/') + 1));
+        List<String> keys = new ArrayList<>();
+        if (!Files.isDirectory(start)) {
+            return keys;
+        }
+        Files.walkFileTree(start, new SimpleFileVisitor<>() {
+            @Override
+            public FileVisitResult visitFile(Path file, BasicFileAttributes attrs) {
+                String key = root.relativize(file).toString().replace(file.getFileSystem().getSeparator(), "/");
+                if (attrs.isRegularFile() && !file.getFileName().toString().startsWith(".") && key.startsWith(prefix)) {
+                    keys.add(key);
+                }
+                return FileVisitResult.CONTINUE;
+            }
+
+            @Override
+            public FileVisitResult visitFileFailed(Path file, IOException e) throws IOException {
+                // A concurrent put renames its temp file away while we walk: that is not an error.
+                if (e instanceof NoSuchFileException) {
+                    return FileVisitResult.CONTINUE;
+                }
+                throw e;
+            }
+        });
+        Collections.sort(keys);
+        return keys;
+    }
+
+    @Override
+    public void delete(String key) throws IOException {
+        Files.deleteIfExists(root.resolve(Keys.check(key)));
+    }
+
+    @Override
+    public String uri() {
+        return "file:" + root;
+    }
+
+    /** Creates {@code dir} and any missing parents below the root, fsyncing each new entry's parent. */
+    private void makeDirectories(Path dir) throws IOException {
+        if (Files.isDirectory(dir) || dir.equals(root)) {
+            return;
+        }
+        makeDirectories(dir.getParent());
+        try {
+            Files.createDirectory(dir);
+        } catch (FileAlreadyExistsException e) {
+            return; // another put created it, or a file is in the way and createTempFile will say so
+        }
+        fsync(dir.getParent());
+    }
+
+    private static void fsync(Path dir) throws IOException {
+        try (FileChannel channel = FileChannel.open(dir, StandardOpenOption.READ)) {
+            channel.force(true);
+        }
+    }
+
+    /** Copies exactly {@code length} bytes; failures of the caller's stream come out as {@link InputFailure}. */
+    private static void copy(InputStream in, long length, FileChannel out, String key) throws IOException {
+        byte[] buffer = new byte[BUFFER];
+        long left = length;
+        while (left > 0) {
+            int n;
+            try {
+                n = in.read(buffer, 0, (int) Math.min(buffer.length, left));
+            } catch (IOException e) {
+                throw new InputFailure(e);
+            }
+            if (n < 0) {
+                throw new InputFailure(new EOFException("object " + key + ": expected " + length
+                        + " bytes, the stream ended after " + (length - left)));
+            }
+            ByteBuffer bytes = ByteBuffer.wrap(buffer, 0, n);
+            while (bytes.hasRemaining()) {
+                out.write(bytes);
+            }
+            left -= n;
+        }
+    }
+
+    private SluiceException unavailable(IOException e) {
+        String cause = e.getMessage();
+        if (e instanceof FileSystemException fse) {
+            cause = (fse.getReason() != null ? fse.getReason() : e.getClass().getSimpleName()) + " (" + fse.getFile() + ")";
+        }
+        return SluiceException.unavailable("object store " + uri() + " is unavailable: " + cause, e);
+    }
+
+    /** Marks an IOException thrown by the caller's input stream, which is not the store's fault. */
+    private static final class InputFailure extends IOException {
+        InputFailure(IOException cause) {
+            super(cause);
+        }
+
+        @Override
+        public synchronized IOException getCause() {
+            return (IOException) super.getCause();
+        }
+    }
+}

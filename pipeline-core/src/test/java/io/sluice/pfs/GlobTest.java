@@ -1,0 +1,63 @@
+package io.sluice.pfs;
+
+import io.sluice.SluiceException;
+import org.junit.jupiter.api.Test;
+
+import java.util.List;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+class GlobTest {
+
+    private static final List<String> PATHS = List.of(
+            "/", "/a.txt", "/b.csv", "/dir", "/dir/x.txt", "/dir/sub", "/dir/sub/y.txt", "/e", "/e/z.csv");
+
+    private static List<String> matching(String pattern) {
+        Glob g = Glob.compile(pattern);
+        return PATHS.stream().filter(g::matches).toList();
+    }
+
+    @Test
+    void rootMatchesOnlyTheRoot() {
+        assertThat(matching("/")).containsExactly("/");
+    }
+
+    @Test
+    void starStaysWithinOneSegment() {
+        assertThat(matching("/*")).containsExactly("/a.txt", "/b.csv", "/dir", "/e");
+        assertThat(matching("/*/*")).containsExactly("/dir/x.txt", "/dir/sub", "/e/z.csv");
+        assertThat(matching("*.txt")).containsExactly("/a.txt");
+    }
+
+    @Test
+    void doubleStarCrossesSegments() {
+        assertThat(matching("/**")).containsExactlyElementsOf(PATHS.subList(1, PATHS.size()));
+        assertThat(matching("/dir/**")).containsExactly("/dir/x.txt", "/dir/sub", "/dir/sub/y.txt");
+        assertThat(matching("/**/*.txt")).containsExactly("/a.txt", "/dir/x.txt", "/dir/sub/y.txt");
+        assertThat(Glob.compile("/**").maxDepth()).isEqualTo(-1);
+        assertThat(Glob.compile("/*/*").maxDepth()).isEqualTo(2);
+    }
+
+    @Test
+    void questionMarkClassesAndAlternatives() {
+        assertThat(matching("/?")).containsExactly("/e");
+        assertThat(matching("/[ab]*")).containsExactly("/a.txt", "/b.csv");
+        assertThat(matching("/[!ab]*")).containsExactly("/dir", "/e");
+        assertThat(matching("/[a-c].*")).containsExactly("/a.txt", "/b.csv");
+        assertThat(matching("/*.{txt,csv}")).containsExactly("/a.txt", "/b.csv");
+        assertThat(matching("/{dir/sub,e}/*")).containsExactly("/dir/sub/y.txt", "/e/z.csv");
+        assertThat(Glob.compile("/a\\*b").matches("/a*b")).isTrue();
+        assertThat(Glob.compile("/a\\*b").matches("/axb")).isFalse();
+        assertThat(Glob.compile("/x+(1)").matches("/x+(1)")).isTrue();
+    }
+
+    @Test
+    void malformedPatternsAreInvalid() {
+        for (String bad : List.of("", "/[abc", "/[]", "/{a,b", "/a}", "/x\\", "/[a/b]")) {
+            assertThatThrownBy(() -> Glob.compile(bad), bad)
+                    .isInstanceOfSatisfying(SluiceException.class,
+                            e -> assertThat(e.kind()).isEqualTo(SluiceException.Kind.INVALID));
+        }
+    }
+}
