@@ -270,7 +270,7 @@ final class JobRun {
 
     /** The files of the output branch's head, shown read-only at /pfs/prev; null when there is none. */
     private List<DatumTask.InputFile> previousOutput() {
-        List<CommitInfo> head = pfs.listCommit(job.pipeline(), spec.outputBranch(), 1);
+        List<CommitInfo> head = outputHead();
         if (head.isEmpty()) {
             return null;
         }
@@ -298,7 +298,9 @@ final class JobRun {
         }
         String repo = job.pipeline();
         String branch = spec.outputBranch();
-        List<CommitInfo> head = pfs.listCommit(repo, branch, 1);
+        List<CommitInfo> head = outputHead();
+        // an output commit left open by a crash mid-commit: output repos are written by this pipeline only
+        pfs.abandonCommit(repo, branch);
         pfs.startCommit(repo, branch, "output of job " + job.id(), provenance());
         try (PfsService.FileBatch batch = pfs.openBatch(repo, branch)) {
             // a new commit starts as a copy of its parent: the job's output replaces all of it
@@ -330,6 +332,18 @@ final class JobRun {
             throw SluiceException.unavailable("cannot read a datum's output: " + e.getMessage(), e);
         } catch (RuntimeException e) {
             abandon(repo, branch);
+            throw e;
+        }
+    }
+
+    /** The output branch's head commit, or nothing before the pipeline's first output. */
+    private List<CommitInfo> outputHead() {
+        try {
+            return pfs.listCommit(job.pipeline(), spec.outputBranch(), 1);
+        } catch (SluiceException e) {
+            if (e.kind() == SluiceException.Kind.NOT_FOUND) {
+                return List.of();
+            }
             throw e;
         }
     }

@@ -226,7 +226,7 @@ public final class PpsService implements Closeable {
                 run.stop(JobRun.Stop.KILL);
             }
         }
-        p.queue.shutdownNow();
+        p.queue.shutdown();
         awaitQuietly(p.queue);
         for (JobInfo j : jobs.list(name)) {
             jobs.delete(j.id());
@@ -532,7 +532,7 @@ public final class PpsService implements Closeable {
         }
         watcher.shutdownNow();
         running.values().forEach(r -> r.stop(JobRun.Stop.SHUTDOWN));
-        pipelines.values().forEach(p -> p.queue.shutdownNow());
+        pipelines.values().forEach(p -> p.queue.shutdown());
         awaitQuietly(watcher);
         pipelines.values().forEach(p -> awaitQuietly(p.queue));
         runner.close();
