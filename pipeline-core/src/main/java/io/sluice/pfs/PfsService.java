@@ -298,6 +298,30 @@ public final class PfsService implements Closeable {
         return done;
     }
 
+    /**
+     * Drops the open commit on {@code branch} with everything put into it, leaving the branch head where it
+     * was (pps does this when a job fails after opening its output commit); false when none was open.
+     */
+    public boolean abandonCommit(String repo, String branch) {
+        DataRepo r = repo(repo);
+        Ref.checkBranchName(branch);
+        ReentrantLock lock = r.lock(branch);
+        lock.lock();
+        try {
+            return io(() -> {
+                ObjectId open = r.ref(DataRepo.OPEN + branch);
+                if (open == null) {
+                    return false;
+                }
+                r.deleteRef(DataRepo.OPEN + branch, open);
+                r.prune();
+                return true;
+            });
+        } finally {
+            lock.unlock();
+        }
+    }
+
     public CommitInfo inspectCommit(String repo, String ref) {
         DataRepo r = repo(repo);
         return resolve(r, ref, true).meta().info(repo);

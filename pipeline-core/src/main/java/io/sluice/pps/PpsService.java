@@ -1,86 +1,556 @@
 package io.sluice.pps;
 
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.sluice.Json;
+import io.sluice.SluiceException;
+import io.sluice.pfs.CommitInfo;
+import io.sluice.pfs.CommitRef;
+import io.sluice.pfs.Glob;
 import io.sluice.pfs.PfsService;
+import io.sluice.pps.PipelineSpec.RepoBranch;
+import io.sluice.pps.PipelineStore.DatumRecord;
+import io.sluice.runner.JobRunner;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 import java.io.Closeable;
+import java.io.IOException;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.time.Instant;
+import java.time.temporal.ChronoUnit;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.Deque;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.UUID;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
 
 /**
  * Pipelines and jobs: keeps pipeline specs (every version), watches the branches they read, and runs one
  * job per new input head through a {@link io.sluice.runner.JobRunner}, recording provenance on each
  * output commit. Errors the caller can act on are {@link io.sluice.SluiceException}s.
+ *
+ * <p>Every finished commit on a branch a running pipeline reads creates, in commit order on one watcher
+ * thread, exactly one job whose inputs are that commit and the current heads of the pipeline's other
+ * input branches; each pipeline runs its jobs one after the other on a queue thread of its own, so
+ * commits that land while a job runs wait their turn and none is lost. Everything is kept under
+ * {@code <dataDir>/pps/}; {@link #start()} after a restart re-runs jobs that had not ended and creates the
+ * jobs for input commits that landed while the daemon was down.
  */
 public final class PpsService implements Closeable {
 
-    public PpsService(Path dataDir, PfsService pfs, io.sluice.runner.JobRunner runner) {
-        throw new UnsupportedOperationException("pps is not written yet");
+    static final String RUNNING = "PIPELINE_RUNNING";
+    static final String PAUSED = "PIPELINE_PAUSED";
+
+    private static final Logger LOG = LoggerFactory.getLogger(PpsService.class);
+
+    private final PfsService pfs;
+    private final JobRunner runner;
+    private final SpecParser parser;
+    private final PipelineStore pipelineStore;
+    private final JobStore jobs;
+    private final LogStore logs;
+    private final Map<String, Pipeline> pipelines = new ConcurrentHashMap<>();
+    private final Map<String, JobRun> running = new ConcurrentHashMap<>();
+    private final ExecutorService watcher = Executors.newSingleThreadExecutor(r -> daemon(r, "pps-watcher"));
+    private Instant lastCreated = Instant.EPOCH;
+    private Closeable subscription;
+    private volatile boolean closed;
+
+    /** Runtime state of one pipeline: its record, its specs by version, its job queue, its datum results. */
+    private final class Pipeline {
+        volatile PipelineStore.State state;
+        final Map<Integer, PipelineSpec> specs = new ConcurrentHashMap<>();
+        final ExecutorService queue;
+        /** Datum results of one salt; touched only by the queue thread. */
+        Map<String, DatumRecord> results;
+        int resultsSalt;
+
+        Pipeline(PipelineStore.State state) {
+            this.state = state;
+            this.queue = Executors.newSingleThreadExecutor(r -> daemon(r, "pps-" + state.name()));
+        }
+
+        String name() {
+            return state.name();
+        }
+
+        PipelineSpec spec() {
+            return spec(state.version());
+        }
+
+        PipelineSpec spec(int version) {
+            return specs.computeIfAbsent(version, v -> parser.parse(pipelineStore.spec(name(), v)));
+        }
+
+        Map<String, DatumRecord> results(int salt) {
+            if (results == null || resultsSalt != salt) {
+                results = new ConcurrentHashMap<>(pipelineStore.datumResults(name(), salt));
+                resultsSalt = salt;
+            }
+            return results;
+        }
+    }
+
+    public PpsService(Path dataDir, PfsService pfs, JobRunner runner) {
+        this.pfs = pfs;
+        this.runner = runner;
+        ObjectMapper mapper = Json.mapper();
+        this.parser = new SpecParser(mapper, Glob::compile);
+        Path root = dataDir.resolve("pps");
+        this.pipelineStore = new PipelineStore(root.resolve("pipelines"), mapper);
+        this.jobs = new JobStore(root.resolve("jobs"), mapper);
+        this.logs = new LogStore(root.resolve("logs"), mapper);
+        for (PipelineStore.State s : pipelineStore.loadAll()) {
+            pipelines.put(s.name(), new Pipeline(s));
+        }
     }
 
     /** Starts watching input branches and resumes any job that was running when the daemon stopped. */
-    public void start() {
-        throw new UnsupportedOperationException();
+    public synchronized void start() {
+        if (subscription != null || closed) {
+            return;
+        }
+        LOG.info("pps: {} pipelines, runner: {}", pipelines.size(), runner.describe());
+        List<JobInfo> unfinished = new ArrayList<>(jobs.list(null).stream()
+                .filter(j -> !JobState.valueOf(j.state()).terminal()).toList());
+        unfinished.sort(Comparator.comparing(JobInfo::created));
+        for (JobInfo j : unfinished) {
+            Pipeline p = pipelines.get(j.pipeline());
+            if (p == null) {
+                continue;
+            }
+            if (!j.state().equals(JobState.JOB_CREATED.name())) {
+                LOG.info("job {} of pipeline {} was {} when the daemon stopped: running it again", j.id(),
+                        j.pipeline(), j.state());
+                jobs.put(new JobInfo(j.id(), j.pipeline(), j.pipelineVersion(), JobState.JOB_CREATED.name(),
+                        null, j.inputs(), null, j.created(), null, null, 0, 0, 0, 0));
+            }
+            enqueue(p, j.id());
+        }
+        subscription = pfs.subscribe(c -> watcher.execute(() -> onCommit(c)));
+        for (Pipeline p : pipelines.values()) {
+            watcher.execute(() -> trigger(p, Map.of()));
+        }
     }
+
+    // ---- pipelines
 
     /** Creates a pipeline from a Pachyderm-format JSON spec (its output repo too). */
     public PipelineInfo createPipeline(String specJson) {
-        throw new UnsupportedOperationException();
+        PipelineSpec spec = parser.parse(specJson);
+        Pipeline p;
+        synchronized (this) {
+            if (pipelines.containsKey(spec.name())) {
+                throw SluiceException.conflict("pipeline '" + spec.name() + "' already exists; use update pipeline");
+            }
+            checkInputs(spec);
+            if (pfs.listRepos().stream().anyMatch(r -> r.name().equals(spec.name()))) {
+                throw SluiceException.conflict("repo '" + spec.name() + "' already exists; a pipeline's output repo "
+                        + "carries the pipeline's name, so choose another name or delete the repo");
+            }
+            pfs.createRepo(spec.name(), "output of pipeline " + spec.name());
+            Instant now = Instant.now();
+            PipelineStore.State state = new PipelineStore.State(spec.name(), 1, RUNNING, now, now, Map.of(1, 1));
+            try {
+                pipelineStore.saveSpec(spec.name(), 1, specJson);
+                pipelineStore.saveState(state);
+            } catch (RuntimeException e) {
+                pipelineStore.delete(spec.name());
+                pfs.deleteRepo(spec.name());
+                throw e;
+            }
+            p = new Pipeline(state);
+            p.specs.put(1, spec);
+            pipelines.put(spec.name(), p);
+        }
+        kick(p);
+        return info(p);
     }
 
     /** Stores a new version of an existing pipeline's spec; {@code reprocess} ignores earlier datum results. */
     public PipelineInfo updatePipeline(String specJson, boolean reprocess) {
-        throw new UnsupportedOperationException();
+        PipelineSpec spec = parser.parse(specJson);
+        Pipeline p;
+        synchronized (this) {
+            p = pipeline(spec.name());
+            checkInputs(spec);
+            PipelineStore.State old = p.state;
+            int version = old.version() + 1;
+            Map<Integer, Integer> salts = new HashMap<>(old.salts());
+            salts.put(version, reprocess ? version : old.salt(old.version()));
+            PipelineStore.State state = new PipelineStore.State(old.name(), version, old.state(), old.created(),
+                    Instant.now(), salts);
+            pipelineStore.saveSpec(spec.name(), version, specJson);
+            pipelineStore.saveState(state);
+            p.specs.put(version, spec);
+            p.state = state;
+        }
+        kick(p);
+        return info(p);
     }
 
     public List<PipelineInfo> listPipeline() {
-        throw new UnsupportedOperationException();
+        return pipelines.values().stream().sorted(Comparator.comparing(Pipeline::name)).map(this::info).toList();
     }
 
     public PipelineInfo inspectPipeline(String name) {
-        throw new UnsupportedOperationException();
+        return info(pipeline(name));
     }
 
+    /** Deletes a pipeline, its output repo, jobs and logs; refused while another pipeline reads its output. */
     public void deletePipeline(String name) {
-        throw new UnsupportedOperationException();
+        Pipeline p;
+        synchronized (this) {
+            p = pipeline(name);
+            for (Pipeline q : pipelines.values()) {
+                if (q != p && q.spec().input().leaves().stream().anyMatch(in -> in.repo().equals(name))) {
+                    throw SluiceException.conflict("pipeline '" + q.name() + "' reads repo '" + name
+                            + "'; delete or update it first");
+                }
+            }
+            pipelines.remove(name);
+        }
+        for (JobInfo j : jobs.list(name)) {
+            JobRun run = running.get(j.id());
+            if (run != null) {
+                run.stop(JobRun.Stop.KILL);
+            }
+        }
+        p.queue.shutdown();
+        awaitQuietly(p.queue);
+        for (JobInfo j : jobs.list(name)) {
+            jobs.delete(j.id());
+            logs.delete(j.id());
+            runner.release(j.id());
+        }
+        pipelineStore.delete(name);
+        try {
+            pfs.deleteRepo(name);
+        } catch (SluiceException e) {
+            if (e.kind() != SluiceException.Kind.NOT_FOUND) {
+                throw e;
+            }
+        }
     }
 
+    /** Stops creating jobs for the pipeline (a running job finishes). */
     public PipelineInfo stopPipeline(String name) {
-        throw new UnsupportedOperationException();
+        return setState(name, PAUSED);
     }
 
+    /** Resumes a stopped pipeline: a job for its current input heads is created if they are new to it. */
     public PipelineInfo startPipeline(String name) {
-        throw new UnsupportedOperationException();
+        PipelineInfo info = setState(name, RUNNING);
+        kick(pipeline(name));
+        return info;
     }
+
+    private synchronized PipelineInfo setState(String name, String to) {
+        Pipeline p = pipeline(name);
+        PipelineStore.State s = p.state;
+        p.state = new PipelineStore.State(s.name(), s.version(), to, s.created(), Instant.now(), s.salts());
+        pipelineStore.saveState(p.state);
+        return info(p);
+    }
+
+    private PipelineInfo info(Pipeline p) {
+        PipelineStore.State s = p.state;
+        PipelineSpec spec = p.spec();
+        return new PipelineInfo(s.name(), s.version(), s.state(), spec.description(), spec.raw(), s.created(),
+                s.updated(), jobs.latest(s.name()).map(JobInfo::state).orElse(null));
+    }
+
+    private Pipeline pipeline(String name) {
+        Pipeline p = name == null ? null : pipelines.get(name);
+        if (p == null) {
+            throw SluiceException.notFound("no pipeline '" + name + "'");
+        }
+        return p;
+    }
+
+    /** Input repos must exist and no pipeline may end up reading its own output, directly or not. */
+    private void checkInputs(PipelineSpec spec) {
+        for (PipelineSpec.Pfs in : spec.input().leaves()) {
+            if (in.repo().equals(spec.name())) {
+                throw SluiceException.invalid("pipeline '" + spec.name() + "' cannot read its own output repo");
+            }
+            if (pfs.listRepos().stream().noneMatch(r -> r.name().equals(in.repo()))) {
+                throw SluiceException.notFound("input repo '" + in.repo() + "' of pipeline '" + spec.name()
+                        + "' does not exist");
+            }
+        }
+        Map<String, String> readBy = new HashMap<>();
+        Deque<String> todo = new ArrayDeque<>();
+        for (PipelineSpec.Pfs in : spec.input().leaves()) {
+            readBy.putIfAbsent(in.repo(), spec.name());
+            todo.add(in.repo());
+        }
+        while (!todo.isEmpty()) {
+            String repo = todo.pop();
+            if (repo.equals(spec.name())) {
+                List<String> chain = new ArrayList<>();
+                for (String r = repo; chain.size() <= pipelines.size() + 1; r = readBy.get(r)) {
+                    chain.add(r);
+                    if (readBy.get(r).equals(spec.name())) {
+                        break;
+                    }
+                }
+                java.util.Collections.reverse(chain);
+                throw SluiceException.invalid("pipeline '" + spec.name() + "' would form a cycle: '" + spec.name()
+                        + "' reads " + String.join(" <- ", chain));
+            }
+            Pipeline up = pipelines.get(repo);
+            if (up != null && !up.name().equals(spec.name())) {
+                for (PipelineSpec.Pfs in : up.spec().input().leaves()) {
+                    if (readBy.putIfAbsent(in.repo(), repo) == null) {
+                        todo.add(in.repo());
+                    }
+                }
+            }
+        }
+    }
+
+    // ---- watching and queueing
+
+    private void onCommit(CommitInfo c) {
+        RepoBranch rb = new RepoBranch(c.repo(), c.branch());
+        for (Pipeline p : pipelines.values()) {
+            if (p.spec().inputBranches().contains(rb)) {
+                trigger(p, Map.of(rb, c.id()));
+            }
+        }
+    }
+
+    /** Asks the watcher thread to look at the pipeline's input heads (after create, update, start). */
+    private void kick(Pipeline p) {
+        if (subscription != null && !closed) {
+            watcher.execute(() -> trigger(p, Map.of()));
+        }
+    }
+
+    /**
+     * Creates a job for the pipeline's inputs as they are now ({@code known} pins the commit that triggered
+     * it), unless the pipeline is paused, an input has no commit yet, or its last job had exactly these
+     * inputs under the current spec version.
+     */
+    private void trigger(Pipeline p, Map<RepoBranch, String> known) {
+        if (closed || pipelines.get(p.name()) != p || !p.state.state().equals(RUNNING)) {
+            return;
+        }
+        try {
+            List<CommitRef> inputs = heads(p.spec(), known);
+            if (inputs == null) {
+                return;
+            }
+            JobInfo last = jobs.latest(p.name()).orElse(null);
+            if (last != null && last.pipelineVersion() == p.state.version() && last.inputs().equals(inputs)) {
+                return;
+            }
+            JobInfo job = new JobInfo(UUID.randomUUID().toString().replace("-", ""), p.name(), p.state.version(),
+                    JobState.JOB_CREATED.name(), null, inputs, null, nextCreated(), null, null, 0, 0, 0, 0);
+            jobs.put(job);
+            enqueue(p, job.id());
+        } catch (RuntimeException e) {
+            LOG.error("cannot create a job for pipeline {}", p.name(), e);
+        }
+    }
+
+    /** One commit per input branch, in spec order; null when a branch has no commit yet. */
+    private List<CommitRef> heads(PipelineSpec spec, Map<RepoBranch, String> known) {
+        List<CommitRef> out = new ArrayList<>();
+        for (RepoBranch rb : spec.inputBranches()) {
+            String id = known.get(rb);
+            if (id == null) {
+                List<CommitInfo> head;
+                try {
+                    head = pfs.listCommit(rb.repo(), rb.branch(), 1);
+                } catch (SluiceException e) {
+                    return null;
+                }
+                if (head.isEmpty()) {
+                    return null;
+                }
+                id = head.get(0).id();
+            }
+            out.add(new CommitRef(rb.repo(), rb.branch(), id));
+        }
+        return out;
+    }
+
+    private synchronized Instant nextCreated() {
+        Instant now = Instant.now();
+        lastCreated = now.isAfter(lastCreated) ? now : lastCreated.plus(1, ChronoUnit.MICROS);
+        return lastCreated;
+    }
+
+    private void enqueue(Pipeline p, String jobId) {
+        p.queue.execute(() -> runJob(p, jobId));
+    }
+
+    private void runJob(Pipeline p, String jobId) {
+        JobInfo job = jobs.get(jobId).orElse(null);
+        if (job == null || closed || JobState.valueOf(job.state()).terminal()) {
+            return;
+        }
+        int salt = p.state.salt(job.pipelineVersion());
+        JobRun run = new JobRun(pfs, runner, jobs, logs, pipelineStore, p.spec(job.pipelineVersion()), salt,
+                p.results(salt), job);
+        running.put(jobId, run);
+        JobInfo ended;
+        try {
+            ended = run.run();
+        } catch (RuntimeException e) {
+            LOG.error("job {} of pipeline {} broke", jobId, p.name(), e);
+            ended = jobs.get(jobId).orElse(job);
+        } finally {
+            running.remove(jobId);
+            runner.release(jobId);
+            Thread.interrupted();
+        }
+        JobState state = JobState.valueOf(ended.state());
+        if (state == JobState.JOB_FAILURE || state == JobState.JOB_KILLED) {
+            unrunnableDownstream(p, ended);
+        }
+    }
+
+    /** A failed job leaves no output commit: jobs downstream of it are recorded as unrunnable, transitively. */
+    private void unrunnableDownstream(Pipeline failed, JobInfo job) {
+        RepoBranch out = new RepoBranch(failed.name(), failed.spec(job.pipelineVersion()).outputBranch());
+        for (Pipeline q : pipelines.values()) {
+            if (!q.spec().inputBranches().contains(out) || !q.state.state().equals(RUNNING)) {
+                continue;
+            }
+            List<CommitRef> inputs = heads(q.spec(), Map.of());
+            Instant now = nextCreated();
+            JobInfo unrunnable = new JobInfo(UUID.randomUUID().toString().replace("-", ""), q.name(),
+                    q.state.version(), JobState.JOB_UNRUNNABLE.name(), "upstream job " + job.id() + " of pipeline "
+                    + failed.name() + " ended " + job.state() + ": " + job.reason(),
+                    inputs == null ? List.of() : inputs, null, now, null, now, 0, 0, 0, 0);
+            jobs.put(unrunnable);
+            unrunnableDownstream(q, unrunnable);
+        }
+    }
+
+    // ---- jobs
 
     /** Jobs newest first, of one pipeline or of all when {@code pipeline} is null. */
     public List<JobInfo> listJob(String pipeline) {
-        throw new UnsupportedOperationException();
+        if (pipeline != null) {
+            pipeline(pipeline);
+        }
+        return jobs.list(pipeline);
     }
 
     public JobInfo inspectJob(String id) {
-        throw new UnsupportedOperationException();
+        return jobs.get(id).orElseThrow(() -> SluiceException.notFound("no job '" + id + "'"));
     }
 
     /** Blocks until the job has ended (success, failure, killed, unrunnable) or the timeout passes. */
     public JobInfo waitJob(String id, Duration timeout) {
-        throw new UnsupportedOperationException();
+        inspectJob(id);
+        try {
+            return jobs.await(id, timeout);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return inspectJob(id);
+        }
     }
 
+    /** Kills a job: its user code is stopped, it ends JOB_KILLED and leaves no output commit. */
     public JobInfo stopJob(String id) {
-        throw new UnsupportedOperationException();
+        JobInfo job = inspectJob(id);
+        if (JobState.valueOf(job.state()).terminal()) {
+            return job;
+        }
+        synchronized (jobs) {
+            JobInfo now = inspectJob(id);
+            if (now.state().equals(JobState.JOB_CREATED.name())) {
+                jobs.put(new JobInfo(now.id(), now.pipeline(), now.pipelineVersion(), JobState.JOB_KILLED.name(),
+                        "stopped by a user before it started", now.inputs(), null, now.created(), null,
+                        Instant.now(), 0, 0, 0, 0));
+            }
+        }
+        JobRun run = running.get(id);
+        if (run != null) {
+            run.stop(JobRun.Stop.KILL);
+        }
+        return waitJob(id, Duration.ofSeconds(30));
     }
 
     public List<DatumInfo> listDatum(String jobId) {
-        throw new UnsupportedOperationException();
+        inspectJob(jobId);
+        JobRun run = running.get(jobId);
+        return run != null ? run.datums() : jobs.datums(jobId);
     }
 
     /** Log lines of a pipeline's jobs or of one job, optionally of one datum, oldest first. */
     public List<LogLine> logs(String pipeline, String jobId, String datumId) {
-        throw new UnsupportedOperationException();
+        if (jobId != null) {
+            inspectJob(jobId);
+            return logs.read(jobId, datumId);
+        }
+        if (pipeline == null) {
+            throw SluiceException.invalid("logs need a pipeline or a job");
+        }
+        pipeline(pipeline);
+        List<LogLine> out = new ArrayList<>();
+        for (JobInfo j : jobs.list(pipeline)) {
+            out.addAll(logs.read(j.id(), datumId));
+        }
+        out.sort(Comparator.comparing(LogLine::time));
+        return out;
     }
 
+    /**
+     * Stops watching and stops running jobs without ending them: they stay unfinished on disk and
+     * {@link #start()} runs them again (a job busy writing its output commit finishes it first).
+     */
     @Override
     public void close() {
+        synchronized (this) {
+            if (closed) {
+                return;
+            }
+            closed = true;
+        }
+        if (subscription != null) {
+            try {
+                subscription.close();
+            } catch (IOException e) {
+                LOG.warn("cannot unsubscribe from pfs", e);
+            }
+        }
+        watcher.shutdownNow();
+        running.values().forEach(r -> r.stop(JobRun.Stop.SHUTDOWN));
+        pipelines.values().forEach(p -> p.queue.shutdown());
+        awaitQuietly(watcher);
+        pipelines.values().forEach(p -> awaitQuietly(p.queue));
+        runner.close();
+    }
+
+    private static void awaitQuietly(ExecutorService e) {
+        try {
+            if (!e.awaitTermination(30, TimeUnit.SECONDS)) {
+                LOG.warn("a pps thread did not stop within 30 s");
+            }
+        } catch (InterruptedException ex) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    private static Thread daemon(Runnable r, String name) {
+        Thread t = new Thread(r, name);
+        t.setDaemon(true);
+        return t;
     }
 }

@@ -1,0 +1,126 @@
+package io.sluice.pps;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.type.TypeReference;
+import com.fasterxml.jackson.databind.ObjectMapper;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.stream.Stream;
+
+/**
+ * Jobs on disk, one JSON file each ({@code pps/jobs/<id>.json}, rewritten atomically on every state
+ * change) plus the datums of each ended job ({@code <id>.datums.json}); all jobs are also kept in memory.
+ * Waiters on {@link #await} wake on every change.
+ */
+final class JobStore {
+
+    private static final Comparator<JobInfo> NEWEST_FIRST =
+            Comparator.comparing(JobInfo::created).thenComparing(JobInfo::id).reversed();
+
+    private final Path root;
+    private final ObjectMapper mapper;
+    private final Map<String, JobInfo> jobs = new ConcurrentHashMap<>();
+
+    JobStore(Path root, ObjectMapper mapper) {
+        this.root = root;
+        this.mapper = mapper;
+        if (Files.isDirectory(root)) {
+            try (Stream<Path> files = Files.list(root)) {
+                for (Path f : (Iterable<Path>) files::iterator) {
+                    String n = f.getFileName().toString();
+                    if (n.endsWith(".json") && !n.endsWith(".datums.json") && !n.startsWith(".")) {
+                        JobInfo j = mapper.readValue(f.toFile(), JobInfo.class);
+                        jobs.put(j.id(), j);
+                    }
+                }
+            } catch (IOException e) {
+                throw new UncheckedIOException("cannot read jobs under " + root, e);
+            }
+        }
+    }
+
+    synchronized void put(JobInfo job) {
+        put(job, true);
+    }
+
+    /** Stores {@code job}; with {@code durable} false only in memory (progress counters between writes). */
+    synchronized void put(JobInfo job, boolean durable) {
+        if (durable) {
+            AtomicFiles.write(root.resolve(job.id() + ".json"), json(job));
+        }
+        jobs.put(job.id(), job);
+        notifyAll();
+    }
+
+    Optional<JobInfo> get(String id) {
+        return Optional.ofNullable(jobs.get(id));
+    }
+
+    /** Jobs newest first, of one pipeline or of all when {@code pipeline} is null. */
+    List<JobInfo> list(String pipeline) {
+        return jobs.values().stream().filter(j -> pipeline == null || j.pipeline().equals(pipeline))
+                .sorted(NEWEST_FIRST).toList();
+    }
+
+    Optional<JobInfo> latest(String pipeline) {
+        return jobs.values().stream().filter(j -> j.pipeline().equals(pipeline)).min(NEWEST_FIRST);
+    }
+
+    /** The job once it has ended, or as it is when the timeout passes. */
+    synchronized JobInfo await(String id, Duration timeout) throws InterruptedException {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        JobInfo j = jobs.get(id);
+        while (j != null && !JobState.valueOf(j.state()).terminal()) {
+            long left = deadline - System.nanoTime();
+            if (left <= 0) {
+                break;
+            }
+            wait(Math.max(1, left / 1_000_000));
+            j = jobs.get(id);
+        }
+        return j;
+    }
+
+    void putDatums(String jobId, List<DatumInfo> datums) {
+        AtomicFiles.write(root.resolve(jobId + ".datums.json"), json(datums));
+    }
+
+    List<DatumInfo> datums(String jobId) {
+        Path f = root.resolve(jobId + ".datums.json");
+        if (!Files.isRegularFile(f)) {
+            return List.of();
+        }
+        try {
+            return mapper.readValue(f.toFile(), new TypeReference<List<DatumInfo>>() { });
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot read " + f, e);
+        }
+    }
+
+    synchronized void delete(String jobId) {
+        jobs.remove(jobId);
+        try {
+            Files.deleteIfExists(root.resolve(jobId + ".json"));
+            Files.deleteIfExists(root.resolve(jobId + ".datums.json"));
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot delete job " + jobId, e);
+        }
+    }
+
+    private byte[] json(Object o) {
+        try {
+            return mapper.writeValueAsBytes(o);
+        } catch (JsonProcessingException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+}
