@@ -83,7 +83,7 @@ class CrashIT {
         }
         try (DaemonProcess last = DaemonProcess.start(data, log)) {
             verify(last, acked);
-            assertThat(acked).hasSizeGreaterThan(CYCLES * 5);
+            assertThat(acked).as("writes acknowledged across the crashes").hasSizeGreaterThanOrEqualTo(CYCLES);
             JsonNode head = send(last, "GET", "/api/v1/repos/events/commit", Map.of("ref", "master"), null);
             JsonNode job = awaitJobFor(last, head.get("id").asText());
             assertThat(job.get("state").asText()).isEqualTo("JOB_SUCCESS");
