@@ -34,9 +34,13 @@ final class TestDaemon implements AutoCloseable {
     }
 
     TestDaemon(Path dataDir, String storeUri, String token) throws IOException {
+        this(dataDir, storeUri, token, System.getenv());
+    }
+
+    TestDaemon(Path dataDir, String storeUri, String token, Map<String, String> env) throws IOException {
         DaemonConfig config = new DaemonConfig(dataDir, storeUri, "127.0.0.1", 0,
                 List.of(HOME.resolve("train-stage/bin"), HOME.resolve("predict-stage/bin")), token);
-        daemon = Daemon.open(config);
+        daemon = Daemon.open(config, env);
         app = ApiServer.create(daemon).start("127.0.0.1", 0);
         address = "http://127.0.0.1:" + app.port();
     }

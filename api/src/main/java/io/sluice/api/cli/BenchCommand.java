@@ -2,6 +2,9 @@ package io.sluice.api.cli;
 
 import io.sluice.api.Main;
 import io.sluice.api.bench.ApiBench;
+import io.sluice.pfs.bench.PfsBench;
+import io.sluice.storage.ObjectStore;
+import io.sluice.storage.ObjectStores;
 import org.apache.commons.io.file.PathUtils;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -10,7 +13,9 @@ import picocli.CommandLine.ParentCommand;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 
 /**
  * {@code sluice bench ...}: each capability's benchmark, run on a scratch data dir (no daemon needed) and
@@ -29,6 +34,26 @@ public final class BenchCommand {
              @Option(names = "--load-seconds", defaultValue = "10") double loadSeconds,
              @Option(names = "--connections", defaultValue = "8") int connections) throws Exception {
         inScratch(dir -> new ApiBench().run(dir, stagePath(), new ApiBench.Options(requests, loadSeconds, connections)));
+    }
+
+    @Command(name = "ingest", description = "put/get throughput against sha256sum and cp, dedup and append storage, list latency.")
+    void ingest(@Option(names = "--store", paramLabel = "URI", description = "Also measure this store (e.g. s3://bucket/prefix) next to the local one.") String store,
+                @Option(names = "--file-mib", defaultValue = "1024") long fileMib,
+                @Option(names = "--commits", defaultValue = "10000") int commits,
+                @Option(names = "--files", defaultValue = "100000") int files) throws Exception {
+        PfsBench bench = new PfsBench(new PfsBench.Sizes(fileMib << 20, 1L << 20, commits, files));
+        inScratch(dir -> {
+            Map<String, Object> figures = new LinkedHashMap<>();
+            try (ObjectStore local = ObjectStores.open(null, dir.resolve("local"))) {
+                figures.put("local", bench.run(dir.resolve("local"), local));
+            }
+            if (store != null) {
+                try (ObjectStore remote = ObjectStores.open(store, dir.resolve("remote"))) {
+                    figures.put("store", bench.run(dir.resolve("remote"), remote));
+                }
+            }
+            return figures;
+        });
     }
 
     /** A benchmark body that gets a scratch dir and returns its figures. */

@@ -64,7 +64,7 @@ public final class UpCommand implements Callable<Integer> {
         }
         DaemonConfig config = new DaemonConfig(data.toAbsolutePath().normalize(), store, bind, port,
                 List.of(home.resolve("train-stage/bin"), home.resolve("predict-stage/bin")), token);
-        Daemon daemon = Daemon.open(config);
+        Daemon daemon = Daemon.open(config, main.env());
         Javalin app = ApiServer.create(daemon);
         try {
             app.start(config.host(), config.port());

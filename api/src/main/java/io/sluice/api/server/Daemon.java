@@ -11,6 +11,7 @@ import java.io.Closeable;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Map;
 
 /** The services of one running daemon, opened together on one data dir and closed in reverse order. */
 public final class Daemon implements Closeable {
@@ -26,8 +27,13 @@ public final class Daemon implements Closeable {
         this.pps = pps;
     }
 
-    /** Opens (creating if needed) the data dir and the store, and starts the pipeline watcher. */
+    /** Opens the daemon with the process environment (S3 endpoint and credentials come from AWS_* variables). */
     public static Daemon open(DaemonConfig config) throws IOException {
+        return open(config, System.getenv());
+    }
+
+    /** Opens (creating if needed) the data dir and the store, and starts the pipeline watcher. */
+    public static Daemon open(DaemonConfig config, Map<String, String> env) throws IOException {
         Path dataDir = config.dataDir();
         try {
             Files.createDirectories(dataDir);
@@ -37,7 +43,7 @@ public final class Daemon implements Closeable {
         if (!Files.isWritable(dataDir)) {
             throw SluiceException.unavailable("data dir " + dataDir + " is not writable", null);
         }
-        ObjectStore store = ObjectStores.open(config.storeUri(), dataDir);
+        ObjectStore store = ObjectStores.open(config.storeUri(), dataDir, env);
         PfsService pfs = new PfsService(dataDir, store);
         PpsService pps = new PpsService(dataDir, pfs, new LocalJobRunner(dataDir, config.jobPath()));
         pps.start();
