@@ -14,6 +14,8 @@ import io.sluice.pps.JobInfo;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.io.PrintStream;
+import java.lang.management.ManagementFactory;
+import java.lang.management.MemoryMXBean;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -25,6 +27,8 @@ import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * {@code sluice bench api}: a daemon with its demo on a scratch data dir, then (1) POST /predict to a ready
@@ -35,7 +39,7 @@ public final class ApiBench {
     private final HttpClient http = HttpClient.newHttpClient();
 
     /** Options: how many predict round trips, and how long and how wide the /result load is. */
-    public record Options(int requests, double loadSeconds, int connections) {
+    public record Options(int requests, double loadSeconds, int connections, double soakSeconds) {
     }
 
     public Map<String, Object> run(Path scratch, List<Path> jobPath, Options options) throws Exception {
@@ -63,6 +67,9 @@ public final class ApiBench {
                 result.put("p50Millis", round(load.p50Millis()));
                 result.put("p99Millis", round(load.p99Millis()));
                 out.put("resultThroughput", result);
+                if (options.soakSeconds() > 0) {
+                    out.put("soak", soak(base, app.port(), readyFile, options));
+                }
                 return out;
             } finally {
                 app.stop();
@@ -111,6 +118,61 @@ public final class ApiBench {
         latency.put("medianBreakdown", spent);
         out.put("predictToResult", latency);
         return last;
+    }
+
+    /**
+     * Minutes of mixed load: /result at full speed from every connection while one client keeps posting
+     * /predict requests; heap in use (after a GC) is sampled so a leak shows as a rising line.
+     */
+    private Map<String, Object> soak(String base, int port, String readyFile, Options options) throws Exception {
+        MemoryMXBean memory = ManagementFactory.getMemoryMXBean();
+        List<Long> heapMib = new ArrayList<>();
+        AtomicLong predicts = new AtomicLong();
+        AtomicLong predictErrors = new AtomicLong();
+        AtomicBoolean running = new AtomicBoolean(true);
+        Thread predictor = new Thread(() -> {
+            int i = 0;
+            while (running.get()) {
+                try {
+                    post(base + "/predict", "{\"data\": [\"" + (1 + i % 900) + " " + (1 + i++ % 1600) + "\"]}");
+                    predicts.incrementAndGet();
+                    Thread.sleep(100);
+                } catch (InterruptedException e) {
+                    return;
+                } catch (IOException e) {
+                    predictErrors.incrementAndGet();
+                }
+            }
+        }, "soak-predict");
+        Thread sampler = new Thread(() -> {
+            while (running.get()) {
+                System.gc();
+                heapMib.add(memory.getHeapMemoryUsage().getUsed() >> 20);
+                try {
+                    Thread.sleep(10_000);
+                } catch (InterruptedException e) {
+                    return;
+                }
+            }
+        }, "soak-heap");
+        predictor.start();
+        sampler.start();
+        HttpLoad.Result load = HttpLoad.post("127.0.0.1", port, "/result", "{\"filename\": \"" + readyFile + "\"}",
+                options.connections(), options.soakSeconds());
+        running.set(false);
+        predictor.interrupt();
+        sampler.interrupt();
+        predictor.join();
+        sampler.join();
+        Map<String, Object> soak = new LinkedHashMap<>();
+        soak.put("seconds", round(load.seconds()));
+        soak.put("resultRequests", load.requests());
+        soak.put("resultErrors", load.errors());
+        soak.put("resultRequestsPerSecond", Math.round(load.requestsPerSecond()));
+        soak.put("predictRequests", predicts.get());
+        soak.put("predictErrors", predictErrors.get());
+        soak.put("heapUsedMibEvery10s", heapMib);
+        return soak;
     }
 
     private JobInfo jobFor(Daemon daemon, String filename) {

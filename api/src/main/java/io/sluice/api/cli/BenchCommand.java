@@ -32,8 +32,9 @@ public final class BenchCommand {
     @Command(name = "api", description = "POST /predict to a ready /result (latency and where it goes), and /result throughput.")
     void api(@Option(names = "--requests", defaultValue = "50") int requests,
              @Option(names = "--load-seconds", defaultValue = "10") double loadSeconds,
-             @Option(names = "--connections", defaultValue = "8") int connections) throws Exception {
-        inScratch(dir -> new ApiBench().run(dir, stagePath(), new ApiBench.Options(requests, loadSeconds, connections)));
+             @Option(names = "--connections", defaultValue = "8") int connections,
+             @Option(names = "--soak-seconds", defaultValue = "0", description = "Then mixed /result + /predict load for this long, sampling heap.") double soakSeconds) throws Exception {
+        inScratch(dir -> new ApiBench().run(dir, stagePath(), new ApiBench.Options(requests, loadSeconds, connections, soakSeconds)));
     }
 
     @Command(name = "ingest", description = "put/get throughput against sha256sum and cp, dedup and append storage, list latency.")
