@@ -146,6 +146,7 @@ final class JobRun {
         if (done == null) {
             return job;
         }
+        say(jobLog, done.size() + " datums processed; writing the output commit");
         CommitInfo out = commitOutput(all, done);
         List<DatumRecord> records = new ArrayList<>();
         for (Map.Entry<String, DatumResult> e : done.entrySet()) {
