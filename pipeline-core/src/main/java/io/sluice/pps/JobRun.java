@@ -101,12 +101,13 @@ final class JobRun {
                 return execute(jobLog);
             } catch (InterruptedException e) {
                 return stopped(jobLog);
-            } catch (SluiceException | java.io.UncheckedIOException e) {
+            } catch (RuntimeException e) {
                 if (stop != Stop.NONE) {
                     return stopped(jobLog);
                 }
-                say(jobLog, "job failed: " + e.getMessage());
-                finish(JobState.JOB_FAILURE, e.getMessage(), null);
+                String reason = e instanceof SluiceException ? e.getMessage() : e.toString();
+                say(jobLog, "job failed: " + reason);
+                finish(JobState.JOB_FAILURE, reason, null);
                 return job;
             } finally {
                 jobs.putDatums(job.id(), datums());
@@ -146,6 +147,7 @@ final class JobRun {
         if (done == null) {
             return job;
         }
+        say(jobLog, done.size() + " datums processed; writing the output commit");
         CommitInfo out = commitOutput(all, done);
         List<DatumRecord> records = new ArrayList<>();
         for (Map.Entry<String, DatumResult> e : done.entrySet()) {

@@ -35,14 +35,7 @@ final class LogStore {
 
     /** An appender for one datum's (or, with {@link #JOB_LOG}, the job's) lines; close it to flush. */
     Appender open(String jobId, String datumId) {
-        try {
-            Path f = root.resolve(jobId).resolve(datumId + ".jsonl");
-            Files.createDirectories(f.getParent());
-            return new Appender(Files.newBufferedWriter(f, StandardCharsets.UTF_8, StandardOpenOption.CREATE,
-                    StandardOpenOption.APPEND));
-        } catch (IOException e) {
-            throw new UncheckedIOException("cannot open the log of job " + jobId, e);
-        }
+        return new Appender(root.resolve(jobId).resolve(datumId + ".jsonl"));
     }
 
     /** Lines of one job, optionally of one datum, oldest first. */
@@ -84,14 +77,21 @@ final class LogStore {
 
     /** Appends log lines as JSON, one per line; thread-safe (stdout and stderr pump concurrently). */
     final class Appender implements Closeable {
-        private final BufferedWriter writer;
+        private final Path file;
+        private BufferedWriter writer;
 
-        private Appender(BufferedWriter writer) {
-            this.writer = writer;
+        /** The file is created with the first line: most datums print nothing. */
+        private Appender(Path file) {
+            this.file = file;
         }
 
         synchronized void add(LogLine line) {
             try {
+                if (writer == null) {
+                    Files.createDirectories(file.getParent());
+                    writer = Files.newBufferedWriter(file, StandardCharsets.UTF_8, StandardOpenOption.CREATE,
+                            StandardOpenOption.APPEND);
+                }
                 writer.write(mapper.writeValueAsString(line));
                 writer.write('\n');
             } catch (IOException e) {
@@ -101,6 +101,9 @@ final class LogStore {
 
         @Override
         public synchronized void close() {
+            if (writer == null) {
+                return;
+            }
             try {
                 writer.close();
             } catch (IOException e) {

@@ -12,6 +12,9 @@ import java.util.Set;
  * A validated pipeline spec in Pachyderm's model: what to run ({@link Transform}), over which inputs
  * ({@link Input}), how ({@code parallelism}, {@code datumTries}, {@code incremental}) and where to write
  * ({@code outputBranch} of the repo named after the pipeline); {@code raw} is the JSON as the user gave it.
+ * With {@code incremental} (Pachyderm 1.x's field) user code also sees the pipeline's previous output
+ * commit, read-only, at /pfs/prev (absent until the pipeline has an output commit); {@code requests} and
+ * {@code limits} are kept for runners that schedule resources (Kubernetes), null when not given.
  */
 public record PipelineSpec(String name, String description, Transform transform, Input input, int parallelism,
                            int datumTries, String outputBranch, boolean incremental, Resources requests,

@@ -513,7 +513,8 @@ public final class PpsService implements Closeable {
 
     /**
      * Stops watching and stops running jobs without ending them: they stay unfinished on disk and
-     * {@link #start()} runs them again (a job busy writing its output commit finishes it first).
+     * {@link #start()} runs them again (a job busy writing its output commit finishes it first). The
+     * runner and PfsService stay open: whoever made them closes them, after this.
      */
     @Override
     public void close() {
@@ -535,7 +536,6 @@ public final class PpsService implements Closeable {
         pipelines.values().forEach(p -> p.queue.shutdown());
         awaitQuietly(watcher);
         pipelines.values().forEach(p -> awaitQuietly(p.queue));
-        runner.close();
     }
 
     private static void awaitQuietly(ExecutorService e) {

@@ -169,7 +169,10 @@ public final class LocalJobRunner implements JobRunner {
         Deque<String> stderrTail = new ArrayDeque<>();
         Thread out = pump(process.getInputStream(), "stdout", logs, null);
         Thread err = pump(process.getErrorStream(), "stderr", logs, stderrTail);
-        Thread in = feed(process.getOutputStream(), stdin);
+        Thread in = stdin.isEmpty() ? null : feed(process.getOutputStream(), stdin);
+        if (in == null) {
+            process.getOutputStream().close();
+        }
         int exit;
         try {
             exit = process.waitFor();
@@ -177,10 +180,14 @@ public final class LocalJobRunner implements JobRunner {
             err.join();
         } catch (InterruptedException e) {
             kill(process);
-            in.interrupt();
+            if (in != null) {
+                in.interrupt();
+            }
             throw e;
         }
-        in.join(TimeUnit.SECONDS.toMillis(1));
+        if (in != null) {
+            in.join(TimeUnit.SECONDS.toMillis(1));
+        }
         if (exit != 0) {
             String tail;
             synchronized (stderrTail) {

@@ -112,8 +112,8 @@ class PipelineIT {
         assertThat(stdout).extracting(LogLine::message).containsExactlyInAnyOrder(
                 "processed " + stdout.get(0).datumId() + " from " + c.id(),
                 "processed " + stdout.get(1).datumId() + " from " + c.id());
-        assertThat(h.pps.logs(null, j.id(), logs.get(0).datumId())).isNotEmpty()
-                .allMatch(l -> l.datumId() == null || l.datumId().equals(logs.get(0).datumId()));
+        String datum = stdout.get(0).datumId();
+        assertThat(h.pps.logs(null, j.id(), datum)).extracting(LogLine::datumId).containsOnly(datum);
     }
 
     @Test

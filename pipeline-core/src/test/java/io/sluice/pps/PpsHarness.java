@@ -26,13 +26,18 @@ final class PpsHarness implements AutoCloseable {
 
     PpsHarness(Path dataDir) {
         this.dataDir = dataDir;
+        this.pfs = openPfs(dataDir);
+        this.pps = new PpsService(dataDir, pfs, new LocalJobRunner(dataDir, List.of()));
+        pps.start();
+    }
+
+    /** The pfs of a data dir alone (as when the daemon's pps is down). */
+    static PfsService openPfs(Path dataDir) {
         try {
-            this.pfs = new PfsService(dataDir, ObjectStores.open("file:" + dataDir.resolve("objects"), dataDir));
+            return new PfsService(dataDir, ObjectStores.open("file:" + dataDir.resolve("objects"), dataDir));
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
-        this.pps = new PpsService(dataDir, pfs, new LocalJobRunner(dataDir, List.of()));
-        pps.start();
     }
 
     /** Puts {@code files} (path to content) as one commit on {@code repo@master}. */

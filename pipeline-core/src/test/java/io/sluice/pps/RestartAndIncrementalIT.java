@@ -1,0 +1,102 @@
+package io.sluice.pps;
+
+import io.sluice.pfs.CommitInfo;
+import io.sluice.pfs.PfsService;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.ByteArrayInputStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+class RestartAndIncrementalIT {
+
+    @TempDir
+    Path tmp;
+
+    private static String q(String json) {
+        return json.replace('\'', '"');
+    }
+
+    @Test
+    void aJobRunningWhenTheDaemonStopsRunsAgainAfterRestartAndMissedCommitsGetJobs() {
+        Path data = tmp.resolve("data");
+        String jobId;
+        CommitInfo first;
+        try (PpsHarness h = new PpsHarness(data)) {
+            h.pfs.createRepo("in", "");
+            h.pps.createPipeline(q("{'pipeline': {'name': 'slow'}, 'transform': {'cmd': ['sh', '-c', "
+                    + "'sleep 1; cp /pfs/in/* /pfs/out/']}, 'input': {'pfs': {'repo': 'in', 'glob': '/*'}}}"));
+            first = h.commit("in", Map.of("/a", "A"));
+            JobInfo running = null;
+            for (int i = 0; i < 2000 && running == null; i++) {
+                running = h.pps.listJob("slow").stream().filter(j -> j.state().equals("JOB_RUNNING")).findFirst()
+                        .orElse(null);
+                PpsHarness.sleep(5);
+            }
+            assertThat(running).isNotNull();
+            jobId = running.id();
+        }
+        // while the daemon is down another commit lands
+        CommitInfo missed;
+        try (PfsService pfs = PpsHarness.openPfs(data)) {
+            pfs.startCommit("in", "master", "", List.of());
+            pfs.putFile("in", "master", "/b", new ByteArrayInputStream("B".getBytes(StandardCharsets.UTF_8)), false);
+            missed = pfs.finishCommit("in", "master");
+        }
+        try (PpsHarness h = new PpsHarness(data)) {
+            JobInfo again = h.pps.waitJob(jobId, Duration.ofSeconds(30));
+            assertThat(again.state()).as(again.reason()).isEqualTo("JOB_SUCCESS");
+            assertThat(again.inputs().get(0).id()).isEqualTo(first.id());
+            JobInfo caughtUp = h.jobFor("slow", missed.id());
+            assertThat(caughtUp.state()).isEqualTo("JOB_SUCCESS");
+            assertThat(caughtUp.datumsSkipped()).isEqualTo(1);
+            assertThat(h.files("slow", "master")).isEqualTo(Map.of("/a", "A", "/b", "B"));
+            assertThat(h.pps.listJob("slow")).hasSize(2);
+        }
+    }
+
+    @Test
+    void aThousandFilesThenOneMoreProcessesOneDatumAndSkipsTheRest() {
+        try (PpsHarness h = new PpsHarness(tmp.resolve("data"))) {
+            h.pfs.createRepo("many", "");
+            h.pps.createPipeline(q("{'pipeline': {'name': 'copy'}, 'transform': {'cmd': ['sh', '-c', "
+                    + "'cp /pfs/many/* /pfs/out/']}, 'input': {'pfs': {'repo': 'many', 'glob': '/*'}}}"));
+            CommitInfo big = TriggerBench.putSmallFiles(h.pfs, "many", 1000);
+            JobInfo first = h.jobFor("copy", big.id());
+            assertThat(first.state()).as(first.reason()).isEqualTo("JOB_SUCCESS");
+            assertThat(first.datumsProcessed()).isEqualTo(1000);
+            CommitInfo one = h.commit("many", Map.of("/extra", "one more"));
+            JobInfo next = h.jobFor("copy", one.id());
+            assertThat(next.datumsProcessed()).isEqualTo(1);
+            assertThat(next.datumsSkipped()).isEqualTo(1000);
+            Map<String, String> out = h.files("copy", "master");
+            assertThat(out).hasSize(1001).containsEntry("/extra", "one more").containsEntry("/f0999", "file 999\n");
+            assertThat(h.pps.listDatum(next.id())).filteredOn(d -> d.state().equals("SKIPPED")).hasSize(1000);
+        }
+    }
+
+    @Test
+    void incrementalPipelineSeesItsPreviousOutputReadOnlyAtPfsPrev() {
+        try (PpsHarness h = new PpsHarness(tmp.resolve("data"))) {
+            h.pfs.createRepo("nums", "");
+            h.pps.createPipeline(q("{'pipeline': {'name': 'total'}, 'incremental': true, 'transform': {'cmd': ['sh', '-c', "
+                    + "'prev=0; [ -f /pfs/prev/sum ] && prev=$(cat /pfs/prev/sum); "
+                    + "echo $((prev + $(cat /pfs/nums/*))) > /pfs/out/sum; touch /pfs/prev/x 2>/dev/null && echo writable >&2 || true']},"
+                    + " 'input': {'pfs': {'repo': 'nums', 'glob': '/'}}}"));
+            CommitInfo c1 = h.commit("nums", Map.of("/n", "5"));
+            assertThat(h.jobFor("total", c1.id()).state()).isEqualTo("JOB_SUCCESS");
+            assertThat(h.files("total", "master")).isEqualTo(Map.of("/sum", "5\n"));
+            CommitInfo c2 = h.commit("nums", Map.of("/n", "7"));
+            JobInfo j2 = h.jobFor("total", c2.id());
+            assertThat(j2.state()).as(j2.reason()).isEqualTo("JOB_SUCCESS");
+            assertThat(h.files("total", "master")).isEqualTo(Map.of("/sum", "12\n"));
+            assertThat(h.pps.logs(null, j2.id(), null)).noneMatch(l -> l.message().equals("writable"));
+        }
+    }
+}
