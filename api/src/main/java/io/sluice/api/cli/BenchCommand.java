@@ -3,6 +3,7 @@ package io.sluice.api.cli;
 import io.sluice.api.Main;
 import io.sluice.api.bench.ApiBench;
 import io.sluice.pfs.bench.PfsBench;
+import io.sluice.pps.TriggerBench;
 import io.sluice.storage.ObjectStore;
 import io.sluice.storage.ObjectStores;
 import org.apache.commons.io.file.PathUtils;
@@ -55,6 +56,12 @@ public final class BenchCommand {
             }
             return figures;
         });
+    }
+
+    @Command(name = "trigger", description = "finish commit -> job RUNNING -> output commit latency, and per-datum overhead.")
+    void trigger(@Option(names = "--commits", defaultValue = "30") int commits,
+                 @Option(names = "--files", defaultValue = "1000") int files) throws Exception {
+        inScratch(dir -> TriggerBench.run(dir.resolve("data"), commits, files));
     }
 
     /** A benchmark body that gets a scratch dir and returns its figures. */

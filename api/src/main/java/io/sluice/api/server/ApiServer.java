@@ -143,7 +143,7 @@ public final class ApiServer {
         Map<String, Object> health = new LinkedHashMap<>();
         health.put("message", "Application is up and running");
         health.put("store", daemon.store().uri());
-        health.put("runner", "local");
+        health.put("runner", daemon.runner().describe());
         return health;
     }
 

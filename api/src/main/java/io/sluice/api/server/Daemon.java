@@ -3,6 +3,7 @@ package io.sluice.api.server;
 import io.sluice.SluiceException;
 import io.sluice.pfs.PfsService;
 import io.sluice.pps.PpsService;
+import io.sluice.runner.JobRunner;
 import io.sluice.runner.LocalJobRunner;
 import io.sluice.storage.ObjectStore;
 import io.sluice.storage.ObjectStores;
@@ -18,12 +19,14 @@ public final class Daemon implements Closeable {
     private final DaemonConfig config;
     private final ObjectStore store;
     private final PfsService pfs;
+    private final JobRunner runner;
     private final PpsService pps;
 
-    private Daemon(DaemonConfig config, ObjectStore store, PfsService pfs, PpsService pps) {
+    private Daemon(DaemonConfig config, ObjectStore store, PfsService pfs, JobRunner runner, PpsService pps) {
         this.config = config;
         this.store = store;
         this.pfs = pfs;
+        this.runner = runner;
         this.pps = pps;
     }
 
@@ -45,9 +48,10 @@ public final class Daemon implements Closeable {
         }
         ObjectStore store = ObjectStores.open(config.storeUri(), dataDir, env);
         PfsService pfs = new PfsService(dataDir, store);
-        PpsService pps = new PpsService(dataDir, pfs, new LocalJobRunner(dataDir, config.jobPath()));
+        JobRunner runner = new LocalJobRunner(dataDir, config.jobPath());
+        PpsService pps = new PpsService(dataDir, pfs, runner);
         pps.start();
-        return new Daemon(config, store, pfs, pps);
+        return new Daemon(config, store, pfs, runner, pps);
     }
 
     public DaemonConfig config() {
@@ -66,9 +70,14 @@ public final class Daemon implements Closeable {
         return pps;
     }
 
+    public JobRunner runner() {
+        return runner;
+    }
+
     @Override
     public void close() throws IOException {
         pps.close();
+        runner.close();
         pfs.close();
         store.close();
     }
