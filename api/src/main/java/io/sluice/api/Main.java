@@ -72,7 +72,7 @@ public final class Main {
         cli.setOut(new PrintWriter(out, true));
         cli.setErr(new PrintWriter(err, true));
         cli.setParameterExceptionHandler((e, a) -> {
-            err.println("sluice: " + e.getMessage() + " (see '" + e.getCommandLine().getCommandName() + " --help')");
+            err.println("sluice: " + e.getMessage() + " (see '" + e.getCommandLine().getCommandSpec().qualifiedName() + " --help')");
             return 1;
         });
         cli.setExecutionExceptionHandler((e, commandLine, parseResult) -> {
