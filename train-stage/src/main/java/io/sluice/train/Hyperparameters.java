@@ -11,7 +11,7 @@ import java.util.Map;
 public record Hyperparameters(int factors, int epochs, double learnRate, double regularization, long seed) {
 
     /** Defaults chosen by 5-fold cross-validation on MovieLens 100K (see train-stage/README.md). */
-    public static final Hyperparameters DEFAULTS = new Hyperparameters(100, 20, 0.005, 0.02, 1L);
+    public static final Hyperparameters DEFAULTS = new Hyperparameters(50, 50, 0.007, 0.1, 1L);
 
     public Hyperparameters {
         if (factors < 1) {

@@ -25,35 +25,60 @@ public final class SgdBiasedMf {
     public SvdModel train(RatingSet ratings, List<TrainedFile> trainedOn) {
         Factors f = new Factors(hp.factors(), ratings.meanRating(), hp.seed());
         f.addIdsOf(ratings);
-        run(f, ratings, hp.epochs());
+        run(f, ratings, hp.epochs(), null, null);
         return f.toModel(ALGORITHM, ratings.minRating(), ratings.maxRating(), ratings.size(), hp, trainedOn);
     }
 
+    /** The result of an incremental update: the new model and how many older ratings were replayed. */
+    public record Update(SvdModel model, int replayed) {
+    }
+
     /**
-     * Continues training {@code previous} on {@code ratings} (new ratings plus a replay sample of older ones) for
-     * {@code epochs} epochs: known users and items start from their trained parameters, unseen ones are added; the
-     * global mean stays the previous one so that every trained bias keeps its meaning.
+     * Updates {@code previous} with {@code fresh} ratings: users and items that occur in the fresh ratings (new ones
+     * are added with random factors) are refitted for {@code epochs} epochs on the fresh ratings plus a replay of the
+     * older ratings that share a user or an item with them (a uniform sample of at most {@code replayRatio} times
+     * the fresh count); every other parameter, and the global mean, stay as trained. Refitting only the touched rows
+     * on their own history is what keeps the update close to a full retrain: plain SGD continued on a small replay
+     * sample overfits every row it touches to that sample.
      *
-     * @param totalRatings how many ratings the resulting model stands for (old and new), recorded in its metadata
+     * @param old          the ratings {@code previous} was trained on (the replay pool)
+     * @param totalRatings how many ratings the resulting model stands for, recorded in its metadata
      */
-    public SvdModel continueTraining(SvdModel previous, RatingSet ratings, int epochs, int totalRatings,
-                                     double ratingMin, double ratingMax, List<TrainedFile> trainedOn) {
+    public Update update(SvdModel previous, RatingSet fresh, RatingSet old, double replayRatio, int epochs,
+                         int totalRatings, List<TrainedFile> trainedOn) {
         Factors f = Factors.copyOf(previous, hp.seed());
-        f.addIdsOf(ratings);
-        run(f, ratings, epochs);
-        return f.toModel(INCREMENTAL_ALGORITHM, Math.min(ratingMin, previous.metadata().ratingMin()),
-                Math.max(ratingMax, previous.metadata().ratingMax()), totalRatings, hp, trainedOn);
+        f.addIdsOf(fresh);
+        boolean[] userTouched = new boolean[f.users()];
+        boolean[] itemTouched = new boolean[f.items()];
+        for (int j = 0; j < fresh.size(); j++) {
+            userTouched[f.user(fresh.user(j))] = true;
+            itemTouched[f.item(fresh.item(j))] = true;
+        }
+        RatingSet pool = old.filter(j -> {
+            int u = f.user(old.user(j));
+            int i = f.item(old.item(j));
+            return (u >= 0 && userTouched[u]) || (i >= 0 && itemTouched[i]);
+        });
+        long cap = Math.round(replayRatio * fresh.size());
+        RatingSet replay = pool.sample((int) Math.min(Integer.MAX_VALUE, cap), hp.seed() + old.size());
+        RatingSet train = fresh.concat(replay);
+        f.addIdsOf(replay);
+        run(f, train, epochs, userTouched, itemTouched);
+        SvdModel model = f.toModel(INCREMENTAL_ALGORITHM, Math.min(fresh.minRating(), previous.metadata().ratingMin()),
+                Math.max(fresh.maxRating(), previous.metadata().ratingMax()), totalRatings, hp, trainedOn);
+        return new Update(model, replay.size());
     }
 
     /** Biases only (no factors): what scikit-surprise calls BaselineOnly, fitted by the same SGD. */
     static SvdModel trainBaseline(RatingSet ratings, Hyperparameters hp) {
         Factors f = new Factors(0, ratings.meanRating(), hp.seed());
         f.addIdsOf(ratings);
-        new SgdBiasedMf(hp).run(f, ratings, hp.epochs());
+        new SgdBiasedMf(hp).run(f, ratings, hp.epochs(), null, null);
         return f.toModel("baseline", ratings.minRating(), ratings.maxRating(), ratings.size(), hp, List.of());
     }
 
-    private void run(Factors f, RatingSet ratings, int epochs) {
+    /** SGD epochs over the ratings; when masks are given, only users and items marked in them change. */
+    private void run(Factors f, RatingSet ratings, int epochs, boolean[] userMask, boolean[] itemMask) {
         int n = ratings.size();
         int[] us = new int[n];
         int[] is = new int[n];
@@ -83,13 +108,23 @@ public final class SgdBiasedMf {
                     dot += p[uo + x] * q[io + x];
                 }
                 double err = rs[j] - (mu + bu[u] + bi[i] + dot);
-                bu[u] += lr * (err - reg * bu[u]);
-                bi[i] += lr * (err - reg * bi[i]);
+                boolean du = userMask == null || userMask[u];
+                boolean di = itemMask == null || itemMask[i];
+                if (du) {
+                    bu[u] += lr * (err - reg * bu[u]);
+                }
+                if (di) {
+                    bi[i] += lr * (err - reg * bi[i]);
+                }
                 for (int x = 0; x < k; x++) {
                     double pu = p[uo + x];
                     double qi = q[io + x];
-                    p[uo + x] += lr * (err * qi - reg * pu);
-                    q[io + x] += lr * (err * pu - reg * qi);
+                    if (du) {
+                        p[uo + x] += lr * (err * qi - reg * pu);
+                    }
+                    if (di) {
+                        q[io + x] += lr * (err * pu - reg * qi);
+                    }
                 }
             }
         }
