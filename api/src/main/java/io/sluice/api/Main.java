@@ -2,6 +2,7 @@ package io.sluice.api;
 
 import io.sluice.SluiceException;
 import io.sluice.api.cli.BenchCommand;
+import io.sluice.api.cli.EvaluateCommand;
 import io.sluice.api.cli.FileVerbs;
 import io.sluice.api.cli.MaintenanceCommands;
 import io.sluice.api.cli.UpCommand;
@@ -27,7 +28,7 @@ import java.util.Map;
                 Verbs.Start.class, Verbs.Finish.class, Verbs.Wait.class, Verbs.Stop.class, Verbs.Logs.class,
                 FileVerbs.Put.class, FileVerbs.Get.class, FileVerbs.Glob.class, FileVerbs.Diff.class, FileVerbs.Copy.class,
                 MaintenanceCommands.Fsck.class, MaintenanceCommands.Gc.class,
-                BenchCommand.class,
+                EvaluateCommand.class, BenchCommand.class,
         })
 public final class Main {
     private final PrintStream out;

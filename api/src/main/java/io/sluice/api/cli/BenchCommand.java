@@ -4,6 +4,7 @@ import io.sluice.api.Main;
 import io.sluice.api.bench.ApiBench;
 import io.sluice.pfs.bench.PfsBench;
 import io.sluice.pps.TriggerBench;
+import io.sluice.train.TrainBenchmark;
 import io.sluice.storage.ObjectStore;
 import io.sluice.storage.ObjectStores;
 import org.apache.commons.io.file.PathUtils;
@@ -62,6 +63,12 @@ public final class BenchCommand {
     void trigger(@Option(names = "--commits", defaultValue = "30") int commits,
                  @Option(names = "--files", defaultValue = "1000") int files) throws Exception {
         inScratch(dir -> TriggerBench.run(dir.resolve("data"), commits, files));
+    }
+
+    @Command(name = "train", description = "Full vs incremental training (ML-100K if ../shared/data has it, else generated), with a hand-written SGD reference.")
+    void train(@Option(names = "--data", paramLabel = "DIR", description = "MovieLens 100K directory (default: ../shared/data/ml-100k if present).") Path data) throws Exception {
+        Path dir = data != null ? data : UpCommand.home(main).resolve("../shared/data/ml-100k").normalize();
+        inScratch(scratchDir -> TrainBenchmark.withDefaults().run(dir));
     }
 
     /** A benchmark body that gets a scratch dir and returns its figures. */

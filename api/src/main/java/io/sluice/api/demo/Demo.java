@@ -7,9 +7,13 @@ import io.sluice.pfs.PfsService;
 import io.sluice.pps.JobInfo;
 import io.sluice.pps.PpsService;
 
+import io.sluice.train.RatingGenerator;
+
+import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.PrintStream;
+import java.io.StringWriter;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -103,8 +107,11 @@ public final class Demo {
         return null;
     }
 
-    private static InputStream generated() {
-        throw new UnsupportedOperationException("the rating generator lands with the train stage");
+    /** MovieLens 100K's shape (943 users, 1,682 movies, 100,000 ratings) with learnable structure; same every time. */
+    private static InputStream generated() throws IOException {
+        StringWriter text = new StringWriter(2 << 20);
+        RatingGenerator.write(new RatingGenerator(RatingGenerator.Shape.MOVIELENS_100K).generate(), text);
+        return new ByteArrayInputStream(text.toString().getBytes(StandardCharsets.UTF_8));
     }
 
     private static void sleep() {
