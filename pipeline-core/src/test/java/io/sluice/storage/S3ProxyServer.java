@@ -71,4 +71,16 @@ public final class S3ProxyServer implements AutoCloseable {
         proxy.stop();
         blobStore.close();
     }
+
+    /**
+     * Serves a directory as S3 on a free loopback port until killed, printing the environment that reaches
+     * it; for measuring {@code sluice bench ingest --store s3://...} by hand (see the README).
+     */
+    public static void main(String[] args) throws Exception {
+        Path dir = java.nio.file.Files.createDirectories(Path.of(args.length > 0 ? args[0] : "s3proxy-data"));
+        S3ProxyServer server = new S3ProxyServer(dir);
+        server.env().forEach((k, v) -> System.out.println("export " + k + "=" + v));
+        System.out.flush();
+        Thread.currentThread().join();
+    }
 }
