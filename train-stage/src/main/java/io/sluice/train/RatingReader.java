@@ -12,7 +12,6 @@ import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.List;
-import java.util.stream.Stream;
 
 /**
  * Reads rating files ({@code user_id item_id rating [timestamp]} per line, separated by tabs or spaces; blank lines
@@ -43,27 +42,13 @@ public final class RatingReader {
 
     /** Every regular file under {@code root} (or {@code root} itself if it is a file), sorted by relative path. */
     public List<LoadedFile> readAll(Path root) {
-        if (!Files.exists(root)) {
-            throw SluiceException.notFound("training input " + root + " does not exist");
-        }
-        List<Path> files;
-        if (Files.isRegularFile(root)) {
-            files = List.of(root);
-        } else {
-            try (Stream<Path> walk = Files.walk(root)) {
-                files = walk.filter(Files::isRegularFile).sorted().toList();
-            } catch (IOException e) {
-                throw new UncheckedIOException("cannot list " + root, e);
-            }
-        }
+        List<InputFiles.Input> files = InputFiles.list(root, "training input");
         if (files.isEmpty()) {
             throw SluiceException.invalid("training input " + root + " is empty: no rating file");
         }
         List<LoadedFile> loaded = new ArrayList<>();
-        for (Path file : files) {
-            String relative = Files.isRegularFile(root) ? file.getFileName().toString()
-                    : root.relativize(file).toString().replace('\\', '/');
-            loaded.add(read(file, relative));
+        for (InputFiles.Input f : files) {
+            loaded.add(read(f.path(), f.name()));
         }
         return loaded;
     }
@@ -103,7 +88,7 @@ public final class RatingReader {
             String[] f = line.split("[\\t ]+");
             if (f.length != 3 && f.length != 4) {
                 throw bad(name, lineNo, "expected 'user_id item_id rating [timestamp]' but found " + f.length
-                        + " fields: '" + abbreviate(line) + "'");
+                        + " fields: '" + InputFiles.abbreviate(line) + "'");
             }
             long user = parseId(f[0], "user id", name, lineNo);
             long item = parseId(f[1], "item id", name, lineNo);
@@ -139,21 +124,12 @@ public final class RatingReader {
         }
     }
 
-    /** Parses an integer id, naming the file and line when it is not one. */
-    static long parseId(String token, String what, String file, int line) {
-        try {
-            return Long.parseLong(token);
-        } catch (NumberFormatException e) {
-            throw bad(file, line, what + " '" + abbreviate(token) + "' is not an integer");
-        }
+    private static long parseId(String token, String what, String file, int line) {
+        return InputFiles.parseId(token, what, file, line);
     }
 
     static SluiceException bad(String file, int line, String what) {
         return SluiceException.invalid(file + ":" + line + ": " + what);
-    }
-
-    private static String abbreviate(String s) {
-        return s.length() <= 80 ? s : s.substring(0, 77) + "...";
     }
 
     /** Growable columns, so that a large file is not parsed into objects first. */

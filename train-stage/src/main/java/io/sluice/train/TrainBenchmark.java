@@ -4,6 +4,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Comparator;
 import java.util.List;
+import java.util.Optional;
 import java.util.stream.IntStream;
 
 /**
@@ -40,6 +41,20 @@ public final class TrainBenchmark {
     public static TrainBenchmark withDefaults() {
         return new TrainBenchmark(Hyperparameters.DEFAULTS, TrainStage.DEFAULT_REPLAY_RATIO,
                 TrainStage.DEFAULT_INCREMENTAL_EPOCHS);
+    }
+
+    /**
+     * The MovieLens 100K directory ({@code shared/data/ml-100k}, the layout this project is developed in) found in
+     * {@code start} or its nearest ancestor, if any: the data set may not be redistributed, so it is never bundled.
+     */
+    public static Optional<Path> findMovieLens(Path start) {
+        for (Path p = start.toAbsolutePath().normalize(); p != null; p = p.getParent()) {
+            Path candidate = p.resolve("shared/data/ml-100k");
+            if (Files.isRegularFile(candidate.resolve("u.data"))) {
+                return Optional.of(candidate);
+            }
+        }
+        return Optional.empty();
     }
 
     /** Runs on {@code movielensDir}/u.data when that file exists, otherwise on generated data. */
