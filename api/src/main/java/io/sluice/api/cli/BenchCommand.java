@@ -8,6 +8,7 @@ import io.sluice.train.TrainBenchmark;
 import io.sluice.storage.ObjectStore;
 import io.sluice.storage.ObjectStores;
 import org.apache.commons.io.file.PathUtils;
+import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.ParentCommand;
@@ -28,7 +29,7 @@ public final class BenchCommand {
     @ParentCommand
     Main main;
 
-    @Option(names = "--scratch", paramLabel = "DIR", description = "Where to keep the benchmark's data (default: a temp dir, deleted after).")
+    @Option(names = "--scratch", paramLabel = "DIR", scope = CommandLine.ScopeType.INHERIT, description = "Where to keep the benchmark's data (default: a temp dir, deleted after).")
     Path scratch;
 
     @Command(name = "api", description = "POST /predict to a ready /result (latency and where it goes), and /result throughput.")
