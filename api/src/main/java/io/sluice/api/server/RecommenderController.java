@@ -38,7 +38,7 @@ public final class RecommenderController {
     public static final int MAX_LINES = 100_000;
     private static final int MAX_BODY_BYTES = 16 << 20;
     private static final int MAX_CACHED_RESULTS = 10_000;
-    private static final Pattern FILENAME = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._-]{0,254}");
+    private static final Pattern FILENAME = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._:-]{0,254}");
     private static final Pattern NUMBER = Pattern.compile("[+-]?(\\d+\\.?\\d*|\\.\\d+)([eE][+-]?\\d+)?");
     private static final Pattern INTEGER = Pattern.compile("[+-]?\\d+");
     private static final DateTimeFormatter STAMP = DateTimeFormatter.ofPattern("yyyy-MM-dd'T'HH:mm:ss.SSSSSS");
