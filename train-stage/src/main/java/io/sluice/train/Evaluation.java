@@ -109,7 +109,8 @@ public final class Evaluation {
             case "svd" -> new LibrecBiasedMf(hp).train(split.train(), List.of()).accuracy(split.test());
             case "baseline" -> SgdBiasedMf.trainBaseline(split.train(), hp).accuracy(split.test());
             case "svdpp" -> librec(split, seed, SVDPlusPlusRecommender::new, conf -> {
-                // scikit-surprise's SVD++ defaults: librec's SVD++ is too slow for the stage's 100 factors
+                // scikit-surprise's SVD++ factors and learning rate: librec's SVD++ costs O(items per user) per rating and
+                // factor, too slow with the stage's 50 factors
                 conf.setInt("rec.factor.number", 20);
                 conf.setFloat("rec.iterator.learnrate", 0.007f);
             });
