@@ -129,6 +129,9 @@ public final class RecommenderController {
         for (int f = 0; f < fields; f++) {
             boolean rating = f == 2;
             boolean ok = rating ? NUMBER.matcher(parts[f]).matches() : INTEGER.matcher(parts[f]).matches();
+            if (ok && rating && !Double.isFinite(Double.parseDouble(parts[f]))) {
+                ok = false; // "1e999" is a number to the pattern but infinite to every model
+            }
             if (!ok) {
                 String what = rating ? "rating" : (f == 0 ? "user_id" : f == 1 ? "movie_id" : "timestamp");
                 throw SluiceException.invalid("line " + number + " of 'data': " + what + " '" + printable(parts[f])
