@@ -56,6 +56,20 @@ public final class DatumProcess {
         }
     }
 
+    /** {@code cmd} run through {@code sh} so that the child's PATH (from {@code transform.env}) finds it. */
+    public static List<String> throughShell(List<String> cmd) {
+        List<String> command = new ArrayList<>(List.of("sh", "-c", "exec \"$@\"", "sluice-pfs"));
+        command.addAll(cmd);
+        return command;
+    }
+
+    /** Takes write permission off everything under {@code dir} (the previous output shown at /pfs/prev). */
+    public static void makeReadOnly(Path dir) throws IOException {
+        try (Stream<Path> walk = Files.walk(dir)) {
+            walk.forEach(p -> p.toFile().setWritable(false, false));
+        }
+    }
+
     /** {@code transform.env} plus {@code PACH_JOB_ID}, {@code PACH_DATUM_ID} and {@code <input>_COMMIT}. */
     public static Map<String, String> jobEnv(String jobId, String datumId, Map<String, String> transformEnv,
                                              Map<String, String> inputCommits) {

@@ -15,7 +15,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
-import java.util.stream.Stream;
 
 /**
  * Runs user code as a process on this machine, showing it the datum at {@code /pfs/<input>/...} and
@@ -59,7 +58,6 @@ public final class LocalJobRunner implements JobRunner {
     private static final String MOUNT_SCRIPT = "mkdir -p /pfs && mount --bind \"$1\" /pfs"
             + " && if [ -n \"$2\" ]; then mount --bind \"$2\" /pfs/prev && mount -o remount,bind,ro /pfs/prev; fi"
             + " && shift 2 && exec \"$@\"";
-    private static final String EXEC_SCRIPT = "exec \"$@\"";
 
     private final Path workRoot;
     private final String path;
@@ -139,9 +137,8 @@ public final class LocalJobRunner implements JobRunner {
                     "sluice-pfs", pfsDir.toString(), prev == null ? "" : prev.toString()));
             command.addAll(task.cmd());
         } else {
-            // through sh so that the child's PATH (not the daemon's) finds the command
-            command.addAll(List.of("sh", "-c", EXEC_SCRIPT, "sluice-pfs"));
-            task.cmd().forEach(a -> command.add(DatumProcess.rewritePfs(a, pfsDir)));
+            command.addAll(DatumProcess.throughShell(
+                    task.cmd().stream().map(a -> DatumProcess.rewritePfs(a, pfsDir)).toList()));
             stdin = stdin.stream().map(l -> DatumProcess.rewritePfs(l, pfsDir)).toList();
         }
         ProcessBuilder pb = new ProcessBuilder(command).directory(datumDir.toFile());
@@ -163,7 +160,7 @@ public final class LocalJobRunner implements JobRunner {
                     for (InputFile f : task.prev()) {
                         DatumProcess.fetch(task.source(), f, dir);
                     }
-                    makeReadOnly(dir);
+                    DatumProcess.makeReadOnly(dir);
                     return dir;
                 } catch (IOException e) {
                     throw new UncheckedIOException(e);
@@ -171,12 +168,6 @@ public final class LocalJobRunner implements JobRunner {
             });
         } catch (UncheckedIOException e) {
             throw e.getCause();
-        }
-    }
-
-    private static void makeReadOnly(Path dir) throws IOException {
-        try (Stream<Path> walk = Files.walk(dir)) {
-            walk.forEach(p -> p.toFile().setWritable(false, false));
         }
     }
 
