@@ -54,7 +54,7 @@ class WorkerIT {
             Map<String, String> env = new HashMap<>(s3.env());
             env.put("KUBECONFIG", kubeconfig.toString());
             DaemonConfig config = new DaemonConfig(dir.resolve("data"), "s3://sluice/chunks", "127.0.0.1", port,
-                    List.of(), null, new DaemonConfig.Kubernetes(NS, address, 600));
+                    List.of(), null, new DaemonConfig.Kubernetes(NS, address, null, 600));
             Daemon daemon = Daemon.open(config, env);
             Javalin app = ApiServer.create(daemon).start("127.0.0.1", port);
             try {
@@ -130,7 +130,7 @@ class WorkerIT {
         String gone = "http://127.0.0.1:" + freePort();
         Map<String, String> env = Map.of("KUBECONFIG", kubeconfig(dir, gone).toString());
         DaemonConfig config = new DaemonConfig(dir.resolve("data"), null, "127.0.0.1", 0, List.of(), null,
-                new DaemonConfig.Kubernetes(null, "http://sluice:5000", 600));
+                new DaemonConfig.Kubernetes(null, "http://sluice:5000", null, 600));
         assertThatThrownBy(() -> Daemon.open(config, env)).isInstanceOf(SluiceException.class)
                 .hasMessageStartingWith("no Kubernetes cluster reachable at " + gone);
 

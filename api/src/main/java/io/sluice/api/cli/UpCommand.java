@@ -57,6 +57,11 @@ public final class UpCommand implements Callable<Integer> {
                     + " (default: $SLUICE_WORKER_ADDRESS).")
     String workerAddress;
 
+    @Option(names = "--worker-secret", paramLabel = "NAME",
+            description = "Secret whose keys worker pods get as env (AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY,"
+                    + " SLUICE_AUTH_TOKEN) instead of the daemon's values in the Job spec (default: $SLUICE_WORKER_SECRET).")
+    String workerSecret;
+
     @Option(names = "--no-demo", description = "Start an empty daemon.")
     boolean noDemo;
 
@@ -106,8 +111,8 @@ public final class UpCommand implements Callable<Integer> {
 
     private DaemonConfig.Kubernetes kubernetes() {
         if (runner.equals("local")) {
-            if (namespace != null || workerAddress != null) {
-                throw new Main.UsageError("--namespace and --worker-address need --runner kubernetes");
+            if (namespace != null || workerAddress != null || workerSecret != null) {
+                throw new Main.UsageError("--namespace, --worker-address and --worker-secret need --runner kubernetes");
             }
             return null;
         }
@@ -120,7 +125,9 @@ public final class UpCommand implements Callable<Integer> {
                     + " daemon's address as worker pods reach it, e.g. http://sluice." + (namespace == null ? "NS" : namespace)
                     + ".svc:" + port);
         }
-        return new DaemonConfig.Kubernetes(namespace, address, DaemonConfig.Kubernetes.DEFAULT_TTL_SECONDS);
+        String secret = workerSecret != null ? workerSecret : main.env().get("SLUICE_WORKER_SECRET");
+        return new DaemonConfig.Kubernetes(namespace, address, secret == null || secret.isBlank() ? null : secret,
+                DaemonConfig.Kubernetes.DEFAULT_TTL_SECONDS);
     }
 
     /** The project root: $SLUICE_HOME (set by ./sluice), else two levels above the api jar. */

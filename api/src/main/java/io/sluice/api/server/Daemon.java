@@ -14,6 +14,7 @@ import java.io.Closeable;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
@@ -27,9 +28,11 @@ public final class Daemon implements Closeable {
     private final JobRunner runner;
     private final PpsService pps;
 
-    /** What worker pods need to open the same store: its endpoint and credentials. */
-    private static final List<String> STORE_ENV = List.of("AWS_ENDPOINT_URL_S3", "AWS_ENDPOINT_URL",
-            "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_REGION");
+    /** What worker pods need to find the same store. */
+    private static final List<String> STORE_ENV = List.of("AWS_ENDPOINT_URL_S3", "AWS_ENDPOINT_URL", "AWS_REGION");
+    /** Secrets worker pods need; taken from the worker Secret instead when there is one. */
+    private static final List<String> SECRET_ENV = List.of("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY",
+            "AWS_SESSION_TOKEN");
 
     private Daemon(DaemonConfig config, ObjectStore store, PfsService pfs, WorkQueue workQueue, JobRunner runner,
                    PpsService pps) {
@@ -74,22 +77,29 @@ public final class Daemon implements Closeable {
         return new Daemon(config, store, pfs, workQueue, runner, pps);
     }
 
-    /** Worker pods get the store's URI, its credentials and the daemon's token from the daemon's own env. */
+    /**
+     * Worker pods get the store's URI and endpoint from the daemon; its credentials and token from the
+     * worker Secret when there is one, else from the daemon's own values.
+     */
     private static JobRunner kubernetesRunner(DaemonConfig config, Map<String, String> env, ObjectStore store,
                                               WorkQueue workQueue) {
+        DaemonConfig.Kubernetes k = config.kubernetes();
         Map<String, String> workerEnv = new TreeMap<>();
         workerEnv.put("SLUICE_STORE", store.uri());
-        for (String name : STORE_ENV) {
+        List<String> passed = new ArrayList<>(STORE_ENV);
+        if (k.workerSecret() == null) {
+            passed.addAll(SECRET_ENV);
+            if (config.authToken() != null && !config.authToken().isEmpty()) {
+                workerEnv.put("SLUICE_AUTH_TOKEN", config.authToken());
+            }
+        }
+        for (String name : passed) {
             if (env.get(name) != null) {
                 workerEnv.put(name, env.get(name));
             }
         }
-        if (config.authToken() != null && !config.authToken().isEmpty()) {
-            workerEnv.put("SLUICE_AUTH_TOKEN", config.authToken());
-        }
-        DaemonConfig.Kubernetes k = config.kubernetes();
         return KubernetesJobRunner.connect(env, new KubernetesJobRunner.Options(k.namespace(), k.workerAddress(),
-                workerEnv, k.ttlSecondsAfterFinished()), workQueue, store);
+                workerEnv, k.workerSecret(), k.ttlSecondsAfterFinished()), workQueue, store);
     }
 
     public DaemonConfig config() {

@@ -15,9 +15,10 @@ public record DaemonConfig(Path dataDir, String storeUri, String host, int port,
 
     /**
      * The Kubernetes runner's settings: the namespace of its Jobs (null: the kubeconfig's, else "default"),
-     * the daemon's address as worker pods reach it, and how long a finished Job is kept.
+     * the daemon's address as worker pods reach it, the Secret worker pods take their store credentials and
+     * token from (null: the daemon passes its own values in the Job spec), and how long a finished Job is kept.
      */
-    public record Kubernetes(String namespace, String workerAddress, int ttlSecondsAfterFinished) {
+    public record Kubernetes(String namespace, String workerAddress, String workerSecret, int ttlSecondsAfterFinished) {
         public static final int DEFAULT_TTL_SECONDS = 600;
     }
 

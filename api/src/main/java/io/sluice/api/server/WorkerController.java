@@ -20,7 +20,7 @@ import java.util.Map;
  */
 public final class WorkerController {
     private static final int MAX_BODY = 8 << 20;
-    private static final long MAX_WAIT_SECONDS = 60;
+    private static final long MAX_WAIT_SECONDS = 25; // well under the idle timeouts of proxies in between
     private final WorkQueue queue;
     private final ObjectMapper json;
 

@@ -2,6 +2,7 @@ package io.sluice.runner.kube;
 
 import io.fabric8.kubernetes.api.model.ContainerStatus;
 import io.fabric8.kubernetes.api.model.DeletionPropagation;
+import io.fabric8.kubernetes.api.model.EnvFromSourceBuilder;
 import io.fabric8.kubernetes.api.model.EnvVar;
 import io.fabric8.kubernetes.api.model.EnvVarBuilder;
 import io.fabric8.kubernetes.api.model.ListOptionsBuilder;
@@ -46,15 +47,19 @@ import java.util.concurrent.ThreadLocalRandom;
  * (at {@link Options#daemonAddress}) for the tasks this runner puts in the {@link WorkQueue}, stages its
  * /pfs/out files in the object store and reports back; {@link #run} blocks until then. The Job has
  * {@code parallelism_spec.constant} pods, the pipeline's resource requests and limits, {@code transform.env}
- * and the worker environment (store URI and credentials), {@code restartPolicy: Never}, a back-off limit of
+ * and the worker environment (store URI and credentials, or a Secret holding them), {@code restartPolicy: Never}, a back-off limit of
  * {@code datum_tries} and a TTL after it finishes. A pod that fails or vanishes fails the datum it held
  * with the end of its log; a pod that cannot start its container, or a Job that fails, fails every datum
  * of the job. The Job is deleted when its job is released or stopped.
  */
 public final class KubernetesJobRunner implements JobRunner {
 
-    /** Where Jobs go, how their pods reach the daemon, what extra environment they get, and their TTL. */
-    public record Options(String namespace, String daemonAddress, Map<String, String> workerEnv,
+    /**
+     * Where Jobs go, how their pods reach the daemon, what extra environment they get (plain values, and
+     * every key of the Secret {@code envSecret} when not null, so credentials stay out of Job specs), and
+     * how long a finished Job is kept.
+     */
+    public record Options(String namespace, String daemonAddress, Map<String, String> workerEnv, String envSecret,
                           int ttlSecondsAfterFinished) {
     }
 
@@ -320,11 +325,17 @@ public final class KubernetesJobRunner implements JobRunner {
                 .withNewMetadata().withLabels(labels).endMetadata()
                 .withNewSpec()
                 .withRestartPolicy("Never")
+                // /pfs writable whatever user the image runs as, and gone with the pod
+                .addNewVolume().withName("pfs").withNewEmptyDir().endEmptyDir().endVolume()
                 .addNewContainer()
                 .withName(CONTAINER)
                 .withImage(task.image())
                 .withCommand("sluice", "worker")
+                .addNewVolumeMount().withName("pfs").withMountPath("/pfs").endVolumeMount()
                 .withEnv(env)
+                .withEnvFrom(options.envSecret() == null ? List.of()
+                        : List.of(new EnvFromSourceBuilder().withNewSecretRef().withName(options.envSecret())
+                                .endSecretRef().build()))
                 .withNewResources()
                 .withRequests(quantities("resource_requests", task.resourceRequests()))
                 .withLimits(quantities("resource_limits", task.resourceLimits()))

@@ -59,7 +59,7 @@ class KubernetesJobRunnerKubeTest {
     @BeforeEach
     void start() {
         runner = new KubernetesJobRunner(client, new KubernetesJobRunner.Options(NS, "http://sluice.pipelines:5000",
-                Map.of("SLUICE_STORE", "s3://chunks/sluice", "AWS_ENDPOINT_URL_S3", "http://minio:9000"), 600),
+                Map.of("SLUICE_STORE", "s3://chunks/sluice", "AWS_ENDPOINT_URL_S3", "http://minio:9000"), "sluice-minio", 600),
                 queue, store);
     }
 
@@ -146,6 +146,8 @@ class KubernetesJobRunnerKubeTest {
         var container = pod.getSpec().getContainers().get(0);
         assertThat(container.getImage()).isEqualTo("registry.local/sluice-train:1");
         assertThat(container.getCommand()).containsExactly("sluice", "worker");
+        assertThat(container.getVolumeMounts()).singleElement().satisfies(m -> assertThat(m.getMountPath()).isEqualTo("/pfs"));
+        assertThat(pod.getSpec().getVolumes()).singleElement().satisfies(v -> assertThat(v.getEmptyDir()).isNotNull());
         Map<String, String> env = new java.util.HashMap<>();
         for (EnvVar e : container.getEnv()) {
             env.put(e.getName(), e.getValue() != null ? e.getValue() : "fieldRef:" + e.getValueFrom().getFieldRef().getFieldPath());
@@ -153,6 +155,8 @@ class KubernetesJobRunnerKubeTest {
         assertThat(env).containsEntry("SLUICE_ADDRESS", "http://sluice.pipelines:5000").containsEntry("SLUICE_JOB_ID", "job1")
                 .containsEntry("SLUICE_WORKER_NAME", "fieldRef:metadata.name").containsEntry("SLUICE_STORE", "s3://chunks/sluice")
                 .containsEntry("AWS_ENDPOINT_URL_S3", "http://minio:9000").containsEntry("LEARNING_RATE", "0.01");
+        assertThat(container.getEnvFrom()).singleElement()
+                .satisfies(from -> assertThat(from.getSecretRef().getName()).isEqualTo("sluice-minio"));
         assertThat(container.getResources().getRequests()).containsEntry("cpu", new Quantity("0.5"))
                 .containsEntry("memory", new Quantity("64M"));
         assertThat(container.getResources().getLimits()).containsEntry("memory", new Quantity("128M"));
@@ -297,7 +301,7 @@ class KubernetesJobRunnerKubeTest {
                 """.formatted(port));
         long t0 = System.nanoTime();
         assertThatThrownBy(() -> KubernetesJobRunner.connect(Map.of("KUBECONFIG", kubeconfig.toString()),
-                new KubernetesJobRunner.Options(null, "http://sluice:5000", Map.of(), 600), queue, store))
+                new KubernetesJobRunner.Options(null, "http://sluice:5000", Map.of(), null, 600), queue, store))
                 .isInstanceOf(SluiceException.class)
                 .satisfies(e -> {
                     assertThat(((SluiceException) e).kind()).isEqualTo(SluiceException.Kind.UNAVAILABLE);
