@@ -7,6 +7,7 @@ import io.sluice.api.cli.FileVerbs;
 import io.sluice.api.cli.MaintenanceCommands;
 import io.sluice.api.cli.UpCommand;
 import io.sluice.api.cli.Verbs;
+import io.sluice.api.cli.WorkerCommand;
 import io.sluice.api.client.ClientException;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -23,7 +24,7 @@ import java.util.Map;
 @Command(name = "sluice", mixinStandardHelpOptions = true, version = "sluice 0.1.0",
         description = "A versioned data-pipeline framework in the style of Pachyderm.",
         subcommands = {
-                UpCommand.class,
+                UpCommand.class, WorkerCommand.class,
                 Verbs.Create.class, Verbs.ListCmd.class, Verbs.Inspect.class, Verbs.Delete.class, Verbs.Update.class,
                 Verbs.Start.class, Verbs.Finish.class, Verbs.Wait.class, Verbs.Stop.class, Verbs.Logs.class,
                 FileVerbs.Put.class, FileVerbs.Get.class, FileVerbs.Glob.class, FileVerbs.Diff.class, FileVerbs.Copy.class,

@@ -240,7 +240,8 @@ final class JobRun {
                 DatumTask task = new DatumTask(job.id(), job.pipeline(), d.id(), attempt, spec.transform().cmd(),
                         spec.transform().stdin(), spec.transform().env(), spec.transform().image(),
                         resources(spec.requests()), resources(spec.limits()), files, inputCommits, prev,
-                        (repo, commit, path) -> pfs.getFile(repo, commit, path, 0, -1));
+                        (repo, commit, path) -> pfs.getFile(repo, commit, path, 0, -1),
+                        spec.parallelism(), spec.datumTries());
                 result = runner.run(task, (stream, message) -> log.add(
                         new LogLine(job.pipeline(), job.id(), d.id(), Instant.now(), stream, message)));
                 if (result.success()) {

@@ -4,29 +4,17 @@ import io.sluice.runner.DatumTask.InputFile;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-import java.io.BufferedReader;
+
 import java.io.File;
 import java.io.IOException;
-import java.io.InputStream;
-import java.io.InputStreamReader;
-import java.io.OutputStream;
 import java.io.UncheckedIOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
-import java.nio.file.LinkOption;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
-import java.util.ArrayDeque;
 import java.util.ArrayList;
-import java.util.Comparator;
-import java.util.Deque;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
-import java.util.stream.Stream;
 
 /**
  * Runs user code as a process on this machine, showing it the datum at {@code /pfs/<input>/...} and
@@ -66,13 +54,10 @@ public final class LocalJobRunner implements JobRunner {
     }
 
     private static final Logger LOG = LoggerFactory.getLogger(LocalJobRunner.class);
-    private static final int STDERR_TAIL_LINES = 20;
-    private static final Pattern PFS = Pattern.compile("(?<![\\w./-])/pfs(?=/|\\b|$)");
     /** $1: the datum's pfs dir; $2: the job's prev dir or empty; the rest: the user command. */
     private static final String MOUNT_SCRIPT = "mkdir -p /pfs && mount --bind \"$1\" /pfs"
             + " && if [ -n \"$2\" ]; then mount --bind \"$2\" /pfs/prev && mount -o remount,bind,ro /pfs/prev; fi"
             + " && shift 2 && exec \"$@\"";
-    private static final String EXEC_SCRIPT = "exec \"$@\"";
 
     private final Path workRoot;
     private final String path;
@@ -120,13 +105,13 @@ public final class LocalJobRunner implements JobRunner {
         Path pfsDir = datumDir.resolve("pfs");
         Path outDir = pfsDir.resolve("out");
         try {
-            deleteTree(datumDir);
+            DatumProcess.deleteTree(datumDir);
             Files.createDirectories(outDir);
             for (String input : task.inputCommits().keySet()) {
                 Files.createDirectories(pfsDir.resolve(input));
             }
             for (InputFile f : task.files()) {
-                fetch(task.source(), f, pfsDir.resolve(f.input()));
+                DatumProcess.fetch(task.source(), f, pfsDir.resolve(f.input()));
             }
             Path prev = task.prev() == null ? null : prevDir(task);
             if (prev != null) {
@@ -152,90 +137,16 @@ public final class LocalJobRunner implements JobRunner {
                     "sluice-pfs", pfsDir.toString(), prev == null ? "" : prev.toString()));
             command.addAll(task.cmd());
         } else {
-            // through sh so that the child's PATH (not the daemon's) finds the command
-            command.addAll(List.of("sh", "-c", EXEC_SCRIPT, "sluice-pfs"));
-            task.cmd().forEach(a -> command.add(rewrite(a, pfsDir)));
-            stdin = stdin.stream().map(l -> rewrite(l, pfsDir)).toList();
+            command.addAll(DatumProcess.throughShell(
+                    task.cmd().stream().map(a -> DatumProcess.rewritePfs(a, pfsDir)).toList()));
+            stdin = stdin.stream().map(l -> DatumProcess.rewritePfs(l, pfsDir)).toList();
         }
         ProcessBuilder pb = new ProcessBuilder(command).directory(datumDir.toFile());
         Map<String, String> env = pb.environment();
         env.put("PATH", path);
-        env.putAll(task.env());
-        env.put("PACH_JOB_ID", task.jobId());
-        env.put("PACH_DATUM_ID", task.datumId());
-        task.inputCommits().forEach((input, commit) -> env.put(input + "_COMMIT", commit));
-
-        Process process = pb.start();
-        Deque<String> stderrTail = new ArrayDeque<>();
-        Thread out = pump(process.getInputStream(), "stdout", logs, null);
-        Thread err = pump(process.getErrorStream(), "stderr", logs, stderrTail);
-        Thread in = stdin.isEmpty() ? null : feed(process.getOutputStream(), stdin);
-        if (in == null) {
-            process.getOutputStream().close();
-        }
-        int exit;
-        try {
-            exit = process.waitFor();
-            out.join();
-            err.join();
-        } catch (InterruptedException e) {
-            kill(process);
-            if (in != null) {
-                in.interrupt();
-            }
-            throw e;
-        }
-        if (in != null) {
-            in.join(TimeUnit.SECONDS.toMillis(1));
-        }
-        if (exit != 0) {
-            String tail;
-            synchronized (stderrTail) {
-                tail = String.join("\n", stderrTail);
-            }
-            return DatumResult.failed(exit, "command " + task.cmd() + " exited with code " + exit
-                    + (tail.isEmpty() ? "" : ": " + tail));
-        }
-        return outputs(outDir);
-    }
-
-    private static String rewrite(String s, Path pfsDir) {
-        return PFS.matcher(s).replaceAll(Matcher.quoteReplacement(pfsDir.toString()));
-    }
-
-    private static DatumResult outputs(Path outDir) throws IOException {
-        Path realOut = outDir.toRealPath();
-        List<String> paths = new ArrayList<>();
-        try (Stream<Path> walk = Files.walk(outDir)) {
-            for (Path p : (Iterable<Path>) walk::iterator) {
-                String rel = "/" + outDir.relativize(p).toString().replace(File.separatorChar, '/');
-                if (Files.isSymbolicLink(p)) {
-                    Path target = p.toRealPath();
-                    if (!target.startsWith(realOut) || !Files.isRegularFile(target, LinkOption.NOFOLLOW_LINKS)) {
-                        return DatumResult.failed(0, "output " + rel + " is a symlink to " + Files.readSymbolicLink(p)
-                                + ", which is not a regular file inside /pfs/out; refusing to follow it");
-                    }
-                    paths.add(rel);
-                } else if (Files.isRegularFile(p, LinkOption.NOFOLLOW_LINKS)) {
-                    paths.add(rel);
-                }
-            }
-        } catch (IOException e) {
-            return DatumResult.failed(0, "cannot read /pfs/out: " + e.getMessage());
-        }
-        paths.sort(Comparator.naturalOrder());
-        List<String> sorted = List.copyOf(paths);
-        return new DatumResult(true, 0, null, new DatumResult.Output() {
-            @Override
-            public List<String> paths() {
-                return sorted;
-            }
-
-            @Override
-            public InputStream open(String p) throws IOException {
-                return Files.newInputStream(outDir.resolve(p.substring(1)));
-            }
-        });
+        env.putAll(DatumProcess.jobEnv(task.jobId(), task.datumId(), task.env(), task.inputCommits()));
+        DatumResult ran = DatumProcess.run(pb, task.cmd(), stdin, logs);
+        return ran.success() ? DatumProcess.outputs(outDir) : ran;
     }
 
     /** The previous output commit, fetched once per job, shared read-only by its datums. */
@@ -244,12 +155,12 @@ public final class LocalJobRunner implements JobRunner {
         try {
             return prevDirs.computeIfAbsent(task.jobId(), j -> {
                 try {
-                    deleteTree(dir);
+                    DatumProcess.deleteTree(dir);
                     Files.createDirectories(dir);
                     for (InputFile f : task.prev()) {
-                        fetch(task.source(), f, dir);
+                        DatumProcess.fetch(task.source(), f, dir);
                     }
-                    makeReadOnly(dir);
+                    DatumProcess.makeReadOnly(dir);
                     return dir;
                 } catch (IOException e) {
                     throw new UncheckedIOException(e);
@@ -260,76 +171,11 @@ public final class LocalJobRunner implements JobRunner {
         }
     }
 
-    private static void fetch(DatumTask.FileSource source, InputFile f, Path root) throws IOException {
-        Path target = root.resolve(f.path().replaceFirst("^/+", "")).normalize();
-        if (!target.startsWith(root)) {
-            throw new IOException("input path escapes its directory: " + f.path());
-        }
-        Files.createDirectories(target.getParent());
-        try (InputStream in = source.open(f.repo(), f.commit(), f.path())) {
-            Files.copy(in, target, StandardCopyOption.REPLACE_EXISTING);
-        }
-    }
-
-    private static void makeReadOnly(Path dir) throws IOException {
-        try (Stream<Path> walk = Files.walk(dir)) {
-            walk.forEach(p -> p.toFile().setWritable(false, false));
-        }
-    }
-
-    private static Thread pump(InputStream stream, String name, LogSink logs, Deque<String> tail) {
-        Thread t = new Thread(() -> {
-            try (BufferedReader r = new BufferedReader(new InputStreamReader(stream, StandardCharsets.UTF_8))) {
-                for (String line = r.readLine(); line != null; line = r.readLine()) {
-                    logs.line(name, line);
-                    if (tail != null) {
-                        synchronized (tail) {
-                            tail.addLast(line);
-                            if (tail.size() > STDERR_TAIL_LINES) {
-                                tail.removeFirst();
-                            }
-                        }
-                    }
-                }
-            } catch (IOException e) {
-                // the process was killed: its pipe closed under us
-            }
-        }, "datum-" + name);
-        t.setDaemon(true);
-        t.start();
-        return t;
-    }
-
-    private static Thread feed(OutputStream stdin, List<String> lines) {
-        Thread t = new Thread(() -> {
-            try (OutputStream os = stdin) {
-                for (String line : lines) {
-                    os.write((line + "\n").getBytes(StandardCharsets.UTF_8));
-                }
-            } catch (IOException e) {
-                // the command exited without reading all of its stdin, which is its right
-            }
-        }, "datum-stdin");
-        t.setDaemon(true);
-        t.start();
-        return t;
-    }
-
-    private static void kill(Process process) {
-        process.descendants().forEach(ProcessHandle::destroyForcibly);
-        process.destroyForcibly();
-        try {
-            process.waitFor(5, TimeUnit.SECONDS);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        }
-    }
-
     @Override
     public void release(String jobId) {
         prevDirs.remove(jobId);
         try {
-            deleteTree(workRoot.resolve(jobId));
+            DatumProcess.deleteTree(workRoot.resolve(jobId));
         } catch (IOException e) {
             LOG.warn("cannot delete work directory of job {}: {}", jobId, e.getMessage());
         }
@@ -343,7 +189,7 @@ public final class LocalJobRunner implements JobRunner {
     private Isolation probe() {
         Path probe = workRoot.resolve(".probe");
         try {
-            deleteTree(probe);
+            DatumProcess.deleteTree(probe);
             Files.createDirectories(probe.resolve("pfs"));
             Files.writeString(probe.resolve("pfs").resolve("probe"), "ok");
             Process p = new ProcessBuilder("unshare", "--mount", "--propagation", "private", "sh", "-c",
@@ -361,22 +207,9 @@ public final class LocalJobRunner implements JobRunner {
             return Isolation.PATH_REWRITE;
         } finally {
             try {
-                deleteTree(probe);
+                DatumProcess.deleteTree(probe);
             } catch (IOException e) {
                 LOG.debug("cannot delete {}", probe, e);
-            }
-        }
-    }
-
-    private static void deleteTree(Path dir) throws IOException {
-        if (!Files.exists(dir, LinkOption.NOFOLLOW_LINKS)) {
-            return;
-        }
-        try (Stream<Path> walk = Files.walk(dir)) {
-            for (Path p : (Iterable<Path>) walk.sorted(Comparator.reverseOrder())::iterator) {
-                // prev directories are read-only; without write permission a non-root user cannot empty them
-                p.getParent().toFile().setWritable(true, true);
-                Files.deleteIfExists(p);
             }
         }
     }

@@ -43,6 +43,25 @@ public final class UpCommand implements Callable<Integer> {
             description = "Bearer token every endpoint but health requires (default: $SLUICE_AUTH_TOKEN).")
     String authToken;
 
+    @Option(names = "--runner", paramLabel = "RUNNER", defaultValue = "local",
+            description = "Where jobs run: local (processes on this machine, the default) or kubernetes (a batch/v1 Job"
+                    + " per job, from KUBECONFIG, ~/.kube/config or the in-cluster service account).")
+    String runner;
+
+    @Option(names = "--namespace", paramLabel = "NS",
+            description = "Kubernetes namespace of the jobs' Jobs (default: the kubeconfig's, else default).")
+    String namespace;
+
+    @Option(names = "--worker-address", paramLabel = "URL",
+            description = "The daemon's address as worker pods reach it, e.g. http://sluice.NS.svc:5000"
+                    + " (default: $SLUICE_WORKER_ADDRESS).")
+    String workerAddress;
+
+    @Option(names = "--worker-secret", paramLabel = "NAME",
+            description = "Secret whose keys worker pods get as env (AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY,"
+                    + " SLUICE_AUTH_TOKEN) instead of the daemon's values in the Job spec (default: $SLUICE_WORKER_SECRET).")
+    String workerSecret;
+
     @Option(names = "--no-demo", description = "Start an empty daemon.")
     boolean noDemo;
 
@@ -63,7 +82,7 @@ public final class UpCommand implements Callable<Integer> {
                     + " (or SLUICE_AUTH_TOKEN)");
         }
         DaemonConfig config = new DaemonConfig(data.toAbsolutePath().normalize(), store, bind, port,
-                List.of(home.resolve("train-stage/bin"), home.resolve("predict-stage/bin")), token);
+                List.of(home.resolve("train-stage/bin"), home.resolve("predict-stage/bin")), token, kubernetes());
         Daemon daemon = Daemon.open(config, main.env());
         Javalin app = ApiServer.create(daemon);
         try {
@@ -83,11 +102,32 @@ public final class UpCommand implements Callable<Integer> {
         }, "sluice-shutdown"));
         String address = "http://" + config.host() + ":" + app.port();
         main.out().println("sluice daemon listening on " + address + " (data " + config.dataDir() + ", store "
-                + daemon.store().uri() + ")");
+                + daemon.store().uri() + (config.kubernetes() == null ? "" : ", runner " + daemon.runner().describe()) + ")");
         if (!noDemo) {
             new Demo(daemon, main.out()).run(dataset, address);
         }
         return 0;
+    }
+
+    private DaemonConfig.Kubernetes kubernetes() {
+        if (runner.equals("local")) {
+            if (namespace != null || workerAddress != null || workerSecret != null) {
+                throw new Main.UsageError("--namespace, --worker-address and --worker-secret need --runner kubernetes");
+            }
+            return null;
+        }
+        if (!runner.equals("kubernetes")) {
+            throw new Main.UsageError("--runner must be local or kubernetes, not '" + runner + "'");
+        }
+        String address = workerAddress != null ? workerAddress : main.env().get("SLUICE_WORKER_ADDRESS");
+        if (address == null || address.isBlank()) {
+            throw new Main.UsageError("--runner kubernetes needs --worker-address URL (or SLUICE_WORKER_ADDRESS): the"
+                    + " daemon's address as worker pods reach it, e.g. http://sluice." + (namespace == null ? "NS" : namespace)
+                    + ".svc:" + port);
+        }
+        String secret = workerSecret != null ? workerSecret : main.env().get("SLUICE_WORKER_SECRET");
+        return new DaemonConfig.Kubernetes(namespace, address, secret == null || secret.isBlank() ? null : secret,
+                DaemonConfig.Kubernetes.DEFAULT_TTL_SECONDS);
     }
 
     /** The project root: $SLUICE_HOME (set by ./sluice), else two levels above the api jar. */

@@ -38,6 +38,7 @@ public final class ApiServer {
         RequestStats stats = new RequestStats(Clock.systemUTC());
         var pfs = new PfsController(daemon.pfs(), json);
         var pps = new PpsController(daemon.pps());
+        var workers = new WorkerController(daemon.workQueue(), json);
         var recommender = new RecommenderController(daemon.pfs(), json, Clock.systemUTC());
         return Javalin.create(config -> {
             config.jsonMapper(new JavalinJackson(json, false));
@@ -107,6 +108,11 @@ public final class ApiServer {
             r.add(HandlerType.POST, v1 + "/jobs/{id}/stop", "jobs.stop", pps::stopJob);
             r.add(HandlerType.GET, v1 + "/jobs/{id}/datums", "datums.list", pps::listDatums);
             r.add(HandlerType.GET, v1 + "/logs", "logs", pps::logs);
+
+            String worker = v1 + "/workers/{job}";
+            r.add(HandlerType.GET, worker + "/next", "workers.next", workers::next);
+            r.add(HandlerType.POST, worker + "/tasks/{task}/logs", "workers.logs", workers::logs);
+            r.add(HandlerType.POST, worker + "/tasks/{task}/result", "workers.result", workers::result);
 
             config.routes.exception(SluiceException.class, (e, ctx) ->
                     ctx.status(e.kind().httpStatus()).json(Map.of("error", e.getMessage())));

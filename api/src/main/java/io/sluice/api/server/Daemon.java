@@ -5,6 +5,8 @@ import io.sluice.pfs.PfsService;
 import io.sluice.pps.PpsService;
 import io.sluice.runner.JobRunner;
 import io.sluice.runner.LocalJobRunner;
+import io.sluice.runner.kube.KubernetesJobRunner;
+import io.sluice.runner.kube.WorkQueue;
 import io.sluice.storage.ObjectStore;
 import io.sluice.storage.ObjectStores;
 
@@ -12,20 +14,32 @@ import java.io.Closeable;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
+import java.util.TreeMap;
 
 /** The services of one running daemon, opened together on one data dir and closed in reverse order. */
 public final class Daemon implements Closeable {
     private final DaemonConfig config;
     private final ObjectStore store;
     private final PfsService pfs;
+    private final WorkQueue workQueue;
     private final JobRunner runner;
     private final PpsService pps;
 
-    private Daemon(DaemonConfig config, ObjectStore store, PfsService pfs, JobRunner runner, PpsService pps) {
+    /** What worker pods need to find the same store. */
+    private static final List<String> STORE_ENV = List.of("AWS_ENDPOINT_URL_S3", "AWS_ENDPOINT_URL", "AWS_REGION");
+    /** Secrets worker pods need; taken from the worker Secret instead when there is one. */
+    private static final List<String> SECRET_ENV = List.of("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY",
+            "AWS_SESSION_TOKEN");
+
+    private Daemon(DaemonConfig config, ObjectStore store, PfsService pfs, WorkQueue workQueue, JobRunner runner,
+                   PpsService pps) {
         this.config = config;
         this.store = store;
         this.pfs = pfs;
+        this.workQueue = workQueue;
         this.runner = runner;
         this.pps = pps;
     }
@@ -48,10 +62,44 @@ public final class Daemon implements Closeable {
         }
         ObjectStore store = ObjectStores.open(config.storeUri(), dataDir, env);
         PfsService pfs = new PfsService(dataDir, store);
-        JobRunner runner = new LocalJobRunner(dataDir, config.jobPath());
+        WorkQueue workQueue = new WorkQueue();
+        JobRunner runner;
+        try {
+            runner = config.kubernetes() == null ? new LocalJobRunner(dataDir, config.jobPath())
+                    : kubernetesRunner(config, env, store, workQueue);
+        } catch (RuntimeException e) {
+            pfs.close();
+            store.close();
+            throw e;
+        }
         PpsService pps = new PpsService(dataDir, pfs, runner);
         pps.start();
-        return new Daemon(config, store, pfs, runner, pps);
+        return new Daemon(config, store, pfs, workQueue, runner, pps);
+    }
+
+    /**
+     * Worker pods get the store's URI and endpoint from the daemon; its credentials and token from the
+     * worker Secret when there is one, else from the daemon's own values.
+     */
+    private static JobRunner kubernetesRunner(DaemonConfig config, Map<String, String> env, ObjectStore store,
+                                              WorkQueue workQueue) {
+        DaemonConfig.Kubernetes k = config.kubernetes();
+        Map<String, String> workerEnv = new TreeMap<>();
+        workerEnv.put("SLUICE_STORE", store.uri());
+        List<String> passed = new ArrayList<>(STORE_ENV);
+        if (k.workerSecret() == null) {
+            passed.addAll(SECRET_ENV);
+            if (config.authToken() != null && !config.authToken().isEmpty()) {
+                workerEnv.put("SLUICE_AUTH_TOKEN", config.authToken());
+            }
+        }
+        for (String name : passed) {
+            if (env.get(name) != null) {
+                workerEnv.put(name, env.get(name));
+            }
+        }
+        return KubernetesJobRunner.connect(env, new KubernetesJobRunner.Options(k.namespace(), k.workerAddress(),
+                workerEnv, k.workerSecret(), k.ttlSecondsAfterFinished()), workQueue, store);
     }
 
     public DaemonConfig config() {
@@ -68,6 +116,11 @@ public final class Daemon implements Closeable {
 
     public PpsService pps() {
         return pps;
+    }
+
+    /** The datums waiting for remote workers (only the Kubernetes runner fills it). */
+    public WorkQueue workQueue() {
+        return workQueue;
     }
 
     public JobRunner runner() {

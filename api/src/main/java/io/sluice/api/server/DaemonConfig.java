@@ -6,13 +6,29 @@ import java.util.List;
 /**
  * Everything a daemon is started with: where its data lives ({@code dataDir} holds the commit graph and
  * pipeline state; {@code storeUri} names where chunks go, null for {@code file:objects} under it), where
- * it listens, the directories put on PATH for local jobs (the stage programs' bin dirs), and the bearer
- * token every endpoint but health requires (null: none, allowed only on loopback).
+ * it listens, the directories put on PATH for local jobs (the stage programs' bin dirs), the bearer token
+ * every endpoint but health requires (null: none, allowed only on loopback), and how to run jobs on
+ * Kubernetes ({@code kubernetes}; null: the local runner).
  */
-public record DaemonConfig(Path dataDir, String storeUri, String host, int port, List<Path> jobPath, String authToken) {
+public record DaemonConfig(Path dataDir, String storeUri, String host, int port, List<Path> jobPath, String authToken,
+                           Kubernetes kubernetes) {
+
+    /**
+     * The Kubernetes runner's settings: the namespace of its Jobs (null: the kubeconfig's, else "default"),
+     * the daemon's address as worker pods reach it, the Secret worker pods take their store credentials and
+     * token from (null: the daemon passes its own values in the Job spec), and how long a finished Job is kept.
+     */
+    public record Kubernetes(String namespace, String workerAddress, String workerSecret, int ttlSecondsAfterFinished) {
+        public static final int DEFAULT_TTL_SECONDS = 600;
+    }
 
     public static final String DEFAULT_HOST = "127.0.0.1";
     public static final int DEFAULT_PORT = 5000;
+
+    /** A daemon with the local runner. */
+    public DaemonConfig(Path dataDir, String storeUri, String host, int port, List<Path> jobPath, String authToken) {
+        this(dataDir, storeUri, host, port, jobPath, authToken, null);
+    }
 
     /** The same daemon without a token, as tests and benchmarks on loopback run it. */
     public DaemonConfig(Path dataDir, String storeUri, String host, int port, List<Path> jobPath) {

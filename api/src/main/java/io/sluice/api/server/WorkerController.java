@@ -1,0 +1,74 @@
+package io.sluice.api.server;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.javalin.http.Context;
+import io.sluice.SluiceException;
+import io.sluice.runner.kube.WorkQueue;
+import io.sluice.runner.kube.WorkerResult;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The worker protocol under {@code /api/v1/workers/{job}}: {@code GET next} is a long poll answering a task
+ * (200), nothing yet (204) or "this job is over, exit" (410); {@code POST tasks/{task}/logs} appends a batch
+ * of the task's output lines; {@code POST tasks/{task}/result} reports how it ended. Only translation: the
+ * {@link WorkQueue} holds the state.
+ */
+public final class WorkerController {
+    private static final int MAX_BODY = 8 << 20;
+    private static final long MAX_WAIT_SECONDS = 25; // well under the idle timeouts of proxies in between
+    private final WorkQueue queue;
+    private final ObjectMapper json;
+
+    public WorkerController(WorkQueue queue, ObjectMapper json) {
+        this.queue = queue;
+        this.json = json;
+    }
+
+    /** GET .../next?worker=NAME[&wait=SECONDS]. */
+    public void next(Context ctx) {
+        String worker = Requests.required(ctx, "worker");
+        long wait = Math.max(0, Math.min(MAX_WAIT_SECONDS, Requests.number(ctx, "wait", 20)));
+        ctx.future(() -> queue.next(ctx.pathParam("job"), worker, Duration.ofSeconds(wait)).thenAccept(poll -> {
+            if (poll instanceof WorkQueue.Assigned a) {
+                ctx.json(a.task());
+            } else if (poll instanceof WorkQueue.Gone g) {
+                ctx.status(410).json(Map.of("error", g.reason()));
+            } else {
+                ctx.status(204);
+            }
+        }));
+    }
+
+    /** POST .../tasks/{task}/logs with {"lines": [{"stream": "stdout", "message": "..."}, ...]}. */
+    public void logs(Context ctx) {
+        JsonNode lines = Requests.jsonObject(ctx, json, MAX_BODY).path("lines");
+        if (!lines.isArray()) {
+            throw SluiceException.invalid("body must be {\"lines\": [{\"stream\": ..., \"message\": ...}, ...]}");
+        }
+        String job = ctx.pathParam("job");
+        String task = ctx.pathParam("task");
+        for (JsonNode line : lines) {
+            queue.log(job, task, line.path("stream").asText("stdout"), line.path("message").asText(""));
+        }
+        ctx.json(Map.of("lines", lines.size()));
+    }
+
+    /** POST .../tasks/{task}/result with {"exitCode": 0, "error": null, "outputs": ["/a", ...]}. */
+    public void result(Context ctx) {
+        JsonNode body = Requests.jsonObject(ctx, json, MAX_BODY);
+        if (!body.path("exitCode").isInt() || !(body.path("outputs").isArray() || body.path("outputs").isMissingNode())) {
+            throw SluiceException.invalid("body must be {\"exitCode\": N, \"error\": TEXT or null, \"outputs\": [PATH, ...]}");
+        }
+        List<String> outputs = new ArrayList<>();
+        body.path("outputs").forEach(p -> outputs.add(p.asText()));
+        String error = body.path("error").isTextual() ? body.path("error").asText() : null;
+        queue.complete(ctx.pathParam("job"), ctx.pathParam("task"),
+                new WorkerResult(body.path("exitCode").asInt(), error, outputs));
+        ctx.json(Map.of("reported", ctx.pathParam("task")));
+    }
+}

@@ -1,0 +1,19 @@
+package io.sluice.runner.kube;
+
+import java.util.List;
+
+/**
+ * What a worker reports for one task: the command's exit code, an error when it failed (null on success),
+ * and the paths of /pfs/out it staged, as absolute repo paths in staging order.
+ */
+public record WorkerResult(int exitCode, String error, List<String> outputs) {
+
+    /** A failure that is not the command's exit (a lost pod, a job that ended). */
+    public static WorkerResult failed(String error) {
+        return new WorkerResult(-1, error, List.of());
+    }
+
+    public boolean success() {
+        return exitCode == 0 && error == null;
+    }
+}
