@@ -86,7 +86,8 @@ class CrashIT {
             assertThat(acked).as("writes acknowledged across the crashes").hasSizeGreaterThanOrEqualTo(CYCLES);
             JsonNode head = send(last, "GET", "/api/v1/repos/events/commit", Map.of("ref", "master"), null);
             JsonNode job = awaitJobFor(last, head.get("id").asText());
-            assertThat(job.get("state").asText()).isEqualTo("JOB_SUCCESS");
+            assertThat(job.get("state").asText()).as("job %s, logs %s", job,
+                    send(last, "GET", "/api/v1/logs", Map.of("job", job.get("id").asText()), null)).isEqualTo("JOB_SUCCESS");
         }
     }
 
