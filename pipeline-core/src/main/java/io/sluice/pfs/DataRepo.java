@@ -14,6 +14,8 @@ import org.eclipse.jgit.lib.TreeFormatter;
 import org.eclipse.jgit.revwalk.RevCommit;
 import org.eclipse.jgit.revwalk.RevWalk;
 import org.eclipse.jgit.storage.file.FileRepositoryBuilder;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 import java.io.Closeable;
 import java.io.IOException;
@@ -46,6 +48,8 @@ final class DataRepo implements Closeable {
     /** A commit as indexed: its metadata, git commit, root tree and git parent (null for a root commit). */
     record Indexed(CommitMeta meta, ObjectId commit, ObjectId tree, ObjectId parentCommit) {
     }
+
+    private static final Logger LOG = LoggerFactory.getLogger(DataRepo.class);
 
     final String name;
     final Path dir;
@@ -85,9 +89,29 @@ final class DataRepo implements Closeable {
     }
 
     static DataRepo open(Path root, String name, ObjectMapper json) throws IOException {
+        removeStaleLocks(root.resolve(name + ".git"));
         DataRepo r = new DataRepo(name, root.resolve(name + ".git"), json);
         r.rebuildIndex();
         return r;
+    }
+
+    /**
+     * A process killed in the middle of a ref update leaves Git's {@code <ref>.lock} behind, and every later
+     * update of that ref would fail. Repos are opened only when the daemon starts, when no update of this
+     * process can be under way, so any lock found then is a crash's leftover and is removed.
+     */
+    private static void removeStaleLocks(Path gitDir) throws IOException {
+        if (!Files.isDirectory(gitDir)) {
+            return;
+        }
+        List<Path> locks;
+        try (var walk = Files.walk(gitDir)) {
+            locks = walk.filter(p -> p.getFileName().toString().endsWith(".lock") && Files.isRegularFile(p)).toList();
+        }
+        for (Path lock : locks) {
+            LOG.warn("removing {} left by an interrupted update", lock);
+            Files.deleteIfExists(lock);
+        }
     }
 
     String description() {
