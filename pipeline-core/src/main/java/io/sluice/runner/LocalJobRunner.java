@@ -33,27 +33,30 @@ import java.util.stream.Stream;
  * {@code /pfs/out} exactly as Pachyderm does, so a real Pachyderm spec whose {@code cmd} or {@code stdin}
  * names {@code /pfs/...} paths runs unchanged.
  *
- * <p>How: each datum is materialised under {@code <dataDir>/pps/work/<job>/<datum>/pfs/} (one directory
- * per input name holding the datum's files at their repo paths, an empty {@code out}, and for
- * {@code incremental} pipelines {@code prev}, the previous output commit, fetched once per job). The
- * command then runs in a private mount namespace of its own
- * ({@code unshare --mount --propagation private}) through a small {@code sh} wrapper that bind-mounts
- * that directory on {@code /pfs} (and {@code prev} again, read-only) and {@code exec}s the command: every
- * process sees its own {@code /pfs}, so datums run concurrently without clashing and nothing is visible
- * outside the process. This needs root (or CAP_SYS_ADMIN); when the probe run at construction shows it is
- * not permitted, the runner falls back to rewriting {@code /pfs} in the command's arguments and stdin
- * lines to the datum's real directory (user code that builds {@code /pfs} paths by other means then does
- * not find them, and {@code /pfs/prev} is only protected by file modes). Which mode is used is logged at
- * start and returned by {@link #isolation()}.
+ * <p>How: the runner keeps slots, one per datum running at once. A slot is a directory
+ * {@code <dataDir>/pps/work/slots/slot-<pid>-<n>/pfs} and a long-lived helper process that made a private
+ * mount namespace of its own ({@code unshare --mount --propagation private}) and bind-mounted that
+ * directory on {@code /pfs} in it. A datum takes an idle slot, has its files put there (one directory per
+ * input name holding the datum's files at their repo paths, and an empty {@code out}) and its command
+ * started inside the slot's namespace with {@code nsenter --mount}: every process sees its own {@code /pfs},
+ * so datums run concurrently without clashing, and nothing is visible outside. Afterwards {@code out} is
+ * moved to {@code <dataDir>/pps/work/<job>/<datum>/out}, where pps reads it, and the slot is emptied. For
+ * {@code incremental} pipelines, whose datums also see {@code /pfs/prev} (the previous output commit,
+ * fetched once per job, bind-mounted read-only), each datum instead gets a namespace of its own through a
+ * small {@code sh} wrapper that mounts both and {@code exec}s the command. This needs root (or
+ * CAP_SYS_ADMIN); when the probe run at construction shows it is not permitted, the runner falls back to
+ * rewriting {@code /pfs} in the command's arguments and stdin lines to the datum's real directory (user
+ * code that builds {@code /pfs} paths by other means then does not find them, and {@code /pfs/prev} is
+ * only protected by file modes). Which mode is used is logged at start and returned by {@link #isolation()}.
  *
  * <p>The process gets the daemon's environment plus {@code PATH} prefixed by the directories given to the
  * constructor, {@code transform.env}, {@code PACH_JOB_ID}, {@code PACH_DATUM_ID} and
- * {@code <input name>_COMMIT}; its working directory is the datum directory; {@code transform.stdin}
+ * {@code <input name>_COMMIT}; its working directory is the directory holding {@code pfs}; {@code transform.stdin}
  * lines are fed to its stdin. Every stdout and stderr line goes to the job's log, and the last stderr
  * lines go into the error of a failed run. After a successful run the files in {@code /pfs/out} are the
  * datum's output; a symlink there is read through only when it points at a regular file inside
  * {@code /pfs/out}, anything else fails the datum. Work directories are deleted when pps
- * {@link #release releases} the job.
+ * {@link #release releases} the job; {@link #close()} stops the slots' helpers.
  */
 public final class LocalJobRunner implements JobRunner {
 
@@ -78,6 +81,7 @@ public final class LocalJobRunner implements JobRunner {
     private final String path;
     private final Isolation isolation;
     private final Map<String, Path> prevDirs = new ConcurrentHashMap<>();
+    private final Slots slots;
 
     /** A runner working under {@code <dataDir>/pps/work}, detecting whether mount namespaces are permitted. */
     public LocalJobRunner(Path dataDir, List<Path> extraPathDirs) {
@@ -99,6 +103,7 @@ public final class LocalJobRunner implements JobRunner {
             throw new UncheckedIOException("cannot create " + workRoot, e);
         }
         this.isolation = isolation != null ? isolation : probe();
+        this.slots = new Slots(workRoot.resolve("slots"));
         LOG.info("local runner: {}", describe());
     }
 
@@ -117,17 +122,14 @@ public final class LocalJobRunner implements JobRunner {
     @Override
     public DatumResult run(DatumTask task, LogSink logs) throws InterruptedException {
         Path datumDir = workRoot.resolve(task.jobId()).resolve(task.datumId());
-        Path pfsDir = datumDir.resolve("pfs");
-        Path outDir = pfsDir.resolve("out");
         try {
             deleteTree(datumDir);
-            Files.createDirectories(outDir);
-            for (String input : task.inputCommits().keySet()) {
-                Files.createDirectories(pfsDir.resolve(input));
+            if (isolation == Isolation.MOUNT_NAMESPACE && task.prev() == null) {
+                return runInSlot(task, logs, datumDir);
             }
-            for (InputFile f : task.files()) {
-                fetch(task.source(), f, pfsDir.resolve(f.input()));
-            }
+            Path pfsDir = datumDir.resolve("pfs");
+            Path outDir = pfsDir.resolve("out");
+            materialise(task, pfsDir);
             Path prev = task.prev() == null ? null : prevDir(task);
             if (prev != null) {
                 if (isolation == Isolation.MOUNT_NAMESPACE) {
@@ -136,28 +138,91 @@ public final class LocalJobRunner implements JobRunner {
                     Files.createSymbolicLink(pfsDir.resolve("prev"), prev);
                 }
             }
-            return execute(task, logs, datumDir, pfsDir, outDir, prev);
+            List<String> command = new ArrayList<>();
+            List<String> stdin = task.stdin();
+            if (isolation == Isolation.MOUNT_NAMESPACE) {
+                command.addAll(List.of("unshare", "--mount", "--propagation", "private", "sh", "-c", MOUNT_SCRIPT,
+                        "sluice-pfs", pfsDir.toString(), prev == null ? "" : prev.toString()));
+                command.addAll(task.cmd());
+            } else {
+                List<String> cmd = task.cmd().stream().map(a -> rewrite(a, pfsDir)).toList();
+                command.addAll(direct(cmd));
+                stdin = stdin.stream().map(l -> rewrite(l, pfsDir)).toList();
+            }
+            DatumResult failed = execute(task, logs, command, stdin, datumDir);
+            return failed != null ? failed : outputs(outDir);
         } catch (IOException e) {
             throw new UncheckedIOException("local runner cannot prepare datum " + task.datumId() + " of job "
                     + task.jobId() + ": " + e.getMessage(), e);
         }
     }
 
-    private DatumResult execute(DatumTask task, LogSink logs, Path datumDir, Path pfsDir, Path outDir, Path prev)
+    /**
+     * Runs the datum in an idle slot: its files are put in the slot's directory, which the slot's helper
+     * has bind-mounted on /pfs in its own mount namespace, and the command enters that namespace with
+     * {@code nsenter} (one exec, no shell, no mount per datum). Its /pfs/out is then moved to the datum's
+     * work directory, where pps reads it, and the slot is emptied for the next datum.
+     */
+    private DatumResult runInSlot(DatumTask task, LogSink logs, Path datumDir)
             throws IOException, InterruptedException {
-        List<String> command = new ArrayList<>();
-        List<String> stdin = task.stdin();
-        if (isolation == Isolation.MOUNT_NAMESPACE) {
-            command.addAll(List.of("unshare", "--mount", "--propagation", "private", "sh", "-c", MOUNT_SCRIPT,
-                    "sluice-pfs", pfsDir.toString(), prev == null ? "" : prev.toString()));
+        Slot slot = slots.acquire();
+        try {
+            Path pfsDir = slot.pfs();
+            clear(pfsDir);
+            materialise(task, pfsDir);
+            List<String> command = new ArrayList<>(List.of("nsenter", "--mount=" + slot.namespace(),
+                    "--wd=" + slot.dir(), "--"));
             command.addAll(task.cmd());
-        } else {
-            // through sh so that the child's PATH (not the daemon's) finds the command
-            command.addAll(List.of("sh", "-c", EXEC_SCRIPT, "sluice-pfs"));
-            task.cmd().forEach(a -> command.add(rewrite(a, pfsDir)));
-            stdin = stdin.stream().map(l -> rewrite(l, pfsDir)).toList();
+            DatumResult failed = execute(task, logs, command, task.stdin(), slot.dir());
+            if (failed != null) {
+                return failed;
+            }
+            Files.createDirectories(datumDir);
+            Path outDir = datumDir.resolve("out");
+            Files.move(pfsDir.resolve("out"), outDir);
+            return outputs(outDir);
+        } finally {
+            slots.release(slot);
         }
-        ProcessBuilder pb = new ProcessBuilder(command).directory(datumDir.toFile());
+    }
+
+    /** An empty /pfs/out and one directory per input name holding the datum's files at their repo paths. */
+    private static void materialise(DatumTask task, Path pfsDir) throws IOException {
+        Files.createDirectories(pfsDir.resolve("out"));
+        for (String input : task.inputCommits().keySet()) {
+            Files.createDirectories(pfsDir.resolve(input));
+        }
+        for (InputFile f : task.files()) {
+            fetch(task.source(), f, pfsDir.resolve(f.input()));
+        }
+    }
+
+    /**
+     * The command to exec without a shell: its program looked up on the child's PATH (which the daemon's
+     * own exec would not use); through {@code sh} only when it is not found, so sh reports it as before.
+     */
+    private List<String> direct(List<String> cmd) {
+        String program = cmd.get(0);
+        if (!program.contains("/")) {
+            for (String dir : path.split(File.pathSeparator)) {
+                Path candidate = Path.of(dir.isEmpty() ? "." : dir, program);
+                if (Files.isRegularFile(candidate) && Files.isExecutable(candidate)) {
+                    List<String> out = new ArrayList<>(cmd);
+                    out.set(0, candidate.toAbsolutePath().toString());
+                    return out;
+                }
+            }
+            List<String> out = new ArrayList<>(List.of("sh", "-c", EXEC_SCRIPT, "sluice-pfs"));
+            out.addAll(cmd);
+            return out;
+        }
+        return cmd;
+    }
+
+    /** Runs {@code command} to its end; null when it exited 0, else the failed result. */
+    private DatumResult execute(DatumTask task, LogSink logs, List<String> command, List<String> stdin, Path cwd)
+            throws IOException, InterruptedException {
+        ProcessBuilder pb = new ProcessBuilder(command).directory(cwd.toFile());
         Map<String, String> env = pb.environment();
         env.put("PATH", path);
         env.putAll(task.env());
@@ -196,7 +261,7 @@ public final class LocalJobRunner implements JobRunner {
             return DatumResult.failed(exit, "command " + task.cmd() + " exited with code " + exit
                     + (tail.isEmpty() ? "" : ": " + tail));
         }
-        return outputs(outDir);
+        return null;
     }
 
     private static String rewrite(String s, Path pfsDir) {
@@ -335,9 +400,152 @@ public final class LocalJobRunner implements JobRunner {
         }
     }
 
+    /** Stops the slots' helpers; datum processes belong to the jobs, which pps interrupts before this. */
     @Override
     public void close() {
-        // processes belong to the jobs that started them; pps interrupts those before closing the runner
+        slots.close();
+    }
+
+    /** A long-lived helper process whose private mount namespace has {@code dir/pfs} bound on /pfs. */
+    private record Slot(Path dir, Process helper) {
+        Path pfs() {
+            return dir.resolve("pfs");
+        }
+
+        String namespace() {
+            return "/proc/" + helper.pid() + "/ns/mnt";
+        }
+    }
+
+    /**
+     * The slots, started on demand (at most one per datum running at once) and reused: a datum then costs
+     * one {@code nsenter} exec instead of {@code unshare}, a shell, {@code mkdir}, {@code mount} and a
+     * second shell. A helper reads its stdin until EOF, so it ends with the daemon even on SIGKILL; its
+     * namespace, and the mount in it, go with it.
+     */
+    private final class Slots {
+        /** $1: the slot's pfs dir; prints a line once /pfs is mounted, then waits for its stdin to close. */
+        private static final String HELPER_SCRIPT = "[ -d /pfs ] || mkdir -p /pfs; mount --bind \"$1\" /pfs"
+                + " && echo ready && exec cat >/dev/null";
+        private final Path root;
+        private final String prefix = "slot-" + ProcessHandle.current().pid() + "-";
+        private final Deque<Slot> idle = new ArrayDeque<>();
+        private final List<Slot> all = new ArrayList<>();
+        private int started;
+        private boolean closed;
+
+        Slots(Path root) {
+            this.root = root;
+            deleteStale();
+        }
+
+        synchronized Slot acquire() throws IOException, InterruptedException {
+            while (!idle.isEmpty()) {
+                Slot s = idle.pop();
+                if (s.helper().isAlive()) {
+                    return s;
+                }
+                discard(s);
+            }
+            if (closed) {
+                throw new IOException("the local runner is closed");
+            }
+            Slot s = start(root.resolve(prefix + started++));
+            all.add(s);
+            return s;
+        }
+
+        synchronized void release(Slot s) {
+            if (closed || !s.helper().isAlive()) {
+                discard(s);
+            } else {
+                idle.push(s);
+            }
+        }
+
+        private Slot start(Path dir) throws IOException, InterruptedException {
+            deleteTree(dir);
+            Files.createDirectories(dir.resolve("pfs"));
+            Process p = new ProcessBuilder("unshare", "--mount", "--propagation", "private", "sh", "-c",
+                    HELPER_SCRIPT, "sluice-slot", dir.resolve("pfs").toString())
+                    .redirectError(ProcessBuilder.Redirect.DISCARD).start();
+            String line;
+            try (BufferedReader r = new BufferedReader(new InputStreamReader(p.getInputStream(),
+                    StandardCharsets.UTF_8))) {
+                line = r.readLine();
+            } catch (IOException e) {
+                line = null;
+            }
+            if (!"ready".equals(line)) {
+                p.destroyForcibly();
+                p.waitFor(5, TimeUnit.SECONDS);
+                throw new IOException("cannot start a mount namespace helper for " + dir);
+            }
+            return new Slot(dir, p);
+        }
+
+        private void discard(Slot s) {
+            all.remove(s);
+            stopHelper(s.helper());
+            try {
+                deleteTree(s.dir());
+            } catch (IOException e) {
+                LOG.debug("cannot delete {}", s.dir(), e);
+            }
+        }
+
+        synchronized void close() {
+            closed = true;
+            for (Slot s : new ArrayList<>(all)) {
+                discard(s);
+            }
+            idle.clear();
+        }
+
+        /** Slots left by a runner of a process that is gone (a crash): nothing holds their namespaces. */
+        private void deleteStale() {
+            if (!Files.isDirectory(root)) {
+                return;
+            }
+            try (Stream<Path> dirs = Files.list(root)) {
+                for (Path d : (Iterable<Path>) dirs::iterator) {
+                    String[] parts = d.getFileName().toString().split("-");
+                    boolean alive = parts.length == 3 && parts[1].matches("\\d+")
+                            && ProcessHandle.of(Long.parseLong(parts[1])).map(ProcessHandle::isAlive).orElse(false);
+                    if (!alive) {
+                        deleteTree(d);
+                    }
+                }
+            } catch (IOException e) {
+                LOG.debug("cannot clean {}", root, e);
+            }
+        }
+    }
+
+    private static void stopHelper(Process helper) {
+        try {
+            helper.getOutputStream().close();
+        } catch (IOException e) {
+            // already gone
+        }
+        helper.destroy();
+        try {
+            if (!helper.waitFor(2, TimeUnit.SECONDS)) {
+                helper.destroyForcibly();
+            }
+        } catch (InterruptedException e) {
+            helper.destroyForcibly();
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    /** Deletes everything inside {@code dir}, keeping the directory itself (a mount source). */
+    private static void clear(Path dir) throws IOException {
+        try (Stream<Path> children = Files.list(dir)) {
+            for (Path c : children.toList()) {
+                deleteTree(c);
+            }
+        }
     }
 
     private Isolation probe() {

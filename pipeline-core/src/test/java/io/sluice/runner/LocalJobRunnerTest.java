@@ -156,6 +156,27 @@ class LocalJobRunnerTest {
     }
 
     @Test
+    void reusesOneNamespaceHelperPerConcurrentDatumAndStopsThemOnClose() throws Exception {
+        LocalJobRunner runner = runner(Isolation.MOUNT_NAMESPACE);
+        int before = helpers().size();
+        for (int i = 0; i < 3; i++) {
+            DatumResult r = runner.run(task("r" + i, List.of("sh", "-c", "ls /pfs/in > /pfs/out/seen"), List.of(),
+                    Map.of(), List.of(file("in", "r", "c", "/only" + i, "x")), null), (s, m) -> { });
+            assertThat(r.success()).as(String.valueOf(r.error())).isTrue();
+            assertThat(read(r, "/seen")).isEqualTo("only" + i + "\n");
+        }
+        assertThat(helpers()).hasSize(before + 1);
+        runner.close();
+        assertThat(helpers()).hasSize(before);
+    }
+
+    /** A helper is, once its namespace is set up, a child of this JVM running {@code cat}. */
+    private static List<ProcessHandle> helpers() {
+        return ProcessHandle.current().children().filter(p -> p.isAlive()
+                && p.info().command().map(c -> c.endsWith("/cat")).orElse(false)).toList();
+    }
+
+    @Test
     void missingCommandFails() throws Exception {
         LocalJobRunner runner = new LocalJobRunner(tmp.resolve("data"), List.of());
         DatumResult r = runner.run(task("d5", List.of("no-such-command-sluice"), List.of(), Map.of(),
