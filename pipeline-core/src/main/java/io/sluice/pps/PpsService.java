@@ -404,7 +404,7 @@ public final class PpsService implements Closeable {
         }
         int salt = p.state.salt(job.pipelineVersion());
         JobRun run = new JobRun(pfs, runner, jobs, logs, pipelineStore, p.spec(job.pipelineVersion()), salt,
-                p.results(salt), job);
+                v -> p.state.salt(v), p.results(salt), job);
         running.put(jobId, run);
         JobInfo ended;
         try {
