@@ -20,9 +20,12 @@ import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.Deque;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -36,10 +39,13 @@ import java.util.stream.Stream;
  * <p>How: the runner keeps slots, one per datum running at once. A slot is a directory
  * {@code <dataDir>/pps/work/slots/slot-<pid>-<n>/pfs} and a long-lived helper process that made a private
  * mount namespace of its own ({@code unshare --mount --propagation private}) and bind-mounted that
- * directory on {@code /pfs} in it. A datum takes an idle slot, has its files put there (one directory per
- * input name holding the datum's files at their repo paths, and an empty {@code out}) and its command
- * started inside the slot's namespace with {@code nsenter --mount}: every process sees its own {@code /pfs},
- * so datums run concurrently without clashing, and nothing is visible outside. Afterwards {@code out} is
+ * directory on {@code /pfs} in it; the helper is a shell that, on request, forks a subshell which
+ * {@code exec}s the datum's command, so a datum costs no process launch by the JVM and no mount. A datum
+ * takes an idle slot, has its files put there (one directory per input name holding the datum's files at
+ * their repo paths, and an empty {@code out}) and its command started by the slot's helper (or, when an
+ * environment name is not one a shell can export, inside the slot's namespace with {@code nsenter}): every
+ * process sees its own {@code /pfs}, so datums run concurrently without clashing, and nothing is visible
+ * outside. Afterwards {@code out} is
  * moved to {@code <dataDir>/pps/work/<job>/<datum>/out}, where pps reads it, and the slot is emptied. For
  * {@code incremental} pipelines, whose datums also see {@code /pfs/prev} (the previous output commit,
  * fetched once per job, bind-mounted read-only), each datum instead gets a namespace of its own through a
@@ -71,6 +77,8 @@ public final class LocalJobRunner implements JobRunner {
     private static final Logger LOG = LoggerFactory.getLogger(LocalJobRunner.class);
     private static final int STDERR_TAIL_LINES = 20;
     private static final Pattern PFS = Pattern.compile("(?<![\\w./-])/pfs(?=/|\\b|$)");
+    /** Environment names a shell can export. */
+    private static final Pattern SHELL_NAME = Pattern.compile("[A-Za-z_][A-Za-z0-9_]*");
     /** $1: the datum's pfs dir; $2: the job's prev dir or empty; the rest: the user command. */
     private static final String MOUNT_SCRIPT = "mkdir -p /pfs && mount --bind \"$1\" /pfs"
             + " && if [ -n \"$2\" ]; then mount --bind \"$2\" /pfs/prev && mount -o remount,bind,ro /pfs/prev; fi"
@@ -159,21 +167,30 @@ public final class LocalJobRunner implements JobRunner {
 
     /**
      * Runs the datum in an idle slot: its files are put in the slot's directory, which the slot's helper
-     * has bind-mounted on /pfs in its own mount namespace, and the command enters that namespace with
-     * {@code nsenter} (one exec, no shell, no mount per datum). Its /pfs/out is then moved to the datum's
-     * work directory, where pps reads it, and the slot is emptied for the next datum.
+     * has bind-mounted on /pfs in its own mount namespace, and the helper starts the command (see
+     * {@link #startBySlot}); when the environment cannot be written as shell {@code export}s, the command
+     * enters the namespace with {@code nsenter} instead. Its /pfs/out is then moved to the datum's work
+     * directory, where pps reads it, and the slot is emptied for the next datum.
      */
     private DatumResult runInSlot(DatumTask task, LogSink logs, Path datumDir)
             throws IOException, InterruptedException {
         Slot slot = slots.acquire();
+        boolean healthy = false;
         try {
             Path pfsDir = slot.pfs();
             clear(pfsDir);
             materialise(task, pfsDir);
-            List<String> command = new ArrayList<>(List.of("nsenter", "--mount=" + slot.namespace(),
-                    "--wd=" + slot.dir(), "--"));
-            command.addAll(task.cmd());
-            DatumResult failed = execute(task, logs, command, task.stdin(), slot.dir());
+            Map<String, String> env = environment(task);
+            DatumResult failed;
+            if (env.keySet().stream().allMatch(k -> SHELL_NAME.matcher(k).matches())) {
+                failed = startBySlot(task, env, logs, slot);
+            } else {
+                List<String> command = new ArrayList<>(List.of("nsenter", "--mount=" + slot.namespace(),
+                        "--wd=" + slot.dir(), "--"));
+                command.addAll(task.cmd());
+                failed = execute(task, logs, command, task.stdin(), slot.dir());
+            }
+            healthy = true;
             if (failed != null) {
                 return failed;
             }
@@ -182,7 +199,86 @@ public final class LocalJobRunner implements JobRunner {
             Files.move(pfsDir.resolve("out"), outDir);
             return outputs(outDir);
         } finally {
-            slots.release(slot);
+            slots.release(slot, healthy);
+        }
+    }
+
+    /**
+     * Has the slot's helper start the command: the JVM writes the command, its environment and working
+     * directory as a small shell script and its stdin lines as a file, and the helper forks a subshell
+     * that sources the script, which {@code exec}s the command with stdout and stderr on the slot's two
+     * FIFOs, read here line by line into the logs. The helper reports the pid, then the exit status.
+     * Null when the command exited 0, else the failed result.
+     */
+    private DatumResult startBySlot(DatumTask task, Map<String, String> env, LogSink logs, Slot slot)
+            throws IOException, InterruptedException {
+        StringBuilder script = new StringBuilder("cd ").append(quote(slot.dir().toString())).append(" || exit 126\n");
+        env.forEach((k, v) -> script.append("export ").append(quote(k + "=" + v)).append('\n'));
+        script.append("exec");
+        task.cmd().forEach(a -> script.append(' ').append(quote(a)));
+        Files.writeString(slot.dir().resolve("request"), script.append('\n'));
+        StringBuilder stdin = new StringBuilder();
+        task.stdin().forEach(l -> stdin.append(l).append('\n'));
+        Files.writeString(slot.dir().resolve("stdin"), stdin);
+
+        Deque<String> stderrTail = new ArrayDeque<>();
+        Fifo out = new Fifo(slot.dir().resolve("stdout"), "stdout", logs, null);
+        Fifo err = new Fifo(slot.dir().resolve("stderr"), "stderr", logs, stderrTail);
+        slot.send("run");
+        long pid = Long.parseLong(slot.replyUninterruptibly("pid "));
+        int exit;
+        try {
+            exit = Integer.parseInt(slot.reply("exit "));
+        } catch (InterruptedException e) {
+            ProcessHandle.of(pid).ifPresent(p -> {
+                p.descendants().forEach(ProcessHandle::destroyForcibly);
+                p.destroyForcibly();
+            });
+            out.end();
+            err.end();
+            throw e;
+        }
+        out.end();
+        err.end();
+        return exit == 0 ? null : failure(task, exit, stderrTail);
+    }
+
+    /** A shell word that is exactly {@code s}. */
+    private static String quote(String s) {
+        return "'" + s.replace("'", "'\\''") + "'";
+    }
+
+    /**
+     * Reads one of a slot's FIFOs into the logs on a thread of its own. The open blocks until the command
+     * opens its end, so {@link #end} unblocks an open the command never made (it was killed, or a
+     * redirection failed) by opening and closing the FIFO itself.
+     */
+    private static final class Fifo {
+        private final Path path;
+        private final Thread thread;
+        private volatile boolean opened;
+
+        Fifo(Path path, String name, LogSink logs, Deque<String> tail) {
+            this.path = path;
+            this.thread = pump(() -> {
+                InputStream in = Files.newInputStream(path);
+                opened = true;
+                return in;
+            }, name, logs, tail);
+        }
+
+        /** Waits for the pump to read to EOF once the command ended. */
+        void end() throws InterruptedException {
+            while (!opened && thread.isAlive()) {
+                try (java.io.RandomAccessFile unblock = new java.io.RandomAccessFile(path.toFile(), "rw")) {
+                    // opening both ends lets a blocked open return; closing gives it EOF
+                }
+                catch (IOException e) {
+                    break;
+                }
+                thread.join(10);
+            }
+            thread.join();
         }
     }
 
@@ -223,17 +319,12 @@ public final class LocalJobRunner implements JobRunner {
     private DatumResult execute(DatumTask task, LogSink logs, List<String> command, List<String> stdin, Path cwd)
             throws IOException, InterruptedException {
         ProcessBuilder pb = new ProcessBuilder(command).directory(cwd.toFile());
-        Map<String, String> env = pb.environment();
-        env.put("PATH", path);
-        env.putAll(task.env());
-        env.put("PACH_JOB_ID", task.jobId());
-        env.put("PACH_DATUM_ID", task.datumId());
-        task.inputCommits().forEach((input, commit) -> env.put(input + "_COMMIT", commit));
+        pb.environment().putAll(environment(task));
 
         Process process = pb.start();
         Deque<String> stderrTail = new ArrayDeque<>();
-        Thread out = pump(process.getInputStream(), "stdout", logs, null);
-        Thread err = pump(process.getErrorStream(), "stderr", logs, stderrTail);
+        Thread out = pump(process::getInputStream, "stdout", logs, null);
+        Thread err = pump(process::getErrorStream, "stderr", logs, stderrTail);
         Thread in = stdin.isEmpty() ? null : feed(process.getOutputStream(), stdin);
         if (in == null) {
             process.getOutputStream().close();
@@ -253,15 +344,27 @@ public final class LocalJobRunner implements JobRunner {
         if (in != null) {
             in.join(TimeUnit.SECONDS.toMillis(1));
         }
-        if (exit != 0) {
-            String tail;
-            synchronized (stderrTail) {
-                tail = String.join("\n", stderrTail);
-            }
-            return DatumResult.failed(exit, "command " + task.cmd() + " exited with code " + exit
-                    + (tail.isEmpty() ? "" : ": " + tail));
+        return exit == 0 ? null : failure(task, exit, stderrTail);
+    }
+
+    /** What the command sees on top of the daemon's environment; later entries win, as in Pachyderm. */
+    private Map<String, String> environment(DatumTask task) {
+        Map<String, String> env = new LinkedHashMap<>();
+        env.put("PATH", path);
+        env.putAll(task.env());
+        env.put("PACH_JOB_ID", task.jobId());
+        env.put("PACH_DATUM_ID", task.datumId());
+        task.inputCommits().forEach((input, commit) -> env.put(input + "_COMMIT", commit));
+        return env;
+    }
+
+    private static DatumResult failure(DatumTask task, int exit, Deque<String> stderrTail) {
+        String tail;
+        synchronized (stderrTail) {
+            tail = String.join("\n", stderrTail);
         }
-        return null;
+        return DatumResult.failed(exit, "command " + task.cmd() + " exited with code " + exit
+                + (tail.isEmpty() ? "" : ": " + tail));
     }
 
     private static String rewrite(String s, Path pfsDir) {
@@ -342,9 +445,15 @@ public final class LocalJobRunner implements JobRunner {
         }
     }
 
-    private static Thread pump(InputStream stream, String name, LogSink logs, Deque<String> tail) {
+    /** Opens a stream (on the pump's thread: opening a FIFO blocks) and reads its lines into the logs. */
+    private interface StreamOpener {
+        InputStream open() throws IOException;
+    }
+
+    private static Thread pump(StreamOpener stream, String name, LogSink logs, Deque<String> tail) {
         Thread t = new Thread(() -> {
-            try (BufferedReader r = new BufferedReader(new InputStreamReader(stream, StandardCharsets.UTF_8))) {
+            try (BufferedReader r = new BufferedReader(new InputStreamReader(stream.open(),
+                    StandardCharsets.UTF_8))) {
                 for (String line = r.readLine(); line != null; line = r.readLine()) {
                     logs.line(name, line);
                     if (tail != null) {
@@ -406,27 +515,107 @@ public final class LocalJobRunner implements JobRunner {
         slots.close();
     }
 
-    /** A long-lived helper process whose private mount namespace has {@code dir/pfs} bound on /pfs. */
-    private record Slot(Path dir, Process helper) {
+    /**
+     * A long-lived helper shell in a private mount namespace of its own with {@code dir/pfs} bound on /pfs;
+     * it runs one command per {@code run} request line and answers with {@code pid N}, then {@code exit N}.
+     */
+    private static final class Slot {
+        private static final String EOF = "\0eof";
+        private final Path dir;
+        private final Process helper;
+        private final java.io.Writer requests;
+        private final BlockingQueue<String> replies = new LinkedBlockingQueue<>();
+
+        Slot(Path dir, Process helper) {
+            this.dir = dir;
+            this.helper = helper;
+            this.requests = new java.io.OutputStreamWriter(helper.getOutputStream(), StandardCharsets.UTF_8);
+            Thread reader = new Thread(() -> {
+                try (BufferedReader r = new BufferedReader(new InputStreamReader(helper.getInputStream(),
+                        StandardCharsets.UTF_8))) {
+                    for (String line = r.readLine(); line != null; line = r.readLine()) {
+                        replies.add(line);
+                    }
+                } catch (IOException e) {
+                    // the helper is gone; EOF below says so
+                }
+                replies.add(EOF);
+            }, "slot-helper-reader");
+            reader.setDaemon(true);
+            reader.start();
+        }
+
+        Path dir() {
+            return dir;
+        }
+
         Path pfs() {
             return dir.resolve("pfs");
+        }
+
+        Process helper() {
+            return helper;
         }
 
         String namespace() {
             return "/proc/" + helper.pid() + "/ns/mnt";
         }
+
+        void send(String line) throws IOException {
+            requests.write(line + "\n");
+            requests.flush();
+        }
+
+        /** The next reply, which must start with {@code prefix}; what follows it. */
+        String reply(String prefix) throws IOException, InterruptedException {
+            return check(replies.take(), prefix);
+        }
+
+        /** As {@link #reply} but not interruptible (for a reply that comes at once); keeps the interrupt. */
+        String replyUninterruptibly(String prefix) throws IOException {
+            boolean interrupted = false;
+            try {
+                while (true) {
+                    try {
+                        String line = replies.poll(10, TimeUnit.SECONDS);
+                        return check(line == null ? "nothing" : line, prefix);
+                    } catch (InterruptedException e) {
+                        interrupted = true;
+                    }
+                }
+            } finally {
+                if (interrupted) {
+                    Thread.currentThread().interrupt();
+                }
+            }
+        }
+
+        private String check(String line, String prefix) throws IOException {
+            if (!line.startsWith(prefix)) {
+                throw new IOException("the namespace helper of " + dir + " answered '"
+                        + (line.equals(EOF) ? "nothing (it ended)" : line) + "' instead of '" + prefix.trim() + "'");
+            }
+            return line.substring(prefix.length());
+        }
     }
 
     /**
      * The slots, started on demand (at most one per datum running at once) and reused: a datum then costs
-     * one {@code nsenter} exec instead of {@code unshare}, a shell, {@code mkdir}, {@code mount} and a
-     * second shell. A helper reads its stdin until EOF, so it ends with the daemon even on SIGKILL; its
-     * namespace, and the mount in it, go with it.
+     * a fork of the helper and one exec instead of a JVM process launch, {@code unshare}, a shell,
+     * {@code mkdir}, {@code mount} and a second shell. A helper reads its stdin until EOF, so it ends with
+     * the daemon even on SIGKILL; its namespace, and the mount in it, go with it.
      */
     private final class Slots {
-        /** $1: the slot's pfs dir; prints a line once /pfs is mounted, then waits for its stdin to close. */
-        private static final String HELPER_SCRIPT = "[ -d /pfs ] || mkdir -p /pfs; mount --bind \"$1\" /pfs"
-                + " && echo ready && exec cat >/dev/null";
+        /**
+         * $1: the slot's dir. Mounts its pfs on /pfs, makes the two FIFOs, says ready, then for each request
+         * line runs the request script in a subshell with the slot's stdin file and FIFOs, and reports its
+         * pid and exit status. It ends at EOF on its stdin.
+         */
+        private static final String HELPER_SCRIPT = "d=$1; [ -d /pfs ] || mkdir -p /pfs;"
+                + " mount --bind \"$d/pfs\" /pfs && rm -f \"$d/stdout\" \"$d/stderr\""
+                + " && mkfifo \"$d/stdout\" \"$d/stderr\" || exit 1; echo ready;"
+                + " while read -r _; do ( . \"$d/request\" ) <\"$d/stdin\" >\"$d/stdout\" 2>\"$d/stderr\" &"
+                + " echo \"pid $!\"; wait $!; echo \"exit $?\"; done";
         private final Path root;
         private final String prefix = "slot-" + ProcessHandle.current().pid() + "-";
         private final Deque<Slot> idle = new ArrayDeque<>();
@@ -455,8 +644,9 @@ public final class LocalJobRunner implements JobRunner {
             return s;
         }
 
-        synchronized void release(Slot s) {
-            if (closed || !s.helper().isAlive()) {
+        /** Back to idle; a slot whose datum was interrupted or broke is stopped instead. */
+        synchronized void release(Slot s, boolean healthy) {
+            if (closed || !healthy || !s.helper().isAlive()) {
                 discard(s);
             } else {
                 idle.push(s);
@@ -467,21 +657,16 @@ public final class LocalJobRunner implements JobRunner {
             deleteTree(dir);
             Files.createDirectories(dir.resolve("pfs"));
             Process p = new ProcessBuilder("unshare", "--mount", "--propagation", "private", "sh", "-c",
-                    HELPER_SCRIPT, "sluice-slot", dir.resolve("pfs").toString())
+                    HELPER_SCRIPT, "sluice-slot", dir.toString())
                     .redirectError(ProcessBuilder.Redirect.DISCARD).start();
-            String line;
-            try (BufferedReader r = new BufferedReader(new InputStreamReader(p.getInputStream(),
-                    StandardCharsets.UTF_8))) {
-                line = r.readLine();
+            Slot s = new Slot(dir, p);
+            try {
+                s.reply("ready");
             } catch (IOException e) {
-                line = null;
+                stopHelper(p);
+                throw new IOException("cannot start a mount namespace helper for " + dir + ": " + e.getMessage(), e);
             }
-            if (!"ready".equals(line)) {
-                p.destroyForcibly();
-                p.waitFor(5, TimeUnit.SECONDS);
-                throw new IOException("cannot start a mount namespace helper for " + dir);
-            }
-            return new Slot(dir, p);
+            return s;
         }
 
         private void discard(Slot s) {

@@ -170,10 +170,30 @@ class LocalJobRunnerTest {
         assertThat(helpers()).hasSize(before);
     }
 
-    /** A helper is, once its namespace is set up, a child of this JVM running {@code cat}. */
+    /** A helper is a child of this JVM: the shell named sluice-slot. */
     private static List<ProcessHandle> helpers() {
         return ProcessHandle.current().children().filter(p -> p.isAlive()
-                && p.info().command().map(c -> c.endsWith("/cat")).orElse(false)).toList();
+                && p.info().arguments().map(a -> List.of(a).contains("sluice-slot")).orElse(false)).toList();
+    }
+
+    @ParameterizedTest
+    @EnumSource(Isolation.class)
+    void argumentsAndEnvironmentReachTheCommandVerbatim(Isolation isolation) throws Exception {
+        LocalJobRunner runner = runner(isolation);
+        String tricky = "it's \"$HOME\" `id` \\ $(true)\nsecond line";
+        for (String name : List.of("TRICKY", "not-a-shell-name")) {
+            DatumResult r = runner.run(task("v-" + name, List.of("sh", "-c",
+                            "printf '%s' \"$1\" > /pfs/out/arg; tr '\\0' '\\n' < /proc/$$/environ | grep -c '^" + name + "='"
+                                    + " > /pfs/out/env",
+                            "sh", tricky), List.of(), Map.of(name, tricky),
+                    List.of(file("in", "r", "c", "/a", "a")), null), (s, m) -> { });
+            assertThat(r.success()).as(String.valueOf(r.error())).isTrue();
+            assertThat(read(r, "/arg")).isEqualTo(tricky);
+            assertThat(read(r, "/env")).isEqualTo("1\n");
+        }
+        DatumResult r = runner.run(task("v-value", List.of("sh", "-c", "printf '%s' \"$TRICKY\" > /pfs/out/v"),
+                List.of(), Map.of("TRICKY", tricky), List.of(file("in", "r", "c", "/a", "a")), null), (s, m) -> { });
+        assertThat(read(r, "/v")).isEqualTo(tricky);
     }
 
     @Test
