@@ -213,12 +213,7 @@ public final class PfsService implements Closeable {
         DataRepo r = repo(repo);
         Ref.checkBranchName(branch);
         List<CommitRef> prov = provenance == null ? List.of() : provenance;
-        for (CommitRef p : prov) {
-            DataRepo pr = repo(p.repo());
-            if (pr.byId(p.id()) == null) {
-                throw SluiceException.notFound("provenance commit " + p + " does not exist");
-            }
-        }
+        checkProvenance(prov);
         ReentrantLock lock = r.lock(branch);
         lock.lock();
         try {
@@ -496,7 +491,31 @@ public final class PfsService implements Closeable {
     public FileBatch openBatch(String repo, String branch) {
         DataRepo r = repo(repo);
         Ref.checkBranchName(branch);
-        return new FileBatch(r, branch);
+        return new FileBatch(r, branch, null, List.of());
+    }
+
+    /**
+     * Starts a set of file changes that lands as one new finished commit on {@code branch}, carrying
+     * {@code description} and {@code provenance}, in a single step: no open commit is ever visible, and a
+     * crash before {@link FileBatch#commit()} returns leaves the branch as it was. The changes apply to the
+     * branch head as it is when committed, so a commit that keeps most of its parent's files only names the
+     * files that change. CONFLICT at commit when the branch has an open commit.
+     */
+    public FileBatch openBatch(String repo, String branch, String description, List<CommitRef> provenance) {
+        DataRepo r = repo(repo);
+        Ref.checkBranchName(branch);
+        List<CommitRef> prov = provenance == null ? List.of() : List.copyOf(provenance);
+        checkProvenance(prov);
+        return new FileBatch(r, branch, description == null ? "" : description, prov);
+    }
+
+    private void checkProvenance(List<CommitRef> prov) {
+        for (CommitRef p : prov) {
+            DataRepo pr = repo(p.repo());
+            if (pr.byId(p.id()) == null) {
+                throw SluiceException.notFound("provenance commit " + p + " does not exist");
+            }
+        }
     }
 
     /**
@@ -818,15 +837,20 @@ public final class PfsService implements Closeable {
         private final Map<String, Pending> pending = new LinkedHashMap<>();
         private final String commitId = newId();
         private final Instant started = Instant.now();
+        /** Null: land into the open commit if there is one; else always a commit of its own with these. */
+        private final String description;
+        private final List<CommitRef> provenance;
         private boolean closed;
 
         /** An edit and, for an append, what is needed to redo it if its basis changed: the bytes it added. */
         private record Pending(Edit edit, FileManifest written, long appendedFrom) {
         }
 
-        private FileBatch(DataRepo r, String branch) {
+        private FileBatch(DataRepo r, String branch, String description, List<CommitRef> provenance) {
             this.r = r;
             this.branch = branch;
+            this.description = description;
+            this.provenance = provenance;
             gcLock.readLock().lock();
             this.writer = r.new Writer();
         }
@@ -901,6 +925,13 @@ public final class PfsService implements Closeable {
             pending.put(p, new Pending(Edit.delete(p), null, 0));
         }
 
+        /** Deletes a file or a directory with everything under it if it is there (no error when it is not). */
+        public void remove(String path) {
+            String p = Ref.normalizePath(path);
+            check();
+            pending.put(p, new Pending(new Edit(p, TreeEditor.Kind.REMOVE, null, null, 0, false, null), null, 0));
+        }
+
         /** Lands every change as one commit (or into the open commit) and returns that commit. */
         public CommitInfo commit() {
             check();
@@ -925,6 +956,10 @@ public final class PfsService implements Closeable {
                     lock.lock();
                     try {
                         ObjectId open = r.ref(DataRepo.OPEN + branch);
+                        if (open != null && description != null) {
+                            throw SluiceException.conflict(r.name + "@" + branch + " has an open commit "
+                                    + r.atCommit(open).meta().id() + ": finish or drop it first");
+                        }
                         if (open != null) {
                             Result res = intoOpen(reader, open);
                             if (res != null) {
@@ -942,8 +977,9 @@ public final class PfsService implements Closeable {
                     if (res == null) {
                         continue;
                     }
-                    CommitMeta meta = new CommitMeta(commitId, branch, h == null ? null : h.meta().id(), "",
-                            started, Instant.now(), (h == null ? 0 : h.meta().size()) + res.sizeDelta(), List.of());
+                    CommitMeta meta = new CommitMeta(commitId, branch, h == null ? null : h.meta().id(),
+                            description == null ? "" : description, started, Instant.now(),
+                            (h == null ? 0 : h.meta().size()) + res.sizeDelta(), provenance);
                     ObjectId c = r.writeCommit(writer.inserter(), res.tree(), head, meta);
                     writer.flush();
                     if (r.cas(DataRepo.HEADS + branch, head, c)) {

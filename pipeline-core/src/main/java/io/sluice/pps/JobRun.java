@@ -17,6 +17,7 @@ import java.io.InputStream;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -29,13 +30,15 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.IntUnaryOperator;
 
 /**
  * One run of one job, on its pipeline's queue thread: computes the datums, skips those that already
  * succeeded under the pipeline's salt, runs the others through the {@link JobRunner} on
  * {@code parallelism} threads with {@code datum_tries} attempts each, and only when every datum succeeded
- * writes the output commit (new outputs put, skipped datums' outputs copied from the commits that hold
- * them) with the inputs and their provenance as its provenance. A failed or killed job leaves no commit.
+ * lands the output commit in one step (built from the previous output commit: only what changed is
+ * written) with the inputs and their provenance as its provenance. A failed or killed job leaves no commit;
+ * a job re-run after a crash that finds its own output commit already landed just marks itself successful.
  */
 final class JobRun {
 
@@ -52,6 +55,7 @@ final class JobRun {
     private final PipelineSpec spec;
     private final PipelineStore store;
     private final int salt;
+    private final IntUnaryOperator saltOf;
     private final Map<String, DatumRecord> results;
     private final Map<String, DatumInfo> datumInfos = new LinkedHashMap<>();
     private final AtomicInteger busy = new AtomicInteger();
@@ -63,9 +67,10 @@ final class JobRun {
     /**
      * {@code results} are the pipeline's datum results under {@code salt} (shared with the pipeline's later
      * jobs, which run on the same queue thread); successful datums are added to it and to {@code store}.
+     * {@code saltOf} gives the salt of any version of the pipeline.
      */
     JobRun(PfsService pfs, JobRunner runner, JobStore jobs, LogStore logs, PipelineStore store, PipelineSpec spec,
-           int salt, Map<String, DatumRecord> results, JobInfo job) {
+           int salt, IntUnaryOperator saltOf, Map<String, DatumRecord> results, JobInfo job) {
         this.pfs = pfs;
         this.runner = runner;
         this.jobs = jobs;
@@ -73,6 +78,7 @@ final class JobRun {
         this.store = store;
         this.spec = spec;
         this.salt = salt;
+        this.saltOf = saltOf;
         this.results = results;
         this.job = job;
     }
@@ -135,7 +141,11 @@ final class JobRun {
                 }
             }
         }
-        List<DatumTask.InputFile> prev = spec.incremental() ? previousOutput() : null;
+        List<CommitInfo> head = outputHead();
+        if (!head.isEmpty() && isOutputOfThisJob(head.get(0))) {
+            return alreadyCommitted(head.get(0), all.size(), todo, jobLog);
+        }
+        List<DatumTask.InputFile> prev = spec.incremental() ? previousOutput(head) : null;
         if (!move(JobState.JOB_RUNNING, null, null, null, null)) {
             return job;
         }
@@ -148,16 +158,53 @@ final class JobRun {
             return job;
         }
         say(jobLog, done.size() + " datums processed; writing the output commit");
-        CommitInfo out = commitOutput(all, done);
-        List<DatumRecord> records = new ArrayList<>();
-        for (Map.Entry<String, DatumResult> e : done.entrySet()) {
-            records.add(new DatumRecord(e.getKey(), out.id(), e.getValue().output().paths()));
+        Map<String, List<String>> outputs = new LinkedHashMap<>();
+        done.forEach((id, r) -> outputs.put(id, r.output().paths()));
+        // durable before the commit lands: a crash after it still knows which datum wrote what
+        jobs.putOutputs(job.id(), outputs);
+        CommitInfo out = commitOutput(all, done, head);
+        return succeeded(out, outputs, jobLog);
+    }
+
+    /**
+     * Whether {@code c} is this job's own output commit, landed before the daemon stopped and the job was
+     * marked successful: it names the job and its provenance starts with exactly the job's inputs.
+     */
+    private boolean isOutputOfThisJob(CommitInfo c) {
+        List<CommitRef> prov = c.provenance();
+        return c.description().equals(outputDescription()) && prov.size() >= job.inputs().size()
+                && prov.subList(0, job.inputs().size()).equals(job.inputs());
+    }
+
+    private String outputDescription() {
+        return "output of job " + job.id();
+    }
+
+    /** The job's output commit already landed (the daemon died before the job was marked): finish the job. */
+    private JobInfo alreadyCommitted(CommitInfo out, int total, List<Datum> todo, LogStore.Appender jobLog) {
+        if (!move(JobState.JOB_RUNNING, null, null, null, null)) {
+            return job;
         }
-        // recorded before SUCCESS: a crash in between re-runs the job, which then skips these datums
+        synchronized (this) {
+            for (Datum d : todo) {
+                datum(d, "SUCCESS", 1, null);
+            }
+        }
+        counts(todo.size(), total - todo.size(), 0, total);
+        say(jobLog, "output commit " + out.ref() + " of this job was finished before the daemon stopped; "
+                + "not running it again");
+        return succeeded(out, jobs.outputs(job.id()).orElse(Map.of()), jobLog);
+    }
+
+    private JobInfo succeeded(CommitInfo out, Map<String, List<String>> outputs, LogStore.Appender jobLog) {
+        List<DatumRecord> records = new ArrayList<>();
+        outputs.forEach((datum, paths) -> records.add(new DatumRecord(datum, out.id(), paths)));
+        // recorded before SUCCESS: a crash in between re-runs the job, which then finds its commit again
         store.appendDatumResults(job.pipeline(), salt, records);
         records.forEach(r -> results.put(r.datum(), r));
         say(jobLog, "output commit " + out.ref() + " finished");
         finish(JobState.JOB_SUCCESS, null, out.ref());
+        jobs.dropOutputs(job.id());
         return job;
     }
 
@@ -272,8 +319,7 @@ final class JobRun {
     }
 
     /** The files of the output branch's head, shown read-only at /pfs/prev; null when there is none. */
-    private List<DatumTask.InputFile> previousOutput() {
-        List<CommitInfo> head = outputHead();
+    private List<DatumTask.InputFile> previousOutput(List<CommitInfo> head) {
         if (head.isEmpty()) {
             return null;
         }
@@ -287,7 +333,14 @@ final class JobRun {
         return out;
     }
 
-    private CommitInfo commitOutput(Map<String, Datum> all, Map<String, DatumResult> done) {
+    /**
+     * Lands the output commit in one step, built from the output branch's head: the outputs of datums the
+     * head had and this job no longer has are removed, skipped datums the head lacks are copied from the
+     * commits that hold them, and processed datums' outputs are put; skipped datums the head already has
+     * cost nothing, so a job that adds one datum to a thousand writes one datum's files. When it is not
+     * known which datums made the head, the head's files are all replaced.
+     */
+    private CommitInfo commitOutput(Map<String, Datum> all, Map<String, DatumResult> done, List<CommitInfo> head) {
         Map<String, String> owner = new HashMap<>();
         for (String id : all.keySet()) {
             List<String> paths = done.containsKey(id) ? done.get(id).output().paths() : results.get(id).outputs();
@@ -301,19 +354,23 @@ final class JobRun {
         }
         String repo = job.pipeline();
         String branch = spec.outputBranch();
-        List<CommitInfo> head = outputHead();
-        // an output commit left open by a crash mid-commit: output repos are written by this pipeline only
+        // an output commit left open by an older Sluice or by hand: output repos are written by pps only
         pfs.abandonCommit(repo, branch);
-        pfs.startCommit(repo, branch, "output of job " + job.id(), provenance());
-        try (PfsService.FileBatch batch = pfs.openBatch(repo, branch)) {
-            // a new commit starts as a copy of its parent: the job's output replaces all of it
-            if (!head.isEmpty()) {
+        Set<String> inHead = head.isEmpty() ? Set.of() : datumsOf(head.get(0));
+        try (PfsService.FileBatch batch = pfs.openBatch(repo, branch, outputDescription(), provenance())) {
+            if (inHead == null) {
                 for (FileInfo top : pfs.listFile(repo, head.get(0).id(), "/")) {
                     batch.delete(top.path());
                 }
+            } else {
+                for (String id : inHead) {
+                    if (!all.containsKey(id)) {
+                        results.get(id).outputs().forEach(batch::remove);
+                    }
+                }
             }
             for (String id : all.keySet()) {
-                if (!done.containsKey(id)) {
+                if (!done.containsKey(id) && (inHead == null || !inHead.contains(id))) {
                     DatumRecord r = results.get(id);
                     for (String p : r.outputs()) {
                         batch.copy(repo, r.commit(), p, p);
@@ -328,15 +385,36 @@ final class JobRun {
                     }
                 }
             }
-            batch.commit();
-            return pfs.finishCommit(repo, branch);
+            return batch.commit();
         } catch (java.io.IOException e) {
-            abandon(repo, branch);
             throw SluiceException.unavailable("cannot read a datum's output: " + e.getMessage(), e);
-        } catch (RuntimeException e) {
-            abandon(repo, branch);
-            throw e;
         }
+    }
+
+    /**
+     * The datums whose outputs make up output commit {@code c}, each with its result under this job's salt;
+     * null when that is not known (written by a job of another salt, or its datums were never recorded).
+     */
+    private Set<String> datumsOf(CommitInfo c) {
+        JobInfo producer = jobs.list(job.pipeline()).stream()
+                .filter(j -> j.output() != null && j.output().id().equals(c.id())
+                        && j.state().equals(JobState.JOB_SUCCESS.name()))
+                .findFirst().orElse(null);
+        if (producer == null || saltOf.applyAsInt(producer.pipelineVersion()) != salt) {
+            return null;
+        }
+        List<DatumInfo> datums = jobs.datums(producer.id());
+        if (datums.size() != producer.datumsTotal()) {
+            return null;
+        }
+        Set<String> out = new HashSet<>();
+        for (DatumInfo d : datums) {
+            if (!results.containsKey(d.id())) {
+                return null;
+            }
+            out.add(d.id());
+        }
+        return out;
     }
 
     /** The output branch's head commit, or nothing before the pipeline's first output. */
@@ -349,10 +427,6 @@ final class JobRun {
             }
             throw e;
         }
-    }
-
-    private void abandon(String repo, String branch) {
-        pfs.abandonCommit(repo, branch);
     }
 
     /** The exact input commits, then everything they came from, each once. */

@@ -18,13 +18,18 @@ import java.util.stream.Stream;
 
 /**
  * Jobs on disk, one JSON file each ({@code pps/jobs/<id>.json}, rewritten atomically on every state
- * change) plus the datums of each ended job ({@code <id>.datums.json}); all jobs are also kept in memory.
+ * change) plus the datums of each ended job ({@code <id>.datums.json}) and, while a job lands its output
+ * commit, which outputs each processed datum wrote ({@code <id>.outputs.json}); all jobs are also kept in
+ * memory.
  * Waiters on {@link #await} wake on every change.
  */
 final class JobStore {
 
     private static final Comparator<JobInfo> NEWEST_FIRST =
             Comparator.comparing(JobInfo::created).thenComparing(JobInfo::id).reversed();
+
+    private static final String DATUMS = ".datums.json";
+    private static final String OUTPUTS = ".outputs.json";
 
     private final Path root;
     private final ObjectMapper mapper;
@@ -37,7 +42,7 @@ final class JobStore {
             try (Stream<Path> files = Files.list(root)) {
                 for (Path f : (Iterable<Path>) files::iterator) {
                     String n = f.getFileName().toString();
-                    if (n.endsWith(".json") && !n.endsWith(".datums.json") && !n.startsWith(".")) {
+                    if (n.endsWith(".json") && !n.endsWith(DATUMS) && !n.endsWith(OUTPUTS) && !n.startsWith(".")) {
                         JobInfo j = mapper.readValue(f.toFile(), JobInfo.class);
                         jobs.put(j.id(), j);
                     }
@@ -91,16 +96,41 @@ final class JobStore {
     }
 
     void putDatums(String jobId, List<DatumInfo> datums) {
-        AtomicFiles.write(root.resolve(jobId + ".datums.json"), json(datums));
+        AtomicFiles.write(root.resolve(jobId + DATUMS), json(datums));
     }
 
+    /** The datums of an ended job; empty when none were recorded (or the job ended in a crash). */
     List<DatumInfo> datums(String jobId) {
-        Path f = root.resolve(jobId + ".datums.json");
+        return read(root.resolve(jobId + DATUMS), new TypeReference<List<DatumInfo>>() { }).orElse(List.of());
+    }
+
+    /**
+     * Records, durably and before the job's output commit lands, the output paths of each datum the job
+     * processed: if the daemon dies after the commit landed, the restarted job finds them here.
+     */
+    void putOutputs(String jobId, Map<String, List<String>> outputsByDatum) {
+        AtomicFiles.write(root.resolve(jobId + OUTPUTS), json(outputsByDatum));
+    }
+
+    Optional<Map<String, List<String>>> outputs(String jobId) {
+        return read(root.resolve(jobId + OUTPUTS), new TypeReference<Map<String, List<String>>>() { });
+    }
+
+    /** Drops the record of {@link #putOutputs} once the job's datum results are stored. */
+    void dropOutputs(String jobId) {
+        try {
+            Files.deleteIfExists(root.resolve(jobId + OUTPUTS));
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot delete the outputs record of job " + jobId, e);
+        }
+    }
+
+    private <T> Optional<T> read(Path f, TypeReference<T> type) {
         if (!Files.isRegularFile(f)) {
-            return List.of();
+            return Optional.empty();
         }
         try {
-            return mapper.readValue(f.toFile(), new TypeReference<List<DatumInfo>>() { });
+            return Optional.of(mapper.readValue(f.toFile(), type));
         } catch (IOException e) {
             throw new UncheckedIOException("cannot read " + f, e);
         }
@@ -110,7 +140,8 @@ final class JobStore {
         jobs.remove(jobId);
         try {
             Files.deleteIfExists(root.resolve(jobId + ".json"));
-            Files.deleteIfExists(root.resolve(jobId + ".datums.json"));
+            Files.deleteIfExists(root.resolve(jobId + DATUMS));
+            Files.deleteIfExists(root.resolve(jobId + OUTPUTS));
         } catch (IOException e) {
             throw new UncheckedIOException("cannot delete job " + jobId, e);
         }

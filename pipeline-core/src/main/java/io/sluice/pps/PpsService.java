@@ -24,10 +24,12 @@ import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.Deque;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
@@ -44,7 +46,7 @@ import java.util.concurrent.TimeUnit;
  * input branches; each pipeline runs its jobs one after the other on a queue thread of its own, so
  * commits that land while a job runs wait their turn and none is lost. Everything is kept under
  * {@code <dataDir>/pps/}; {@link #start()} after a restart re-runs jobs that had not ended and creates the
- * jobs for input commits that landed while the daemon was down.
+ * jobs, oldest first, for input commits that landed while the daemon was down or whose job a crash lost.
  */
 public final class PpsService implements Closeable {
 
@@ -52,6 +54,8 @@ public final class PpsService implements Closeable {
     static final String PAUSED = "PIPELINE_PAUSED";
 
     private static final Logger LOG = LoggerFactory.getLogger(PpsService.class);
+    /** How far back {@link #start()} looks for input commits that never got a job. */
+    private static final int CATCH_UP_LIMIT = 10_000;
 
     private final PfsService pfs;
     private final JobRunner runner;
@@ -139,8 +143,51 @@ public final class PpsService implements Closeable {
         }
         subscription = pfs.subscribe(c -> watcher.execute(() -> onCommit(c)));
         for (Pipeline p : pipelines.values()) {
-            watcher.execute(() -> trigger(p, Map.of()));
+            watcher.execute(() -> catchUp(p));
         }
+    }
+
+    /**
+     * Creates, oldest first, the jobs of input commits that landed without getting one (the daemon was down,
+     * or died between a commit and its job), then the job for the current heads if that is new. Only
+     * commits newer than the newest one a job of the pipeline has read count: a pipeline created on a repo
+     * with history starts from its head, as in Pachyderm.
+     */
+    private void catchUp(Pipeline p) {
+        if (closed || pipelines.get(p.name()) != p || !p.state.state().equals(RUNNING)) {
+            return;
+        }
+        Set<String> seen = new HashSet<>();
+        for (JobInfo j : jobs.list(p.name())) {
+            j.inputs().forEach(c -> seen.add(c.id()));
+        }
+        if (!seen.isEmpty()) {
+            for (RepoBranch rb : p.spec().inputBranches()) {
+                for (CommitInfo c : missed(rb, seen)) {
+                    trigger(p, Map.of(rb, c.id()));
+                }
+            }
+        }
+        trigger(p, Map.of());
+    }
+
+    /** Commits of {@code rb} newer than the newest one in {@code seen}, oldest first (none if none is). */
+    private List<CommitInfo> missed(RepoBranch rb, Set<String> seen) {
+        List<CommitInfo> history;
+        try {
+            history = pfs.listCommit(rb.repo(), rb.branch(), CATCH_UP_LIMIT);
+        } catch (SluiceException e) {
+            return List.of();
+        }
+        List<CommitInfo> out = new ArrayList<>();
+        for (CommitInfo c : history) {
+            if (seen.contains(c.id())) {
+                java.util.Collections.reverse(out);
+                return out;
+            }
+            out.add(c);
+        }
+        return List.of();
     }
 
     // ---- pipelines
@@ -404,7 +451,7 @@ public final class PpsService implements Closeable {
         }
         int salt = p.state.salt(job.pipelineVersion());
         JobRun run = new JobRun(pfs, runner, jobs, logs, pipelineStore, p.spec(job.pipelineVersion()), salt,
-                p.results(salt), job);
+                v -> p.state.salt(v), p.results(salt), job);
         running.put(jobId, run);
         JobInfo ended;
         try {

@@ -24,7 +24,8 @@ import java.util.concurrent.ConcurrentHashMap;
  * The {@code sluice bench trigger} measurement: on a fresh data directory with a real PfsService,
  * PpsService and local runner, times finish commit -> job RUNNING and -> output commit finished for a
  * trivial copy pipeline over {@code commits} commits, then one commit of 1,000 small files with glob
- * {@code /*} (time per datum) and the next commit adding one file (processed and skipped datums).
+ * {@code /*} (time per datum) and the next commit adding one file (processed and skipped datums, and how
+ * long that job took: mostly carrying the skipped datums' outputs into its output commit).
  */
 public final class TriggerBench {
 
@@ -32,7 +33,7 @@ public final class TriggerBench {
     public record Result(String isolation, int commits, double toRunningMedianMs, double toRunningP95Ms,
                          double toOutputMedianMs, double toOutputP95Ms, int manyFiles, double manyFilesJobSeconds,
                          double msPerDatum, double runnerAloneMsPerDatum, double ppsOverheadMsPerDatum,
-                         long nextProcessed, long nextSkipped) {
+                         long nextProcessed, long nextSkipped, double nextJobMs) {
     }
 
     private TriggerBench() {
@@ -86,7 +87,8 @@ public final class TriggerBench {
             double alone = runnerAlone(runner, pfs, big, 100);
             return new Result(runner.isolation().name(), commits, percentile(toRunning, 50), percentile(toRunning, 95),
                     percentile(toOutput, 50), percentile(toOutput, 95), manyFiles, round(seconds), round(perDatum),
-                    round(alone), round(perDatum - alone), next.datumsProcessed(), next.datumsSkipped());
+                    round(alone), round(perDatum - alone), next.datumsProcessed(), next.datumsSkipped(),
+                    round(Duration.between(next.started(), next.finished()).toNanos() / 1e6));
         }
     }
 

@@ -275,6 +275,40 @@ class PfsServiceTest {
     }
 
     @Test
+    void aBatchWithProvenanceLandsAsOneFinishedCommitBuiltOnTheHead() throws IOException {
+        pfs.createRepo("in", "");
+        pfs.createRepo("out", "");
+        CommitInfo input = pfs.putFile("in", "master", "/x", text("x"), false);
+        pfs.putFile("out", "master", "/keep", text("k"), false);
+        pfs.putFile("out", "master", "/old", text("o"), false);
+        CommitInfo before = pfs.inspectCommit("out", "master");
+        try (PfsService.FileBatch b = pfs.openBatch("out", "master", "output of job j", List.of(input.ref()))) {
+            b.put("/new", text("n"), false);
+            b.remove("/old");
+            b.remove("/never-there");
+            // nothing of it is visible before commit: no open commit, the head unchanged
+            assertThat(pfs.inspectCommit("out", "master").id()).isEqualTo(before.id());
+            assertThat(pfs.listCommit("out", "master", 0)).hasSize(2);
+            CommitInfo c = b.commit();
+            assertThat(c.isFinished()).isTrue();
+            assertThat(c.parent()).isEqualTo(before.id());
+            assertThat(c.description()).isEqualTo("output of job j");
+            assertThat(c.provenance()).containsExactly(input.ref());
+        }
+        assertThat(pfs.listFile("out", "master", "/")).extracting(FileInfo::path).containsExactly("/keep", "/new");
+        assertThat(read("out", "master", "/keep")).isEqualTo("k");
+        assertThat(pfs.inspectCommit("out", "master").sizeBytes()).isEqualTo(2);
+
+        pfs.startCommit("out", "master", "", List.of());
+        try (PfsService.FileBatch b = pfs.openBatch("out", "master", "second", List.of(input.ref()))) {
+            b.put("/more", text("m"), false);
+            assertKind(b::commit, SluiceException.Kind.CONFLICT, "open commit");
+        }
+        assertKind(() -> pfs.openBatch("out", "master", "d", List.of(new CommitRef("in", "master", "0".repeat(32)))),
+                SluiceException.Kind.NOT_FOUND, "provenance");
+    }
+
+    @Test
     void diffListsChangedFilesOnly() {
         pfs.createRepo("r", "");
         pfs.putFile("r", "master", "/keep", text("k"), false);

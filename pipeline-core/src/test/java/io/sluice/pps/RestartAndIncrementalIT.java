@@ -62,6 +62,39 @@ class RestartAndIncrementalIT {
     }
 
     @Test
+    void everyCommitThatLandedWhileTheDaemonWasDownGetsItsOwnJobInOrder() {
+        Path data = tmp.resolve("data");
+        try (PpsHarness h = new PpsHarness(data)) {
+            h.pfs.createRepo("in", "");
+            h.pps.createPipeline(q("{'pipeline': {'name': 'copy'}, 'transform': {'cmd': ['sh', '-c', "
+                    + "'cp /pfs/in/* /pfs/out/']}, 'input': {'pfs': {'repo': 'in', 'glob': '/*'}}}"));
+            CommitInfo first = h.commit("in", Map.of("/a", "A"));
+            assertThat(h.jobFor("copy", first.id()).state()).isEqualTo("JOB_SUCCESS");
+        }
+        List<CommitInfo> missed = new java.util.ArrayList<>();
+        try (PfsService pfs = PpsHarness.openPfs(data)) {
+            for (String name : List.of("b", "c", "d")) {
+                pfs.startCommit("in", "master", "", List.of());
+                pfs.putFile("in", "master", "/" + name, new ByteArrayInputStream(name.getBytes(StandardCharsets.UTF_8)),
+                        false);
+                missed.add(pfs.finishCommit("in", "master"));
+            }
+        }
+        try (PpsHarness h = new PpsHarness(data)) {
+            List<JobInfo> jobs = new java.util.ArrayList<>();
+            for (CommitInfo c : missed) {
+                JobInfo j = h.jobFor("copy", c.id());
+                assertThat(j.state()).as(j.reason()).isEqualTo("JOB_SUCCESS");
+                assertThat(j.datumsProcessed()).isEqualTo(1);
+                jobs.add(j);
+            }
+            assertThat(jobs).extracting(JobInfo::created).isSorted();
+            assertThat(h.pps.listJob("copy")).hasSize(4);
+            assertThat(h.files("copy", "master")).isEqualTo(Map.of("/a", "A", "/b", "b", "/c", "c", "/d", "d"));
+        }
+    }
+
+    @Test
     void aThousandFilesThenOneMoreProcessesOneDatumAndSkipsTheRest() {
         try (PpsHarness h = new PpsHarness(tmp.resolve("data"))) {
             h.pfs.createRepo("many", "");

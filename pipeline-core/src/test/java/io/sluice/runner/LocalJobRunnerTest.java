@@ -156,6 +156,47 @@ class LocalJobRunnerTest {
     }
 
     @Test
+    void reusesOneNamespaceHelperPerConcurrentDatumAndStopsThemOnClose() throws Exception {
+        LocalJobRunner runner = runner(Isolation.MOUNT_NAMESPACE);
+        int before = helpers().size();
+        for (int i = 0; i < 3; i++) {
+            DatumResult r = runner.run(task("r" + i, List.of("sh", "-c", "ls /pfs/in > /pfs/out/seen"), List.of(),
+                    Map.of(), List.of(file("in", "r", "c", "/only" + i, "x")), null), (s, m) -> { });
+            assertThat(r.success()).as(String.valueOf(r.error())).isTrue();
+            assertThat(read(r, "/seen")).isEqualTo("only" + i + "\n");
+        }
+        assertThat(helpers()).hasSize(before + 1);
+        runner.close();
+        assertThat(helpers()).hasSize(before);
+    }
+
+    /** A helper is a child of this JVM: the shell named sluice-slot. */
+    private static List<ProcessHandle> helpers() {
+        return ProcessHandle.current().children().filter(p -> p.isAlive()
+                && p.info().arguments().map(a -> List.of(a).contains("sluice-slot")).orElse(false)).toList();
+    }
+
+    @ParameterizedTest
+    @EnumSource(Isolation.class)
+    void argumentsAndEnvironmentReachTheCommandVerbatim(Isolation isolation) throws Exception {
+        LocalJobRunner runner = runner(isolation);
+        String tricky = "it's \"$HOME\" `id` \\ $(true)\nsecond line";
+        for (String name : List.of("TRICKY", "not-a-shell-name")) {
+            DatumResult r = runner.run(task("v-" + name, List.of("sh", "-c",
+                            "printf '%s' \"$1\" > /pfs/out/arg; tr '\\0' '\\n' < /proc/$$/environ | grep -c '^" + name + "='"
+                                    + " > /pfs/out/env",
+                            "sh", tricky), List.of(), Map.of(name, tricky),
+                    List.of(file("in", "r", "c", "/a", "a")), null), (s, m) -> { });
+            assertThat(r.success()).as(String.valueOf(r.error())).isTrue();
+            assertThat(read(r, "/arg")).isEqualTo(tricky);
+            assertThat(read(r, "/env")).isEqualTo("1\n");
+        }
+        DatumResult r = runner.run(task("v-value", List.of("sh", "-c", "printf '%s' \"$TRICKY\" > /pfs/out/v"),
+                List.of(), Map.of("TRICKY", tricky), List.of(file("in", "r", "c", "/a", "a")), null), (s, m) -> { });
+        assertThat(read(r, "/v")).isEqualTo(tricky);
+    }
+
+    @Test
     void missingCommandFails() throws Exception {
         LocalJobRunner runner = new LocalJobRunner(tmp.resolve("data"), List.of());
         DatumResult r = runner.run(task("d5", List.of("no-such-command-sluice"), List.of(), Map.of(),

@@ -1,0 +1,143 @@
+package io.sluice.pps;
+
+import io.sluice.pfs.CommitInfo;
+import io.sluice.pfs.PfsService;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.ByteArrayInputStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * How a job's output commit is built and landed: from the previous output commit, replacing only the
+ * outputs of datums that changed, appeared or disappeared; and when the daemon dies after it landed but
+ * before the job was marked successful, the restarted job recognises it instead of making a second one.
+ */
+class OutputCommitIT {
+
+    @TempDir
+    Path tmp;
+
+    private static String q(String json) {
+        return json.replace('\'', '"');
+    }
+
+    /** Each input file holds "PATH VALUE": its datum writes VALUE to /pfs/out/PATH. */
+    private static final String KEYED = q("{'pipeline': {'name': 'keyed'}, 'transform': {'cmd': ['sh', '-c', "
+            + "'for f in /pfs/in/*; do read p v < $f; echo $v > /pfs/out/$p; done']},"
+            + " 'input': {'pfs': {'repo': 'in', 'glob': '/*'}}}");
+
+    /** One commit on in@master that deletes {@code deletes} and puts {@code puts}. */
+    private static CommitInfo change(PfsService pfs, List<String> deletes, Map<String, String> puts) {
+        pfs.startCommit("in", "master", "", List.of());
+        deletes.forEach(p -> pfs.deleteFile("in", "master", p));
+        puts.forEach((p, c) -> pfs.putFile("in", "master", p,
+                new ByteArrayInputStream(c.getBytes(StandardCharsets.UTF_8)), false));
+        return pfs.finishCommit("in", "master");
+    }
+
+    @Test
+    void outputsOfDatumsThatDisappearOrComeBackAreRemovedOrRestored() {
+        try (PpsHarness h = new PpsHarness(tmp.resolve("data"))) {
+            h.pfs.createRepo("in", "");
+            h.pps.createPipeline(KEYED);
+            CommitInfo c1 = change(h.pfs, List.of(), Map.of("/a", "x 1", "/k", "keep 0"));
+            assertThat(h.jobFor("keyed", c1.id()).state()).isEqualTo("JOB_SUCCESS");
+            assertThat(h.files("keyed", "master")).isEqualTo(Map.of("/x", "1\n", "/keep", "0\n"));
+
+            // datum /a disappears and /b, a new datum, writes the path /a wrote
+            CommitInfo c2 = change(h.pfs, List.of("/a"), Map.of("/b", "x 2"));
+            JobInfo j2 = h.jobFor("keyed", c2.id());
+            assertThat(j2.state()).as(j2.reason()).isEqualTo("JOB_SUCCESS");
+            assertThat(h.files("keyed", "master")).isEqualTo(Map.of("/x", "2\n", "/keep", "0\n"));
+
+            // /a comes back (skipped: it succeeded before) and /b disappears: /a's output is restored
+            CommitInfo c3 = change(h.pfs, List.of("/b"), Map.of("/a", "x 1"));
+            JobInfo j3 = h.jobFor("keyed", c3.id());
+            assertThat(j3.state()).as(j3.reason()).isEqualTo("JOB_SUCCESS");
+            assertThat(j3.datumsProcessed()).isZero();
+            assertThat(j3.datumsSkipped()).isEqualTo(2);
+            assertThat(h.files("keyed", "master")).isEqualTo(Map.of("/x", "1\n", "/keep", "0\n"));
+
+            // a datum disappearing alone removes exactly its output
+            CommitInfo c4 = change(h.pfs, List.of("/a"), Map.of("/y", "y 3"));
+            JobInfo j4 = h.jobFor("keyed", c4.id());
+            assertThat(j4.datumsProcessed()).isEqualTo(1);
+            assertThat(h.files("keyed", "master")).isEqualTo(Map.of("/y", "3\n", "/keep", "0\n"));
+            CommitInfo out = h.pfs.inspectCommit("keyed", "master");
+            assertThat(out.isFinished()).isTrue();
+            assertThat(out.provenance()).contains(c4.ref());
+            assertThat(h.pfs.listCommit("keyed", "master", 0)).hasSize(4);
+        }
+    }
+
+    @Test
+    void aJobWhoseOutputCommitLandedBeforeTheDaemonDiedEndsSuccessfulWithoutASecondCommit() throws Exception {
+        Path data = tmp.resolve("data");
+        Process daemon = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-cp", System.getProperty("java.class.path"), HaltAfterOutputCommit.class.getName(),
+                data.toString()).redirectErrorStream(true).redirectOutput(tmp.resolve("daemon.log").toFile()).start();
+        assertThat(daemon.waitFor(60, TimeUnit.SECONDS)).as("the daemon halted").isTrue();
+        assertThat(daemon.exitValue()).as(Files.readString(tmp.resolve("daemon.log")))
+                .isEqualTo(HaltAfterOutputCommit.HALTED);
+
+        CommitInfo output;
+        try (PfsService pfs = PpsHarness.openPfs(data)) {
+            List<CommitInfo> outputs = pfs.listCommit("keyed", "master", 0);
+            assertThat(outputs).hasSize(1);
+            output = outputs.get(0);
+            assertThat(output.isFinished()).isTrue();
+        }
+        List<JobInfo> onDisk = new JobStore(data.resolve("pps").resolve("jobs"), io.sluice.Json.mapper()).list(null);
+        assertThat(onDisk).extracting(JobInfo::state).as("the job had not been marked successful")
+                .containsExactly("JOB_RUNNING");
+        try (PpsHarness h = new PpsHarness(data)) {
+            List<JobInfo> jobs = h.pps.listJob("keyed");
+            assertThat(jobs).hasSize(1);
+            JobInfo job = h.pps.waitJob(jobs.get(0).id(), Duration.ofSeconds(30));
+            assertThat(job.state()).as(job.reason()).isEqualTo("JOB_SUCCESS");
+            assertThat(job.output().id()).isEqualTo(output.id());
+            assertThat(h.pfs.listCommit("keyed", "master", 0)).hasSize(1);
+            assertThat(h.files("keyed", "master")).isEqualTo(Map.of("/x", "1\n", "/y", "2\n", "/z", "3\n"));
+            assertThat(h.pps.listDatum(job.id())).extracting(DatumInfo::state).containsOnly("SUCCESS").hasSize(3);
+
+            // the datums it processed before the crash are known: the next job processes only the new one
+            CommitInfo next = change(h.pfs, List.of(), Map.of("/d", "w 4"));
+            JobInfo j2 = h.jobFor("keyed", next.id());
+            assertThat(j2.state()).as(j2.reason()).isEqualTo("JOB_SUCCESS");
+            assertThat(j2.datumsProcessed()).isEqualTo(1);
+            assertThat(j2.datumsSkipped()).isEqualTo(3);
+            assertThat(h.files("keyed", "master")).hasSize(4).containsEntry("/w", "4\n");
+        }
+    }
+
+    /**
+     * A daemon that halts (as abruptly as SIGKILL: no shutdown hooks) the moment its pipeline's first output
+     * commit is published, so the job has landed its commit but not yet been marked successful.
+     */
+    static final class HaltAfterOutputCommit {
+        static final int HALTED = 137;
+
+        public static void main(String[] args) throws Exception {
+            PpsHarness h = new PpsHarness(Path.of(args[0]));
+            h.pfs.subscribe(c -> {
+                if (c.repo().equals("keyed")) {
+                    Runtime.getRuntime().halt(HALTED);
+                }
+            });
+            h.pfs.createRepo("in", "");
+            h.pps.createPipeline(KEYED);
+            change(h.pfs, List.of(), Map.of("/a", "x 1", "/b", "y 2", "/c", "z 3"));
+            Thread.sleep(30_000);
+            System.exit(1);
+        }
+    }
+}
