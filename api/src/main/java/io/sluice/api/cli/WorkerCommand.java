@@ -199,10 +199,18 @@ public final class WorkerCommand implements Callable<Integer> {
         LogShipper(SluiceClient client, String path) {
             this.client = client;
             this.path = path;
+            // The flusher waits on this object's monitor rather than sleeping: interrupting it to stop
+            // could land in the middle of a POST and lose that batch.
             this.flusher = new Thread(() -> {
-                while (!closed) {
-                    sleep(LOG_FLUSH_MS);
-                    flush();
+                synchronized (this) {
+                    while (!closed) {
+                        try {
+                            wait(LOG_FLUSH_MS);
+                        } catch (InterruptedException e) {
+                            return;
+                        }
+                        flush();
+                    }
                 }
             }, "worker-logs");
             flusher.setDaemon(true);
@@ -243,8 +251,15 @@ public final class WorkerCommand implements Callable<Integer> {
 
         @Override
         public void close() {
-            closed = true;
-            flusher.interrupt();
+            synchronized (this) {
+                closed = true;
+                notifyAll();
+            }
+            try {
+                flusher.join();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
             flush();
         }
     }
