@@ -71,7 +71,7 @@ public final class BenchCommand {
 
     @Command(name = "train", description = "Full vs incremental training (ML-100K if ../shared/data has it, else generated), with a hand-written SGD reference.")
     void train(@Option(names = "--data", paramLabel = "DIR", description = "MovieLens 100K directory (default: ../shared/data/ml-100k if present).") Path data) throws Exception {
-        Path dir = data != null ? data : UpCommand.home(main).resolve("../shared/data/ml-100k").normalize();
+        Path dir = data != null ? data : TrainBenchmark.findMovieLens(UpCommand.home(main)).orElse(null);
         inScratch(scratchDir -> TrainBenchmark.withDefaults().run(dir));
     }
 
