@@ -32,6 +32,15 @@ public final class Glob {
         if (pattern.indexOf('\0') >= 0) {
             throw SluiceException.invalid("glob pattern contains a NUL character");
         }
+        if (pattern.length() > Ref.MAX_PATH) {
+            throw SluiceException.invalid("glob pattern is longer than " + Ref.MAX_PATH + " characters");
+        }
+        // paths never contain '..', so such a pattern could only be a mistake or a probe: say so
+        for (String segment : pattern.split("/")) {
+            if (segment.equals("..")) {
+                throw SluiceException.invalid("glob pattern '" + pattern + "' contains '..'");
+            }
+        }
         String p = pattern.startsWith("/") ? pattern : "/" + pattern;
         while (p.length() > 1 && p.endsWith("/") && !p.endsWith("\\/")) {
             p = p.substring(0, p.length() - 1);

@@ -45,11 +45,15 @@ public final class ApiServer {
             config.startup.showJavalinBanner = false;
             config.http.compressionStrategy = CompressionStrategy.NONE;
             config.router.ignoreTrailingSlashes = true;
+            JsonErrorHandler jettyErrors = new JsonErrorHandler(json);
+            config.jetty.modifyServer(server -> server.setErrorHandler(jettyErrors));
+            config.jetty.modifyServletContextHandler(context -> context.setErrorHandler(jettyErrors));
             Routes r = new Routes(config, stats);
             String token = daemon.config().authToken();
             if (token != null && !token.isEmpty()) {
                 config.routes.before(ctx -> requireToken(ctx, token));
             }
+            config.routes.before(Requests::checkQueryEncoding);
 
             r.add(HandlerType.POST, "/train", "train", recommender::train);
             r.add(HandlerType.POST, "/predict", "predict", recommender::predict);

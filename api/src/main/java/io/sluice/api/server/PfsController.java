@@ -24,7 +24,7 @@ public final class PfsController {
     }
 
     public void createRepo(Context ctx) {
-        JsonNode body = Requests.jsonObject(ctx, json, MAX_JSON);
+        JsonNode body = Requests.jsonObject(ctx, json, MAX_JSON, "name", "description");
         ctx.status(201).json(pfs.createRepo(text(body, "name", null), text(body, "description", "")));
     }
 
@@ -43,7 +43,7 @@ public final class PfsController {
 
     public void listCommits(Context ctx) {
         ctx.json(pfs.listCommit(ctx.pathParam("repo"), ctx.queryParam("branch"),
-                (int) Requests.number(ctx, "limit", Integer.MAX_VALUE)));
+                (int) Math.min(Integer.MAX_VALUE, Requests.number(ctx, "limit", Integer.MAX_VALUE))));
     }
 
     /** GET .../commit?ref=R[&wait=SECONDS]: inspect, or wait until finished. */
@@ -55,13 +55,13 @@ public final class PfsController {
     }
 
     public void startCommit(Context ctx) {
-        JsonNode body = Requests.jsonObject(ctx, json, MAX_JSON);
+        JsonNode body = Requests.jsonObject(ctx, json, MAX_JSON, "branch", "description");
         ctx.status(201).json(pfs.startCommit(ctx.pathParam("repo"), text(body, "branch", "master"),
                 text(body, "description", ""), List.of()));
     }
 
     public void finishCommit(Context ctx) {
-        JsonNode body = Requests.jsonObject(ctx, json, MAX_JSON);
+        JsonNode body = Requests.jsonObject(ctx, json, MAX_JSON, "branch");
         ctx.json(pfs.finishCommit(ctx.pathParam("repo"), text(body, "branch", "master")));
     }
 
@@ -70,7 +70,7 @@ public final class PfsController {
     }
 
     public void createBranch(Context ctx) {
-        JsonNode body = Requests.jsonObject(ctx, json, MAX_JSON);
+        JsonNode body = Requests.jsonObject(ctx, json, MAX_JSON, "name", "head");
         ctx.status(201).json(pfs.createBranch(ctx.pathParam("repo"), text(body, "name", null), text(body, "head", null)));
     }
 
@@ -131,7 +131,7 @@ public final class PfsController {
     }
 
     public void copyFile(Context ctx) {
-        JsonNode body = Requests.jsonObject(ctx, json, MAX_JSON);
+        JsonNode body = Requests.jsonObject(ctx, json, MAX_JSON, "srcRepo", "srcRef", "srcPath", "branch", "path");
         ctx.json(pfs.copyFile(text(body, "srcRepo", null), text(body, "srcRef", "master"), text(body, "srcPath", null),
                 ctx.pathParam("repo"), text(body, "branch", "master"), text(body, "path", null)));
     }

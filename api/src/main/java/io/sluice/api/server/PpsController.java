@@ -1,8 +1,12 @@
 package io.sluice.api.server;
 
 import io.javalin.http.Context;
+import io.sluice.SluiceException;
 import io.sluice.pps.PpsService;
 
+import java.nio.ByteBuffer;
+import java.nio.charset.CharacterCodingException;
+import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.Map;
@@ -68,7 +72,14 @@ public final class PpsController {
         ctx.json(pps.logs(ctx.queryParam("pipeline"), ctx.queryParam("job"), ctx.queryParam("datum")));
     }
 
+    /** The spec's text; bytes that are not UTF-8 are refused rather than replaced, so what runs is what was sent. */
     private static String spec(Context ctx) {
-        return new String(Requests.body(ctx, MAX_SPEC), StandardCharsets.UTF_8);
+        try {
+            return StandardCharsets.UTF_8.newDecoder().onMalformedInput(CodingErrorAction.REPORT)
+                    .onUnmappableCharacter(CodingErrorAction.REPORT)
+                    .decode(ByteBuffer.wrap(Requests.body(ctx, MAX_SPEC))).toString();
+        } catch (CharacterCodingException e) {
+            throw SluiceException.invalid("pipeline spec is not valid UTF-8");
+        }
     }
 }

@@ -65,7 +65,7 @@ public final class RecommenderController {
     }
 
     public void result(Context ctx) throws IOException {
-        JsonNode body = Requests.jsonObject(ctx, json, 64 << 10);
+        JsonNode body = Requests.jsonObject(ctx, json, 64 << 10, "filename");
         JsonNode node = body.get("filename");
         if (node == null || !node.isTextual() || node.asText().isEmpty()) {
             throw SluiceException.invalid("'filename' must be a non-empty string");
@@ -95,7 +95,7 @@ public final class RecommenderController {
     }
 
     private void writeRequest(Context ctx, String repo, String prefix, int fields) {
-        JsonNode body = Requests.jsonObject(ctx, json, MAX_BODY_BYTES);
+        JsonNode body = Requests.jsonObject(ctx, json, MAX_BODY_BYTES, "data");
         JsonNode data = body.get("data");
         if (data == null || !data.isArray() || data.isEmpty()) {
             throw SluiceException.invalid("'data' must be a non-empty array of lines");

@@ -1,16 +1,60 @@
 package io.sluice.api.server;
 
+import com.fasterxml.jackson.core.JsonParser;
+import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.javalin.http.Context;
 import io.sluice.SluiceException;
 
+import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
+import java.nio.ByteBuffer;
+import java.nio.charset.CharacterCodingException;
+import java.nio.charset.CodingErrorAction;
+import java.nio.charset.StandardCharsets;
+import java.util.Iterator;
+import java.util.Set;
 
 /** Reading requests with one clear message per mistake: required parameters, numbers, bounded JSON bodies. */
 final class Requests {
+    /** How much of a refused body is still read so that the client sees the refusal. */
+    static final long MAX_DRAIN = 64L << 20;
+
     private Requests() {
+    }
+
+    /**
+     * Refuses a query string whose percent-escapes are not well-formed UTF-8: the router would otherwise
+     * turn them into U+FFFD silently, and a file or branch would be named after bytes nobody sent.
+     */
+    static void checkQueryEncoding(Context ctx) {
+        String query = ctx.queryString();
+        if (query == null || query.indexOf('%') < 0) {
+            return;
+        }
+        ByteArrayOutputStream bytes = new ByteArrayOutputStream(query.length());
+        for (int i = 0; i < query.length(); i++) {
+            char c = query.charAt(i);
+            if (c != '%') {
+                bytes.write(c < 0x80 ? c : '?');
+                continue;
+            }
+            int hi = i + 2 < query.length() ? Character.digit(query.charAt(i + 1), 16) : -1;
+            int lo = hi < 0 ? -1 : Character.digit(query.charAt(i + 2), 16);
+            if (lo < 0) {
+                throw SluiceException.invalid("query string has a '%' that is not followed by two hex digits");
+            }
+            bytes.write(hi << 4 | lo);
+            i += 2;
+        }
+        try {
+            StandardCharsets.UTF_8.newDecoder().onMalformedInput(CodingErrorAction.REPORT)
+                    .onUnmappableCharacter(CodingErrorAction.REPORT).decode(ByteBuffer.wrap(bytes.toByteArray()));
+        } catch (CharacterCodingException e) {
+            throw SluiceException.invalid("query string is not valid UTF-8 once percent-decoded");
+        }
     }
 
     static String required(Context ctx, String param) {
@@ -26,27 +70,39 @@ final class Requests {
         return value == null || value.isEmpty() ? fallback : value;
     }
 
+    /** A non-negative whole-number parameter, or {@code fallback} (which may be negative, meaning unset) when absent. */
     static long number(Context ctx, String param, long fallback) {
         String value = ctx.queryParam(param);
         if (value == null || value.isEmpty()) {
             return fallback;
         }
+        long number;
         try {
-            return Long.parseLong(value);
+            number = Long.parseLong(value);
         } catch (NumberFormatException e) {
-            throw SluiceException.invalid("query parameter '" + param + "' must be a whole number, not '" + value + "'");
+            number = -1;
         }
+        if (number < 0) {
+            throw SluiceException.invalid("query parameter '" + param + "' must be a whole number of zero or more, not '"
+                    + value + "'");
+        }
+        return number;
     }
 
     static boolean flag(Context ctx, String param) {
         return Boolean.parseBoolean(ctx.queryParam(param));
     }
 
-    /** The body as UTF-8 text, refusing more than {@code maxBytes} with TOO_LARGE before reading it all. */
+    /**
+     * The body's bytes, refusing more than {@code maxBytes} with TOO_LARGE. The rest of a too-large body is
+     * read and dropped (up to {@link #MAX_DRAIN} bytes) because a server that answers and closes while the
+     * client is still sending makes many clients lose the answer to a connection reset.
+     */
     static byte[] body(Context ctx, int maxBytes) {
         try (InputStream in = ctx.bodyInputStream()) {
             byte[] bytes = in.readNBytes(maxBytes + 1);
             if (bytes.length > maxBytes) {
+                in.skip(MAX_DRAIN);
                 throw new SluiceException(SluiceException.Kind.TOO_LARGE,
                         "request body is larger than " + maxBytes + " bytes");
             }
@@ -56,8 +112,11 @@ final class Requests {
         }
     }
 
-    /** A JSON object body; anything else (wrong content type, not JSON, not an object) is INVALID. */
-    static JsonNode jsonObject(Context ctx, ObjectMapper json, int maxBytes) {
+    /**
+     * A JSON object body with only the {@code fields} named; anything else (wrong content type, not JSON,
+     * trailing text, a duplicated key, not an object, an unknown field) is INVALID, never silently ignored.
+     */
+    static JsonNode jsonObject(Context ctx, ObjectMapper json, int maxBytes, String... fields) {
         String type = ctx.contentType();
         if (type == null || !type.toLowerCase().startsWith("application/json")) {
             throw SluiceException.invalid("Content-Type must be application/json, not " + (type == null ? "nothing" : "'" + type + "'"));
@@ -65,12 +124,20 @@ final class Requests {
         byte[] body = body(ctx, maxBytes);
         JsonNode node;
         try {
-            node = json.readTree(body);
+            node = json.reader().with(DeserializationFeature.FAIL_ON_TRAILING_TOKENS)
+                    .with(JsonParser.Feature.STRICT_DUPLICATE_DETECTION).readTree(body);
         } catch (IOException e) {
             throw SluiceException.invalid("body is not valid JSON: " + firstLine(e.getMessage()));
         }
         if (node == null || !node.isObject()) {
             throw SluiceException.invalid("body must be a JSON object");
+        }
+        Set<String> known = Set.of(fields);
+        for (Iterator<String> names = node.fieldNames(); names.hasNext(); ) {
+            String name = names.next();
+            if (!known.contains(name)) {
+                throw SluiceException.invalid("unknown field '" + name + "' in the body; fields are " + String.join(", ", fields));
+            }
         }
         return node;
     }
