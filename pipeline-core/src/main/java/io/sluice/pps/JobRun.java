@@ -143,7 +143,7 @@ final class JobRun {
         }
         List<CommitInfo> head = outputHead();
         if (!head.isEmpty() && isOutputOfThisJob(head.get(0))) {
-            return alreadyCommitted(head.get(0), all.size(), todo, jobLog);
+            return alreadyCommitted(head.get(0), all, todo, jobLog);
         }
         List<DatumTask.InputFile> prev = spec.incremental() ? previousOutput(head) : null;
         if (!move(JobState.JOB_RUNNING, null, null, null, null)) {
@@ -180,17 +180,31 @@ final class JobRun {
         return "output of job " + job.id();
     }
 
-    /** The job's output commit already landed (the daemon died before the job was marked): finish the job. */
-    private JobInfo alreadyCommitted(CommitInfo out, int total, List<Datum> todo, LogStore.Appender jobLog) {
+    /**
+     * The job's output commit already landed (the daemon died before the job was marked): finish the job.
+     * The datums it processed are those still to do plus those whose results were recorded with that very
+     * commit (the daemon may have died just after recording them); they stay SUCCESS, not SKIPPED.
+     */
+    private JobInfo alreadyCommitted(CommitInfo out, Map<String, Datum> all, List<Datum> todo,
+                                     LogStore.Appender jobLog) {
         if (!move(JobState.JOB_RUNNING, null, null, null, null)) {
             return job;
         }
+        Set<String> processed = new HashSet<>();
+        todo.forEach(d -> processed.add(d.id()));
+        results.forEach((id, r) -> {
+            if (r.commit().equals(out.id())) {
+                processed.add(id);
+            }
+        });
         synchronized (this) {
-            for (Datum d : todo) {
-                datum(d, "SUCCESS", 1, null);
+            for (Datum d : all.values()) {
+                if (processed.contains(d.id())) {
+                    datum(d, "SUCCESS", 1, null);
+                }
             }
         }
-        counts(todo.size(), total - todo.size(), 0, total);
+        counts(processed.size(), all.size() - processed.size(), 0, all.size());
         say(jobLog, "output commit " + out.ref() + " of this job was finished before the daemon stopped; "
                 + "not running it again");
         return succeeded(out, jobs.outputs(job.id()).orElse(Map.of()), jobLog);
