@@ -99,7 +99,12 @@ class WorkerIT {
                             Files.createDirectories(dir.resolve("pfs" + i)), dir.resolve("worker" + i + ".log")));
                 }
                 String jobId = podEnv.get("SLUICE_JOB_ID");
-                JsonNode ended = JSON.readTree(cli(address, "wait", "job", jobId, "--timeout", "60", "-o", "json"));
+                TestDaemon.Run waited = TestDaemon.cli(address, new byte[0], "wait", "job", jobId, "--timeout", "60",
+                        "-o", "json");
+                assertThat(waited.code()).as("wait job: %s%nworker 0:%n%s%nworker 1:%n%s", waited.err(),
+                        Files.readString(dir.resolve("worker0.log")), Files.readString(dir.resolve("worker1.log")))
+                        .isZero();
+                JsonNode ended = JSON.readTree(waited.out());
                 assertThat(ended.get("state").asText()).isEqualTo("JOB_SUCCESS");
 
                 for (String w : List.of("alpha", "beta", "gamma")) {

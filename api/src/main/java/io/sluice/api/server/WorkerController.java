@@ -46,7 +46,7 @@ public final class WorkerController {
 
     /** POST .../tasks/{task}/logs with {"lines": [{"stream": "stdout", "message": "..."}, ...]}. */
     public void logs(Context ctx) {
-        JsonNode lines = Requests.jsonObject(ctx, json, MAX_BODY).path("lines");
+        JsonNode lines = Requests.jsonObject(ctx, json, MAX_BODY, "lines").path("lines");
         if (!lines.isArray()) {
             throw SluiceException.invalid("body must be {\"lines\": [{\"stream\": ..., \"message\": ...}, ...]}");
         }
@@ -60,7 +60,7 @@ public final class WorkerController {
 
     /** POST .../tasks/{task}/result with {"exitCode": 0, "error": null, "outputs": ["/a", ...]}. */
     public void result(Context ctx) {
-        JsonNode body = Requests.jsonObject(ctx, json, MAX_BODY);
+        JsonNode body = Requests.jsonObject(ctx, json, MAX_BODY, "exitCode", "error", "outputs");
         if (!body.path("exitCode").isInt() || !(body.path("outputs").isArray() || body.path("outputs").isMissingNode())) {
             throw SluiceException.invalid("body must be {\"exitCode\": N, \"error\": TEXT or null, \"outputs\": [PATH, ...]}");
         }
