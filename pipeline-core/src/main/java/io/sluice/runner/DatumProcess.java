@@ -90,8 +90,8 @@ public final class DatumProcess {
             throws IOException, InterruptedException {
         Process process = pb.start();
         Deque<String> stderrTail = new ArrayDeque<>();
-        Thread out = pump(process.getInputStream(), "stdout", logs, null);
-        Thread err = pump(process.getErrorStream(), "stderr", logs, stderrTail);
+        Thread out = pump(process::getInputStream, "stdout", logs, null);
+        Thread err = pump(process::getErrorStream, "stderr", logs, stderrTail);
         Thread in = stdin.isEmpty() ? null : feed(process.getOutputStream(), stdin);
         if (in == null) {
             process.getOutputStream().close();
@@ -111,15 +111,17 @@ public final class DatumProcess {
         if (in != null) {
             in.join(TimeUnit.SECONDS.toMillis(1));
         }
-        if (exit != 0) {
-            String tail;
-            synchronized (stderrTail) {
-                tail = String.join("\n", stderrTail);
-            }
-            return DatumResult.failed(exit, "command " + cmd + " exited with code " + exit
-                    + (tail.isEmpty() ? "" : ": " + tail));
+        return exit == 0 ? new DatumResult(true, 0, null, null) : failure(cmd, exit, stderrTail);
+    }
+
+    /** The failed result of {@code cmd} exiting with {@code exit}, with the end of its stderr. */
+    static DatumResult failure(List<String> cmd, int exit, Deque<String> stderrTail) {
+        String tail;
+        synchronized (stderrTail) {
+            tail = String.join("\n", stderrTail);
         }
-        return new DatumResult(true, 0, null, null);
+        return DatumResult.failed(exit, "command " + cmd + " exited with code " + exit
+                + (tail.isEmpty() ? "" : ": " + tail));
     }
 
     /**
@@ -175,9 +177,19 @@ public final class DatumProcess {
         }
     }
 
-    private static Thread pump(InputStream stream, String name, LogSink logs, Deque<String> tail) {
+    /** Opens a stream on the pump's own thread (opening a FIFO blocks until its writer opens it). */
+    interface StreamOpener {
+        InputStream open() throws IOException;
+    }
+
+    /**
+     * Reads the lines of the stream {@code stream} opens into {@code logs} on a thread of its own, keeping
+     * the last lines in {@code tail} when it is not null.
+     */
+    static Thread pump(StreamOpener stream, String name, LogSink logs, Deque<String> tail) {
         Thread t = new Thread(() -> {
-            try (BufferedReader r = new BufferedReader(new InputStreamReader(stream, StandardCharsets.UTF_8))) {
+            try (BufferedReader r = new BufferedReader(new InputStreamReader(stream.open(),
+                    StandardCharsets.UTF_8))) {
                 for (String line = r.readLine(); line != null; line = r.readLine()) {
                     logs.line(name, line);
                     if (tail != null) {
@@ -213,7 +225,8 @@ public final class DatumProcess {
         return t;
     }
 
-    private static void kill(Process process) {
+    /** Kills {@code process} and everything it started. */
+    static void kill(Process process) {
         process.descendants().forEach(ProcessHandle::destroyForcibly);
         process.destroyForcibly();
         try {

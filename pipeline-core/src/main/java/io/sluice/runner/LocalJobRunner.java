@@ -9,16 +9,12 @@ import java.io.File;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.InputStreamReader;
-import java.io.OutputStream;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
-import java.nio.file.LinkOption;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.Deque;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -27,7 +23,6 @@ import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
-import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.Stream;
 
@@ -75,8 +70,6 @@ public final class LocalJobRunner implements JobRunner {
     }
 
     private static final Logger LOG = LoggerFactory.getLogger(LocalJobRunner.class);
-    private static final int STDERR_TAIL_LINES = 20;
-    private static final Pattern PFS = Pattern.compile("(?<![\\w./-])/pfs(?=/|\\b|$)");
     /** Environment names a shell can export. */
     private static final Pattern SHELL_NAME = Pattern.compile("[A-Za-z_][A-Za-z0-9_]*");
     /** $1: the datum's pfs dir; $2: the job's prev dir or empty; the rest: the user command. */
@@ -131,7 +124,7 @@ public final class LocalJobRunner implements JobRunner {
     public DatumResult run(DatumTask task, LogSink logs) throws InterruptedException {
         Path datumDir = workRoot.resolve(task.jobId()).resolve(task.datumId());
         try {
-            deleteTree(datumDir);
+            DatumProcess.deleteTree(datumDir);
             if (isolation == Isolation.MOUNT_NAMESPACE && task.prev() == null) {
                 return runInSlot(task, logs, datumDir);
             }
@@ -153,12 +146,12 @@ public final class LocalJobRunner implements JobRunner {
                         "sluice-pfs", pfsDir.toString(), prev == null ? "" : prev.toString()));
                 command.addAll(task.cmd());
             } else {
-                List<String> cmd = task.cmd().stream().map(a -> rewrite(a, pfsDir)).toList();
+                List<String> cmd = task.cmd().stream().map(a -> DatumProcess.rewritePfs(a, pfsDir)).toList();
                 command.addAll(direct(cmd));
-                stdin = stdin.stream().map(l -> rewrite(l, pfsDir)).toList();
+                stdin = stdin.stream().map(l -> DatumProcess.rewritePfs(l, pfsDir)).toList();
             }
             DatumResult failed = execute(task, logs, command, stdin, datumDir);
-            return failed != null ? failed : outputs(outDir);
+            return failed != null ? failed : DatumProcess.outputs(outDir);
         } catch (IOException e) {
             throw new UncheckedIOException("local runner cannot prepare datum " + task.datumId() + " of job "
                     + task.jobId() + ": " + e.getMessage(), e);
@@ -197,7 +190,7 @@ public final class LocalJobRunner implements JobRunner {
             Files.createDirectories(datumDir);
             Path outDir = datumDir.resolve("out");
             Files.move(pfsDir.resolve("out"), outDir);
-            return outputs(outDir);
+            return DatumProcess.outputs(outDir);
         } finally {
             slots.release(slot, healthy);
         }
@@ -240,7 +233,7 @@ public final class LocalJobRunner implements JobRunner {
         }
         out.end();
         err.end();
-        return exit == 0 ? null : failure(task, exit, stderrTail);
+        return exit == 0 ? null : DatumProcess.failure(task.cmd(), exit, stderrTail);
     }
 
     /** A shell word that is exactly {@code s}. */
@@ -260,7 +253,7 @@ public final class LocalJobRunner implements JobRunner {
 
         Fifo(Path path, String name, LogSink logs, Deque<String> tail) {
             this.path = path;
-            this.thread = pump(() -> {
+            this.thread = DatumProcess.pump(() -> {
                 InputStream in = Files.newInputStream(path);
                 opened = true;
                 return in;
@@ -289,7 +282,7 @@ public final class LocalJobRunner implements JobRunner {
             Files.createDirectories(pfsDir.resolve(input));
         }
         for (InputFile f : task.files()) {
-            fetch(task.source(), f, pfsDir.resolve(f.input()));
+            DatumProcess.fetch(task.source(), f, pfsDir.resolve(f.input()));
         }
     }
 
@@ -321,89 +314,16 @@ public final class LocalJobRunner implements JobRunner {
         ProcessBuilder pb = new ProcessBuilder(command).directory(cwd.toFile());
         pb.environment().putAll(environment(task));
 
-        Process process = pb.start();
-        Deque<String> stderrTail = new ArrayDeque<>();
-        Thread out = pump(process::getInputStream, "stdout", logs, null);
-        Thread err = pump(process::getErrorStream, "stderr", logs, stderrTail);
-        Thread in = stdin.isEmpty() ? null : feed(process.getOutputStream(), stdin);
-        if (in == null) {
-            process.getOutputStream().close();
-        }
-        int exit;
-        try {
-            exit = process.waitFor();
-            out.join();
-            err.join();
-        } catch (InterruptedException e) {
-            kill(process);
-            if (in != null) {
-                in.interrupt();
-            }
-            throw e;
-        }
-        if (in != null) {
-            in.join(TimeUnit.SECONDS.toMillis(1));
-        }
-        return exit == 0 ? null : failure(task, exit, stderrTail);
+        DatumResult result = DatumProcess.run(pb, task.cmd(), stdin, logs);
+        return result.success() ? null : result;
     }
 
     /** What the command sees on top of the daemon's environment; later entries win, as in Pachyderm. */
     private Map<String, String> environment(DatumTask task) {
         Map<String, String> env = new LinkedHashMap<>();
         env.put("PATH", path);
-        env.putAll(task.env());
-        env.put("PACH_JOB_ID", task.jobId());
-        env.put("PACH_DATUM_ID", task.datumId());
-        task.inputCommits().forEach((input, commit) -> env.put(input + "_COMMIT", commit));
+        env.putAll(DatumProcess.jobEnv(task.jobId(), task.datumId(), task.env(), task.inputCommits()));
         return env;
-    }
-
-    private static DatumResult failure(DatumTask task, int exit, Deque<String> stderrTail) {
-        String tail;
-        synchronized (stderrTail) {
-            tail = String.join("\n", stderrTail);
-        }
-        return DatumResult.failed(exit, "command " + task.cmd() + " exited with code " + exit
-                + (tail.isEmpty() ? "" : ": " + tail));
-    }
-
-    private static String rewrite(String s, Path pfsDir) {
-        return PFS.matcher(s).replaceAll(Matcher.quoteReplacement(pfsDir.toString()));
-    }
-
-    private static DatumResult outputs(Path outDir) throws IOException {
-        Path realOut = outDir.toRealPath();
-        List<String> paths = new ArrayList<>();
-        try (Stream<Path> walk = Files.walk(outDir)) {
-            for (Path p : (Iterable<Path>) walk::iterator) {
-                String rel = "/" + outDir.relativize(p).toString().replace(File.separatorChar, '/');
-                if (Files.isSymbolicLink(p)) {
-                    Path target = p.toRealPath();
-                    if (!target.startsWith(realOut) || !Files.isRegularFile(target, LinkOption.NOFOLLOW_LINKS)) {
-                        return DatumResult.failed(0, "output " + rel + " is a symlink to " + Files.readSymbolicLink(p)
-                                + ", which is not a regular file inside /pfs/out; refusing to follow it");
-                    }
-                    paths.add(rel);
-                } else if (Files.isRegularFile(p, LinkOption.NOFOLLOW_LINKS)) {
-                    paths.add(rel);
-                }
-            }
-        } catch (IOException e) {
-            return DatumResult.failed(0, "cannot read /pfs/out: " + e.getMessage());
-        }
-        paths.sort(Comparator.naturalOrder());
-        List<String> sorted = List.copyOf(paths);
-        return new DatumResult(true, 0, null, new DatumResult.Output() {
-            @Override
-            public List<String> paths() {
-                return sorted;
-            }
-
-            @Override
-            public InputStream open(String p) throws IOException {
-                return Files.newInputStream(outDir.resolve(p.substring(1)));
-            }
-        });
     }
 
     /** The previous output commit, fetched once per job, shared read-only by its datums. */
@@ -412,12 +332,12 @@ public final class LocalJobRunner implements JobRunner {
         try {
             return prevDirs.computeIfAbsent(task.jobId(), j -> {
                 try {
-                    deleteTree(dir);
+                    DatumProcess.deleteTree(dir);
                     Files.createDirectories(dir);
                     for (InputFile f : task.prev()) {
-                        fetch(task.source(), f, dir);
+                        DatumProcess.fetch(task.source(), f, dir);
                     }
-                    makeReadOnly(dir);
+                    DatumProcess.makeReadOnly(dir);
                     return dir;
                 } catch (IOException e) {
                     throw new UncheckedIOException(e);
@@ -428,82 +348,11 @@ public final class LocalJobRunner implements JobRunner {
         }
     }
 
-    private static void fetch(DatumTask.FileSource source, InputFile f, Path root) throws IOException {
-        Path target = root.resolve(f.path().replaceFirst("^/+", "")).normalize();
-        if (!target.startsWith(root)) {
-            throw new IOException("input path escapes its directory: " + f.path());
-        }
-        Files.createDirectories(target.getParent());
-        try (InputStream in = source.open(f.repo(), f.commit(), f.path())) {
-            Files.copy(in, target, StandardCopyOption.REPLACE_EXISTING);
-        }
-    }
-
-    private static void makeReadOnly(Path dir) throws IOException {
-        try (Stream<Path> walk = Files.walk(dir)) {
-            walk.forEach(p -> p.toFile().setWritable(false, false));
-        }
-    }
-
-    /** Opens a stream (on the pump's thread: opening a FIFO blocks) and reads its lines into the logs. */
-    private interface StreamOpener {
-        InputStream open() throws IOException;
-    }
-
-    private static Thread pump(StreamOpener stream, String name, LogSink logs, Deque<String> tail) {
-        Thread t = new Thread(() -> {
-            try (BufferedReader r = new BufferedReader(new InputStreamReader(stream.open(),
-                    StandardCharsets.UTF_8))) {
-                for (String line = r.readLine(); line != null; line = r.readLine()) {
-                    logs.line(name, line);
-                    if (tail != null) {
-                        synchronized (tail) {
-                            tail.addLast(line);
-                            if (tail.size() > STDERR_TAIL_LINES) {
-                                tail.removeFirst();
-                            }
-                        }
-                    }
-                }
-            } catch (IOException e) {
-                // the process was killed: its pipe closed under us
-            }
-        }, "datum-" + name);
-        t.setDaemon(true);
-        t.start();
-        return t;
-    }
-
-    private static Thread feed(OutputStream stdin, List<String> lines) {
-        Thread t = new Thread(() -> {
-            try (OutputStream os = stdin) {
-                for (String line : lines) {
-                    os.write((line + "\n").getBytes(StandardCharsets.UTF_8));
-                }
-            } catch (IOException e) {
-                // the command exited without reading all of its stdin, which is its right
-            }
-        }, "datum-stdin");
-        t.setDaemon(true);
-        t.start();
-        return t;
-    }
-
-    private static void kill(Process process) {
-        process.descendants().forEach(ProcessHandle::destroyForcibly);
-        process.destroyForcibly();
-        try {
-            process.waitFor(5, TimeUnit.SECONDS);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        }
-    }
-
     @Override
     public void release(String jobId) {
         prevDirs.remove(jobId);
         try {
-            deleteTree(workRoot.resolve(jobId));
+            DatumProcess.deleteTree(workRoot.resolve(jobId));
         } catch (IOException e) {
             LOG.warn("cannot delete work directory of job {}: {}", jobId, e.getMessage());
         }
@@ -654,7 +503,7 @@ public final class LocalJobRunner implements JobRunner {
         }
 
         private Slot start(Path dir) throws IOException, InterruptedException {
-            deleteTree(dir);
+            DatumProcess.deleteTree(dir);
             Files.createDirectories(dir.resolve("pfs"));
             Process p = new ProcessBuilder("unshare", "--mount", "--propagation", "private", "sh", "-c",
                     HELPER_SCRIPT, "sluice-slot", dir.toString())
@@ -673,7 +522,7 @@ public final class LocalJobRunner implements JobRunner {
             all.remove(s);
             stopHelper(s.helper());
             try {
-                deleteTree(s.dir());
+                DatumProcess.deleteTree(s.dir());
             } catch (IOException e) {
                 LOG.debug("cannot delete {}", s.dir(), e);
             }
@@ -698,7 +547,7 @@ public final class LocalJobRunner implements JobRunner {
                     boolean alive = parts.length == 3 && parts[1].matches("\\d+")
                             && ProcessHandle.of(Long.parseLong(parts[1])).map(ProcessHandle::isAlive).orElse(false);
                     if (!alive) {
-                        deleteTree(d);
+                        DatumProcess.deleteTree(d);
                     }
                 }
             } catch (IOException e) {
@@ -728,7 +577,7 @@ public final class LocalJobRunner implements JobRunner {
     private static void clear(Path dir) throws IOException {
         try (Stream<Path> children = Files.list(dir)) {
             for (Path c : children.toList()) {
-                deleteTree(c);
+                DatumProcess.deleteTree(c);
             }
         }
     }
@@ -736,7 +585,7 @@ public final class LocalJobRunner implements JobRunner {
     private Isolation probe() {
         Path probe = workRoot.resolve(".probe");
         try {
-            deleteTree(probe);
+            DatumProcess.deleteTree(probe);
             Files.createDirectories(probe.resolve("pfs"));
             Files.writeString(probe.resolve("pfs").resolve("probe"), "ok");
             Process p = new ProcessBuilder("unshare", "--mount", "--propagation", "private", "sh", "-c",
@@ -754,22 +603,9 @@ public final class LocalJobRunner implements JobRunner {
             return Isolation.PATH_REWRITE;
         } finally {
             try {
-                deleteTree(probe);
+                DatumProcess.deleteTree(probe);
             } catch (IOException e) {
                 LOG.debug("cannot delete {}", probe, e);
-            }
-        }
-    }
-
-    private static void deleteTree(Path dir) throws IOException {
-        if (!Files.exists(dir, LinkOption.NOFOLLOW_LINKS)) {
-            return;
-        }
-        try (Stream<Path> walk = Files.walk(dir)) {
-            for (Path p : (Iterable<Path>) walk.sorted(Comparator.reverseOrder())::iterator) {
-                // prev directories are read-only; without write permission a non-root user cannot empty them
-                p.getParent().toFile().setWritable(true, true);
-                Files.deleteIfExists(p);
             }
         }
     }
