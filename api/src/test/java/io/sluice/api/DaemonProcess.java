@@ -25,9 +25,16 @@ final class DaemonProcess implements AutoCloseable {
     }
 
     static DaemonProcess start(Path dataDir, Path log, String... extraArgs) throws IOException, InterruptedException {
+        return start(List.of(), dataDir, log, extraArgs);
+    }
+
+    /** As {@link #start(Path, Path, String...)}, with the java command run by {@code wrapper}, which must exec it. */
+    static DaemonProcess start(List<String> wrapper, Path dataDir, Path log, String... extraArgs)
+            throws IOException, InterruptedException {
         int port = freePort();
         Path home = TestDaemon.HOME;
-        List<String> cmd = new ArrayList<>(List.of(
+        List<String> cmd = new ArrayList<>(wrapper);
+        cmd.addAll(List.of(
                 Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-Xmx256m",
                 "-cp", home.resolve("api/target/api.jar") + ":" + home.resolve("api/target/lib/*"),
                 "io.sluice.api.Main", "up", "--no-demo", "--port", Integer.toString(port), "--data-dir", dataDir.toString()));
