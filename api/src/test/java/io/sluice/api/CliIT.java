@@ -10,6 +10,10 @@ import org.junit.jupiter.api.io.TempDir;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Random;
@@ -155,6 +159,20 @@ class CliIT {
         fails("list", "repo", "--output", "yaml");
         fails("create", "repo");
         assertThat(daemon.cli("list", "commit", "safe", "-o", "json").out().strip()).isEqualTo("[ ]");
+    }
+
+    @Test
+    void aLargePutIntoAMissingRepoIsRefusedByName() throws Exception {
+        Path big = dir.resolve("big.bin");
+        Files.write(big, new byte[16 << 20]);
+        assertThat(fails("put", "file", "absent@master:/big.bin", "-f", big.toString()).err())
+                .isEqualTo("sluice: no repo 'absent'\n");
+        // a client that sends the whole body without waiting reads the answer too, not a reset connection
+        HttpResponse<String> raw = HttpClient.newHttpClient().send(HttpRequest.newBuilder(
+                        URI.create(daemon.address + "/api/v1/repos/absent/files?path=/big.bin"))
+                .PUT(HttpRequest.BodyPublishers.ofFile(big)).build(), HttpResponse.BodyHandlers.ofString());
+        assertThat(raw.statusCode()).isEqualTo(404);
+        assertThat(raw.body()).isEqualTo("{\"error\":\"no repo 'absent'\"}");
     }
 
     @Test

@@ -45,6 +45,9 @@ public final class FileVerbs {
                   @Mixin ClientOptions o) {
             RefArg ref = RefArg.parse(arg);
             SluiceClient client = o.client(main);
+            // Asked first because the daemon refuses a put into a missing repo before reading the body, and
+            // Java's HTTP client, still sending a large one, then loses that answer to the closed connection.
+            client.get(ref.repoPath(), null);
             if (local.equals("-")) {
                 put(client, ref, ref.requirePath(arg), () -> main.in(), -1, append);
                 return;

@@ -82,9 +82,57 @@ public final class PfsController {
 
     /** PUT .../files?branch=B&path=P[&append=true] with the file's bytes as the body, streamed. */
     public void putFile(Context ctx) throws IOException {
-        try (InputStream body = ctx.bodyInputStream()) {
+        LazyBody body = new LazyBody(ctx);
+        try (body) {
             ctx.json(pfs.putFile(ctx.pathParam("repo"), Requests.optional(ctx, "branch", "master"),
                     Requests.required(ctx, "path"), body, Requests.flag(ctx, "append")));
+        } catch (SluiceException e) {
+            if (!body.opened() && !"100-continue".equalsIgnoreCase(ctx.header("Expect"))) {
+                Requests.drain(ctx); // the client sends the body anyway: take it, so that it reads the answer
+            }
+            throw e;
+        }
+    }
+
+    /**
+     * The request body, opened at its first read: pfs refuses a missing repo or a bad path before reading,
+     * so a client that sent "Expect: 100-continue" (curl, for large files) gets the refusal instead of
+     * "100 Continue" and sends no byte of a body that would be thrown away.
+     */
+    private static final class LazyBody extends InputStream {
+        private final Context ctx;
+        private InputStream in;
+
+        LazyBody(Context ctx) {
+            this.ctx = ctx;
+        }
+
+        boolean opened() {
+            return in != null;
+        }
+
+        private InputStream in() {
+            if (in == null) {
+                in = ctx.bodyInputStream();
+            }
+            return in;
+        }
+
+        @Override
+        public int read() throws IOException {
+            return in().read();
+        }
+
+        @Override
+        public int read(byte[] b, int off, int len) throws IOException {
+            return in().read(b, off, len);
+        }
+
+        @Override
+        public void close() throws IOException {
+            if (in != null) {
+                in.close();
+            }
         }
     }
 

@@ -94,9 +94,8 @@ final class Requests {
     }
 
     /**
-     * The body's bytes, refusing more than {@code maxBytes} with TOO_LARGE. The rest of a too-large body is
-     * read and dropped (up to {@link #MAX_DRAIN} bytes) because a server that answers and closes while the
-     * client is still sending makes many clients lose the answer to a connection reset.
+     * The body's bytes, refusing more than {@code maxBytes} with TOO_LARGE (the rest is {@linkplain
+     * #drain drained}).
      */
     static byte[] body(Context ctx, int maxBytes) {
         try (InputStream in = ctx.bodyInputStream()) {
@@ -109,6 +108,19 @@ final class Requests {
             return bytes;
         } catch (IOException e) {
             throw SluiceException.invalid("could not read the request body: " + e.getMessage());
+        }
+    }
+
+    /**
+     * Reads and drops what is left of the body, up to {@link #MAX_DRAIN} bytes, before an error answer: a
+     * server that answers and closes while the client is still sending makes many clients lose the answer
+     * to a connection reset.
+     */
+    static void drain(Context ctx) {
+        try (InputStream in = ctx.bodyInputStream()) {
+            in.skip(MAX_DRAIN);
+        } catch (IOException e) {
+            // the client went away: nobody is left to read the answer
         }
     }
 
