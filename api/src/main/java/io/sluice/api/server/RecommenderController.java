@@ -132,13 +132,27 @@ public final class RecommenderController {
             if (ok && rating && !Double.isFinite(Double.parseDouble(parts[f]))) {
                 ok = false; // "1e999" is a number to the pattern but infinite to every model
             }
+            String what = rating ? "rating" : (f == 0 ? "user_id" : f == 1 ? "movie_id" : "timestamp");
             if (!ok) {
-                String what = rating ? "rating" : (f == 0 ? "user_id" : f == 1 ? "movie_id" : "timestamp");
                 throw SluiceException.invalid("line " + number + " of 'data': " + what + " '" + printable(parts[f])
                         + "' is not " + (rating ? "a number" : "a whole number"));
             }
+            if (!rating && !fitsInLong(parts[f])) {
+                // the stages read ids and timestamps as 64-bit integers; one they cannot read fails every job
+                throw SluiceException.invalid("line " + number + " of 'data': " + what + " '" + printable(parts[f])
+                        + "' is out of range (at most " + Long.MAX_VALUE + " in magnitude)");
+            }
         }
         return String.join(" ", parts);
+    }
+
+    private static boolean fitsInLong(String integer) {
+        try {
+            Long.parseLong(integer);
+            return true;
+        } catch (NumberFormatException e) {
+            return false;
+        }
     }
 
     /** "2019-05-09T16:33:25.613314" from the clock, strictly increasing so that names never collide. */
