@@ -37,13 +37,16 @@ import java.util.stream.Stream;
 
 /**
  * One data repo: its bare JGit repository (commits, trees of manifests, branch refs under
- * {@code refs/heads/}, open commits under {@code refs/sluice/open/}) plus an in-memory index from commit id
- * to git commit, rebuilt from the refs when the repo is opened. Refs only move by compare-and-set.
+ * {@code refs/heads/}, open commits under {@code refs/sluice/open/}, the heads of deleted branches under
+ * {@code refs/sluice/kept/}) plus an in-memory index from commit id to git commit, rebuilt from the refs when
+ * the repo is opened. Refs only move by compare-and-set.
  */
 final class DataRepo implements Closeable {
 
     static final String HEADS = "refs/heads/";
     static final String OPEN = "refs/sluice/open/";
+    /** Heads of deleted branches, by commit id: as in Pachyderm, deleting a branch keeps its commits. */
+    static final String KEPT = "refs/sluice/kept/";
 
     /** A commit as indexed: its metadata, git commit, root tree and git parent (null for a root commit). */
     record Indexed(CommitMeta meta, ObjectId commit, ObjectId tree, ObjectId parentCommit) {
@@ -126,10 +129,7 @@ final class DataRepo implements Closeable {
     private void rebuildIndex() throws IOException {
         List<org.eclipse.jgit.lib.Ref> opens = git.getRefDatabase().getRefsByPrefix(OPEN);
         try (RevWalk walk = new RevWalk(git)) {
-            for (org.eclipse.jgit.lib.Ref ref : git.getRefDatabase().getRefsByPrefix(HEADS)) {
-                walk.markStart(walk.parseCommit(ref.getObjectId()));
-            }
-            for (org.eclipse.jgit.lib.Ref ref : opens) {
+            for (org.eclipse.jgit.lib.Ref ref : git.getRefDatabase().getRefsByPrefix("refs/")) {
                 walk.markStart(walk.parseCommit(ref.getObjectId()));
             }
             for (RevCommit c : walk) {
@@ -225,6 +225,18 @@ final class DataRepo implements Closeable {
     ObjectId ref(String refName) throws IOException {
         org.eclipse.jgit.lib.Ref ref = git.exactRef(refName);
         return ref == null ? null : ref.getObjectId();
+    }
+
+    /** The git commits at the heads of branches and of deleted branches: every finished commit descends from one. */
+    List<ObjectId> finishedHeads() throws IOException {
+        List<ObjectId> out = new ArrayList<>();
+        for (org.eclipse.jgit.lib.Ref ref : git.getRefDatabase().getRefsByPrefix(HEADS)) {
+            out.add(ref.getObjectId());
+        }
+        for (org.eclipse.jgit.lib.Ref ref : git.getRefDatabase().getRefsByPrefix(KEPT)) {
+            out.add(ref.getObjectId());
+        }
+        return out;
     }
 
     /** Names of branches with a head or an open commit, sorted. */

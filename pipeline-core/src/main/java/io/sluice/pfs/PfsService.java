@@ -348,9 +348,8 @@ public final class PfsService implements Closeable {
             }
             Set<String> seen = new HashSet<>();
             List<CommitMeta> all = new ArrayList<>();
-            for (String b : r.branchNames()) {
-                ObjectId head = r.ref(DataRepo.HEADS + b);
-                Indexed x = head == null ? null : r.atCommit(head);
+            for (ObjectId head : r.finishedHeads()) {
+                Indexed x = r.atCommit(head);
                 while (x != null && seen.add(x.meta().id())) {
                     all.add(x.meta());
                     x = x.meta().parent() == null ? null : r.byId(x.meta().parent());
@@ -454,7 +453,10 @@ public final class PfsService implements Closeable {
         });
     }
 
-    /** Deletes the branch and discards its open commit, if any; its commits stay reachable from other branches. */
+    /**
+     * Deletes the branch and discards its open commit, if any. As in Pachyderm its finished commits are kept:
+     * readable by id, listed by {@code listCommit(repo, null, ...)}, their chunks safe from gc.
+     */
     public void deleteBranch(String repo, String branch) {
         DataRepo r = repo(repo);
         Ref.checkBranchName(branch);
@@ -471,6 +473,11 @@ public final class PfsService implements Closeable {
                     r.deleteRef(DataRepo.OPEN + branch, open);
                 }
                 if (head != null) {
+                    // kept before the branch goes: its commits stay readable by id and their chunks survive gc
+                    String id = r.atCommit(head).meta().id();
+                    if (r.ref(DataRepo.KEPT + id) == null) {
+                        r.cas(DataRepo.KEPT + id, null, head); // false: kept meanwhile by another deletion
+                    }
                     r.deleteRef(DataRepo.HEADS + branch, head);
                 }
                 r.prune();

@@ -355,6 +355,26 @@ class PfsServiceTest {
     }
 
     @Test
+    void aDeletedBranchKeepsItsCommitsReadableByIdThroughGcAndARestart() throws Exception {
+        pfs.createRepo("r", "");
+        pfs.putFile("r", "master", "/base", text("base"), false);
+        pfs.createBranch("r", "dev", "master");
+        CommitInfo onlyOnDev = pfs.putFile("r", "dev", "/dev-only", text("only on dev"), false);
+        pfs.deleteBranch("r", "dev");
+        assertThat(pfs.gc()).as("nothing a kept commit references is collected").isZero();
+        pfs.close();
+        pfs = reopen();
+        assertThat(pfs.listBranch("r")).extracting(BranchInfo::name).containsExactly("master");
+        try (InputStream in = pfs.getFile("r", onlyOnDev.id(), "/dev-only", 0, -1)) {
+            assertThat(new String(in.readAllBytes(), StandardCharsets.UTF_8)).isEqualTo("only on dev");
+        }
+        assertThat(pfs.listCommit("r", null, 0)).extracting(CommitInfo::id).contains(onlyOnDev.id());
+        pfs.createBranch("r", "dev", onlyOnDev.id());
+        pfs.deleteBranch("r", "dev");
+        assertThat(pfs.fsck()).isEmpty();
+    }
+
+    @Test
     void concurrentWritersAllLand() throws Exception {
         pfs.createRepo("r", "");
         int threads = 8;
