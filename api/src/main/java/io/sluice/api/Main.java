@@ -71,6 +71,7 @@ public final class Main {
     /** Runs one command line; returns the exit code (0 ok, 1 for any error). */
     public int run(String... args) {
         CommandLine cli = new CommandLine(this);
+        withHelp(cli);
         cli.setOut(new PrintWriter(out, true));
         cli.setErr(new PrintWriter(err, true));
         cli.setParameterExceptionHandler((e, a) -> {
@@ -85,6 +86,16 @@ public final class Main {
             throw e;
         });
         return cli.execute(args);
+    }
+
+    /** {@code -h}/{@code --help} on every command and subcommand, as the errors' "see ... --help" promise. */
+    private static void withHelp(CommandLine cli) {
+        CommandLine.Model.CommandSpec spec = cli.getCommandSpec();
+        if (spec.findOption("--help") == null) {
+            spec.addOption(CommandLine.Model.OptionSpec.builder("-h", "--help").usageHelp(true)
+                    .description("Show this help message and exit.").build());
+        }
+        cli.getSubcommands().values().forEach(Main::withHelp);
     }
 
     /** A mistake on the command line found after parsing, shown as one line. */

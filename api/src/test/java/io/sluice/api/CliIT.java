@@ -146,7 +146,7 @@ class CliIT {
     }
 
     @Test
-    void mistakesGiveOneLineAndWriteNothing() {
+    void mistakesGiveOneLineAndWriteNothing() throws IOException {
         fails("create", "repo", "bad name!");
         fails("create", "repo", "../etc");
         fails("put", "file", "nosuchrepo@master:/a", "-f", "-");
@@ -159,6 +159,8 @@ class CliIT {
         fails("list", "repo", "--output", "yaml");
         fails("create", "repo");
         assertThat(daemon.cli("list", "commit", "safe", "-o", "json").out().strip()).isEqualTo("[ ]");
+        ok("create", "branch", "safe@empty"); // --head is optional: a branch with one empty commit
+        assertThat(json("list", "commit", "safe@empty", "-o", "json")).hasSize(1);
     }
 
     @Test
@@ -173,6 +175,16 @@ class CliIT {
                 .PUT(HttpRequest.BodyPublishers.ofFile(big)).build(), HttpResponse.BodyHandlers.ofString());
         assertThat(raw.statusCode()).isEqualTo(404);
         assertThat(raw.body()).isEqualTo("{\"error\":\"no repo 'absent'\"}");
+    }
+
+    @Test
+    void everyCommandHasHelp() {
+        for (String[] cmd : new String[][]{{"list", "--help"}, {"put", "file", "-h"}, {"up", "--help"},
+                {"logs", "--help"}, {"create", "branch", "--help"}}) {
+            TestDaemon.Run run = daemon.cli(cmd);
+            assertThat(run.code()).as(String.join(" ", cmd) + ": " + run.err()).isZero();
+            assertThat(run.out()).startsWith("Usage: sluice " + cmd[0]);
+        }
     }
 
     @Test

@@ -71,7 +71,8 @@ public final class PfsController {
 
     public void createBranch(Context ctx) {
         JsonNode body = Requests.jsonObject(ctx, json, MAX_JSON, "name", "head");
-        ctx.status(201).json(pfs.createBranch(ctx.pathParam("repo"), text(body, "name", null), text(body, "head", null)));
+        ctx.status(201).json(pfs.createBranch(ctx.pathParam("repo"), text(body, "name", null),
+                body.hasNonNull("head") ? text(body, "head", null) : null));
     }
 
     public void deleteBranch(Context ctx) {
