@@ -48,9 +48,20 @@ public final class Glob {
         if (p.equals("/")) {
             return new Glob(p, null, 0);
         }
+        for (String segment : p.substring(1).split("/", -1)) {
+            if (segment.isEmpty() || segment.equals(".")) {
+                throw SluiceException.invalid("glob pattern '" + pattern + "' can never match: paths have no "
+                        + (segment.isEmpty() ? "empty" : "'.'") + " segments");
+            }
+        }
         boolean unbounded = p.contains("**") || p.contains("{");
         int depth = unbounded ? -1 : (int) p.chars().filter(c -> c == '/').count();
-        return new Glob(p, Pattern.compile(translate(p, pattern)), depth);
+        try {
+            return new Glob(p, Pattern.compile(translate(p, pattern)), depth);
+        } catch (java.util.regex.PatternSyntaxException e) {
+            throw SluiceException.invalid("glob pattern '" + pattern + "' is not valid: " + e.getDescription()
+                    .toLowerCase(java.util.Locale.ROOT));
+        }
     }
 
     /** Whether the absolute path (as {@link Ref#normalizePath} gives it) matches. */

@@ -54,7 +54,8 @@ class GlobTest {
 
     @Test
     void malformedPatternsAreInvalid() {
-        for (String bad : List.of("", "/[abc", "/[]", "/{a,b", "/a}", "/x\\", "/[a/b]")) {
+        for (String bad : List.of("", "/[abc", "/[]", "/{a,b", "/a}", "/x\\", "/[a/b]", "/[z-a]",
+                "/a//b", "/a/./b", "/./*")) {
             assertThatThrownBy(() -> Glob.compile(bad), bad)
                     .isInstanceOfSatisfying(SluiceException.class,
                             e -> assertThat(e.kind()).isEqualTo(SluiceException.Kind.INVALID));
