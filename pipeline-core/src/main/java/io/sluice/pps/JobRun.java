@@ -458,6 +458,11 @@ final class JobRun {
             return job;
         }
         say(jobLog, "job killed");
+        synchronized (this) {
+            // the datums it was running or had yet to run end with it
+            datumInfos.replaceAll((id, d) -> d.state().equals("RUNNING") || d.state().equals("PENDING")
+                    ? new DatumInfo(d.id(), d.jobId(), "KILLED", d.files(), d.attempts(), d.error()) : d);
+        }
         finish(JobState.JOB_KILLED, "stopped by a user", null);
         return job;
     }

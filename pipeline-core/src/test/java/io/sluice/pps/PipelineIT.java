@@ -242,6 +242,10 @@ class PipelineIT {
         assertThat((System.nanoTime() - t0) / 1_000_000).isLessThan(5_000);
         assertThat(killed.inputs()).containsExactly(c.ref());
         assertThat(h.pfs.inspectRepo("slow").branches()).doesNotContain("master");
+        for (int i = 0; i < 500 && !h.pps.listDatum(running.id()).stream().allMatch(d -> d.state().equals("KILLED")); i++) {
+            PpsHarness.sleep(10);
+        }
+        assertThat(h.pps.listDatum(running.id())).extracting(DatumInfo::state).containsExactly("KILLED");
     }
 
     private JobInfo awaitState(String pipeline, String state) {
