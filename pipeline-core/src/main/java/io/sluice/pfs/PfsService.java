@@ -157,8 +157,10 @@ public final class PfsService implements Closeable {
         }
     }
 
+    /** Every repo, newest first (as pachctl lists them). */
     public List<RepoInfo> listRepos() {
-        return repos.values().stream().sorted(Comparator.comparing(r -> r.name)).map(this::repoInfo).toList();
+        return repos.values().stream().map(this::repoInfo)
+                .sorted(Comparator.comparing(RepoInfo::created).reversed().thenComparing(RepoInfo::name)).toList();
     }
 
     public RepoInfo inspectRepo(String name) {
