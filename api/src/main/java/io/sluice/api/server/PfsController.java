@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.javalin.http.Context;
 import io.sluice.SluiceException;
+import io.sluice.pfs.FileInfo;
 import io.sluice.pfs.PfsService;
 
 import java.io.IOException;
@@ -142,7 +143,13 @@ public final class PfsController {
         String repo = ctx.pathParam("repo");
         String ref = Requests.optional(ctx, "ref", "master");
         String path = Requests.required(ctx, "path");
-        long size = pfs.inspectFile(repo, ref, path).size();
+        FileInfo file = pfs.inspectFile(repo, ref, path);
+        if (file.type() != FileInfo.Type.FILE) {
+            // refused before the headers: once Content-Length is out, an error cannot be answered any more
+            throw SluiceException.invalid("'" + file.path() + "' is a directory in " + repo + "@" + ref
+                    + "; 'list file' shows what is in it");
+        }
+        long size = file.size();
         long offset = Requests.number(ctx, "offset", 0);
         long length = Requests.number(ctx, "length", -1);
         if (offset < 0 || offset > size) {
