@@ -179,7 +179,20 @@ public final class FileVerbs {
     }
 
     private static boolean showProgress(long size) {
-        return System.console() != null && (size < 0 || size >= PROGRESS_THRESHOLD);
+        return stderrIsTerminal() && (size < 0 || size >= PROGRESS_THRESHOLD);
+    }
+
+    /**
+     * Whether stderr, where the bar goes, is a terminal, even when stdin or stdout is redirected (which makes
+     * {@code System.console()} null); read from /proc on Linux, else the console test.
+     */
+    private static boolean stderrIsTerminal() {
+        try {
+            String target = Files.readSymbolicLink(Path.of("/proc/self/fd/2")).toString();
+            return target.startsWith("/dev/pts/") || target.startsWith("/dev/tty");
+        } catch (IOException | UnsupportedOperationException e) {
+            return System.console() != null;
+        }
     }
 
     private static InputStream open(Path file) {

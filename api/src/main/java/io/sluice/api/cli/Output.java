@@ -32,7 +32,7 @@ final class Output {
         } else if (node.isArray()) {
             table(out, node, columns);
         } else {
-            keyValues(out, node, "");
+            keyValues(out, node, "", false);
         }
     }
 
@@ -81,21 +81,23 @@ final class Output {
         }
     }
 
-    private static void keyValues(PrintStream out, JsonNode node, String indent) {
+    /** Field names become labels ("sizeBytes" is "Size bytes"); the keys of a user's env map are shown as given. */
+    private static void keyValues(PrintStream out, JsonNode node, String indent, boolean userKeys) {
         Iterator<Map.Entry<String, JsonNode>> fields = node.fields();
         while (fields.hasNext()) {
             Map.Entry<String, JsonNode> e = fields.next();
             JsonNode v = e.getValue();
+            String key = userKeys ? e.getKey() : label(e.getKey());
             if (v.isObject() && !v.isEmpty()) {
-                out.println(indent + label(e.getKey()) + ":");
-                keyValues(out, v, indent + "  ");
+                out.println(indent + key + ":");
+                keyValues(out, v, indent + "  ", e.getKey().equals("env"));
             } else if (v.isArray() && !v.isEmpty()) {
-                out.println(indent + label(e.getKey()) + ":");
+                out.println(indent + key + ":");
                 for (JsonNode item : v) {
                     out.println(indent + "  - " + (item.isValueNode() ? item.asText() : compact(item)));
                 }
             } else {
-                out.println(indent + label(e.getKey()) + ": " + text(v));
+                out.println(indent + key + ": " + text(v));
             }
         }
     }

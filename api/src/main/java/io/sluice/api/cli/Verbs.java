@@ -44,7 +44,11 @@ public final class Verbs {
                     + r.path("datumsTotal").asText())};
     static final Column[] DATUM = {
             Column.field("ID", "id"), Column.field("STATE", "state"), Column.field("ATTEMPTS", "attempts"),
-            new Column("FILES", r -> String.join(",", r.findValuesAsText("files"))),
+            new Column("FILES", r -> {
+                java.util.List<String> files = new java.util.ArrayList<>();
+                r.path("files").forEach(f -> files.add(f.asText()));
+                return String.join(",", files);
+            }),
             Column.field("ERROR", "error")};
 
     /** The shared plumbing of a verb: its root command, a client, and printing. */
@@ -189,7 +193,7 @@ public final class Verbs {
             o.client(main).delete(ref.repoPath() + "/files", query("branch", ref.ref(), "path", ref.requirePath(arg)));
         }
 
-        @Command(name = "pipeline", description = "Delete a pipeline (its output repo stays).")
+        @Command(name = "pipeline", description = "Delete a pipeline and its output repo, as pachctl does.")
         void pipeline(@Parameters(paramLabel = "NAME") String name, @Mixin ClientOptions o) {
             o.client(main).delete("/api/v1/pipelines/" + name, null);
         }
@@ -233,7 +237,12 @@ public final class Verbs {
                     @Option(names = "--timeout", defaultValue = "3600", description = "Seconds.") long timeout,
                     @Mixin ClientOptions o) {
             RefArg ref = RefArg.parse(arg);
-            print(o, o.client(main).get(ref.repoPath() + "/commit", query("ref", ref.ref(), "wait", timeout)));
+            JsonNode commit = o.client(main).get(ref.repoPath() + "/commit", query("ref", ref.ref(), "wait", timeout));
+            print(o, commit);
+            if (!commit.hasNonNull("finished")) {
+                throw new Main.UsageError("timed out after " + timeout + " s: commit " + commit.path("id").asText()
+                        + " is not finished");
+            }
         }
 
         @Command(name = "job", description = "Wait until a job has ended and show it; exit 1 unless it succeeded.")
@@ -242,7 +251,11 @@ public final class Verbs {
                  @Mixin ClientOptions o) {
             JsonNode job = o.client(main).get("/api/v1/jobs/" + id, query("wait", timeout));
             print(o, job);
-            if (!"JOB_SUCCESS".equals(job.path("state").asText())) {
+            String state = job.path("state").asText();
+            if (!io.sluice.pps.JobState.valueOf(state).terminal()) {
+                throw new Main.UsageError("timed out after " + timeout + " s: job " + id + " is " + state);
+            }
+            if (!"JOB_SUCCESS".equals(state)) {
                 throw new Main.UsageError("job " + id + " ended in " + job.path("state").asText()
                         + (job.hasNonNull("reason") ? ": " + job.get("reason").asText() : ""));
             }
