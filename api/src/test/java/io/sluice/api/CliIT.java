@@ -178,6 +178,19 @@ class CliIT {
     }
 
     @Test
+    void aDirectoryIsNotAFileAndAWaitThatTimesOutSaysSo() throws IOException {
+        ok("create", "repo", "waits");
+        Path f = dir.resolve("w.txt");
+        Files.writeString(f, "w\n");
+        ok("put", "file", "waits@master:/d/w.txt", "-f", f.toString());
+        assertThat(fails("get", "file", "waits@master:/d").err()).contains("'/d' is a directory");
+        ok("start", "commit", "waits@master");
+        assertThat(fails("wait", "commit", "waits@master", "--timeout", "1").err()).contains("timed out after 1 s");
+        ok("finish", "commit", "waits@master");
+        ok("wait", "commit", "waits@master", "--timeout", "1");
+    }
+
+    @Test
     void everyCommandHasHelp() {
         for (String[] cmd : new String[][]{{"list", "--help"}, {"put", "file", "-h"}, {"up", "--help"},
                 {"logs", "--help"}, {"create", "branch", "--help"}}) {
