@@ -99,7 +99,8 @@ public final class Daemon implements Closeable {
             }
         }
         return KubernetesJobRunner.connect(env, new KubernetesJobRunner.Options(k.namespace(), k.workerAddress(),
-                workerEnv, k.workerSecret(), k.ttlSecondsAfterFinished()), workQueue, store);
+                workerEnv, k.workerSecret(), k.ttlSecondsAfterFinished(), KubernetesJobRunner.Owner.fromEnv(env)),
+                workQueue, store);
     }
 
     public DaemonConfig config() {

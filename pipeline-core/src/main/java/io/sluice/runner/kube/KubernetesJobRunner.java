@@ -6,6 +6,8 @@ import io.fabric8.kubernetes.api.model.EnvFromSourceBuilder;
 import io.fabric8.kubernetes.api.model.EnvVar;
 import io.fabric8.kubernetes.api.model.EnvVarBuilder;
 import io.fabric8.kubernetes.api.model.ListOptionsBuilder;
+import io.fabric8.kubernetes.api.model.OwnerReference;
+import io.fabric8.kubernetes.api.model.OwnerReferenceBuilder;
 import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.api.model.Quantity;
 import io.fabric8.kubernetes.api.model.batch.v1.Job;
@@ -50,17 +52,32 @@ import java.util.concurrent.ThreadLocalRandom;
  * and the worker environment (store URI and credentials, or a Secret holding them), {@code restartPolicy: Never}, a back-off limit of
  * {@code datum_tries} and a TTL after it finishes. A pod that fails or vanishes fails the datum it held
  * with the end of its log; a pod that cannot start its container, or a Job that fails, fails every datum
- * of the job. The Job is deleted when its job is released or stopped.
+ * of the job. The Job is deleted when its job is released or stopped, and is owned by the daemon's pod when
+ * the daemon runs in the cluster.
  */
 public final class KubernetesJobRunner implements JobRunner {
 
     /**
      * Where Jobs go, how their pods reach the daemon, what extra environment they get (plain values, and
-     * every key of the Secret {@code envSecret} when not null, so credentials stay out of Job specs), and
-     * how long a finished Job is kept.
+     * every key of the Secret {@code envSecret} when not null, so credentials stay out of Job specs), how
+     * long a finished Job is kept, and the daemon's own pod when it runs in the cluster (null otherwise).
      */
     public record Options(String namespace, String daemonAddress, Map<String, String> workerEnv, String envSecret,
-                          int ttlSecondsAfterFinished) {
+                          int ttlSecondsAfterFinished, Owner owner) {
+    }
+
+    /**
+     * The daemon's pod, the owner of every Job it creates: when that pod goes (deleted, evicted, replaced by
+     * a rollout) Kubernetes garbage-collects its Jobs and their worker pods, so none works for a daemon that
+     * is gone; the daemon that replaces it runs the unfinished jobs again with Jobs of its own.
+     */
+    public record Owner(String podName, String podUid) {
+        /** From {@code SLUICE_POD_NAME} and {@code SLUICE_POD_UID} (the downward API); null unless both are set. */
+        public static Owner fromEnv(Map<String, String> env) {
+            String name = env.get("SLUICE_POD_NAME");
+            String uid = env.get("SLUICE_POD_UID");
+            return name == null || name.isEmpty() || uid == null || uid.isEmpty() ? null : new Owner(name, uid);
+        }
     }
 
     public static final String APP_LABEL = "app";
@@ -301,6 +318,16 @@ public final class KubernetesJobRunner implements JobRunner {
         }));
     }
 
+    private List<OwnerReference> ownerReferences() {
+        Owner owner = options.owner();
+        if (owner == null) {
+            return List.of();
+        }
+        // not blocking: deleting the daemon's pod must never wait for its Jobs
+        return List.of(new OwnerReferenceBuilder().withApiVersion("v1").withKind("Pod").withName(owner.podName())
+                .withUid(owner.podUid()).withController(false).withBlockOwnerDeletion(false).build());
+    }
+
     private Job jobSpec(DatumTask task, String name) {
         Map<String, String> labels = new LinkedHashMap<>();
         labels.put(APP_LABEL, "sluice");
@@ -316,7 +343,8 @@ public final class KubernetesJobRunner implements JobRunner {
         new TreeMap<>(options.workerEnv()).forEach((k, v) -> env.add(new EnvVar(k, v, null)));
         task.env().forEach((k, v) -> env.add(new EnvVar(k, v, null)));
         return new JobBuilder()
-                .withNewMetadata().withName(name).withNamespace(namespace).withLabels(labels).endMetadata()
+                .withNewMetadata().withName(name).withNamespace(namespace).withLabels(labels)
+                .withOwnerReferences(ownerReferences()).endMetadata()
                 .withNewSpec()
                 .withParallelism(Math.max(1, task.parallelism()))
                 .withBackoffLimit(Math.max(0, task.datumTries()))

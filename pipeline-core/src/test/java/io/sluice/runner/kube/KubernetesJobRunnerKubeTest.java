@@ -59,8 +59,8 @@ class KubernetesJobRunnerKubeTest {
     @BeforeEach
     void start() {
         runner = new KubernetesJobRunner(client, new KubernetesJobRunner.Options(NS, "http://sluice.pipelines:5000",
-                Map.of("SLUICE_STORE", "s3://chunks/sluice", "AWS_ENDPOINT_URL_S3", "http://minio:9000"), "sluice-minio", 600),
-                queue, store);
+                Map.of("SLUICE_STORE", "s3://chunks/sluice", "AWS_ENDPOINT_URL_S3", "http://minio:9000"), "sluice-minio", 600,
+                new KubernetesJobRunner.Owner("sluice-7d9f-x2", "1f0c-uid")), queue, store);
     }
 
     @AfterEach
@@ -136,6 +136,12 @@ class KubernetesJobRunnerKubeTest {
         assertThat(job.getMetadata().getName()).matches("sluice-train-job1-[a-z0-9]{4}");
         assertThat(job.getMetadata().getLabels()).containsEntry("app", "sluice").containsEntry("sluice/pipeline", "train")
                 .containsEntry("sluice/job", "job1").containsEntry("sluice/run", job.getMetadata().getName());
+        assertThat(job.getMetadata().getOwnerReferences()).singleElement().satisfies(o -> {
+            assertThat(o.getKind()).isEqualTo("Pod");
+            assertThat(o.getName()).isEqualTo("sluice-7d9f-x2");
+            assertThat(o.getUid()).isEqualTo("1f0c-uid");
+            assertThat(o.getBlockOwnerDeletion()).isFalse();
+        });
         assertThat(job.getSpec().getParallelism()).isEqualTo(3);
         assertThat(job.getSpec().getBackoffLimit()).isEqualTo(4);
         assertThat(job.getSpec().getTtlSecondsAfterFinished()).isEqualTo(600);
@@ -301,7 +307,7 @@ class KubernetesJobRunnerKubeTest {
                 """.formatted(port));
         long t0 = System.nanoTime();
         assertThatThrownBy(() -> KubernetesJobRunner.connect(Map.of("KUBECONFIG", kubeconfig.toString()),
-                new KubernetesJobRunner.Options(null, "http://sluice:5000", Map.of(), null, 600), queue, store))
+                new KubernetesJobRunner.Options(null, "http://sluice:5000", Map.of(), null, 600, null), queue, store))
                 .isInstanceOf(SluiceException.class)
                 .satisfies(e -> {
                     assertThat(((SluiceException) e).kind()).isEqualTo(SluiceException.Kind.UNAVAILABLE);
