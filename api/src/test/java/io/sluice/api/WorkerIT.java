@@ -131,6 +131,16 @@ class WorkerIT {
     }
 
     @Test
+    void aStoreThePodsCannotReachIsRefused(@TempDir Path dir) throws IOException {
+        Map<String, String> env = Map.of("KUBECONFIG",
+                kubeconfig(dir, kube.getConfiguration().getMasterUrl()).toString());
+        DaemonConfig config = new DaemonConfig(dir.resolve("data"), null, "127.0.0.1", 0, List.of(), null,
+                new DaemonConfig.Kubernetes(NS, "http://sluice:5000", null, 600));
+        assertThatThrownBy(() -> Daemon.open(config, env)).isInstanceOf(SluiceException.class)
+                .hasMessageStartingWith("--runner kubernetes needs a store the pods reach, such as --store s3://");
+    }
+
+    @Test
     void noReachableClusterFailsFastWithOneLine(@TempDir Path dir) throws IOException {
         String gone = "http://127.0.0.1:" + freePort();
         Map<String, String> env = Map.of("KUBECONFIG", kubeconfig(dir, gone).toString());

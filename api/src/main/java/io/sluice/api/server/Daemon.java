@@ -98,9 +98,16 @@ public final class Daemon implements Closeable {
                 workerEnv.put(name, env.get(name));
             }
         }
-        return KubernetesJobRunner.connect(env, new KubernetesJobRunner.Options(k.namespace(), k.workerAddress(),
-                workerEnv, k.workerSecret(), k.ttlSecondsAfterFinished(), KubernetesJobRunner.Owner.fromEnv(env)),
-                workQueue, store);
+        JobRunner runner = KubernetesJobRunner.connect(env, new KubernetesJobRunner.Options(k.namespace(),
+                k.workerAddress(), workerEnv, k.workerSecret(), k.ttlSecondsAfterFinished(),
+                KubernetesJobRunner.Owner.fromEnv(env)), workQueue, store);
+        if (!store.uri().startsWith("s3://")) {
+            // workers upload their outputs to the store: a directory on this machine is out of their reach
+            runner.close();
+            throw SluiceException.invalid("--runner kubernetes needs a store the pods reach, such as --store "
+                    + "s3://BUCKET[/PREFIX], not " + store.uri());
+        }
+        return runner;
     }
 
     public DaemonConfig config() {
