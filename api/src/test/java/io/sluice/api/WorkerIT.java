@@ -106,6 +106,12 @@ class WorkerIT {
                         .isZero();
                 JsonNode ended = JSON.readTree(waited.out());
                 assertThat(ended.get("state").asText()).isEqualTo("JOB_SUCCESS");
+                // the workers read their inputs from the object store, never through the daemon
+                JsonNode stats = JSON.readTree(java.net.http.HttpClient.newHttpClient().send(
+                        java.net.http.HttpRequest.newBuilder(java.net.URI.create(address + "/api/v1/statistics")).build(),
+                        java.net.http.HttpResponse.BodyHandlers.ofString()).body());
+                assertThat(stats.path("files.get").path("total calls").asLong(0)).isZero();
+                assertThat(stats.path("workers.result").path("total calls").asLong()).isEqualTo(3);
 
                 for (String w : List.of("alpha", "beta", "gamma")) {
                     assertThat(cli(address, "get", "file", "upper@master:/" + w + ".txt"))

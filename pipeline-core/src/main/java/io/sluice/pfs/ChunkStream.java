@@ -10,7 +10,7 @@ import java.util.List;
  * The bytes of a file, read lazily chunk by chunk from the object store, from {@code offset} for
  * {@code length} bytes ({@code length < 0}: to the end); holds at most one chunk stream open.
  */
-final class ChunkStream extends InputStream {
+public final class ChunkStream extends InputStream {
 
     private final ObjectStore store;
     private final List<FileManifest.Chunk> chunks;
@@ -19,7 +19,7 @@ final class ChunkStream extends InputStream {
     private long remaining;
     private InputStream current;
 
-    ChunkStream(ObjectStore store, List<FileManifest.Chunk> chunks, long offset, long length) {
+    public ChunkStream(ObjectStore store, List<FileManifest.Chunk> chunks, long offset, long length) {
         this.store = store;
         this.chunks = chunks;
         long total = chunks.stream().mapToLong(FileManifest.Chunk::size).sum();

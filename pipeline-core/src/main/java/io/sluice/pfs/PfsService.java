@@ -630,10 +630,26 @@ public final class PfsService implements Closeable {
 
     /** Streams {@code length} bytes of a file from {@code offset} ({@code length < 0}: to the end). */
     public InputStream getFile(String repo, String ref, String path, long offset, long length) {
-        DataRepo r = repo(repo);
         String p = Ref.normalizePath(path);
+        FileManifest m = manifest(repo, ref, p);
+        if (offset < 0 || offset > m.size()) {
+            throw SluiceException.invalid("offset " + offset + " is outside " + p + " (size " + m.size() + ")");
+        }
+        return new ChunkStream(store, m.chunks(), offset, length);
+    }
+
+    /**
+     * The chunks that hold a file, in order: what a reader with access to the object store (a Kubernetes
+     * worker) needs to read it without the daemon; {@link ChunkStream} reads them.
+     */
+    public List<FileManifest.Chunk> chunks(String repo, String ref, String path) {
+        return manifest(repo, ref, Ref.normalizePath(path)).chunks();
+    }
+
+    private FileManifest manifest(String repo, String ref, String p) {
+        DataRepo r = repo(repo);
         Indexed x = resolve(r, ref, false);
-        FileManifest m = io(() -> {
+        return io(() -> {
             try (ObjectReader reader = r.git.newObjectReader()) {
                 Entry e = lookup(reader, x.tree(), p);
                 if (e == null) {
@@ -645,10 +661,6 @@ public final class PfsService implements Closeable {
                 return cache.manifest(reader, e.id());
             }
         });
-        if (offset < 0 || offset > m.size()) {
-            throw SluiceException.invalid("offset " + offset + " is outside " + p + " (size " + m.size() + ")");
-        }
-        return new ChunkStream(store, m.chunks(), offset, length);
     }
 
     /** Paths that differ between two commits, under {@code path} ("/" for all), sorted. */

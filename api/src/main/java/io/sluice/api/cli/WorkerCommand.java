@@ -3,9 +3,9 @@ package io.sluice.api.cli;
 import io.sluice.api.Main;
 import io.sluice.api.client.ClientException;
 import io.sluice.api.client.SluiceClient;
+import io.sluice.pfs.ChunkStream;
 import io.sluice.runner.DatumProcess;
 import io.sluice.runner.DatumResult;
-import io.sluice.runner.DatumTask;
 import io.sluice.runner.JobRunner.LogSink;
 import io.sluice.runner.kube.WorkerResult;
 import io.sluice.runner.kube.WorkerTask;
@@ -154,15 +154,14 @@ public final class WorkerCommand implements Callable<Integer> {
         for (String input : task.inputCommits().keySet()) {
             Files.createDirectories(root.resolve(input));
         }
-        DatumTask.FileSource source = (repo, commit, path) -> client.getStream("/api/v1/repos/" + enc(repo) + "/files",
-                SluiceClient.query("ref", commit, "path", path)).body();
-        for (DatumTask.InputFile f : task.files()) {
-            DatumProcess.fetch(source, f, root.resolve(f.input()));
+        // straight from the object store, as Pachyderm's workers read: the daemon only names the chunks
+        for (WorkerTask.WorkerFile f : task.files()) {
+            fetch(objects, f, root.resolve(f.file().input()));
         }
         if (task.prev() != null) {
             Path prev = Files.createDirectories(root.resolve("prev"));
-            for (DatumTask.InputFile f : task.prev()) {
-                DatumProcess.fetch(source, f, prev);
+            for (WorkerTask.WorkerFile f : task.prev()) {
+                fetch(objects, f, prev);
             }
             DatumProcess.makeReadOnly(prev);
         }
@@ -186,6 +185,10 @@ public final class WorkerCommand implements Callable<Integer> {
             }
         }
         return new WorkerResult(0, null, paths);
+    }
+
+    private static void fetch(ObjectStore objects, WorkerTask.WorkerFile f, Path root) throws IOException {
+        DatumProcess.fetch((repo, commit, path) -> new ChunkStream(objects, f.chunks(), 0, -1), f.file(), root);
     }
 
     /** Echoes each line to this process's output (kubectl logs) and ships them to the daemon in batches. */

@@ -66,7 +66,7 @@ public final class Daemon implements Closeable {
         JobRunner runner;
         try {
             runner = config.kubernetes() == null ? new LocalJobRunner(dataDir, config.jobPath())
-                    : kubernetesRunner(config, env, store, workQueue);
+                    : kubernetesRunner(config, env, store, pfs, workQueue);
         } catch (RuntimeException e) {
             pfs.close();
             store.close();
@@ -82,7 +82,7 @@ public final class Daemon implements Closeable {
      * worker Secret when there is one, else from the daemon's own values.
      */
     private static JobRunner kubernetesRunner(DaemonConfig config, Map<String, String> env, ObjectStore store,
-                                              WorkQueue workQueue) {
+                                              PfsService pfs, WorkQueue workQueue) {
         DaemonConfig.Kubernetes k = config.kubernetes();
         Map<String, String> workerEnv = new TreeMap<>();
         workerEnv.put("SLUICE_STORE", store.uri());
@@ -100,7 +100,7 @@ public final class Daemon implements Closeable {
         }
         JobRunner runner = KubernetesJobRunner.connect(env, new KubernetesJobRunner.Options(k.namespace(),
                 k.workerAddress(), workerEnv, k.workerSecret(), k.ttlSecondsAfterFinished(),
-                KubernetesJobRunner.Owner.fromEnv(env)), workQueue, store);
+                KubernetesJobRunner.Owner.fromEnv(env)), workQueue, store, pfs::chunks);
         if (!store.uri().startsWith("s3://")) {
             // workers upload their outputs to the store: a directory on this machine is out of their reach
             runner.close();

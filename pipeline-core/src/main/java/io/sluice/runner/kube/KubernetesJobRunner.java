@@ -21,6 +21,7 @@ import io.fabric8.kubernetes.client.Watch;
 import io.fabric8.kubernetes.client.Watcher;
 import io.fabric8.kubernetes.client.WatcherException;
 import io.sluice.SluiceException;
+import io.sluice.pfs.FileManifest;
 import io.sluice.runner.DatumResult;
 import io.sluice.runner.DatumTask;
 import io.sluice.runner.JobRunner;
@@ -98,6 +99,7 @@ public final class KubernetesJobRunner implements JobRunner {
     private final Options options;
     private final WorkQueue queue;
     private final ObjectStore store;
+    private final Chunks chunks;
     private final Map<String, Handle> handles = new ConcurrentHashMap<>();
 
     /** One Kubernetes Job of one Sluice job, and the watches on it. */
@@ -117,13 +119,21 @@ public final class KubernetesJobRunner implements JobRunner {
      * A runner on {@code client}; fails with UNAVAILABLE (one line) when the cluster cannot be reached or
      * refuses to list Jobs in the namespace. {@code client} stays the caller's.
      */
-    public KubernetesJobRunner(KubernetesClient client, Options options, WorkQueue queue, ObjectStore store) {
-        this(client, false, options, queue, store);
+    /** Where the chunks of one file of one commit are (pfs knows: {@code PfsService::chunks}). */
+    @FunctionalInterface
+    public interface Chunks {
+        List<FileManifest.Chunk> chunks(String repo, String commit, String path);
+    }
+
+    public KubernetesJobRunner(KubernetesClient client, Options options, WorkQueue queue, ObjectStore store,
+                               Chunks chunks) {
+        this(client, false, options, queue, store, chunks);
     }
 
     private KubernetesJobRunner(KubernetesClient client, boolean ownsClient, Options options, WorkQueue queue,
-                                ObjectStore store) {
+                                ObjectStore store, Chunks chunks) {
         this.client = client;
+        this.chunks = chunks;
         this.ownsClient = ownsClient;
         this.namespace = options.namespace() != null && !options.namespace().isBlank() ? options.namespace()
                 : client.getNamespace() != null ? client.getNamespace() : "default";
@@ -152,7 +162,7 @@ public final class KubernetesJobRunner implements JobRunner {
      * runner owning that client; fails fast with one line when no cluster answers.
      */
     public static KubernetesJobRunner connect(Map<String, String> env, Options options, WorkQueue queue,
-                                              ObjectStore store) {
+                                              ObjectStore store, Chunks chunks) {
         Config config;
         try {
             String kubeconfig = env.get("KUBECONFIG");
@@ -180,7 +190,7 @@ public final class KubernetesJobRunner implements JobRunner {
         config.setRequestRetryBackoffLimit(2);
         config.setConnectionTimeout(5_000);
         return new KubernetesJobRunner(new KubernetesClientBuilder().withConfig(config).build(), true, options,
-                queue, store);
+                queue, store, chunks);
     }
 
     public String namespace() {
@@ -210,8 +220,8 @@ public final class KubernetesJobRunner implements JobRunner {
         }
         String taskId = task.datumId() + "-" + task.attempt();
         WorkerTask wire = new WorkerTask(task.jobId(), taskId, task.datumId(), task.attempt(), task.cmd(),
-                task.stdin(), task.env(), task.files(), task.inputCommits(), task.prev(),
-                stagingPrefix(task.jobId()) + taskId + "/");
+                task.stdin(), task.env(), withChunks(task.files()), task.inputCommits(),
+                task.prev() == null ? null : withChunks(task.prev()), stagingPrefix(task.jobId()) + taskId + "/");
         WorkQueue.Pending pending = queue.submit(wire, logs);
         WorkerResult result;
         try {
@@ -316,6 +326,15 @@ public final class KubernetesJobRunner implements JobRunner {
                 LOG.warn("watch on Kubernetes Job {} closed: {}", h.name, cause.getMessage());
             }
         }));
+    }
+
+    /** The files with their chunks, so that workers read inputs from the object store, not through the daemon. */
+    private List<WorkerTask.WorkerFile> withChunks(List<DatumTask.InputFile> files) {
+        List<WorkerTask.WorkerFile> out = new ArrayList<>(files.size());
+        for (DatumTask.InputFile f : files) {
+            out.add(new WorkerTask.WorkerFile(f, chunks.chunks(f.repo(), f.commit(), f.path())));
+        }
+        return out;
     }
 
     private List<OwnerReference> ownerReferences() {

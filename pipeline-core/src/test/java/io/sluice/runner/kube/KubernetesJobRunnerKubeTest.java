@@ -10,6 +10,7 @@ import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.server.mock.EnableKubernetesMockClient;
 import io.fabric8.kubernetes.client.server.mock.KubernetesMockServer;
 import io.sluice.SluiceException;
+import io.sluice.pfs.FileManifest;
 import io.sluice.runner.DatumResult;
 import io.sluice.runner.DatumTask;
 import io.sluice.storage.MemObjectStore;
@@ -60,7 +61,8 @@ class KubernetesJobRunnerKubeTest {
     void start() {
         runner = new KubernetesJobRunner(client, new KubernetesJobRunner.Options(NS, "http://sluice.pipelines:5000",
                 Map.of("SLUICE_STORE", "s3://chunks/sluice", "AWS_ENDPOINT_URL_S3", "http://minio:9000"), "sluice-minio", 600,
-                new KubernetesJobRunner.Owner("sluice-7d9f-x2", "1f0c-uid")), queue, store);
+                new KubernetesJobRunner.Owner("sluice-7d9f-x2", "1f0c-uid")), queue, store,
+                (repo, commit, path) -> List.of(new FileManifest.Chunk("ab".repeat(32), 3)));
     }
 
     @AfterEach
@@ -171,7 +173,8 @@ class KubernetesJobRunnerKubeTest {
         for (String worker : List.of("pod-a", "pod-b")) {
             WorkerTask t = take("job1", worker);
             assertThat(t.cmd()).containsExactly("sh", "-c", "cp /pfs/in/* /pfs/out/");
-            assertThat(t.files()).extracting(DatumTask.InputFile::path).containsExactly("/a.txt");
+            assertThat(t.files()).extracting(f -> f.file().path()).containsExactly("/a.txt");
+            assertThat(t.files().get(0).chunks()).containsExactly(new FileManifest.Chunk("ab".repeat(32), 3));
             assertThat(t.staging()).isEqualTo("staging/job1/" + t.taskId() + "/");
             store.put(t.staging() + "0", ("model of " + t.datumId()).getBytes(StandardCharsets.UTF_8));
             queue.log("job1", t.taskId(), "stdout", "trained " + t.datumId());
@@ -307,7 +310,8 @@ class KubernetesJobRunnerKubeTest {
                 """.formatted(port));
         long t0 = System.nanoTime();
         assertThatThrownBy(() -> KubernetesJobRunner.connect(Map.of("KUBECONFIG", kubeconfig.toString()),
-                new KubernetesJobRunner.Options(null, "http://sluice:5000", Map.of(), null, 600, null), queue, store))
+                new KubernetesJobRunner.Options(null, "http://sluice:5000", Map.of(), null, 600, null), queue, store,
+                (repo, commit, path) -> List.of()))
                 .isInstanceOf(SluiceException.class)
                 .satisfies(e -> {
                     assertThat(((SluiceException) e).kind()).isEqualTo(SluiceException.Kind.UNAVAILABLE);
