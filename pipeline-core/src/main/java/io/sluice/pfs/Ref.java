@@ -4,6 +4,7 @@ import io.sluice.SluiceException;
 
 import java.util.ArrayList;
 import java.util.List;
+import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
@@ -17,6 +18,9 @@ import java.util.regex.Pattern;
  * @param path     the normalized absolute path, or null when the text had no {@code :path} part
  */
 public record Ref(String repo, String name, int ancestry, String path) {
+    private static final int MAX_ANCESTRY = 999_999_999;
+    private static final Pattern ANCESTRY = Pattern.compile("([\\^~][0-9]{0,9})+");
+    private static final Pattern ANCESTRY_STEP = Pattern.compile("[\\^~]([0-9]{0,9})");
 
     /** The default branch, as in Pachyderm. */
     public static final String DEFAULT_BRANCH = "master";
@@ -63,16 +67,21 @@ public record Ref(String repo, String name, int ancestry, String path) {
         }
         String name = checkRevisionName(revision.substring(0, cut));
         String suffix = revision.substring(cut);
-        int ancestry;
-        if (suffix.matches("\\^+")) {
-            ancestry = suffix.length();
-        } else if (suffix.matches("[\\^~][0-9]{1,9}")) {
-            ancestry = Integer.parseInt(suffix.substring(1));
-        } else {
+        if (!ANCESTRY.matcher(suffix).matches()) {
             throw SluiceException.invalid("bad ancestry '" + suffix + "' in '" + revision
                     + "': use ^N, ~N or repeated ^");
         }
-        return new Ref(null, name, ancestry, null);
+        // steps add up, as in Git's first-parent walk: ^^ = ^2, ^1^1 = ~2
+        long ancestry = 0;
+        Matcher step = ANCESTRY_STEP.matcher(suffix);
+        while (step.find()) {
+            ancestry += step.group(1).isEmpty() ? 1 : Long.parseLong(step.group(1));
+        }
+        if (ancestry > MAX_ANCESTRY) {
+            throw SluiceException.invalid("ancestry '" + suffix + "' in '" + revision + "' is more than "
+                    + MAX_ANCESTRY + " commits back");
+        }
+        return new Ref(null, name, (int) ancestry, null);
     }
 
     /** The revision as {@link PfsService} takes it: {@code name} or {@code name^N}. */

@@ -25,6 +25,9 @@ class RefTest {
         assertThat(Ref.parse("training@dev")).isEqualTo(new Ref("training", "dev", 0, null));
         assertThat(Ref.parse("t@master^^^").ancestry()).isEqualTo(3);
         assertThat(Ref.parse("t@master~4").ancestry()).isEqualTo(4);
+        assertThat(Ref.parse("t@master^1^1").ancestry()).isEqualTo(2);
+        assertThat(Ref.parse("t@master~2^").ancestry()).isEqualTo(3);
+        assertThat(Ref.parse("t@master~").ancestry()).isEqualTo(1);
         String id = "0123456789abcdef0123456789abcdef";
         assertThat(Ref.parse("t@" + id + "^1")).isEqualTo(new Ref("t", id, 1, null));
         assertThat(Ref.parse("t@master:a//b/./c/").path()).isEqualTo("/a/b/c");
