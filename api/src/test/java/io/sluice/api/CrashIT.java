@@ -26,9 +26,10 @@ import java.util.concurrent.atomic.AtomicInteger;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
- * Kills the daemon with SIGKILL at random moments under a stream of concurrent writes, many times, and
- * checks after each restart that every acknowledged commit is intact, nothing half-written is visible,
- * fsck is clean, and the pipeline still gets a job for the last input commit.
+ * Kills the daemon with SIGKILL at random moments under a stream of concurrent writes and pipeline updates,
+ * many times, and checks after each restart that every acknowledged commit is intact, nothing half-written
+ * is visible, fsck is clean, the pipeline is at its last acknowledged version or later, and it still gets a
+ * job for the last input commit.
  */
 class CrashIT {
     private static final ObjectMapper JSON = Json.mapper();
@@ -47,6 +48,8 @@ class CrashIT {
         Random random = new Random(20261123);
         Map<String, Ack> acked = new ConcurrentHashMap<>();
         AtomicInteger counter = new AtomicInteger();
+        AtomicInteger ackedVersion = new AtomicInteger(1);
+        List<String> refused = new java.util.concurrent.CopyOnWriteArrayList<>();
 
         try (DaemonProcess first = DaemonProcess.start(data, log)) {
             send(first, "POST", "/api/v1/repos", Map.of(), "{\"name\": \"events\"}");
@@ -55,8 +58,23 @@ class CrashIT {
         for (int cycle = 0; cycle < CYCLES; cycle++) {
             DaemonProcess daemon = DaemonProcess.start(data, log);
             verify(daemon, acked);
+            verifyPipeline(daemon, ackedVersion.get());
             AtomicBoolean stop = new AtomicBoolean();
             List<Thread> writers = new ArrayList<>();
+            // pipeline updates race the writes and the kill too: an acknowledged version is never lost
+            Thread updater = new Thread(() -> {
+                while (!stop.get()) {
+                    try {
+                        int version = updatePipeline(daemon, counter.incrementAndGet(), refused);
+                        ackedVersion.accumulateAndGet(version, Math::max);
+                        Thread.sleep(250);
+                    } catch (IOException | InterruptedException killed) {
+                        return;
+                    }
+                }
+            });
+            writers.add(updater);
+            updater.start();
             for (int w = 0; w < WRITERS; w++) {
                 Thread t = new Thread(() -> {
                     while (!stop.get()) {
@@ -83,6 +101,9 @@ class CrashIT {
         }
         try (DaemonProcess last = DaemonProcess.start(data, log)) {
             verify(last, acked);
+            verifyPipeline(last, ackedVersion.get());
+            assertThat(refused).as("answers other than success or a dead connection").isEmpty();
+            assertThat(ackedVersion.get()).as("pipeline updates acknowledged across the crashes").isGreaterThan(CYCLES);
             assertThat(acked).as("writes acknowledged across the crashes").hasSizeGreaterThanOrEqualTo(CYCLES);
             JsonNode head = send(last, "GET", "/api/v1/repos/events/commit", Map.of("ref", "master"), null);
             JsonNode job = awaitJobFor(last, head.get("id").asText());
@@ -101,6 +122,27 @@ class CrashIT {
         for (JsonNode commit : send(daemon, "GET", "/api/v1/repos/events/commits", Map.of(), null)) {
             assertThat(commit.get("finished").isNull()).as("only finished commits are listed").isFalse();
         }
+    }
+
+    /** The pipeline is there, readable, at the last acknowledged version or a later one. */
+    private static void verifyPipeline(DaemonProcess daemon, int ackedVersion) throws Exception {
+        JsonNode p = send(daemon, "GET", "/api/v1/pipelines/copy", Map.of(), null);
+        assertThat(p.get("version").asInt()).as("pipeline %s", p).isGreaterThanOrEqualTo(ackedVersion);
+        assertThat(p.get("spec").path("transform").path("cmd").isArray()).as("pipeline %s", p).isTrue();
+    }
+
+    /** Updates the copy pipeline (a new description each time); its new version, or IOException if killed. */
+    private static int updatePipeline(DaemonProcess d, int n, List<String> refused)
+            throws IOException, InterruptedException {
+        String spec = COPY_PIPELINE.replace("\"name\": \"copy\"}", "\"name\": \"copy\"}, \"description\": \"update " + n + "\"");
+        HttpResponse<String> r = HTTP.send(HttpRequest.newBuilder(uri(d, "/api/v1/pipelines/copy", Map.of()))
+                .header("Content-Type", "application/json").PUT(HttpRequest.BodyPublishers.ofString(spec))
+                .timeout(Duration.ofSeconds(30)).build(), HttpResponse.BodyHandlers.ofString());
+        if (r.statusCode() != 200) {
+            refused.add("update " + n + ": " + r.statusCode() + " " + r.body());
+            throw new IOException("refused");
+        }
+        return JSON.readTree(r.body()).get("version").asInt();
     }
 
     private static JsonNode awaitJobFor(DaemonProcess daemon, String inputCommit) throws Exception {
