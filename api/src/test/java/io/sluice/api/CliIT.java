@@ -155,6 +155,8 @@ class CliIT {
         fails("get", "file", "safe@master:/missing.txt");
         fails("inspect", "commit", "safe@nosuchbranch");
         fails("inspect", "commit", "safe@master^5");
+        assertThat(fails("put", "file", "safe@master~1:/a", "-f", "-").err())
+                .contains("'safe@master^1' is an ancestor of a branch");
         fails("put", "file", "safe@master:/a", "-f", dir.resolve("does-not-exist").toString());
         fails("list", "repo", "--output", "yaml");
         fails("create", "repo");

@@ -76,7 +76,7 @@ public final class FileVerbs {
             }
             boolean opened = true;
             try {
-                client.post(ref.repoPath() + "/commits/start", null, Map.of("branch", ref.ref(), "description", "put file -r " + dir));
+                client.post(ref.repoPath() + "/commits/start", null, Map.of("branch", ref.branch(), "description", "put file -r " + dir));
             } catch (ClientException e) {
                 if (e.status() != 409) { // 409: a commit is already open; the files go into it
                     throw e;
@@ -89,13 +89,13 @@ public final class FileVerbs {
                 put(client, ref, base + rel, () -> open(file), size(file), append);
             }
             if (opened) {
-                client.post(ref.repoPath() + "/commits/finish", null, Map.of("branch", ref.ref()));
+                client.post(ref.repoPath() + "/commits/finish", null, Map.of("branch", ref.branch()));
             }
         }
 
         private void put(SluiceClient client, RefArg ref, String path, java.util.function.Supplier<InputStream> data,
                          long size, boolean append) {
-            client.putStream(ref.repoPath() + "/files", query("branch", ref.ref(), "path", path, "append", append),
+            client.putStream(ref.repoPath() + "/files", query("branch", ref.branch(), "path", path, "append", append),
                     () -> Progress.wrap(data.get(), size, "put " + path, main.err(), showProgress(size)));
         }
     }

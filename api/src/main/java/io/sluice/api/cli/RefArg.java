@@ -21,6 +21,15 @@ record RefArg(String repo, String ref, String path) {
         return path;
     }
 
+    /** The ref as a branch to write to; an ancestor such as {@code master^1} is no place to write. */
+    String branch() {
+        if (ref.contains("^")) {
+            throw new Main.UsageError("'" + repo + "@" + ref + "' is an ancestor of a branch; writes go to a"
+                    + " branch: " + repo + "@" + ref.substring(0, ref.indexOf('^')));
+        }
+        return ref;
+    }
+
     String pathOr(String fallback) {
         return path == null || path.isEmpty() ? fallback : path;
     }

@@ -76,7 +76,7 @@ public final class Verbs {
                     @Mixin ClientOptions o) {
             RefArg ref = RefArg.parse(arg);
             JsonNode branch = o.client(main).post(ref.repoPath() + "/branches", null,
-                    query("name", ref.ref(), "head", head));
+                    query("name", ref.branch(), "head", head));
             print(o, branch, BRANCH);
         }
 
@@ -184,13 +184,13 @@ public final class Verbs {
         @Command(name = "branch", description = "Delete a branch, REPO@BRANCH (its commits stay reachable by id).")
         void branch(@Parameters(paramLabel = "REPO@BRANCH") String arg, @Mixin ClientOptions o) {
             RefArg ref = RefArg.parse(arg);
-            o.client(main).delete(ref.repoPath() + "/branches", query("name", ref.ref()));
+            o.client(main).delete(ref.repoPath() + "/branches", query("name", ref.branch()));
         }
 
         @Command(name = "file", description = "Delete a file in a new commit, REPO@BRANCH:/PATH.")
         void file(@Parameters(paramLabel = "REPO@BRANCH:/PATH") String arg, @Mixin ClientOptions o) {
             RefArg ref = RefArg.parse(arg);
-            o.client(main).delete(ref.repoPath() + "/files", query("branch", ref.ref(), "path", ref.requirePath(arg)));
+            o.client(main).delete(ref.repoPath() + "/files", query("branch", ref.branch(), "path", ref.requirePath(arg)));
         }
 
         @Command(name = "pipeline", description = "Delete a pipeline and its output repo, as pachctl does.")
@@ -207,7 +207,7 @@ public final class Verbs {
                     @Mixin ClientOptions o) {
             RefArg ref = RefArg.parse(arg);
             JsonNode commit = o.client(main).post(ref.repoPath() + "/commits/start", null,
-                    Map.of("branch", ref.ref(), "description", message));
+                    Map.of("branch", ref.branch(), "description", message));
             if (o.json()) {
                 Output.printJson(main.out(), commit);
             } else {
@@ -226,7 +226,7 @@ public final class Verbs {
         @Command(name = "commit", description = "Finish the open commit on REPO@BRANCH.")
         void commit(@Parameters(paramLabel = "REPO@BRANCH") String arg, @Mixin ClientOptions o) {
             RefArg ref = RefArg.parse(arg);
-            o.client(main).post(ref.repoPath() + "/commits/finish", null, Map.of("branch", ref.ref()));
+            o.client(main).post(ref.repoPath() + "/commits/finish", null, Map.of("branch", ref.branch()));
         }
     }
 
