@@ -100,7 +100,12 @@ class CliIT {
         JsonNode open = json("inspect", "commit", "docs@master", "-o", "json");
         assertThat(open.get("id").asText()).isEqualTo(id);
         assertThat(open.get("finished").isNull()).as("open until finished: %s", open).isTrue();
+        JsonNode listed = json("list", "commit", "docs@master", "-o", "json");
+        assertThat(listed).as("the open commit is listed, as pachctl does").hasSize(1);
+        assertThat(listed.get(0).get("id").asText()).isEqualTo(id);
+        assertThat(json("list", "commit", "docs", "-o", "json").get(0).get("id").asText()).isEqualTo(id);
         ok("finish", "commit", "docs@master");
+        assertThat(json("list", "commit", "docs@master", "-o", "json")).hasSize(1);
         JsonNode commit = json("wait", "commit", "docs@" + id, "-o", "json");
         assertThat(commit.get("finished").isNull()).isFalse();
 

@@ -326,6 +326,35 @@ public final class PfsService implements Closeable {
         return resolve(r, ref, true).meta().info(repo);
     }
 
+    /**
+     * As {@link #listCommit(String, String, int)}, with the open commit of the branch (of every branch when
+     * {@code branch} is null) first when {@code includeOpen}: what a user listing commits expects to see
+     * after {@code start commit}, as pachctl shows it.
+     */
+    public List<CommitInfo> listCommit(String repo, String branch, int limit, boolean includeOpen) {
+        if (!includeOpen) {
+            return listCommit(repo, branch, limit);
+        }
+        DataRepo r = repo(repo);
+        int max = limit <= 0 ? Integer.MAX_VALUE : limit;
+        List<CommitInfo> out = new ArrayList<>();
+        io(() -> {
+            for (String b : branch != null ? List.of(branch) : r.branchNames()) {
+                ObjectId open = r.ref(DataRepo.OPEN + b);
+                if (open != null && out.size() < max) {
+                    out.add(r.atCommit(open).meta().info(repo));
+                }
+            }
+            return null;
+        });
+        for (CommitInfo c : listCommit(repo, branch, max)) {
+            if (out.size() < max) {
+                out.add(c);
+            }
+        }
+        return out;
+    }
+
     /** Finished commits newest first: of {@code branch}'s history, or of every branch when it is null. */
     public List<CommitInfo> listCommit(String repo, String branch, int limit) {
         DataRepo r = repo(repo);

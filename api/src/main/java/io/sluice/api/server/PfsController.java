@@ -44,7 +44,7 @@ public final class PfsController {
 
     public void listCommits(Context ctx) {
         ctx.json(pfs.listCommit(ctx.pathParam("repo"), ctx.queryParam("branch"),
-                (int) Math.min(Integer.MAX_VALUE, Requests.number(ctx, "limit", Integer.MAX_VALUE))));
+                (int) Math.min(Integer.MAX_VALUE, Requests.number(ctx, "limit", Integer.MAX_VALUE)), true));
     }
 
     /** GET .../commit?ref=R[&wait=SECONDS]: inspect, or wait until finished. */
