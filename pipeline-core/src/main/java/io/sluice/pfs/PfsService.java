@@ -332,8 +332,10 @@ public final class PfsService implements Closeable {
      * after {@code start commit}, as pachctl shows it.
      */
     public List<CommitInfo> listCommit(String repo, String branch, int limit, boolean includeOpen) {
+        // validated and checked for existence before any ref is read: a hostile name never reaches Git
+        List<CommitInfo> finished = listCommit(repo, branch, limit);
         if (!includeOpen) {
-            return listCommit(repo, branch, limit);
+            return finished;
         }
         DataRepo r = repo(repo);
         int max = limit <= 0 ? Integer.MAX_VALUE : limit;
@@ -347,7 +349,7 @@ public final class PfsService implements Closeable {
             }
             return null;
         });
-        for (CommitInfo c : listCommit(repo, branch, max)) {
+        for (CommitInfo c : finished) {
             if (out.size() < max) {
                 out.add(c);
             }
