@@ -18,6 +18,10 @@ import org.junit.jupiter.api.io.TempDir;
 
 import java.io.IOException;
 import java.net.ServerSocket;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -107,9 +111,9 @@ class WorkerIT {
                 JsonNode ended = JSON.readTree(waited.out());
                 assertThat(ended.get("state").asText()).isEqualTo("JOB_SUCCESS");
                 // the workers read their inputs from the object store, never through the daemon
-                JsonNode stats = JSON.readTree(java.net.http.HttpClient.newHttpClient().send(
-                        java.net.http.HttpRequest.newBuilder(java.net.URI.create(address + "/api/v1/statistics")).build(),
-                        java.net.http.HttpResponse.BodyHandlers.ofString()).body());
+                JsonNode stats = JSON.readTree(HttpClient.newHttpClient().send(
+                        HttpRequest.newBuilder(URI.create(address + "/api/v1/statistics")).build(),
+                        HttpResponse.BodyHandlers.ofString()).body());
                 assertThat(stats.path("files.get").path("total calls").asLong(0)).isZero();
                 assertThat(stats.path("workers.result").path("total calls").asLong()).isEqualTo(3);
 

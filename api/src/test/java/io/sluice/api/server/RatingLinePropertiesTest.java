@@ -32,18 +32,13 @@ class RatingLinePropertiesTest {
     @Test
     void whatTrainAcceptsTheTrainStageReads() throws IOException {
         for (int seed = 0; seed < CASES; seed++) {
-            Random random = new Random(seed);
-            String line = line(random, 4);
-            String valid;
-            try {
-                valid = RecommenderController.validLine(line, 1, 4);
-            } catch (SluiceException e) {
-                refusedCleanly(e, seed, line);
+            String valid = acceptedOrRefusedCleanly(seed, 4);
+            if (valid == null) {
                 continue;
             }
             Path file = Files.writeString(dir.resolve("train-" + seed + ".txt"), valid + "\n");
             RatingSet read = RatingReader.unbounded().read(file, file.getFileName().toString()).ratings();
-            assertThat(read.size()).as("seed %d: %s", seed, line).isEqualTo(1);
+            assertThat(read.size()).as("seed %d: %s", seed, valid).isEqualTo(1);
             String[] f = valid.split(" ");
             assertThat(read.user(0)).as("seed %d", seed).isEqualTo(Long.parseLong(f[0]));
             assertThat(read.item(0)).as("seed %d", seed).isEqualTo(Long.parseLong(f[1]));
@@ -54,17 +49,12 @@ class RatingLinePropertiesTest {
     @Test
     void whatPredictAcceptsThePredictStageReads() {
         for (int seed = 0; seed < CASES; seed++) {
-            Random random = new Random(seed);
-            String line = line(random, 2);
-            String valid;
-            try {
-                valid = RecommenderController.validLine(line, 1, 2);
-            } catch (SluiceException e) {
-                refusedCleanly(e, seed, line);
+            String valid = acceptedOrRefusedCleanly(seed, 2);
+            if (valid == null) {
                 continue;
             }
             String[] f = valid.split(" ");
-            assertThat(f).as("seed %d: %s", seed, line).hasSize(2);
+            assertThat(f).as("seed %d: %s", seed, valid).hasSize(2);
             for (String id : f) {
                 assertThat(InputFiles.parseId(id, "id", "predict.txt", 1)).as("seed %d", seed).isNotNull();
             }
@@ -89,9 +79,19 @@ class RatingLinePropertiesTest {
         return sb.toString();
     }
 
-    private static void refusedCleanly(SluiceException e, int seed, String line) {
-        assertThat(e.kind()).as("seed %d: %s", seed, line).isEqualTo(SluiceException.Kind.INVALID);
-        assertThat(e.getMessage()).as("seed %d", seed).startsWith("line 1 of 'data'")
-                .doesNotContain("\n", "\r", "\0");
+    /**
+     * The API's normalised form of seed {@code seed}'s line of {@code fields} fields, or null when the API
+     * refused it, after checking that the refusal is one INVALID line naming the line.
+     */
+    private static String acceptedOrRefusedCleanly(int seed, int fields) {
+        String line = line(new Random(seed), fields);
+        try {
+            return RecommenderController.validLine(line, 1, fields);
+        } catch (SluiceException e) {
+            assertThat(e.kind()).as("seed %d: %s", seed, line).isEqualTo(SluiceException.Kind.INVALID);
+            assertThat(e.getMessage()).as("seed %d", seed).startsWith("line 1 of 'data'")
+                    .doesNotContain("\n", "\r", "\0");
+            return null;
+        }
     }
 }
