@@ -2,7 +2,9 @@ package io.sluice.pfs;
 
 import io.sluice.SluiceException;
 
+import java.util.Locale;
 import java.util.regex.Pattern;
+import java.util.regex.PatternSyntaxException;
 
 /**
  * A compiled Pachyderm-style glob over absolute slash paths: {@code /} matches only the root, {@code *}
@@ -58,9 +60,9 @@ public final class Glob {
         int depth = unbounded ? -1 : (int) p.chars().filter(c -> c == '/').count();
         try {
             return new Glob(p, Pattern.compile(translate(p, pattern)), depth);
-        } catch (java.util.regex.PatternSyntaxException e) {
+        } catch (PatternSyntaxException e) {
             throw SluiceException.invalid("glob pattern '" + pattern + "' is not valid: " + e.getDescription()
-                    .toLowerCase(java.util.Locale.ROOT));
+                    .toLowerCase(Locale.ROOT));
         }
     }
 

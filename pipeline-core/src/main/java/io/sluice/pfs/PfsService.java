@@ -508,9 +508,7 @@ public final class PfsService implements Closeable {
                 if (head != null) {
                     // kept before the branch goes: its commits stay readable by id and their chunks survive gc
                     String id = r.atCommit(head).meta().id();
-                    if (r.ref(DataRepo.KEPT + id) == null) {
-                        r.cas(DataRepo.KEPT + id, null, head); // false: kept meanwhile by another deletion
-                    }
+                    r.cas(DataRepo.KEPT + id, null, head); // false: already kept, by an earlier deletion
                     r.deleteRef(DataRepo.HEADS + branch, head);
                 }
                 r.prune();

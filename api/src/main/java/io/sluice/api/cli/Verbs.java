@@ -3,6 +3,7 @@ package io.sluice.api.cli;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.sluice.api.Main;
 import io.sluice.api.client.SluiceClient;
+import io.sluice.pps.JobState;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -12,6 +13,8 @@ import picocli.CommandLine.ParentCommand;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
 
 import static io.sluice.api.cli.Output.Column;
@@ -45,7 +48,7 @@ public final class Verbs {
     static final Column[] DATUM = {
             Column.field("ID", "id"), Column.field("STATE", "state"), Column.field("ATTEMPTS", "attempts"),
             new Column("FILES", r -> {
-                java.util.List<String> files = new java.util.ArrayList<>();
+                List<String> files = new ArrayList<>();
                 r.path("files").forEach(f -> files.add(f.asText()));
                 return String.join(",", files);
             }),
@@ -252,7 +255,7 @@ public final class Verbs {
             JsonNode job = o.client(main).get("/api/v1/jobs/" + id, query("wait", timeout));
             print(o, job);
             String state = job.path("state").asText();
-            if (!io.sluice.pps.JobState.valueOf(state).terminal()) {
+            if (!JobState.valueOf(state).terminal()) {
                 throw new Main.UsageError("timed out after " + timeout + " s: job " + id + " is " + state);
             }
             if (!"JOB_SUCCESS".equals(state)) {

@@ -124,7 +124,7 @@ public final class WorkerCommand implements Callable<Integer> {
         WorkerResult result;
         try (LogShipper logs = new LogShipper(client, taskPath + "/logs")) {
             try {
-                result = run(client, objects, root, task, logs);
+                result = run(objects, root, task, logs);
             } catch (IOException | UncheckedIOException | ClientException e) {
                 result = WorkerResult.failed("worker could not run datum " + task.datumId() + ": " + e.getMessage());
             } catch (InterruptedException e) {
@@ -143,7 +143,7 @@ public final class WorkerCommand implements Callable<Integer> {
         }
     }
 
-    private WorkerResult run(SluiceClient client, ObjectStore objects, Path root, WorkerTask task, LogSink logs)
+    private WorkerResult run(ObjectStore objects, Path root, WorkerTask task, LogSink logs)
             throws IOException, InterruptedException {
         try (Stream<Path> old = Files.list(root)) {
             for (Path p : (Iterable<Path>) old::iterator) {

@@ -115,16 +115,16 @@ public final class KubernetesJobRunner implements JobRunner {
         }
     }
 
-    /**
-     * A runner on {@code client}; fails with UNAVAILABLE (one line) when the cluster cannot be reached or
-     * refuses to list Jobs in the namespace. {@code client} stays the caller's.
-     */
     /** Where the chunks of one file of one commit are (pfs knows: {@code PfsService::chunks}). */
     @FunctionalInterface
     public interface Chunks {
         List<FileManifest.Chunk> chunks(String repo, String commit, String path);
     }
 
+    /**
+     * A runner on {@code client}; fails with UNAVAILABLE (one line) when the cluster cannot be reached or
+     * refuses to list Jobs in the namespace. {@code client} stays the caller's.
+     */
     public KubernetesJobRunner(KubernetesClient client, Options options, WorkQueue queue, ObjectStore store,
                                Chunks chunks) {
         this(client, false, options, queue, store, chunks);
