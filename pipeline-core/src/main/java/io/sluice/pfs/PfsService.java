@@ -999,9 +999,16 @@ public final class PfsService implements Closeable {
         private record Result(CommitInfo info, boolean finished) {
         }
 
+        /**
+         * Lands the edits with the branch lock held from the open-commit check to the ref move: the lock is
+         * the branch's one serialisation point, so no commit can be opened on a head this batch is about to
+         * replace (its finish would replay a stale copy of what this batch changed). Only re-chunking a stale
+         * append happens outside the lock.
+         */
         private Result land() throws IOException {
             try (ObjectReader reader = r.git.newObjectReader()) {
                 while (true) {
+                    String stale;
                     ReentrantLock lock = r.lock(branch);
                     lock.lock();
                     try {
@@ -1010,43 +1017,44 @@ public final class PfsService implements Closeable {
                             throw SluiceException.conflict(r.name + "@" + branch + " has an open commit "
                                     + r.atCommit(open).meta().id() + ": finish or drop it first");
                         }
-                        if (open != null) {
-                            Result res = intoOpen(reader, open);
+                        try {
+                            Result res = open != null ? intoOpen(reader, open) : ownCommit(reader);
                             if (res != null) {
                                 return res;
                             }
                             continue;
+                        } catch (TreeEditor.StaleEditException e) {
+                            stale = e.path;
                         }
                     } finally {
                         lock.unlock();
                     }
-                    // no open commit: a commit of its own, moved onto the branch by compare-and-set
-                    ObjectId head = r.ref(DataRepo.HEADS + branch);
-                    Indexed h = head == null ? null : r.atCommit(head);
-                    TreeEditor.Result res = edit(reader, h == null ? null : h.tree());
-                    if (res == null) {
-                        continue;
-                    }
-                    CommitMeta meta = new CommitMeta(commitId, branch, h == null ? null : h.meta().id(),
-                            description == null ? "" : description, started, Instant.now(),
-                            (h == null ? 0 : h.meta().size()) + res.sizeDelta(), provenance);
-                    ObjectId c = r.writeCommit(writer.inserter(), res.tree(), head, meta);
-                    writer.flush();
-                    if (r.cas(DataRepo.HEADS + branch, head, c)) {
-                        r.remember(new Indexed(meta, c, res.tree(), head));
-                        return new Result(meta.info(r.name), true);
-                    }
+                    redoAppend(reader, currentTree(), stale);
                 }
             }
         }
 
-        /** Applies the edits to the open commit; null when an append had to be redone (retry). */
-        private Result intoOpen(ObjectReader reader, ObjectId open) throws IOException {
-            Indexed wip = r.atCommit(open);
-            TreeEditor.Result res = edit(reader, wip.tree());
-            if (res == null) {
+        /** A commit of its own on the branch head; null if the ref moved underneath (retry). */
+        private Result ownCommit(ObjectReader reader) throws IOException, TreeEditor.StaleEditException {
+            ObjectId head = r.ref(DataRepo.HEADS + branch);
+            Indexed h = head == null ? null : r.atCommit(head);
+            TreeEditor.Result res = edit(reader, h == null ? null : h.tree());
+            CommitMeta meta = new CommitMeta(commitId, branch, h == null ? null : h.meta().id(),
+                    description == null ? "" : description, started, Instant.now(),
+                    (h == null ? 0 : h.meta().size()) + res.sizeDelta(), provenance);
+            ObjectId c = r.writeCommit(writer.inserter(), res.tree(), head, meta);
+            writer.flush();
+            if (!r.cas(DataRepo.HEADS + branch, head, c)) {
                 return null;
             }
+            r.remember(new Indexed(meta, c, res.tree(), head));
+            return new Result(meta.info(r.name), true);
+        }
+
+        /** Applies the edits to the open commit; null if its ref moved underneath (retry). */
+        private Result intoOpen(ObjectReader reader, ObjectId open) throws IOException, TreeEditor.StaleEditException {
+            Indexed wip = r.atCommit(open);
+            TreeEditor.Result res = edit(reader, wip.tree());
             CommitMeta meta = wip.meta().withSize(wip.meta().size() + res.sizeDelta());
             ObjectId c = r.writeCommit(writer.inserter(), res.tree(), wip.parentCommit(), meta);
             writer.flush();
@@ -1057,15 +1065,8 @@ public final class PfsService implements Closeable {
             return new Result(meta.info(r.name), false);
         }
 
-        /** The new tree, or null after redoing an append whose basis changed (the caller retries). */
-        private TreeEditor.Result edit(ObjectReader reader, ObjectId base) throws IOException {
-            List<Edit> edits = pending.values().stream().map(Pending::edit).toList();
-            try {
-                return applyEdits(reader, writer.inserter(), base, edits);
-            } catch (TreeEditor.StaleEditException stale) {
-                redoAppend(reader, base, stale.path);
-                return null;
-            }
+        private TreeEditor.Result edit(ObjectReader reader, ObjectId base) throws IOException, TreeEditor.StaleEditException {
+            return applyEdits(reader, writer.inserter(), base, pending.values().stream().map(Pending::edit).toList());
         }
 
         /** Re-chunks an append onto the file as it is now in {@code base}, reading the added bytes back. */
