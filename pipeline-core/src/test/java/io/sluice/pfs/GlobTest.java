@@ -3,10 +3,12 @@ package io.sluice.pfs;
 import io.sluice.SluiceException;
 import org.junit.jupiter.api.Test;
 
+import java.time.Duration;
 import java.util.List;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 
 class GlobTest {
 
@@ -50,6 +52,27 @@ class GlobTest {
         assertThat(Glob.compile("/a\\*b").matches("/a*b")).isTrue();
         assertThat(Glob.compile("/a\\*b").matches("/axb")).isFalse();
         assertThat(Glob.compile("/x+(1)").matches("/x+(1)")).isTrue();
+    }
+
+    @Test
+    void patternsThatMakeBacktrackingExplodeMatchInLinearTime() {
+        // a backtracking matcher takes minutes on these (one extra 'a' per '*' multiplies the work); the
+        // automaton takes milliseconds, so the bound below only catches the blow-up, not a slow machine
+        String path = "/" + "a".repeat(Ref.MAX_PATH - 1);
+        assertTimeoutPreemptively(Duration.ofSeconds(20), () -> {
+            assertThat(Glob.compile("/*a*a*a*a*a*a*a*a*a*a*b").matches(path)).isFalse();
+            assertThat(Glob.compile("/**a**a**a**a**a**a**a**a**b").matches(path)).isFalse();
+            assertThat(Glob.compile("/{*a,a*}{*a,a*}{*a,a*}{*a,a*}{*a,a*}{*a,a*}b").matches(path)).isFalse();
+            assertThat(Glob.compile("/*a*a*a*a*a*a*a*a*a*a").matches(path)).isTrue();
+        });
+    }
+
+    @Test
+    void doubleStarCrossesEveryCharacter() {
+        assertThat(Glob.compile("/**").matches("/line\nbreak/x")).isTrue();
+        assertThat(Glob.compile("/a/**/b").matches("/a/x\ny/b")).isTrue();
+        assertThat(Glob.compile("/[a-c-e]").matches("/-")).isTrue();
+        assertThat(Glob.compile("/[a-c-e]").matches("/d")).isFalse();
     }
 
     @Test
