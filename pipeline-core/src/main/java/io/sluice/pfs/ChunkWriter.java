@@ -18,27 +18,33 @@ import java.util.concurrent.Executor;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
- * Splits a stream into content-defined chunks and stores each one not already in the store, in constant
- * memory (two reusable buffers of twice the maximum chunk size). The calling thread reads and finds
- * boundaries while {@code hasher} hashes and stores the chunks already found, so the two overlap.
- * One instance serves one stream at a time; reuse it to keep its buffers.
+ * Splits one stream into content-defined chunks and stores each one not already in the store, in bounded
+ * memory: two buffers that start small and grow, as bytes arrive, to at most twice the maximum chunk size,
+ * their bytes drawn from a {@link ByteBudget} shared by every stream. A slow client so holds only memory
+ * for the bytes it actually sent and no shared writer, and a small file costs a small buffer. The calling
+ * thread reads and finds boundaries while {@code hasher} hashes and stores the chunks already found.
+ * One instance serves one stream.
  */
 final class ChunkWriter {
+    private static final int INITIAL = 64 << 10;
 
     private final Chunker chunker;
     private final ObjectStore store;
     private final Executor hasher;
     private final AtomicLong storedBytes;
+    private final ByteBudget budget;
     private final byte[][] buffers = new byte[2][];
+    private long held;
 
     /**
      * @param storedBytes incremented by the size of every chunk actually written (not deduplicated)
      */
-    ChunkWriter(Chunker chunker, ObjectStore store, Executor hasher, AtomicLong storedBytes) {
+    ChunkWriter(Chunker chunker, ObjectStore store, Executor hasher, AtomicLong storedBytes, ByteBudget budget) {
         this.chunker = chunker;
         this.store = store;
         this.hasher = hasher;
         this.storedBytes = storedBytes;
+        this.budget = budget;
     }
 
     /** Chunks and stores everything {@code in} yields; returns the chunks in order. */
@@ -47,9 +53,11 @@ final class ChunkWriter {
         List<List<CompletableFuture<?>>> pending = List.of(new ArrayList<>(), new ArrayList<>());
         Set<String> seen = ConcurrentHashMap.newKeySet();
         int b = 0;
-        byte[] cur = buffer(0);
+        byte[] cur;
         try {
-            int filled = readFully(in, cur, 0);
+            buffer(0);
+            int filled = readFully(in, 0, 0);
+            cur = buffers[0];
             boolean eof = filled < cur.length;
             int pos = 0;
             while (true) {
@@ -60,13 +68,18 @@ final class ChunkWriter {
                 if (avail < chunker.max() && !eof) {
                     // move the unfinished tail to the other buffer once the hasher is done with it
                     int nb = 1 - b;
-                    byte[] next = buffer(nb);
+                    buffer(nb);
                     awaitAll(pending.get(nb));
+                    if (buffers[nb].length < avail) {
+                        grow(nb, cur.length);
+                    }
+                    byte[] next = buffers[nb];
                     System.arraycopy(cur, pos, next, 0, avail);
                     cur = next;
                     b = nb;
                     pos = 0;
-                    filled = readFully(in, cur, avail);
+                    filled = readFully(in, nb, avail);
+                    cur = buffers[nb];
                     eof = filled < cur.length;
                     continue;
                 }
@@ -85,7 +98,7 @@ final class ChunkWriter {
             }
             return chunks;
         } finally {
-            // never hand the buffers to the next stream while a hasher may still read them
+            // never give the memory back while a hasher may still read the buffers
             for (List<CompletableFuture<?>> p : pending) {
                 try {
                     awaitAll(p);
@@ -93,6 +106,10 @@ final class ChunkWriter {
                     // the failure was or will be reported through the results
                 }
             }
+            buffers[0] = null;
+            buffers[1] = null;
+            budget.release(held);
+            held = 0;
         }
     }
 
@@ -112,24 +129,42 @@ final class ChunkWriter {
         return new FileManifest.Chunk(id, len);
     }
 
-    private byte[] buffer(int i) {
+    private byte[] buffer(int i) throws IOException {
         if (buffers[i] == null) {
-            buffers[i] = new byte[2 * chunker.max()];
+            grow(i, Math.min(INITIAL, 2 * chunker.max()));
         }
         return buffers[i];
     }
 
-    /** Fills {@code buf} from {@code from} on; returns how many bytes it holds (less than full = end of stream). */
-    private static int readFully(InputStream in, byte[] buf, int from) throws IOException {
+    /** Replaces buffer {@code i} (which no hasher reads) by one of {@code size} bytes keeping its contents. */
+    private void grow(int i, int size) throws IOException {
+        int old = buffers[i] == null ? 0 : buffers[i].length;
+        budget.acquire(size - old);
+        held += size - old;
+        buffers[i] = buffers[i] == null ? new byte[size] : java.util.Arrays.copyOf(buffers[i], size);
+    }
+
+    /**
+     * Fills buffer {@code b} from {@code from} on, growing it as bytes keep coming up to twice the maximum
+     * chunk size; returns how many bytes it holds (less than its length = end of stream).
+     */
+    private int readFully(InputStream in, int b, int from) throws IOException {
         int filled = from;
-        while (filled < buf.length) {
+        while (true) {
+            byte[] buf = buffers[b];
+            if (filled == buf.length) {
+                if (buf.length >= 2 * chunker.max()) {
+                    return filled;
+                }
+                grow(b, Math.min(2 * chunker.max(), 2 * buf.length));
+                buf = buffers[b];
+            }
             int n = in.read(buf, filled, buf.length - filled);
             if (n < 0) {
-                break;
+                return filled;
             }
             filled += n;
         }
-        return filled;
     }
 
     private static void awaitAll(List<CompletableFuture<?>> futures) throws IOException {

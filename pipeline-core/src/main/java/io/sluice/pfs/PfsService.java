@@ -41,8 +41,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.concurrent.ArrayBlockingQueue;
-import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ExecutorService;
@@ -69,8 +67,11 @@ public final class PfsService implements Closeable {
 
     private static final Logger LOG = LoggerFactory.getLogger(PfsService.class);
     private static final Pattern CHUNK_KEY = Pattern.compile("chunks/[0-9a-f]{2}/[0-9a-f]{64}");
-    /** Concurrent streams being chunked at once; each holds two buffers of 2 x max chunk size. */
-    private static final int WRITERS = 4;
+    /**
+     * Upload buffer memory for all streams being chunked at once: what four streams at full speed hold
+     * (two buffers of twice the maximum chunk size each); slow or small streams hold only what they sent.
+     */
+    private static final int STREAMS_AT_FULL_SPEED = 4;
 
     private final Path root;
     private final ObjectStore store;
@@ -79,7 +80,7 @@ public final class PfsService implements Closeable {
     private final Chunker chunker;
     private final ExecutorService hashers;
     private final ExecutorService events;
-    private final BlockingQueue<ChunkWriter> writers = new ArrayBlockingQueue<>(WRITERS);
+    private final ByteBudget uploadMemory;
     private final AtomicLong storedBytes = new AtomicLong();
     private final Map<String, DataRepo> repos = new ConcurrentHashMap<>();
     /** Writers hold it shared from their first chunk to their commit; gc holds it exclusively. */
@@ -103,9 +104,7 @@ public final class PfsService implements Closeable {
         int threads = 2 * Math.max(1, Runtime.getRuntime().availableProcessors());
         this.hashers = Executors.newFixedThreadPool(threads, daemon("pfs-hash"));
         this.events = Executors.newSingleThreadExecutor(daemon("pfs-events"));
-        for (int i = 0; i < WRITERS; i++) {
-            writers.add(new ChunkWriter(chunker, store, hashers, storedBytes));
-        }
+        this.uploadMemory = new ByteBudget(STREAMS_AT_FULL_SPEED * 4L * chunker.max(), Duration.ofSeconds(60));
         try {
             Files.createDirectories(root);
             try (Stream<Path> entries = Files.list(root)) {
@@ -1125,25 +1124,15 @@ public final class PfsService implements Closeable {
 
     /** Chunks {@code data} into the store; with a basis, re-chunks from its last chunk so only new chunks are stored. */
     private List<FileManifest.Chunk> writeChunks(FileManifest basis, InputStream data) throws IOException {
-        ChunkWriter w;
-        try {
-            w = writers.take();
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new IOException("interrupted while waiting for a chunk writer", e);
+        ChunkWriter w = new ChunkWriter(chunker, store, hashers, storedBytes, uploadMemory);
+        if (basis == null || basis.chunks().isEmpty()) {
+            return w.write(data);
         }
-        try {
-            if (basis == null || basis.chunks().isEmpty()) {
-                return w.write(data);
-            }
-            List<FileManifest.Chunk> old = basis.chunks();
-            FileManifest.Chunk last = old.get(old.size() - 1);
-            List<FileManifest.Chunk> out = new ArrayList<>(old.subList(0, old.size() - 1));
-            out.addAll(w.write(new SequenceInputStream(store.get(last.key(), 0, -1), data)));
-            return out;
-        } finally {
-            writers.add(w);
-        }
+        List<FileManifest.Chunk> old = basis.chunks();
+        FileManifest.Chunk last = old.get(old.size() - 1);
+        List<FileManifest.Chunk> out = new ArrayList<>(old.subList(0, old.size() - 1));
+        out.addAll(w.write(new SequenceInputStream(store.get(last.key(), 0, -1), data)));
+        return out;
     }
 
     private TreeEditor.Result applyEdits(ObjectReader reader, ObjectInserter ins, ObjectId base, List<Edit> edits)

@@ -5,6 +5,8 @@ import org.junit.jupiter.api.Test;
 
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
+import java.io.InputStream;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
@@ -15,6 +17,7 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.atomic.AtomicLong;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 class ChunkerTest {
 
@@ -30,7 +33,8 @@ class ChunkerTest {
     private List<FileManifest.Chunk> chunk(MemObjectStore store, byte[] data, AtomicLong stored) throws IOException {
         ExecutorService pool = Executors.newFixedThreadPool(2);
         try {
-            return new ChunkWriter(chunker, store, pool, stored).write(new ByteArrayInputStream(data));
+            return new ChunkWriter(chunker, store, pool, stored, new ByteBudget(4L * chunker.max(), Duration.ofSeconds(5)))
+                    .write(new ByteArrayInputStream(data));
         } finally {
             pool.shutdown();
         }
@@ -40,6 +44,35 @@ class ChunkerTest {
         Set<String> ids = new HashSet<>();
         chunks.forEach(c -> ids.add(c.id()));
         return ids;
+    }
+
+    @Test
+    void buffersGrowAsBytesArriveAndGiveTheirMemoryBack() throws IOException {
+        Chunker big = new Chunker();
+        ByteBudget budget = new ByteBudget(4L * big.max(), Duration.ofMillis(200));
+        byte[] data = random(3, 3 * big.max() + 12345);
+        ExecutorService pool = Executors.newFixedThreadPool(2);
+        try {
+            // a stream that hands out a few KiB per read, as a slow network body does
+            InputStream dribble = new java.io.FilterInputStream(new ByteArrayInputStream(data)) {
+                @Override
+                public int read(byte[] b, int off, int len) throws IOException {
+                    return super.read(b, off, Math.min(len, 4096));
+                }
+            };
+            List<FileManifest.Chunk> chunks = new ChunkWriter(big, new MemObjectStore(), pool, new AtomicLong(), budget)
+                    .write(dribble);
+            assertThat(chunks.stream().mapToLong(FileManifest.Chunk::size).sum()).isEqualTo(data.length);
+            assertThat(chunks).isEqualTo(new ChunkWriter(big, new MemObjectStore(), pool, new AtomicLong(), budget)
+                    .write(new ByteArrayInputStream(data)));
+            budget.acquire(4L * big.max()); // all of it is back
+            budget.release(4L * big.max());
+            budget.acquire(4L * big.max() - 1000);
+            assertThatThrownBy(() -> new ChunkWriter(big, new MemObjectStore(), pool, new AtomicLong(), budget)
+                    .write(new ByteArrayInputStream(data))).hasMessageContaining("upload buffer memory");
+        } finally {
+            pool.shutdown();
+        }
     }
 
     @Test

@@ -122,12 +122,34 @@ public final class PfsController {
 
         @Override
         public int read() throws IOException {
-            return in().read();
+            try {
+                return in().read();
+            } catch (IOException e) {
+                throw stalled(e);
+            }
         }
 
         @Override
         public int read(byte[] b, int off, int len) throws IOException {
-            return in().read(b, off, len);
+            try {
+                return in().read(b, off, len);
+            } catch (IOException e) {
+                throw stalled(e);
+            }
+        }
+
+        /**
+         * A body that sent nothing for the connection's idle timeout (Jetty's, 30 s) is cut off: a 408 naming
+         * the cause instead of a 503 that leaks Jetty's exception (the client is at fault, not the store).
+         */
+        private static IOException stalled(IOException e) {
+            for (Throwable t = e; t != null; t = t.getCause()) {
+                if (t instanceof java.util.concurrent.TimeoutException) {
+                    throw new io.javalin.http.RequestTimeoutResponse(
+                            "the request body stalled: no bytes arrived within the idle timeout");
+                }
+            }
+            return e;
         }
 
         @Override
