@@ -60,6 +60,8 @@ class CrashIT {
             verify(daemon, acked);
             verifyPipeline(daemon, ackedVersion.get());
             AtomicBoolean stop = new AtomicBoolean();
+            AtomicInteger cycleUpdates = new AtomicInteger();
+            AtomicInteger cycleWrites = new AtomicInteger();
             List<Thread> writers = new ArrayList<>();
             // pipeline updates race the writes and the kill too: an acknowledged version is never lost
             Thread updater = new Thread(() -> {
@@ -67,6 +69,7 @@ class CrashIT {
                     try {
                         int version = updatePipeline(daemon, counter.incrementAndGet(), refused);
                         ackedVersion.accumulateAndGet(version, Math::max);
+                        cycleUpdates.incrementAndGet();
                         Thread.sleep(250);
                     } catch (IOException | InterruptedException killed) {
                         return;
@@ -84,6 +87,7 @@ class CrashIT {
                         try {
                             JsonNode commit = putFile(daemon, path, content);
                             acked.put(path, new Ack(path, content, commit.get("id").asText()));
+                            cycleWrites.incrementAndGet();
                         } catch (IOException | InterruptedException | RuntimeException killed) {
                             return; // the daemon died mid-request: this write was never acknowledged
                         }
@@ -91,6 +95,11 @@ class CrashIT {
                 });
                 writers.add(t);
                 t.start();
+            }
+            // kill only once this cycle has made progress, so a loaded machine slows the test, not fails it
+            long deadline = System.nanoTime() + Duration.ofSeconds(120).toNanos();
+            while ((cycleUpdates.get() == 0 || cycleWrites.get() == 0) && System.nanoTime() < deadline) {
+                Thread.sleep(20);
             }
             Thread.sleep(300 + random.nextInt(1200));
             daemon.kill();
