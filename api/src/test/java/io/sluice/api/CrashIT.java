@@ -7,7 +7,6 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.io.IOException;
-import java.net.URI;
 import java.net.URLEncoder;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -144,7 +143,7 @@ class CrashIT {
     private static int updatePipeline(DaemonProcess d, int n, List<String> refused)
             throws IOException, InterruptedException {
         String spec = COPY_PIPELINE.replace("\"name\": \"copy\"}", "\"name\": \"copy\"}, \"description\": \"update " + n + "\"");
-        HttpResponse<String> r = HTTP.send(HttpRequest.newBuilder(uri(d, "/api/v1/pipelines/copy", Map.of()))
+        HttpResponse<String> r = HTTP.send(d.request(path("/api/v1/pipelines/copy", Map.of()))
                 .header("Content-Type", "application/json").PUT(HttpRequest.BodyPublishers.ofString(spec))
                 .timeout(Duration.ofSeconds(30)).build(), HttpResponse.BodyHandlers.ofString());
         if (r.statusCode() != 200) {
@@ -176,7 +175,7 @@ class CrashIT {
             """;
 
     private static JsonNode putFile(DaemonProcess d, String path, String content) throws IOException, InterruptedException {
-        HttpResponse<String> r = HTTP.send(HttpRequest.newBuilder(uri(d, "/api/v1/repos/events/files",
+        HttpResponse<String> r = HTTP.send(d.request(path("/api/v1/repos/events/files",
                         Map.of("branch", "master", "path", path)))
                 .PUT(HttpRequest.BodyPublishers.ofString(content)).timeout(Duration.ofSeconds(30)).build(),
                 HttpResponse.BodyHandlers.ofString());
@@ -187,7 +186,7 @@ class CrashIT {
     }
 
     private static String getFile(DaemonProcess d, String ref, String path) throws IOException, InterruptedException {
-        HttpResponse<String> r = HTTP.send(HttpRequest.newBuilder(uri(d, "/api/v1/repos/events/files",
+        HttpResponse<String> r = HTTP.send(d.request(path("/api/v1/repos/events/files",
                 Map.of("ref", ref, "path", path))).build(), HttpResponse.BodyHandlers.ofString());
         assertThat(r.statusCode()).as("get %s@%s: %s", path, ref, r.body()).isEqualTo(200);
         return r.body();
@@ -195,20 +194,20 @@ class CrashIT {
 
     private static JsonNode send(DaemonProcess d, String method, String path, Map<String, String> query, String body)
             throws IOException, InterruptedException {
-        HttpRequest.Builder b = HttpRequest.newBuilder(uri(d, path, query)).header("Content-Type", "application/json")
+        HttpRequest.Builder b = d.request(path(path, query)).header("Content-Type", "application/json")
                 .method(method, body == null ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofString(body));
         HttpResponse<String> r = HTTP.send(b.build(), HttpResponse.BodyHandlers.ofString());
         assertThat(r.statusCode()).as("%s %s: %s", method, path, r.body()).isLessThan(300);
         return JSON.readTree(r.body());
     }
 
-    private static URI uri(DaemonProcess d, String path, Map<String, String> query) {
-        StringBuilder sb = new StringBuilder(d.address).append(path);
+    private static String path(String path, Map<String, String> query) {
+        StringBuilder sb = new StringBuilder(path);
         char sep = '?';
         for (Map.Entry<String, String> e : query.entrySet()) {
             sb.append(sep).append(e.getKey()).append('=').append(URLEncoder.encode(e.getValue(), StandardCharsets.UTF_8));
             sep = '&';
         }
-        return URI.create(sb.toString());
+        return sb.toString();
     }
 }

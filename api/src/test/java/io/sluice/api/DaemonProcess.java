@@ -6,7 +6,9 @@ import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.security.SecureRandom;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -16,20 +18,36 @@ import java.util.List;
 final class DaemonProcess implements AutoCloseable {
     final int port;
     final String address;
+    /** The API token the daemon requires: given to it in $SLUICE_AUTH_TOKEN, or read from its token file. */
+    final String token;
     private final Process process;
 
-    private DaemonProcess(Process process, int port) {
+    private DaemonProcess(Process process, int port, String token) {
         this.process = process;
         this.port = port;
         this.address = "http://127.0.0.1:" + port;
+        this.token = token;
     }
 
+    /** A daemon whose token the test chose ($SLUICE_AUTH_TOKEN), so that it works on any data dir. */
     static DaemonProcess start(Path dataDir, Path log, String... extraArgs) throws IOException, InterruptedException {
         return start(List.of(), dataDir, log, extraArgs);
     }
 
     /** As {@link #start(Path, Path, String...)}, with the java command run by {@code wrapper}, which must exec it. */
     static DaemonProcess start(List<String> wrapper, Path dataDir, Path log, String... extraArgs)
+            throws IOException, InterruptedException {
+        String token = "test-token-" + Long.toHexString(new SecureRandom().nextLong());
+        return start(wrapper, token, dataDir, log, extraArgs);
+    }
+
+    /** A daemon that makes or reads its own token file in the data dir, as a plain {@code sluice up} does. */
+    static DaemonProcess startWithTokenFile(Path dataDir, Path log, String... extraArgs)
+            throws IOException, InterruptedException {
+        return start(List.of(), null, dataDir, log, extraArgs);
+    }
+
+    private static DaemonProcess start(List<String> wrapper, String envToken, Path dataDir, Path log, String... extraArgs)
             throws IOException, InterruptedException {
         int port = freePort();
         Path home = TestDaemon.HOME;
@@ -42,9 +60,23 @@ final class DaemonProcess implements AutoCloseable {
         ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true)
                 .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()));
         pb.environment().put("SLUICE_HOME", home.toString());
-        DaemonProcess daemon = new DaemonProcess(pb.start(), port);
-        daemon.awaitHealthy(Duration.ofSeconds(60));
-        return daemon;
+        pb.environment().remove("SLUICE_AUTH_TOKEN");
+        if (envToken != null) {
+            pb.environment().put("SLUICE_AUTH_TOKEN", envToken);
+        }
+        Process process = pb.start();
+        new DaemonProcess(process, port, envToken).awaitHealthy(Duration.ofSeconds(60));
+        String token = envToken != null ? envToken : Files.readString(dataDir.resolve("auth-token")).strip();
+        return new DaemonProcess(process, port, token);
+    }
+
+    /** A request to {@code path} (with its query) carrying the daemon's token. */
+    HttpRequest.Builder request(String pathAndQuery) {
+        return HttpRequest.newBuilder(URI.create(address + pathAndQuery)).header("Authorization", "Bearer " + token);
+    }
+
+    long pid() {
+        return process.pid();
     }
 
     private void awaitHealthy(Duration timeout) throws InterruptedException, IOException {

@@ -8,6 +8,7 @@ import java.io.OutputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Map;
 import java.util.Random;
 import java.util.concurrent.TimeUnit;
 
@@ -61,7 +62,7 @@ class FullDiskIT {
     }
 
     private static TestDaemon.Run cli(DaemonProcess daemon, String... args) {
-        return TestDaemon.cli(daemon.address, new byte[0], args);
+        return TestDaemon.cli(Map.of("SLUICE_ADDRESS", daemon.address, "SLUICE_AUTH_TOKEN", daemon.token), new byte[0], args);
     }
 
     private static boolean canMountTmpfs(Path mnt) throws IOException, InterruptedException {

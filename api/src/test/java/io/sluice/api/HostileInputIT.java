@@ -138,6 +138,23 @@ class HostileInputIT {
         probes.add(new Probe("GET", "/api/v1/repos/data/files?path=/a.txt&length=x", null));
         probes.add(new Probe("GET", "/api/v1/repos/data/commits?limit=-5", null));
         probes.add(new Probe("GET", "/api/v1/repos/data/commit?ref=master&wait=-2", null));
+        // a wait too long to count in nanoseconds was a 500 "long overflow"
+        probes.add(new Probe("GET", "/api/v1/repos/data/commit?ref=master&wait=1000000000000", null));
+        probes.add(new Probe("GET", "/api/v1/jobs/nosuchjob?wait=1000000000000", null));
+        probes.add(new Probe("GET", "/api/v1/repos/data/commit?ref=master&wait=" + Long.MAX_VALUE, null));
+        // '.', '/' and '' are all the root: deleting it emptied the repo
+        for (String root : List.of(".", "/", "./", "//", "/.")) {
+            probes.add(new Probe("DELETE", "/api/v1/repos/data/files?path=" + enc(root), null));
+        }
+        // a pipeline's input and output repos stay while it exists; only its jobs write its output
+        probes.add(new Probe("DELETE", "/api/v1/repos/data", null));
+        probes.add(new Probe("DELETE", "/api/v1/repos/copy", null));
+        probes.add(new Probe("PUT", "/api/v1/repos/copy/files?path=/x", "x"));
+        probes.add(new Probe("PUT", "/api/v1/repos/copy/files?path=/a.txt&append=true", "x"));
+        probes.add(new Probe("DELETE", "/api/v1/repos/copy/files?path=/a.txt", null));
+        probes.add(new Probe("POST", "/api/v1/repos/copy/commits/start", "{}"));
+        probes.add(new Probe("POST", "/api/v1/repos/copy/files/copy",
+                "{\"srcRepo\": \"data\", \"srcPath\": \"/a.txt\", \"path\": \"/b.txt\"}"));
         probes.add(new Probe("GET", "/api/v1/statistics?api=" + enc(LONG), null));
         probes.add(new Probe("GET", "/api/v1/logs?pipeline=" + enc("../copy"), null));
         probes.add(new Probe("GET", "/api/v1/logs?job=" + enc("../../etc"), null));
@@ -203,6 +220,19 @@ class HostileInputIT {
         probes.add(new Probe("PUT", "/api/v1/pipelines/copy", spec("copy", "data").replace("\"glob\"", "\"x\": 1, \"glob\"")));
         probes.add(new Probe("PUT", "/api/v1/pipelines/copy", new byte[]{'{', (byte) 0xff, '}'}, "application/json"));
         probes.add(new Probe("PUT", "/api/v1/pipelines/copy", withInvalidUtf8(spec("copy", "data")), "application/json"));
+        // the name in the path is the pipeline updated: a spec naming another one was applied to that one
+        probes.add(new Probe("PUT", "/api/v1/pipelines/other", spec("copy", "data")));
+        probes.add(new Probe("PUT", "/api/v1/pipelines/copy", spec("p7", "data")));
+        // environment names a process cannot have failed every datum of the job instead of the create
+        for (String key : List.of("A=B", "=", "", "A\\u0000B")) {
+            probes.add(new Probe("POST", "/api/v1/pipelines", good.replace("\"cmd\"", "\"env\": {\"" + key + "\": \"1\"}, \"cmd\"")));
+        }
+        probes.add(new Probe("POST", "/api/v1/pipelines", good.replace("\"cmd\"", "\"env\": {\"A\": \"x\\u0000y\"}, \"cmd\"")));
+        // only application/json is JSON
+        for (String type : List.of("application/jsonx", "application/json-patch+json", "application/json5; charset=utf-8")) {
+            probes.add(new Probe("POST", "/api/v1/repos", "{\"name\": \"typed\"}", type));
+            probes.add(new Probe("POST", "/train", "{\"data\": [\"1 2 3 4\"]}", type));
+        }
         probes.add(new Probe("POST", "/api/v1/pipelines", "{\"pipeline\": {\"name\": \"p6\"}, \"transform\": {\"cmd\": [\"true\"]},"
                 + " \"input\": " + "{\"cross\": [".repeat(600) + "{\"pfs\": {\"repo\": \"data\", \"glob\": \"/\"}}" + "]}".repeat(600) + "}"));
         sweep(probes);
@@ -257,6 +287,79 @@ class HostileInputIT {
             assertThat(logs.toString()).doesNotContain("top secret");
         }
         assertThat(before).isNotEmpty();
+    }
+
+    @Test
+    void aBodyCutShortIsTheClientsFaultAndWritesNothing() throws Exception {
+        String before = snapshot();
+        String put = "PUT /api/v1/repos/data/files?path=/short.txt HTTP/1.1\r\nHost: x\r\n";
+        for (String request : List.of(
+                put + "Transfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n400\r\nonly a few bytes",
+                put + "Transfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n",
+                put + "Content-Length: 1000\r\n\r\nnot a thousand bytes")) {
+            String answer = rawExchange(request);
+            String status = answer.lines().findFirst().orElse("");
+            assertThat(status).as("%s -> %s", abbreviate(request), answer).matches("HTTP/1.1 4\\d\\d .*");
+            assertThat(answer).as(answer).contains("\"error\"").doesNotContain("Exception").doesNotContain("Early EOF");
+        }
+        assertThat(snapshot()).isEqualTo(before);
+    }
+
+    @Test
+    void aPutRacingTheDeletionOfItsRepoFailsAsNotFoundWithoutServerPaths() throws Exception {
+        for (int attempt = 0; attempt < 3; attempt++) {
+            String repo = "doomed" + attempt;
+            ok("POST", "/api/v1/repos", "{\"name\": \"" + repo + "\"}");
+            java.util.concurrent.CountDownLatch halfSent = new java.util.concurrent.CountDownLatch(1);
+            java.util.concurrent.CountDownLatch deleted = new java.util.concurrent.CountDownLatch(1);
+            byte[] half = new byte[1 << 20];
+            new java.util.Random(attempt).nextBytes(half);
+            java.io.InputStream body = new java.io.SequenceInputStream(new java.io.ByteArrayInputStream(half),
+                    new java.io.InputStream() {
+                        private final java.io.InputStream rest = new java.io.ByteArrayInputStream(half);
+
+                        @Override
+                        public int read() throws IOException {
+                            byte[] one = new byte[1];
+                            return read(one, 0, 1) < 0 ? -1 : one[0] & 0xff;
+                        }
+
+                        @Override
+                        public int read(byte[] b, int off, int len) throws IOException {
+                            halfSent.countDown();
+                            try {
+                                deleted.await(); // the second half only once the repo is gone
+                            } catch (InterruptedException e) {
+                                throw new IOException(e);
+                            }
+                            return rest.read(b, off, len);
+                        }
+                    });
+            var answer = HTTP.sendAsync(HttpRequest.newBuilder(URI.create(daemon.address + "/api/v1/repos/" + repo
+                            + "/files?path=/big.bin")).timeout(Duration.ofSeconds(60))
+                    .PUT(HttpRequest.BodyPublishers.ofInputStream(() -> body)).build(), HttpResponse.BodyHandlers.ofString());
+            halfSent.await();
+            Thread.sleep(200); // let the first half reach the daemon's chunker
+            ok("DELETE", "/api/v1/repos/" + repo, null);
+            deleted.countDown();
+            HttpResponse<String> r = answer.get(60, java.util.concurrent.TimeUnit.SECONDS);
+            assertThat(r.statusCode()).as(r.body()).isEqualTo(404);
+            assertThat(problem(r)).as(r.body()).isNull();
+            assertThat(r.body()).contains(repo).doesNotContain(dir.toString());
+            assertThat(ok("GET", "/api/v1/repos", null).toString()).doesNotContain(repo);
+        }
+    }
+
+    /** Writes {@code request} on a fresh connection, ends the sending side, and returns all that comes back. */
+    private static String rawExchange(String request) throws IOException {
+        URI base = URI.create(daemon.address);
+        try (java.net.Socket socket = new java.net.Socket(base.getHost(), base.getPort())) {
+            socket.setSoTimeout(60_000);
+            socket.getOutputStream().write(request.getBytes(StandardCharsets.UTF_8));
+            socket.getOutputStream().flush();
+            socket.shutdownOutput();
+            return new String(socket.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        }
     }
 
     /** Sends every probe and checks each answer, and that nothing changed; all failures are reported together. */

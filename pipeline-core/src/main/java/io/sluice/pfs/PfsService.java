@@ -560,25 +560,34 @@ public final class PfsService implements Closeable {
      * commit if there is one, otherwise as a commit of its own. Returns the commit written to.
      */
     public CommitInfo putFile(String repo, String branch, String path, InputStream data, boolean append) {
-        try (FileBatch b = openBatch(repo, branch)) {
-            b.put(path, data, append);
-            return b.commit();
-        }
+        return inOneBatch(repo, branch, b -> b.put(path, data, append));
     }
 
     /** Copies a file or directory between commits without re-reading its bytes (manifests are shared). */
     public CommitInfo copyFile(String srcRepo, String srcRef, String srcPath, String dstRepo, String dstBranch,
                                String dstPath) {
-        try (FileBatch b = openBatch(dstRepo, dstBranch)) {
-            b.copy(srcRepo, srcRef, srcPath, dstPath);
-            return b.commit();
-        }
+        return inOneBatch(dstRepo, dstBranch, b -> b.copy(srcRepo, srcRef, srcPath, dstPath));
     }
 
     public CommitInfo deleteFile(String repo, String branch, String path) {
+        return inOneBatch(repo, branch, b -> b.delete(path));
+    }
+
+    /**
+     * Lands {@code changes} as one batch; when the repo is deleted meanwhile, the write fails as NOT_FOUND
+     * saying so (its files vanished under it: not a storage failure, and no server path to show).
+     */
+    private CommitInfo inOneBatch(String repo, String branch, Consumer<FileBatch> changes) {
+        DataRepo r = repo(repo);
         try (FileBatch b = openBatch(repo, branch)) {
-            b.delete(path);
+            changes.accept(b);
             return b.commit();
+        } catch (RuntimeException e) {
+            if (repos.get(repo) != r && !(e instanceof SluiceException s && s.kind() != SluiceException.Kind.UNAVAILABLE)) {
+                throw SluiceException.notFound("repo '" + repo + "' was deleted while this write was in flight; "
+                        + "nothing was written");
+            }
+            throw e;
         }
     }
 
@@ -970,6 +979,11 @@ public final class PfsService implements Closeable {
         /** Deletes a file or a directory with everything under it. */
         public void delete(String path) {
             String p = Ref.normalizePath(path);
+            if (p.equals("/")) {
+                // '.', '/' and '' all normalise to the root: one typo would empty the branch
+                throw SluiceException.invalid("cannot delete '/': that would delete every file; name a file or "
+                        + "directory, or delete the repo");
+            }
             check();
             pending.put(p, new Pending(Edit.delete(p), null, 0));
         }

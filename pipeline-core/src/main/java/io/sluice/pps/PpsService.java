@@ -224,9 +224,16 @@ public final class PpsService implements Closeable {
         return info(p);
     }
 
-    /** Stores a new version of an existing pipeline's spec; {@code reprocess} ignores earlier datum results. */
-    public PipelineInfo updatePipeline(String specJson, boolean reprocess) {
+    /**
+     * Stores a new version of pipeline {@code name}'s spec, whose own name must be {@code name};
+     * {@code reprocess} ignores earlier datum results.
+     */
+    public PipelineInfo updatePipeline(String name, String specJson, boolean reprocess) {
         PipelineSpec spec = parser.parse(specJson);
+        if (!spec.name().equals(name)) {
+            throw SluiceException.invalid("the spec names pipeline '" + spec.name() + "', not '" + name
+                    + "'; a pipeline cannot be renamed (create the new one, then delete the old)");
+        }
         Pipeline p;
         synchronized (this) {
             p = pipeline(spec.name());
@@ -287,6 +294,35 @@ public final class PpsService implements Closeable {
             if (e.kind() != SluiceException.Kind.NOT_FOUND) {
                 throw e;
             }
+        }
+    }
+
+    /**
+     * Deletes a repo, refused (CONFLICT, naming the pipeline) while a pipeline reads it or it is a pipeline's
+     * output: either would break the pipeline for good. Atomic with pipeline creation.
+     */
+    public synchronized void deleteRepo(String repo) {
+        if (pipelines.containsKey(repo)) {
+            throw SluiceException.conflict("repo '" + repo + "' is the output of pipeline '" + repo
+                    + "'; delete the pipeline instead (that deletes its output repo too)");
+        }
+        for (Pipeline p : pipelines.values()) {
+            if (p.spec().input().leaves().stream().anyMatch(in -> in.repo().equals(repo))) {
+                throw SluiceException.conflict("repo '" + repo + "' is an input of pipeline '" + p.name()
+                        + "'; delete or update that pipeline first");
+            }
+        }
+        pfs.deleteRepo(repo);
+    }
+
+    /**
+     * Refuses (CONFLICT) a user's change to {@code repo} when it is a pipeline's output repo: only the
+     * pipeline's jobs write there, each commit with the provenance of the inputs it was made from.
+     */
+    public void checkUserWrite(String repo) {
+        if (pipelines.containsKey(repo)) {
+            throw SluiceException.conflict("repo '" + repo + "' is the output of pipeline '" + repo + "': only its "
+                    + "jobs write to it; write to its input repos instead");
         }
     }
 

@@ -185,7 +185,16 @@ public final class SpecParser {
             if (!f.getValue().isValueNode() || f.getValue().isNull()) {
                 throw SluiceException.invalid("'transform.env." + f.getKey() + "' must be a string");
             }
-            out.put(f.getKey(), f.getValue().asText());
+            // a process environment cannot hold these: every datum would fail at start, so refuse them now
+            String key = f.getKey();
+            if (key.isEmpty() || key.indexOf('=') >= 0 || key.indexOf('\0') >= 0) {
+                throw SluiceException.invalid("'transform.env' key '" + key.replace("\0", "\\0") + "' is not a valid "
+                        + "environment variable name: it must be non-empty and contain neither '=' nor NUL");
+            }
+            if (f.getValue().asText().indexOf('\0') >= 0) {
+                throw SluiceException.invalid("'transform.env." + key + "' contains a NUL character");
+            }
+            out.put(key, f.getValue().asText());
         }
         return Collections.unmodifiableMap(out);
     }

@@ -21,6 +21,7 @@ import java.util.Deque;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -68,6 +69,18 @@ public final class DatumProcess {
         try (Stream<Path> walk = Files.walk(dir)) {
             walk.forEach(p -> p.toFile().setWritable(false, false));
         }
+    }
+
+    /** Variables of the daemon's own environment that user code must never inherit: the API's bearer token. */
+    public static final Set<String> DAEMON_SECRETS = Set.of("SLUICE_AUTH_TOKEN");
+
+    /**
+     * {@code pb} with {@link #DAEMON_SECRETS} taken out of the environment it inherits, so user code cannot
+     * read the daemon's credentials (a transform.env entry of the same name is still passed on).
+     */
+    public static ProcessBuilder withoutDaemonSecrets(ProcessBuilder pb) {
+        pb.environment().keySet().removeAll(DAEMON_SECRETS);
+        return pb;
     }
 
     /** {@code transform.env} plus {@code PACH_JOB_ID}, {@code PACH_DATUM_ID} and {@code <input>_COMMIT}. */

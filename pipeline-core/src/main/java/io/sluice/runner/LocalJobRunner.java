@@ -311,7 +311,7 @@ public final class LocalJobRunner implements JobRunner {
     /** Runs {@code command} to its end; null when it exited 0, else the failed result. */
     private DatumResult execute(DatumTask task, LogSink logs, List<String> command, List<String> stdin, Path cwd)
             throws IOException, InterruptedException {
-        ProcessBuilder pb = new ProcessBuilder(command).directory(cwd.toFile());
+        ProcessBuilder pb = DatumProcess.withoutDaemonSecrets(new ProcessBuilder(command).directory(cwd.toFile()));
         pb.environment().putAll(environment(task));
 
         DatumResult result = DatumProcess.run(pb, task.cmd(), stdin, logs);
@@ -505,8 +505,9 @@ public final class LocalJobRunner implements JobRunner {
         private Slot start(Path dir) throws IOException, InterruptedException {
             DatumProcess.deleteTree(dir);
             Files.createDirectories(dir.resolve("pfs"));
-            Process p = new ProcessBuilder("unshare", "--mount", "--propagation", "private", "sh", "-c",
-                    HELPER_SCRIPT, "sluice-slot", dir.toString())
+            // the commands the helper starts inherit its environment: it must not hold the daemon's secrets
+            Process p = DatumProcess.withoutDaemonSecrets(new ProcessBuilder("unshare", "--mount", "--propagation",
+                    "private", "sh", "-c", HELPER_SCRIPT, "sluice-slot", dir.toString()))
                     .redirectError(ProcessBuilder.Redirect.DISCARD).start();
             Slot s = new Slot(dir, p);
             try {

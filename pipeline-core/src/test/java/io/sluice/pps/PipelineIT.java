@@ -202,12 +202,12 @@ class PipelineIT {
         String v2 = q("{'pipeline': {'name': 'copy'}, 'description': 'v2', 'transform': {'cmd': ['sh', '-c', "
                 + "'for f in /pfs/in/*; do tr A-Z a-z < $f > /pfs/out/$(basename $f); done']}, "
                 + "'input': {'pfs': {'repo': 'in', 'glob': '/*'}}}");
-        assertThat(h.pps.updatePipeline(v2, false).version()).isEqualTo(2);
+        assertThat(h.pps.updatePipeline("copy", v2, false).version()).isEqualTo(2);
         JobInfo kept = awaitVersion("copy", 2);
         assertThat(kept.datumsSkipped()).isEqualTo(2);
         assertThat(h.files("copy", "master")).isEqualTo(Map.of("/a", "A", "/b", "B"));
 
-        PipelineInfo v3 = h.pps.updatePipeline(v2, true);
+        PipelineInfo v3 = h.pps.updatePipeline("copy", v2, true);
         assertThat(v3.version()).isEqualTo(3);
         assertThat(v3.description()).isEqualTo("v2");
         JobInfo redone = awaitVersion("copy", 3);
@@ -277,7 +277,7 @@ class PipelineIT {
         h.pps.createPipeline(copySpec("b", "a", "/*"));
         assertThatThrownBy(() -> h.pps.createPipeline(copySpec("a", "in", "/")))
                 .isInstanceOfSatisfying(SluiceException.class, e -> assertThat(e.kind()).isEqualTo(SluiceException.Kind.CONFLICT));
-        assertThatThrownBy(() -> h.pps.updatePipeline(copySpec("a", "b", "/*"), false))
+        assertThatThrownBy(() -> h.pps.updatePipeline("a", copySpec("a", "b", "/*"), false))
                 .isInstanceOf(SluiceException.class).hasMessageContaining("cycle");
         assertThat(h.pps.inspectPipeline("a").version()).isEqualTo(1);
         h.pfs.createRepo("taken", "");

@@ -4,6 +4,7 @@ import io.javalin.Javalin;
 import io.sluice.api.Main;
 import io.sluice.api.demo.Demo;
 import io.sluice.api.server.ApiServer;
+import io.sluice.api.server.AuthToken;
 import io.sluice.api.server.Daemon;
 import io.sluice.api.server.DaemonConfig;
 import picocli.CommandLine.Command;
@@ -36,12 +37,14 @@ public final class UpCommand implements Callable<Integer> {
     String store;
 
     @Option(names = "--bind", paramLabel = "ADDRESS", defaultValue = DaemonConfig.DEFAULT_HOST,
-            description = "Interface to listen on (default 127.0.0.1); any other needs --auth-token.")
+            description = "Interface to listen on (default 127.0.0.1).")
     String bind;
 
-    @Option(names = "--auth-token", paramLabel = "TOKEN",
-            description = "Bearer token every endpoint but health requires (default: $SLUICE_AUTH_TOKEN).")
-    String authToken;
+    @Option(names = "--token-file", paramLabel = "FILE",
+            description = "File holding the API's bearer token, created (mode 0600) if missing (default: auth-token"
+                    + " in the data dir; $SLUICE_AUTH_TOKEN, when set, is used instead). A token is never given on the"
+                    + " command line, where every local user could read it.")
+    Path tokenFile;
 
     @Option(names = "--runner", paramLabel = "RUNNER", defaultValue = "local",
             description = "Where jobs run: local (processes on this machine, the default) or kubernetes (a batch/v1 Job"
@@ -76,12 +79,12 @@ public final class UpCommand implements Callable<Integer> {
         if (dataset != null && !Files.isRegularFile(dataset)) {
             throw new Main.UsageError("no such dataset file: " + dataset);
         }
-        String token = authToken != null ? authToken : main.env().get("SLUICE_AUTH_TOKEN");
-        if ((token == null || token.isEmpty()) && !isLoopback(bind)) {
-            throw new Main.UsageError("--bind " + bind + " exposes the daemon beyond this machine; it needs --auth-token TOKEN"
-                    + " (or SLUICE_AUTH_TOKEN)");
-        }
-        DaemonConfig config = new DaemonConfig(data.toAbsolutePath().normalize(), store, bind, port,
+        checkBindable(bind);
+        Path absoluteData = data.toAbsolutePath().normalize();
+        String envToken = main.env().get("SLUICE_AUTH_TOKEN");
+        Path tokens = tokenFile != null ? tokenFile.toAbsolutePath() : absoluteData.resolve(AuthToken.FILE_NAME);
+        String token = envToken != null && !envToken.isBlank() ? envToken.strip() : AuthToken.loadOrCreate(tokens);
+        DaemonConfig config = new DaemonConfig(absoluteData, store, bind, port,
                 List.of(home.resolve("train-stage/bin"), home.resolve("predict-stage/bin")), token, kubernetes());
         Daemon daemon = Daemon.open(config, main.env());
         Javalin app = ApiServer.create(daemon);
@@ -102,7 +105,9 @@ public final class UpCommand implements Callable<Integer> {
         }, "sluice-shutdown"));
         String address = "http://" + config.host() + ":" + app.port();
         main.out().println("sluice daemon listening on " + address + " (data " + config.dataDir() + ", store "
-                + daemon.store().uri() + (config.kubernetes() == null ? "" : ", runner " + daemon.runner().describe()) + ")");
+                + daemon.store().uri() + (config.kubernetes() == null ? "" : ", runner " + daemon.runner().describe())
+                + ", API token " + (envToken != null && !envToken.isBlank() ? "from $SLUICE_AUTH_TOKEN" : "in " + tokens)
+                + ")");
         if (!noDemo) {
             new Demo(daemon, main.out()).run(dataset, address);
         }
@@ -144,9 +149,9 @@ public final class UpCommand implements Callable<Integer> {
         }
     }
 
-    private static boolean isLoopback(String address) {
+    private static void checkBindable(String address) {
         try {
-            return InetAddress.getByName(address).isLoopbackAddress();
+            InetAddress.getByName(address);
         } catch (UnknownHostException e) {
             throw new Main.UsageError("--bind " + address + " is not an address of this machine");
         }

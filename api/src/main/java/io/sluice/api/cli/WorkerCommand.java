@@ -168,7 +168,8 @@ public final class WorkerCommand implements Callable<Integer> {
         boolean rewrite = !root.equals(PFS);
         List<String> cmd = rewrite ? task.cmd().stream().map(a -> DatumProcess.rewritePfs(a, root)).toList() : task.cmd();
         List<String> stdin = rewrite ? task.stdin().stream().map(l -> DatumProcess.rewritePfs(l, root)).toList() : task.stdin();
-        ProcessBuilder pb = new ProcessBuilder(DatumProcess.throughShell(cmd));
+        // the worker's own token is for talking to the daemon, never for user code
+        ProcessBuilder pb = DatumProcess.withoutDaemonSecrets(new ProcessBuilder(DatumProcess.throughShell(cmd)));
         pb.environment().putAll(DatumProcess.jobEnv(task.jobId(), task.datumId(), task.env(), task.inputCommits()));
         DatumResult ran = DatumProcess.run(pb, task.cmd(), stdin, logs);
         if (ran.success()) {

@@ -8,13 +8,17 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.net.ConnectException;
+import java.net.InetAddress;
 import java.net.URI;
 import java.net.URLEncoder;
+import java.net.UnknownHostException;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.net.http.HttpTimeoutException;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -34,6 +38,48 @@ public final class SluiceClient {
         this.base = URI.create(address.endsWith("/") ? address.substring(0, address.length() - 1) : address);
         this.token = token;
         this.http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+    }
+
+    /**
+     * The bearer token to send: the contents of {@code tokenFile} when given, else {@code $SLUICE_AUTH_TOKEN},
+     * else, for a daemon on this machine ({@code address} on loopback), the contents of {@code localTokenFile}
+     * (the token file in the default data dir) if this user can read it; null when there is none. The token
+     * file a local daemon wrote is never sent to another host.
+     */
+    public static String token(String address, Map<String, String> env, Path tokenFile, Path localTokenFile) {
+        if (tokenFile != null) {
+            try {
+                String token = Files.readString(tokenFile).strip();
+                if (token.isEmpty()) {
+                    throw new ClientException("token file " + tokenFile + " is empty");
+                }
+                return token;
+            } catch (IOException e) {
+                throw new ClientException("cannot read token file " + tokenFile + ": " + e.getMessage());
+            }
+        }
+        String fromEnv = env.get("SLUICE_AUTH_TOKEN");
+        if (fromEnv != null && !fromEnv.isBlank()) {
+            return fromEnv.strip();
+        }
+        if (localTokenFile == null || !isLoopback(address)) {
+            return null;
+        }
+        try {
+            String token = Files.readString(localTokenFile).strip();
+            return token.isEmpty() ? null : token;
+        } catch (IOException | SecurityException e) {
+            return null; // no daemon has run here yet, or it is another user's: the daemon says what is missing
+        }
+    }
+
+    private static boolean isLoopback(String address) {
+        try {
+            String host = URI.create(address).getHost();
+            return host != null && InetAddress.getByName(host).isLoopbackAddress();
+        } catch (IllegalArgumentException | UnknownHostException e) {
+            return false;
+        }
     }
 
     public ObjectMapper json() {

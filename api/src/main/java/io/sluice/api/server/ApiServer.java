@@ -20,6 +20,7 @@ import java.security.MessageDigest;
 import java.time.Clock;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.Set;
 
 /**
  * The daemon's HTTP face: the recommender's {@code /train}, {@code /predict}, {@code /result} and
@@ -36,7 +37,7 @@ public final class ApiServer {
     public static Javalin create(Daemon daemon) {
         ObjectMapper json = Json.mapper();
         RequestStats stats = new RequestStats(Clock.systemUTC());
-        var pfs = new PfsController(daemon.pfs(), json);
+        var pfs = new PfsController(daemon.pfs(), daemon.pps(), json);
         var pps = new PpsController(daemon.pps());
         var workers = new WorkerController(daemon.workQueue(), json);
         var recommender = new RecommenderController(daemon.pfs(), json, Clock.systemUTC());
@@ -49,10 +50,8 @@ public final class ApiServer {
             config.jetty.modifyServer(server -> server.setErrorHandler(jettyErrors));
             config.jetty.modifyServletContextHandler(context -> context.setErrorHandler(jettyErrors));
             Routes r = new Routes(config, stats);
-            String token = daemon.config().authToken();
-            if (token != null && !token.isEmpty()) {
-                config.routes.before(ctx -> requireToken(ctx, token));
-            }
+            Access access = new Access(daemon.config().authToken(), daemon.config().loopbackOnly());
+            config.routes.before(access::check);
             config.routes.before(Requests::checkQueryEncoding);
 
             r.add(HandlerType.POST, "/train", "train", recommender::train);
@@ -60,7 +59,7 @@ public final class ApiServer {
             r.add(HandlerType.POST, "/result", "result", recommender::result);
 
             String v1 = "/api/v1";
-            r.add(HandlerType.GET, v1 + "/health", "health", ctx -> ctx.json(health(daemon)));
+            r.add(HandlerType.GET, v1 + "/health", "health", ctx -> ctx.json(health(daemon, Access.granted(ctx))));
             r.add(HandlerType.GET, v1 + "/statistics", "statistics", ctx -> {
                 String api = ctx.queryParam("api");
                 if (api == null) {
@@ -135,25 +134,56 @@ public final class ApiServer {
         });
     }
 
-    /** Every endpoint but health needs "Authorization: Bearer TOKEN"; compared in constant time. */
-    private static void requireToken(Context ctx, String token) {
-        if (ctx.path().equals("/api/v1/health")) {
-            return;
+    /**
+     * Who may call what. With a token (as {@code sluice up} always has), every {@code /api/v1} endpoint but
+     * health needs {@code Authorization: Bearer TOKEN}, and so do the recommender's {@code /train},
+     * {@code /predict} and {@code /result} unless the daemon listens on loopback only (they write rating and
+     * request files into their fixed repos and run no code of the caller's); the web console's static files
+     * need none. Health answers everyone, but shows its details only to callers with the token. Tokens are
+     * compared in constant time.
+     */
+    private record Access(String token, boolean loopbackOnly) {
+        private static final String GRANTED = "sluice.access.granted";
+        private static final Set<String> RECOMMENDER = Set.of("/train", "/predict", "/result");
+
+        void check(Context ctx) {
+            boolean granted = token == null || token.isEmpty() || presented(ctx);
+            ctx.attribute(GRANTED, granted);
+            if (granted) {
+                return;
+            }
+            String path = ctx.path();
+            boolean open = path.equals("/api/v1/health")
+                    || (loopbackOnly && RECOMMENDER.contains(path))
+                    || !(path.startsWith("/api/") || RECOMMENDER.contains(path));
+            if (!open) {
+                throw new SluiceException(SluiceException.Kind.UNAUTHORIZED, "missing or wrong bearer token: send "
+                        + "'Authorization: Bearer TOKEN' with the token in the daemon's token file (auth-token in its "
+                        + "data dir, readable by its owner only); the CLI reads it from there, from "
+                        + "$SLUICE_AUTH_TOKEN or from --token-file");
+            }
         }
-        String header = ctx.header("Authorization");
-        byte[] given = (header == null ? "" : header).getBytes(StandardCharsets.UTF_8);
-        byte[] expected = ("Bearer " + token).getBytes(StandardCharsets.UTF_8);
-        if (!MessageDigest.isEqual(given, expected)) {
-            throw new SluiceException(SluiceException.Kind.UNAUTHORIZED,
-                    "missing or wrong bearer token (send Authorization: Bearer $SLUICE_AUTH_TOKEN)");
+
+        private boolean presented(Context ctx) {
+            String header = ctx.header("Authorization");
+            byte[] given = (header == null ? "" : header).getBytes(StandardCharsets.UTF_8);
+            byte[] expected = ("Bearer " + token).getBytes(StandardCharsets.UTF_8);
+            return MessageDigest.isEqual(given, expected);
+        }
+
+        static boolean granted(Context ctx) {
+            return Boolean.TRUE.equals(ctx.attribute(GRANTED));
         }
     }
 
-    private static Map<String, Object> health(Daemon daemon) {
+    /** Where the data and the store are is for the token's holder: others learn only that the daemon is up. */
+    private static Map<String, Object> health(Daemon daemon, boolean granted) {
         Map<String, Object> health = new LinkedHashMap<>();
         health.put("message", "Application is up and running");
-        health.put("store", daemon.store().uri());
-        health.put("runner", daemon.runner().describe());
+        if (granted) {
+            health.put("store", daemon.store().uri());
+            health.put("runner", daemon.runner().describe());
+        }
         return health;
     }
 

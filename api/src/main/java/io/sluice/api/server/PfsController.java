@@ -6,6 +6,7 @@ import io.javalin.http.Context;
 import io.sluice.SluiceException;
 import io.sluice.pfs.FileInfo;
 import io.sluice.pfs.PfsService;
+import io.sluice.pps.PpsService;
 
 import java.io.IOException;
 import java.io.InputStream;
@@ -17,11 +18,21 @@ import java.util.Map;
 public final class PfsController {
     private static final int MAX_JSON = 1 << 20;
     private final PfsService pfs;
+    /** Guards what pipelines depend on: their repos' deletion, user writes to their output repos. */
+    private final PpsService pps;
     private final ObjectMapper json;
 
-    public PfsController(PfsService pfs, ObjectMapper json) {
+    public PfsController(PfsService pfs, PpsService pps, ObjectMapper json) {
         this.pfs = pfs;
+        this.pps = pps;
         this.json = json;
+    }
+
+    /** The path's repo, once pps has said a user may change it. */
+    private String writableRepo(Context ctx) {
+        String repo = ctx.pathParam("repo");
+        pps.checkUserWrite(repo);
+        return repo;
     }
 
     public void createRepo(Context ctx) {
@@ -38,7 +49,7 @@ public final class PfsController {
     }
 
     public void deleteRepo(Context ctx) {
-        pfs.deleteRepo(ctx.pathParam("repo"));
+        pps.deleteRepo(ctx.pathParam("repo"));
         ctx.json(Map.of("deleted", ctx.pathParam("repo")));
     }
 
@@ -51,19 +62,19 @@ public final class PfsController {
     public void inspectCommit(Context ctx) {
         String repo = ctx.pathParam("repo");
         String ref = Requests.required(ctx, "ref");
-        long wait = Requests.number(ctx, "wait", -1);
-        ctx.json(wait < 0 ? pfs.inspectCommit(repo, ref) : pfs.waitCommit(repo, ref, Duration.ofSeconds(wait)));
+        Duration wait = Requests.waitParam(ctx);
+        ctx.json(wait == null ? pfs.inspectCommit(repo, ref) : pfs.waitCommit(repo, ref, wait));
     }
 
     public void startCommit(Context ctx) {
         JsonNode body = Requests.jsonObject(ctx, json, MAX_JSON, "branch", "description");
-        ctx.status(201).json(pfs.startCommit(ctx.pathParam("repo"), text(body, "branch", "master"),
+        ctx.status(201).json(pfs.startCommit(writableRepo(ctx), text(body, "branch", "master"),
                 text(body, "description", ""), List.of()));
     }
 
     public void finishCommit(Context ctx) {
         JsonNode body = Requests.jsonObject(ctx, json, MAX_JSON, "branch");
-        ctx.json(pfs.finishCommit(ctx.pathParam("repo"), text(body, "branch", "master")));
+        ctx.json(pfs.finishCommit(writableRepo(ctx), text(body, "branch", "master")));
     }
 
     public void listBranches(Context ctx) {
@@ -86,7 +97,7 @@ public final class PfsController {
     public void putFile(Context ctx) throws IOException {
         LazyBody body = new LazyBody(ctx);
         try (body) {
-            ctx.json(pfs.putFile(ctx.pathParam("repo"), Requests.optional(ctx, "branch", "master"),
+            ctx.json(pfs.putFile(writableRepo(ctx), Requests.optional(ctx, "branch", "master"),
                     Requests.required(ctx, "path"), body, Requests.flag(ctx, "append")));
         } catch (SluiceException e) {
             if (!body.opened() && !"100-continue".equalsIgnoreCase(ctx.header("Expect"))) {
@@ -125,7 +136,7 @@ public final class PfsController {
             try {
                 return in().read();
             } catch (IOException e) {
-                throw stalled(e);
+                throw refused(e);
             }
         }
 
@@ -134,7 +145,7 @@ public final class PfsController {
             try {
                 return in().read(b, off, len);
             } catch (IOException e) {
-                throw stalled(e);
+                throw refused(e);
             }
         }
 
@@ -142,14 +153,16 @@ public final class PfsController {
          * A body that sent nothing for the connection's idle timeout (Jetty's, 30 s) is cut off: a 408 naming
          * the cause instead of a 503 that leaks Jetty's exception (the client is at fault, not the store).
          */
-        private static IOException stalled(IOException e) {
+        private static IOException refused(IOException e) {
             for (Throwable t = e; t != null; t = t.getCause()) {
                 if (t instanceof java.util.concurrent.TimeoutException) {
                     throw new io.javalin.http.RequestTimeoutResponse(
                             "the request body stalled: no bytes arrived within the idle timeout");
                 }
             }
-            return e;
+            // any other failure to read the body is the connection's: cut short, or broken chunked framing
+            throw SluiceException.invalid("the request body broke off before its end (shorter than its "
+                    + "Content-Length, or bad chunked encoding); nothing was written");
         }
 
         @Override
@@ -184,7 +197,7 @@ public final class PfsController {
     }
 
     public void deleteFile(Context ctx) {
-        ctx.json(pfs.deleteFile(ctx.pathParam("repo"), Requests.optional(ctx, "branch", "master"),
+        ctx.json(pfs.deleteFile(writableRepo(ctx), Requests.optional(ctx, "branch", "master"),
                 Requests.required(ctx, "path")));
     }
 
@@ -211,7 +224,7 @@ public final class PfsController {
     public void copyFile(Context ctx) {
         JsonNode body = Requests.jsonObject(ctx, json, MAX_JSON, "srcRepo", "srcRef", "srcPath", "branch", "path");
         ctx.json(pfs.copyFile(text(body, "srcRepo", null), text(body, "srcRef", "master"), text(body, "srcPath", null),
-                ctx.pathParam("repo"), text(body, "branch", "master"), text(body, "path", null)));
+                writableRepo(ctx), text(body, "branch", "master"), text(body, "path", null)));
     }
 
     public void fsck(Context ctx) {

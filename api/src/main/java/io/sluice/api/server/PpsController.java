@@ -25,7 +25,7 @@ public final class PpsController {
     }
 
     public void updatePipeline(Context ctx) {
-        ctx.json(pps.updatePipeline(spec(ctx), Requests.flag(ctx, "reprocess")));
+        ctx.json(pps.updatePipeline(ctx.pathParam("name"), spec(ctx), Requests.flag(ctx, "reprocess")));
     }
 
     public void listPipelines(Context ctx) {
@@ -55,9 +55,9 @@ public final class PpsController {
 
     /** GET /jobs/{id}[?wait=SECONDS]: inspect, or wait until the job has ended. */
     public void inspectJob(Context ctx) {
-        long wait = Requests.number(ctx, "wait", -1);
+        Duration wait = Requests.waitParam(ctx);
         String id = ctx.pathParam("id");
-        ctx.json(wait < 0 ? pps.inspectJob(id) : pps.waitJob(id, Duration.ofSeconds(wait)));
+        ctx.json(wait == null ? pps.inspectJob(id) : pps.waitJob(id, wait));
     }
 
     public void stopJob(Context ctx) {

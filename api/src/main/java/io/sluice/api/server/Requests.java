@@ -14,6 +14,7 @@ import java.nio.ByteBuffer;
 import java.nio.charset.CharacterCodingException;
 import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
+import java.time.Duration;
 import java.util.Iterator;
 import java.util.Set;
 
@@ -89,6 +90,32 @@ final class Requests {
         return number;
     }
 
+    /** The longest {@code ?wait=} a long poll may ask for: a day (the CLI's default is an hour). */
+    static final long MAX_WAIT_SECONDS = 86_400;
+
+    /** The {@code ?wait=SECONDS} of a long poll, or null when absent; more than {@link #MAX_WAIT_SECONDS} is refused. */
+    static Duration waitParam(Context ctx) {
+        long seconds = number(ctx, "wait", -1);
+        if (seconds < 0) {
+            return null;
+        }
+        if (seconds > MAX_WAIT_SECONDS) {
+            throw SluiceException.invalid("query parameter 'wait' must be at most " + MAX_WAIT_SECONDS
+                    + " seconds, not " + seconds + "; wait again after it answers");
+        }
+        return Duration.ofSeconds(seconds);
+    }
+
+    /** Whether the request's Content-Type is exactly {@code type} (any case), parameters such as charset aside. */
+    static boolean hasMediaType(Context ctx, String type) {
+        String header = ctx.header("Content-Type");
+        if (header == null) {
+            return false;
+        }
+        int semicolon = header.indexOf(';');
+        return (semicolon < 0 ? header : header.substring(0, semicolon)).strip().equalsIgnoreCase(type);
+    }
+
     static boolean flag(Context ctx, String param) {
         return Boolean.parseBoolean(ctx.queryParam(param));
     }
@@ -130,7 +157,7 @@ final class Requests {
      */
     static JsonNode jsonObject(Context ctx, ObjectMapper json, int maxBytes, String... fields) {
         String type = ctx.contentType();
-        if (type == null || !type.toLowerCase().startsWith("application/json")) {
+        if (!hasMediaType(ctx, "application/json")) {
             throw SluiceException.invalid("Content-Type must be application/json, not " + (type == null ? "nothing" : "'" + type + "'"));
         }
         byte[] body = body(ctx, maxBytes);
