@@ -2,6 +2,7 @@ package io.sluice.api;
 
 import io.sluice.SluiceException;
 import io.sluice.api.cli.BenchCommand;
+import io.sluice.api.cli.CompletionCommand;
 import io.sluice.api.cli.EvaluateCommand;
 import io.sluice.api.cli.FileVerbs;
 import io.sluice.api.cli.MaintenanceCommands;
@@ -12,9 +13,15 @@ import io.sluice.api.client.ClientException;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
+import java.io.IOException;
 import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.net.URISyntaxException;
+import java.nio.file.Path;
 import java.io.PrintStream;
 import java.io.PrintWriter;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
 
 /**
@@ -22,15 +29,7 @@ import java.util.Map;
  * {@code evaluate}/{@code bench} work on local files. A user's mistake prints one line and exits 1.
  */
 @Command(name = "sluice", mixinStandardHelpOptions = true, version = "sluice 0.1.0",
-        description = "A versioned data-pipeline framework in the style of Pachyderm.",
-        subcommands = {
-                UpCommand.class, WorkerCommand.class,
-                Verbs.Create.class, Verbs.ListCmd.class, Verbs.Inspect.class, Verbs.Delete.class, Verbs.Update.class,
-                Verbs.Start.class, Verbs.Finish.class, Verbs.Wait.class, Verbs.Stop.class, Verbs.Logs.class,
-                FileVerbs.Put.class, FileVerbs.Get.class, FileVerbs.Glob.class, FileVerbs.Diff.class, FileVerbs.Copy.class,
-                MaintenanceCommands.Fsck.class, MaintenanceCommands.Gc.class,
-                EvaluateCommand.class, BenchCommand.class,
-        })
+        description = "A versioned data-pipeline framework in the style of Pachyderm.")
 public final class Main {
     private final PrintStream out;
     private final PrintStream err;
@@ -60,6 +59,58 @@ public final class Main {
         return env;
     }
 
+    /** The project root: $SLUICE_HOME (set by ./sluice), else two levels above the api jar. */
+    public Path home() {
+        String dir = env.get("SLUICE_HOME");
+        if (dir != null) {
+            return Path.of(dir).toAbsolutePath().normalize();
+        }
+        try {
+            Path jar = Path.of(Main.class.getProtectionDomain().getCodeSource().getLocation().toURI());
+            return jar.getParent().getParent().getParent().toAbsolutePath().normalize();
+        } catch (URISyntaxException e) {
+            throw new UncheckedIOException(new IOException(e));
+        }
+    }
+
+    /** The top-level commands in the order help lists them; each is built only when a command line needs it. */
+    public static final List<String> COMMANDS = List.of("up", "worker", "create", "list", "inspect", "delete", "update",
+            "start", "finish", "wait", "stop", "logs", "put", "get", "glob", "diff", "copy", "fsck", "gc", "evaluate",
+            "bench", "completion");
+
+    /**
+     * A new instance of the top-level command {@code name}. A switch, not a table of constructors, so that
+     * only the one a command line names is loaded: a client's start-up pays for its own command only, and
+     * the daemon's classes (Javalin, JGit, librec) need not even be on a client's class path.
+     */
+    static Object command(String name) {
+        switch (name) {
+            case "up": return new UpCommand();
+            case "worker": return new WorkerCommand();
+            case "create": return new Verbs.Create();
+            case "list": return new Verbs.ListCmd();
+            case "inspect": return new Verbs.Inspect();
+            case "delete": return new Verbs.Delete();
+            case "update": return new Verbs.Update();
+            case "start": return new Verbs.Start();
+            case "finish": return new Verbs.Finish();
+            case "wait": return new Verbs.Wait();
+            case "stop": return new Verbs.Stop();
+            case "logs": return new Verbs.Logs();
+            case "put": return new FileVerbs.Put();
+            case "get": return new FileVerbs.Get();
+            case "glob": return new FileVerbs.Glob();
+            case "diff": return new FileVerbs.Diff();
+            case "copy": return new FileVerbs.Copy();
+            case "fsck": return new MaintenanceCommands.Fsck();
+            case "gc": return new MaintenanceCommands.Gc();
+            case "evaluate": return new EvaluateCommand();
+            case "bench": return new BenchCommand();
+            case "completion": return new CompletionCommand();
+            default: throw new IllegalArgumentException(name);
+        }
+    }
+
     public static void main(String[] args) {
         int code = new Main(System.out, System.err, System.in, System.getenv()).run(args);
         System.out.flush();
@@ -70,22 +121,94 @@ public final class Main {
 
     /** Runs one command line; returns the exit code (0 ok, 1 for any error). */
     public int run(String... args) {
+        return execute(tree(args.length > 0 && COMMANDS.contains(args[0]) ? List.of(args[0]) : COMMANDS), args);
+    }
+
+    /** The command tree with only {@code names} below the root (all of them for help, completion and typos). */
+    public CommandLine tree(List<String> names) {
         CommandLine cli = new CommandLine(this);
+        for (String name : names) {
+            cli.addSubcommand(name, command(name));
+        }
         withHelp(cli);
+        return cli;
+    }
+
+    private int execute(CommandLine cli, String... args) {
         cli.setOut(new PrintWriter(out, true));
         cli.setErr(new PrintWriter(err, true));
-        cli.setParameterExceptionHandler((e, a) -> {
-            err.println("sluice: " + e.getMessage() + " (see '" + e.getCommandLine().getCommandSpec().qualifiedName() + " --help')");
-            return 1;
-        });
-        cli.setExecutionExceptionHandler((e, commandLine, parseResult) -> {
-            if (e instanceof ClientException || e instanceof SluiceException || e instanceof UsageError) {
-                err.println("sluice: " + e.getMessage());
+        // Handlers as classes, not lambdas: the first lambda would bootstrap method handles on every start.
+        cli.setParameterExceptionHandler(new CommandLine.IParameterExceptionHandler() {
+            @Override
+            public int handleParseException(CommandLine.ParameterException e, String[] a) {
+                err.println("sluice: " + e.getMessage() + suggestion(e) + " (see '"
+                        + e.getCommandLine().getCommandSpec().qualifiedName() + " --help')");
                 return 1;
             }
-            throw e;
+        });
+        cli.setExecutionExceptionHandler(new CommandLine.IExecutionExceptionHandler() {
+            @Override
+            public int handleExecutionException(Exception e, CommandLine commandLine, CommandLine.ParseResult parseResult)
+                    throws Exception {
+                if (e instanceof ClientException || e instanceof SluiceException || e instanceof UsageError) {
+                    err.println("sluice: " + e.getMessage());
+                    return 1;
+                }
+                throw e;
+            }
         });
         return cli.execute(args);
+    }
+
+    /** "; did you mean 'list job'?" for a mistyped command or noun, as Git says it (nearest by edit distance). */
+    private static String suggestion(CommandLine.ParameterException e) {
+        if (!(e instanceof CommandLine.UnmatchedArgumentException unmatched) || unmatched.getUnmatched().isEmpty()) {
+            return "";
+        }
+        String typed = unmatched.getUnmatched().get(0);
+        List<String> best = new ArrayList<>();
+        int bestDistance = typed.length() <= 3 ? 1 : 2;
+        for (String name : e.getCommandLine().getSubcommands().keySet()) {
+            int d = name.startsWith(typed) ? 1 : distance(typed, name);
+            if (d < bestDistance) {
+                best.clear();
+                bestDistance = d;
+            }
+            if (d == bestDistance && !best.contains(name)) {
+                best.add(name);
+            }
+        }
+        if (best.isEmpty()) {
+            return "";
+        }
+        String parent = e.getCommandLine().getCommandSpec().qualifiedName(" ");
+        String prefix = parent.equals("sluice") ? "" : parent.substring("sluice ".length()) + " ";
+        List<String> quoted = new ArrayList<>();
+        for (String name : best) {
+            quoted.add("'" + prefix + name + "'");
+        }
+        return "; did you mean " + String.join(" or ", quoted) + "?";
+    }
+
+    /** Edit distance counting a swap of two neighbours as one edit ("lsit" is one from "list"). */
+    static int distance(String a, String b) {
+        int[][] d = new int[a.length() + 1][b.length() + 1];
+        for (int i = 0; i <= a.length(); i++) {
+            d[i][0] = i;
+        }
+        for (int j = 0; j <= b.length(); j++) {
+            d[0][j] = j;
+        }
+        for (int i = 1; i <= a.length(); i++) {
+            for (int j = 1; j <= b.length(); j++) {
+                int cost = a.charAt(i - 1) == b.charAt(j - 1) ? 0 : 1;
+                d[i][j] = Math.min(Math.min(d[i - 1][j] + 1, d[i][j - 1] + 1), d[i - 1][j - 1] + cost);
+                if (i > 1 && j > 1 && a.charAt(i - 1) == b.charAt(j - 2) && a.charAt(i - 2) == b.charAt(j - 1)) {
+                    d[i][j] = Math.min(d[i][j], d[i - 2][j - 2] + 1);
+                }
+            }
+        }
+        return d[a.length()][b.length()];
     }
 
     /** {@code -h}/{@code --help} on every command and subcommand, as the errors' "see ... --help" promise. */
@@ -95,7 +218,9 @@ public final class Main {
             spec.addOption(CommandLine.Model.OptionSpec.builder("-h", "--help").usageHelp(true)
                     .description("Show this help message and exit.").build());
         }
-        cli.getSubcommands().values().forEach(Main::withHelp);
+        for (CommandLine sub : cli.getSubcommands().values()) {
+            withHelp(sub);
+        }
     }
 
     /** A mistake on the command line found after parsing, shown as one line. */

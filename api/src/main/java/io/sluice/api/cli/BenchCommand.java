@@ -1,5 +1,6 @@
 package io.sluice.api.cli;
 
+import io.sluice.Json;
 import io.sluice.api.Main;
 import io.sluice.api.bench.ApiBench;
 import io.sluice.pfs.bench.PfsBench;
@@ -85,7 +86,7 @@ public final class BenchCommand {
         Path dir = scratch != null ? Files.createDirectories(scratch) : Files.createTempDirectory("sluice-bench-");
         try {
             Object figures = body.run(dir);
-            Output.printJson(main.out(), Output.tree(figures));
+            Output.printJson(main.out(), Json.mapper().valueToTree(figures));
         } finally {
             if (scratch == null) {
                 deleteQuietly(dir);

@@ -22,7 +22,7 @@ public final class DaemonAddress {
     SluiceClient client(Main main) {
         String addr = address != null ? address : main.env().getOrDefault("SLUICE_ADDRESS", DEFAULT_ADDRESS);
         String data = main.env().get("SLUICE_DATA");
-        Path local = (data != null ? Path.of(data) : UpCommand.home(main).resolve("repos")).resolve(AuthToken.FILE_NAME); // a constant: loads no daemon class
+        Path local = (data != null ? Path.of(data) : main.home().resolve("repos")).resolve(AuthToken.FILE_NAME); // a constant: loads no daemon class
         return new SluiceClient(addr, SluiceClient.token(addr, main.env(), tokenFile, local));
     }
 }

@@ -1,5 +1,6 @@
 package io.sluice.api.cli;
 
+import io.sluice.Json;
 import io.sluice.api.Main;
 import io.sluice.train.Evaluation;
 import io.sluice.train.EvaluationResult;
@@ -82,7 +83,7 @@ public final class EvaluateCommand implements Runnable {
             results = evaluation.trainTest(source.split.train, source.split.test, chosen, seed);
         }
         if (output.equals("json")) {
-            Output.printJson(main.out(), Output.tree(results));
+            Output.printJson(main.out(), Json.mapper().valueToTree(results));
             return;
         }
         main.out().printf("%-14s %8s %8s %9s%n", "ALGORITHM", "RMSE", "MAE", "SECONDS");

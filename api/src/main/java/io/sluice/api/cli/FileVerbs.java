@@ -13,7 +13,6 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.io.UncheckedIOException;
-import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
@@ -33,7 +32,7 @@ public final class FileVerbs {
 
     static final Column[] FILE = {
             Column.field("NAME", "path"), Column.field("TYPE", "type"),
-            new Column("SIZE", r -> Output.bytes(r.get("size")))};
+            Column.size("SIZE", "size")};
 
     @Command(name = "put", description = "Put a file into a repo.")
     public static final class Put extends Verbs.Verb {
@@ -96,7 +95,7 @@ public final class FileVerbs {
         private void put(SluiceClient client, RefArg ref, String path, java.util.function.Supplier<InputStream> data,
                          long size, boolean append) {
             client.putStream(ref.repoPath() + "/files", query("branch", ref.branch(), "path", path, "append", append),
-                    () -> Progress.wrap(data.get(), size, "put " + path, main.err(), showProgress(size)));
+                    () -> Progress.wrap(data.get(), size, "put " + path, main.err(), showProgress(size)), size);
         }
     }
 
@@ -109,12 +108,12 @@ public final class FileVerbs {
                   @Mixin DaemonAddress o) throws IOException {
             RefArg ref = RefArg.parse(arg);
             String path = ref.requirePath(arg);
-            HttpResponse<InputStream> response = o.client(main).getStream(ref.repoPath() + "/files",
+            SluiceClient.Streamed response = o.client(main).getStream(ref.repoPath() + "/files",
                     query("ref", ref.ref(), "path", path, "offset", offset));
-            long size = response.headers().firstValueAsLong("Content-Length").orElse(-1);
+            long size = response.length();
             try (InputStream in = Progress.wrap(response.body(), size, "get " + path, main.err(), showProgress(size))) {
                 if (target == null) {
-                    in.transferTo(main.out());
+                    SluiceClient.copy(in, main.out());
                     main.out().flush();
                     return;
                 }
@@ -122,7 +121,7 @@ public final class FileVerbs {
                 Path parent = target.toAbsolutePath().getParent();
                 Path tmp = Files.createTempFile(parent, ".sluice-get-", ".part");
                 try (OutputStream out = Files.newOutputStream(tmp)) {
-                    in.transferTo(out);
+                    SluiceClient.copy(in, out);
                 } catch (IOException | RuntimeException e) {
                     Files.deleteIfExists(tmp);
                     throw e;
@@ -155,8 +154,17 @@ public final class FileVerbs {
             }
             JsonNode diff = o.client(main).get(newRef.repoPath() + "/diff",
                     query("new", newRef.ref(), "old", oldRef.ref(), "path", newRef.pathOr("/")));
-            print(o, diff, new Column("CHANGE", FileVerbs::change), Column.field("PATH", "path"),
-                    new Column("SIZE", r -> Output.bytes(r.path("newFile").get("size"))));
+            print(o, diff, new Column("CHANGE") {
+                @Override
+                String value(JsonNode row) {
+                    return change(row);
+                }
+            }, Column.field("PATH", "path"), new Column("SIZE") {
+                @Override
+                String value(JsonNode row) {
+                    return Output.bytes(row.path("newFile").get("size"));
+                }
+            });
         }
     }
 

@@ -1,28 +1,53 @@
 package io.sluice.api.cli;
 
-import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
-import io.sluice.Json;
+import io.sluice.api.client.JsonTree;
 
 import java.io.PrintStream;
 import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
-import java.util.function.Function;
 
 /** Prints daemon answers as aligned tables or key/value blocks, or as one JSON document with --output json. */
 final class Output {
-    private static final ObjectMapper JSON = Json.mapper();
-
     private Output() {
     }
 
-    /** One column of a table: a header and how to render it from a row. */
-    record Column(String header, Function<JsonNode, String> value) {
+    /**
+     * One column of a table: a header and how to render it from a row. A class, not a lambda: a client
+     * command is one short JVM, and each lambda's bootstrap costs it more than the rendering.
+     */
+    abstract static class Column {
+        private final String header;
+
+        Column(String header) {
+            this.header = header;
+        }
+
+        String header() {
+            return header;
+        }
+
+        abstract String value(JsonNode row);
+
         static Column field(String header, String field) {
-            return new Column(header, row -> text(row.get(field)));
+            return new Column(header) {
+                @Override
+                String value(JsonNode row) {
+                    return text(row.get(field));
+                }
+            };
+        }
+
+        /** A byte count as "1.5 MiB". */
+        static Column size(String header, String field) {
+            return new Column(header) {
+                @Override
+                String value(JsonNode row) {
+                    return bytes(row.get(field));
+                }
+            };
         }
     }
 
@@ -36,16 +61,8 @@ final class Output {
         }
     }
 
-    static JsonNode tree(Object value) {
-        return JSON.valueToTree(value);
-    }
-
     static void printJson(PrintStream out, JsonNode node) {
-        try {
-            out.println(JSON.writerWithDefaultPrettyPrinter().writeValueAsString(node));
-        } catch (JsonProcessingException e) {
-            throw new IllegalStateException(e);
-        }
+        out.println(JsonTree.pretty(node));
     }
 
     private static void table(PrintStream out, JsonNode rows, Column[] columns) {
@@ -58,7 +75,7 @@ final class Output {
         for (JsonNode row : rows) {
             String[] line = new String[columns.length];
             for (int c = 0; c < columns.length; c++) {
-                line[c] = columns[c].value().apply(row);
+                line[c] = columns[c].value(row);
             }
             lines.add(line);
         }
@@ -107,7 +124,7 @@ final class Output {
             return node.get("repo").asText() + "@" + node.get("id").asText()
                     + (node.hasNonNull("branch") ? " (" + node.get("branch").asText() + ")" : "");
         }
-        return node.toString();
+        return JsonTree.compact(node);
     }
 
     private static String label(String key) {
@@ -123,7 +140,7 @@ final class Output {
     }
 
     static String text(JsonNode node) {
-        return node == null || node.isNull() ? "-" : node.isValueNode() ? node.asText() : node.toString();
+        return node == null || node.isNull() ? "-" : node.isValueNode() ? node.asText() : JsonTree.compact(node);
     }
 
     static String bytes(JsonNode node) {

@@ -12,9 +12,7 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.ParentCommand;
 
 import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.net.InetAddress;
-import java.net.URISyntaxException;
 import java.net.UnknownHostException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -137,16 +135,7 @@ public final class UpCommand implements Callable<Integer> {
 
     /** The project root: $SLUICE_HOME (set by ./sluice), else two levels above the api jar. */
     static Path home(Main main) {
-        String env = main.env().get("SLUICE_HOME");
-        if (env != null) {
-            return Path.of(env).toAbsolutePath().normalize();
-        }
-        try {
-            Path jar = Path.of(UpCommand.class.getProtectionDomain().getCodeSource().getLocation().toURI());
-            return jar.getParent().getParent().getParent().toAbsolutePath().normalize();
-        } catch (URISyntaxException e) {
-            throw new UncheckedIOException(new IOException(e));
-        }
+        return main.home();
     }
 
     private static void checkBindable(String address) {

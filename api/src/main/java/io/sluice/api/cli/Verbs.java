@@ -2,6 +2,7 @@ package io.sluice.api.cli;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.sluice.api.Main;
+import io.sluice.api.client.JsonTree;
 import io.sluice.api.client.SluiceClient;
 import io.sluice.pps.JobState;
 import picocli.CommandLine.Command;
@@ -19,6 +20,7 @@ import java.util.Map;
 
 import static io.sluice.api.cli.Output.Column;
 import static io.sluice.api.client.SluiceClient.query;
+import static io.sluice.api.client.SluiceClient.segment;
 
 /**
  * pachctl's verbs over repos, commits, branches, pipelines and jobs; each noun is a method so that a verb
@@ -30,10 +32,10 @@ public final class Verbs {
 
     static final Column[] REPO = {
             Column.field("NAME", "name"), Column.field("CREATED", "created"),
-            new Column("SIZE", r -> Output.bytes(r.get("sizeBytes"))), Column.field("DESCRIPTION", "description")};
+            Column.size("SIZE", "sizeBytes"), Column.field("DESCRIPTION", "description")};
     static final Column[] COMMIT = {
             Column.field("REPO", "repo"), Column.field("BRANCH", "branch"), Column.field("COMMIT", "id"),
-            Column.field("FINISHED", "finished"), new Column("SIZE", r -> Output.bytes(r.get("sizeBytes"))),
+            Column.field("FINISHED", "finished"), Column.size("SIZE", "sizeBytes"),
             Column.field("DESCRIPTION", "description")};
     static final Column[] BRANCH = {Column.field("BRANCH", "name"), Column.field("HEAD", "head")};
     static final Column[] PIPELINE = {
@@ -42,16 +44,25 @@ public final class Verbs {
     static final Column[] JOB = {
             Column.field("ID", "id"), Column.field("PIPELINE", "pipeline"), Column.field("CREATED", "created"),
             Column.field("STATE", "state"),
-            new Column("DATUMS (done/skipped/failed/total)", r -> r.path("datumsProcessed").asText() + "/"
-                    + r.path("datumsSkipped").asText() + "/" + r.path("datumsFailed").asText() + "/"
-                    + r.path("datumsTotal").asText())};
+            new Column("DATUMS (done/skipped/failed/total)") {
+                @Override
+                String value(JsonNode r) {
+                    return r.path("datumsProcessed").asText() + "/" + r.path("datumsSkipped").asText() + "/"
+                            + r.path("datumsFailed").asText() + "/" + r.path("datumsTotal").asText();
+                }
+            }};
     static final Column[] DATUM = {
             Column.field("ID", "id"), Column.field("STATE", "state"), Column.field("ATTEMPTS", "attempts"),
-            new Column("FILES", r -> {
-                List<String> files = new ArrayList<>();
-                r.path("files").forEach(f -> files.add(f.asText()));
-                return String.join(",", files);
-            }),
+            new Column("FILES") {
+                @Override
+                String value(JsonNode r) {
+                    List<String> files = new ArrayList<>();
+                    for (JsonNode f : r.path("files")) {
+                        files.add(f.asText());
+                    }
+                    return String.join(",", files);
+                }
+            },
             Column.field("ERROR", "error")};
 
     /** The shared plumbing of a verb: its root command, a client, and printing. */
@@ -98,7 +109,7 @@ public final class Verbs {
                       @Mixin ClientOptions o) {
             String json = readSpec(spec);
             String name = pipelineName(o.client(main), json);
-            o.client(main).put("/api/v1/pipelines/" + name, query("reprocess", reprocess), json);
+            o.client(main).put("/api/v1/pipelines/" + segment(name), query("reprocess", reprocess), json);
         }
     }
 
@@ -142,7 +153,7 @@ public final class Verbs {
 
         @Command(name = "datum", description = "List the datums of a job.")
         void datum(@Parameters(paramLabel = "JOB_ID") String job, @Mixin ClientOptions o) {
-            print(o, o.client(main).get("/api/v1/jobs/" + job + "/datums", null), DATUM);
+            print(o, o.client(main).get("/api/v1/jobs/" + segment(job) + "/datums", null), DATUM);
         }
     }
 
@@ -168,12 +179,12 @@ public final class Verbs {
 
         @Command(name = "pipeline", description = "Show a pipeline and its current spec.")
         void pipeline(@Parameters(paramLabel = "NAME") String name, @Mixin ClientOptions o) {
-            print(o, o.client(main).get("/api/v1/pipelines/" + name, null));
+            print(o, o.client(main).get("/api/v1/pipelines/" + segment(name), null));
         }
 
         @Command(name = "job", description = "Show a job.")
         void job(@Parameters(paramLabel = "JOB_ID") String id, @Mixin ClientOptions o) {
-            print(o, o.client(main).get("/api/v1/jobs/" + id, null));
+            print(o, o.client(main).get("/api/v1/jobs/" + segment(id), null));
         }
     }
 
@@ -198,7 +209,7 @@ public final class Verbs {
 
         @Command(name = "pipeline", description = "Delete a pipeline and its output repo, as pachctl does.")
         void pipeline(@Parameters(paramLabel = "NAME") String name, @Mixin ClientOptions o) {
-            o.client(main).delete("/api/v1/pipelines/" + name, null);
+            o.client(main).delete("/api/v1/pipelines/" + segment(name), null);
         }
     }
 
@@ -220,7 +231,7 @@ public final class Verbs {
 
         @Command(name = "pipeline", description = "Restart a stopped pipeline.")
         void pipeline(@Parameters(paramLabel = "NAME") String name, @Mixin ClientOptions o) {
-            o.client(main).post("/api/v1/pipelines/" + name + "/start", null, Map.of());
+            o.client(main).post("/api/v1/pipelines/" + segment(name) + "/start", null, Map.of());
         }
     }
 
@@ -252,7 +263,7 @@ public final class Verbs {
         void job(@Parameters(paramLabel = "JOB_ID") String id,
                  @Option(names = "--timeout", defaultValue = "3600", description = "Seconds.") long timeout,
                  @Mixin ClientOptions o) {
-            JsonNode job = o.client(main).get("/api/v1/jobs/" + id, query("wait", timeout));
+            JsonNode job = o.client(main).get("/api/v1/jobs/" + segment(id), query("wait", timeout));
             print(o, job);
             String state = job.path("state").asText();
             if (!JobState.valueOf(state).terminal()) {
@@ -269,12 +280,12 @@ public final class Verbs {
     public static final class Stop extends Verb {
         @Command(name = "pipeline", description = "Stop a pipeline: no new jobs until it is started again.")
         void pipeline(@Parameters(paramLabel = "NAME") String name, @Mixin ClientOptions o) {
-            o.client(main).post("/api/v1/pipelines/" + name + "/stop", null, Map.of());
+            o.client(main).post("/api/v1/pipelines/" + segment(name) + "/stop", null, Map.of());
         }
 
         @Command(name = "job", description = "Kill a running job.")
         void job(@Parameters(paramLabel = "JOB_ID") String id, @Mixin ClientOptions o) {
-            o.client(main).post("/api/v1/jobs/" + id + "/stop", null, Map.of());
+            o.client(main).post("/api/v1/jobs/" + segment(id) + "/stop", null, Map.of());
         }
     }
 
@@ -312,7 +323,7 @@ public final class Verbs {
 
     private static String pipelineName(SluiceClient client, String json) {
         try {
-            JsonNode name = client.json().readTree(json).path("pipeline").path("name");
+            JsonNode name = JsonTree.parse(json).path("pipeline").path("name");
             if (!name.isTextual()) {
                 throw new Main.UsageError("the spec has no pipeline.name");
             }

@@ -19,7 +19,6 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.net.URLEncoder;
-import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -85,7 +84,7 @@ public final class WorkerCommand implements Callable<Integer> {
             long unreachableSince = 0;
             int done = 0;
             while (true) {
-                HttpResponse<InputStream> poll;
+                SluiceClient.Streamed poll;
                 try {
                     poll = client.getStream(base + "/next", SluiceClient.query("worker", worker, "wait", waitSeconds));
                     unreachableSince = 0;
@@ -108,7 +107,7 @@ public final class WorkerCommand implements Callable<Integer> {
                     continue;
                 }
                 try (InputStream body = poll.body()) {
-                    if (poll.statusCode() == 204) {
+                    if (poll.status() == 204) {
                         continue;
                     }
                     WorkerTask task = client.json().readValue(body, WorkerTask.class);

@@ -2,24 +2,24 @@ package io.sluice.api.client;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import io.sluice.Json;
 
 import java.io.IOException;
 import java.io.InputStream;
+import java.io.OutputStream;
 import java.io.UncheckedIOException;
 import java.net.ConnectException;
+import java.net.HttpURLConnection;
 import java.net.InetAddress;
+import java.net.Proxy;
+import java.net.SocketTimeoutException;
 import java.net.URI;
+import java.net.URISyntaxException;
+import java.net.URL;
 import java.net.URLEncoder;
 import java.net.UnknownHostException;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
-import java.net.http.HttpTimeoutException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.function.Supplier;
@@ -27,17 +27,46 @@ import java.util.function.Supplier;
 /**
  * The CLI's HTTP client of a daemon: JSON in and out, file bytes streamed both ways, and every failure
  * turned into a {@link ClientException} whose message is the one line the CLI prints.
+ *
+ * <p>It speaks HTTP/1.1 through {@link HttpURLConnection}: for an {@code http} address that loads a few
+ * dozen classes and no TLS, where the JDK's {@code HttpClient} initialises TLS on every start, and its
+ * streams move file bytes at socket speed.
  */
 public final class SluiceClient {
-    private final URI base;
-    private final String token;
-    private final HttpClient http;
-    private final ObjectMapper json = Json.mapper();
+    /** The buffer file bytes move through: large enough that a transfer is a few thousand system calls per GiB. */
+    public static final int TRANSFER_BUFFER = 1 << 20;
+    private static final int CONNECT_TIMEOUT_MS = 5_000;
 
+    private final String base;
+    private final String token;
+    private ObjectMapper json;
+
+    /**
+     * A client of the daemon at {@code address}: {@code http://HOST:PORT} (or https), or {@code HOST:PORT}
+     * meaning http, as pachctl takes it; anything else is refused with one line.
+     */
     public SluiceClient(String address, String token) {
-        this.base = URI.create(address.endsWith("/") ? address.substring(0, address.length() - 1) : address);
+        this.base = normalise(address);
         this.token = token;
-        this.http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+    }
+
+    /** The address as the client uses it: a scheme, a host, an optional port, no trailing slash. */
+    public static String normalise(String address) {
+        String raw = address == null ? "" : address.strip();
+        String withScheme = raw.contains("://") ? raw : "http://" + raw;
+        try {
+            URI uri = new URI(withScheme);
+            String scheme = uri.getScheme() == null ? "" : uri.getScheme().toLowerCase();
+            if (!scheme.equals("http") && !scheme.equals("https") || uri.getHost() == null
+                    || uri.getRawQuery() != null || uri.getRawFragment() != null) {
+                throw new URISyntaxException(raw, "not http");
+            }
+            String path = uri.getRawPath() == null ? "" : uri.getRawPath();
+            return scheme + "://" + uri.getRawAuthority() + (path.endsWith("/") ? path.substring(0, path.length() - 1) : path);
+        } catch (URISyntaxException e) {
+            throw new ClientException("'" + raw + "' is not a daemon address (expected http://HOST:PORT, e.g. "
+                    + "http://127.0.0.1:5000)");
+        }
     }
 
     /**
@@ -75,57 +104,122 @@ public final class SluiceClient {
 
     private static boolean isLoopback(String address) {
         try {
-            String host = URI.create(address).getHost();
+            String host = URI.create(normalise(address)).getHost();
             return host != null && InetAddress.getByName(host).isLoopbackAddress();
         } catch (IllegalArgumentException | UnknownHostException e) {
             return false;
         }
     }
 
-    public ObjectMapper json() {
+    public String address() {
+        return base;
+    }
+
+    /** A mapper for typed bodies (records), made on first use: most commands never need one. */
+    public synchronized ObjectMapper json() {
+        if (json == null) {
+            json = new ObjectMapper();
+        }
         return json;
     }
 
     public JsonNode get(String path, Map<String, ?> query) {
-        return parse(send(request(path, query).GET(), HttpResponse.BodyHandlers.ofByteArray()));
+        return exchange("GET", path, query, null);
     }
 
     public JsonNode delete(String path, Map<String, ?> query) {
-        return parse(send(request(path, query).DELETE(), HttpResponse.BodyHandlers.ofByteArray()));
+        return exchange("DELETE", path, query, null);
     }
 
     public JsonNode post(String path, Map<String, ?> query, Object body) {
-        byte[] bytes = body instanceof String s ? s.getBytes(StandardCharsets.UTF_8) : writeJson(body);
-        return parse(send(request(path, query).header("Content-Type", "application/json")
-                .POST(HttpRequest.BodyPublishers.ofByteArray(bytes)), HttpResponse.BodyHandlers.ofByteArray()));
+        return exchange("POST", path, query, body instanceof String s ? s.getBytes(StandardCharsets.UTF_8) : writeJson(body));
     }
 
     public JsonNode put(String path, Map<String, ?> query, String body) {
-        return parse(send(request(path, query).header("Content-Type", "application/json")
-                .PUT(HttpRequest.BodyPublishers.ofString(body)), HttpResponse.BodyHandlers.ofByteArray()));
+        return exchange("PUT", path, query, body.getBytes(StandardCharsets.UTF_8));
     }
 
     /** Streams the bytes {@code data} supplies as the body of a PUT (chunked, constant memory). */
     public JsonNode putStream(String path, Map<String, ?> query, Supplier<InputStream> data) {
-        return parse(send(request(path, query).header("Content-Type", "application/octet-stream")
-                .PUT(HttpRequest.BodyPublishers.ofInputStream(data)), HttpResponse.BodyHandlers.ofByteArray()));
+        return putStream(path, query, data, -1);
     }
 
-    /** A GET whose body is streamed to the caller, who must close it. */
-    public HttpResponse<InputStream> getStream(String path, Map<String, ?> query) {
-        HttpResponse<InputStream> response = send(request(path, query).GET(), HttpResponse.BodyHandlers.ofInputStream());
-        if (response.statusCode() >= 300) {
-            try (InputStream in = response.body()) {
-                throw new ClientException(response.statusCode(), errorMessage(response.statusCode(), in.readAllBytes()));
-            } catch (IOException e) {
-                throw new ClientException("the daemon failed with HTTP " + response.statusCode());
+    /**
+     * Streams {@code size} bytes (or, for a negative size, all bytes, chunked) from {@code data} as the body
+     * of a PUT, in constant memory.
+     */
+    public JsonNode putStream(String path, Map<String, ?> query, Supplier<InputStream> data, long size) {
+        HttpURLConnection c = open("PUT", path, query);
+        try {
+            c.setDoOutput(true);
+            c.setRequestProperty("Content-Type", "application/octet-stream");
+            if (size >= 0) {
+                c.setFixedLengthStreamingMode(size);
+            } else {
+                c.setChunkedStreamingMode(TRANSFER_BUFFER);
             }
+            try (InputStream in = data.get(); OutputStream out = c.getOutputStream()) {
+                copy(in, out);
+            }
+            return answer(c);
+        } catch (IOException e) {
+            throw failure(e);
         }
-        return response;
     }
 
-    private HttpRequest.Builder request(String path, Map<String, ?> query) {
-        StringBuilder uri = new StringBuilder(base.toString()).append(path);
+    /** A streamed answer: its status and length (-1 if not known) and its body, which the caller must close. */
+    public record Streamed(int status, long length, InputStream body) {
+    }
+
+    /** A GET whose body is streamed to the caller, who must close it; an error status is thrown, not returned. */
+    public Streamed getStream(String path, Map<String, ?> query) {
+        HttpURLConnection c = open("GET", path, query);
+        try {
+            int status = c.getResponseCode();
+            if (status >= 300) {
+                throw new ClientException(status, errorMessage(status, c.getErrorStream()));
+            }
+            return new Streamed(status, c.getContentLengthLong(), c.getInputStream());
+        } catch (IOException e) {
+            throw failure(e);
+        }
+    }
+
+    /** Copies all of {@code in} to {@code out} through one transfer buffer; returns the byte count. */
+    public static long copy(InputStream in, OutputStream out) throws IOException {
+        byte[] buf = new byte[TRANSFER_BUFFER];
+        long total = 0;
+        for (int n; (n = in.read(buf)) >= 0; ) {
+            out.write(buf, 0, n);
+            total += n;
+        }
+        return total;
+    }
+
+    /** One path segment, such as a pipeline's name, encoded so that any name reaches the daemon as typed. */
+    public static String segment(String name) {
+        return URLEncoder.encode(name, StandardCharsets.UTF_8).replace("+", "%20");
+    }
+
+    private JsonNode exchange(String method, String path, Map<String, ?> query, byte[] body) {
+        HttpURLConnection c = open(method, path, query);
+        try {
+            if (body != null) {
+                c.setDoOutput(true);
+                // Not in streaming mode: a small body is buffered, so a 401 answer still has its body to read.
+                c.setRequestProperty("Content-Type", "application/json");
+                try (OutputStream out = c.getOutputStream()) {
+                    out.write(body);
+                }
+            }
+            return answer(c);
+        } catch (IOException e) {
+            throw failure(e);
+        }
+    }
+
+    private HttpURLConnection open(String method, String path, Map<String, ?> query) {
+        StringBuilder uri = new StringBuilder(base).append(path);
         char sep = '?';
         for (Map.Entry<String, ?> e : (query == null ? Map.<String, Object>of() : query).entrySet()) {
             if (e.getValue() != null) {
@@ -134,54 +228,65 @@ public final class SluiceClient {
                 sep = '&';
             }
         }
-        HttpRequest.Builder builder = HttpRequest.newBuilder(URI.create(uri.toString()));
-        if (token != null && !token.isEmpty()) {
-            builder.header("Authorization", "Bearer " + token);
-        }
-        return builder;
-    }
-
-    private <T> HttpResponse<T> send(HttpRequest.Builder request, HttpResponse.BodyHandler<T> handler) {
         try {
-            return http.send(request.build(), handler);
-        } catch (ConnectException e) {
-            throw new ClientException("no Sluice daemon at " + base + " (start one with ./sluice up, or set --address / SLUICE_ADDRESS)");
-        } catch (HttpTimeoutException e) {
-            throw new ClientException("the daemon at " + base + " did not answer in time");
-        } catch (IOException e) {
-            throw new ClientException("lost the connection to the daemon at " + base + ": " + e.getMessage());
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new ClientException("interrupted");
-        }
-    }
-
-    private JsonNode parse(HttpResponse<byte[]> response) {
-        if (response.statusCode() >= 300) {
-            throw new ClientException(response.statusCode(), errorMessage(response.statusCode(), response.body()));
-        }
-        try {
-            return json.readTree(response.body());
-        } catch (IOException e) {
-            throw new ClientException("the daemon answered something that is not JSON (HTTP " + response.statusCode() + ")");
-        }
-    }
-
-    private String errorMessage(int status, byte[] body) {
-        try {
-            JsonNode node = json.readTree(body);
-            if (node != null && node.hasNonNull("error")) {
-                return node.get("error").asText();
+            // No proxy, as before: the daemon is addressed directly, and proxy selection costs start-up time.
+            HttpURLConnection c = (HttpURLConnection) new URL(uri.toString()).openConnection(Proxy.NO_PROXY);
+            c.setRequestMethod(method);
+            c.setConnectTimeout(CONNECT_TIMEOUT_MS);
+            c.setUseCaches(false);
+            if (token != null && !token.isEmpty()) {
+                c.setRequestProperty("Authorization", "Bearer " + token);
             }
-        } catch (IOException ignored) {
-            // fall through to the status line
+            return c;
+        } catch (IOException e) {
+            throw failure(e);
         }
-        return "the daemon failed with HTTP " + status;
+    }
+
+    private JsonNode answer(HttpURLConnection c) throws IOException {
+        int status = c.getResponseCode();
+        if (status >= 300) {
+            throw new ClientException(status, errorMessage(status, c.getErrorStream()));
+        }
+        try (InputStream in = c.getInputStream()) {
+            return JsonTree.parse(in);
+        } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+            throw new ClientException("the daemon answered something that is not JSON (HTTP " + status + ")");
+        }
+    }
+
+    private ClientException failure(IOException e) {
+        if (e instanceof ConnectException || e instanceof UnknownHostException) {
+            return new ClientException("no Sluice daemon at " + base + " (start one with ./sluice up, or set --address / SLUICE_ADDRESS)");
+        }
+        if (e instanceof SocketTimeoutException) {
+            return new ClientException("the daemon at " + base + " did not answer in time");
+        }
+        return new ClientException("lost the connection to the daemon at " + base + ": " + e.getMessage());
+    }
+
+    private String errorMessage(int status, InputStream body) {
+        if (body != null) {
+            try (InputStream in = body) {
+                JsonNode node = JsonTree.parse(in);
+                if (node != null && node.hasNonNull("error")) {
+                    return node.get("error").asText();
+                }
+            } catch (IOException ignored) {
+                // fall through to the status line
+            }
+        }
+        // A refused streamed upload leaves no body to read; say what a 401 always means here.
+        return status == 401 ? "the daemon needs a bearer token: set SLUICE_AUTH_TOKEN (HTTP 401)"
+                : "the daemon failed with HTTP " + status;
     }
 
     private byte[] writeJson(Object body) {
+        if (JsonTree.writable(body)) {
+            return JsonTree.bytes(body);
+        }
         try {
-            return json.writeValueAsBytes(body);
+            return json().writeValueAsBytes(body);
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
