@@ -350,6 +350,43 @@ class HostileInputIT {
         }
     }
 
+    @Test
+    void threeHundredLongPollsHoldNoThreadAndAllAnswerWhenTheCommitFinishes() throws Exception {
+        HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
+        String open = ok("POST", "/api/v1/repos/data/commits/start", "{\"branch\": \"polled\"}").get("id").asText();
+        // one poll outlives the connection idle timeout (30 s) and still gets its answer: the commit as it is
+        String never = ok("POST", "/api/v1/repos/data/commits/start", "{\"branch\": \"idle\"}").get("id").asText();
+        var idle = http.sendAsync(HttpRequest.newBuilder(URI.create(daemon.address + "/api/v1/repos/data/commit?ref="
+                + never + "&wait=35")).timeout(Duration.ofSeconds(120)).build(), HttpResponse.BodyHandlers.ofString());
+        List<java.util.concurrent.CompletableFuture<HttpResponse<String>>> polls = new ArrayList<>();
+        for (int i = 0; i < 300; i++) {
+            polls.add(http.sendAsync(HttpRequest.newBuilder(URI.create(daemon.address + "/api/v1/repos/data/commit?ref="
+                    + open + "&wait=600")).timeout(Duration.ofSeconds(660)).build(), HttpResponse.BodyHandlers.ofString()));
+        }
+        // until all 300 are being served (at once, where each held a thread: then for up to 30 s)
+        long deadline = System.currentTimeMillis() + 30_000;
+        while (System.currentTimeMillis() < deadline
+                && ok("GET", "/api/v1/statistics", null).path("commits.inspect").path("total calls").asLong() < 300) {
+            Thread.sleep(200);
+        }
+        HttpResponse<String> health = HTTP.send(HttpRequest.newBuilder(URI.create(daemon.address + "/api/v1/health"))
+                .timeout(Duration.ofSeconds(10)).build(), HttpResponse.BodyHandlers.ofString());
+        assertThat(health.statusCode()).isEqualTo(200);
+        assertThat(polls).noneMatch(java.util.concurrent.CompletableFuture::isDone);
+
+        ok("POST", "/api/v1/repos/data/commits/finish", "{\"branch\": \"polled\"}");
+        for (var poll : polls) {
+            HttpResponse<String> r = poll.get(60, java.util.concurrent.TimeUnit.SECONDS);
+            assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
+            assertThat(JSON.readTree(r.body()).get("finished").isTextual()).as(r.body()).isTrue();
+        }
+        HttpResponse<String> late = idle.get(120, java.util.concurrent.TimeUnit.SECONDS);
+        assertThat(late.statusCode()).as(late.body()).isEqualTo(200);
+        assertThat(JSON.readTree(late.body()).get("id").asText()).isEqualTo(never);
+        assertThat(JSON.readTree(late.body()).get("finished").isNull()).as(late.body()).isTrue();
+        ok("POST", "/api/v1/repos/data/commits/finish", "{\"branch\": \"idle\"}");
+    }
+
     /** Writes {@code request} on a fresh connection, ends the sending side, and returns all that comes back. */
     private static String rawExchange(String request) throws IOException {
         URI base = URI.create(daemon.address);

@@ -2,6 +2,7 @@ package io.sluice.pfs;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.sluice.SluiceException;
+import io.sluice.Waiters;
 import io.sluice.pfs.DataRepo.Indexed;
 import io.sluice.pfs.TreeEditor.Edit;
 import io.sluice.storage.ObjectStore;
@@ -41,6 +42,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ExecutorService;
@@ -49,6 +51,7 @@ import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.concurrent.locks.ReentrantReadWriteLock;
 import java.util.function.Consumer;
+import java.util.function.Supplier;
 import java.util.regex.Pattern;
 import java.util.stream.Stream;
 
@@ -85,7 +88,8 @@ public final class PfsService implements Closeable {
     private final Map<String, DataRepo> repos = new ConcurrentHashMap<>();
     /** Writers hold it shared from their first chunk to their commit; gc holds it exclusively. */
     private final ReentrantReadWriteLock gcLock = new ReentrantReadWriteLock();
-    private final Object finishSignal = new Object();
+    /** Long polls on commits, by "repo@id", completed when the commit is published finished. */
+    private final Waiters<String, CommitInfo> finishWaiters = new Waiters<>(10_000);
     private final List<Consumer<CommitInfo>> listeners = new CopyOnWriteArrayList<>();
     private final SecureRandom random = new SecureRandom();
 
@@ -400,27 +404,24 @@ public final class PfsService implements Closeable {
      * (check {@link CommitInfo#isFinished()}). A bare branch name waits for its open commit, if any.
      */
     public CommitInfo waitCommit(String repo, String ref, Duration timeout) {
+        return Waiters.join(awaitCommit(repo, ref, timeout));
+    }
+
+    /** As {@link #waitCommit} without holding a thread: the future completes when the commit is finished. */
+    public CompletableFuture<CommitInfo> awaitCommit(String repo, String ref, Duration timeout) {
         DataRepo r = repo(repo);
         String id = resolve(r, ref, true).meta().id();
-        long deadline = System.nanoTime() + timeout.toNanos();
-        synchronized (finishSignal) {
-            while (true) {
-                Indexed x = r.byId(id);
-                if (x == null) {
-                    throw SluiceException.notFound("commit " + repo + "@" + id + " was deleted");
-                }
-                long left = deadline - System.nanoTime();
-                if (x.meta().finished() != null || left <= 0) {
-                    return x.meta().info(repo);
-                }
-                try {
-                    finishSignal.wait(Math.max(1, left / 1_000_000));
-                } catch (InterruptedException e) {
-                    Thread.currentThread().interrupt();
-                    return x.meta().info(repo);
-                }
+        Supplier<CommitInfo> current = () -> {
+            Indexed x = r.byId(id);
+            if (x == null || repos.get(repo) != r) {
+                throw SluiceException.notFound("commit " + repo + "@" + id + " was deleted");
             }
-        }
+            return x.meta().info(repo);
+        };
+        return finishWaiters.await(repo + "@" + id, timeout, () -> {
+            CommitInfo now = current.get();
+            return now.isFinished() ? now : null;
+        }, current);
     }
 
     // ---- branches
@@ -857,9 +858,7 @@ public final class PfsService implements Closeable {
     }
 
     private void published(CommitInfo info) {
-        synchronized (finishSignal) {
-            finishSignal.notifyAll();
-        }
+        finishWaiters.complete(info.repo() + "@" + info.id(), info);
         for (Consumer<CommitInfo> l : listeners) {
             events.execute(() -> {
                 try {

@@ -3,6 +3,8 @@ package io.sluice.pps;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.core.type.TypeReference;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.sluice.SluiceException;
+import io.sluice.Waiters;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -13,7 +15,9 @@ import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.Supplier;
 import java.util.stream.Stream;
 
 /**
@@ -21,7 +25,7 @@ import java.util.stream.Stream;
  * change) plus the datums of each ended job ({@code <id>.datums.json}) and, while a job lands its output
  * commit, which outputs each processed datum wrote ({@code <id>.outputs.json}); all jobs are also kept in
  * memory.
- * Waiters on {@link #await} wake on every change.
+ * Waiters on {@link #awaitEnd} are completed when the job ends.
  */
 final class JobStore {
 
@@ -34,6 +38,8 @@ final class JobStore {
     private final Path root;
     private final ObjectMapper mapper;
     private final Map<String, JobInfo> jobs = new ConcurrentHashMap<>();
+    /** Long polls on jobs, by id, completed when the job is stored in a terminal state. */
+    private final Waiters<String, JobInfo> endWaiters = new Waiters<>(10_000);
 
     JobStore(Path root, ObjectMapper mapper) {
         this.root = root;
@@ -63,7 +69,9 @@ final class JobStore {
             AtomicFiles.write(root.resolve(job.id() + ".json"), json(job));
         }
         jobs.put(job.id(), job);
-        notifyAll();
+        if (JobState.valueOf(job.state()).terminal()) {
+            endWaiters.complete(job.id(), job);
+        }
     }
 
     Optional<JobInfo> get(String id) {
@@ -80,19 +88,14 @@ final class JobStore {
         return jobs.values().stream().filter(j -> j.pipeline().equals(pipeline)).min(NEWEST_FIRST);
     }
 
-    /** The job once it has ended, or as it is when the timeout passes. */
-    synchronized JobInfo await(String id, Duration timeout) throws InterruptedException {
-        long deadline = System.nanoTime() + timeout.toNanos();
-        JobInfo j = jobs.get(id);
-        while (j != null && !JobState.valueOf(j.state()).terminal()) {
-            long left = deadline - System.nanoTime();
-            if (left <= 0) {
-                break;
-            }
-            wait(Math.max(1, left / 1_000_000));
-            j = jobs.get(id);
-        }
-        return j;
+    /** The job once it has ended, or as it is when the timeout passes; the wait holds no thread. */
+    CompletableFuture<JobInfo> awaitEnd(String id, Duration timeout) {
+        Supplier<JobInfo> current = () -> get(id).orElseThrow(() -> SluiceException.notFound("job '" + id
+                + "' was deleted"));
+        return endWaiters.await(id, timeout, () -> {
+            JobInfo now = current.get();
+            return JobState.valueOf(now.state()).terminal() ? now : null;
+        }, current);
     }
 
     void putDatums(String jobId, List<DatumInfo> datums) {

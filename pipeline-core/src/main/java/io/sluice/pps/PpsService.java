@@ -3,6 +3,7 @@ package io.sluice.pps;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.sluice.Json;
 import io.sluice.SluiceException;
+import io.sluice.Waiters;
 import io.sluice.pfs.CommitInfo;
 import io.sluice.pfs.CommitRef;
 import io.sluice.pfs.Glob;
@@ -31,6 +32,7 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
 import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -540,13 +542,13 @@ public final class PpsService implements Closeable {
 
     /** Blocks until the job has ended (success, failure, killed, unrunnable) or the timeout passes. */
     public JobInfo waitJob(String id, Duration timeout) {
+        return Waiters.join(awaitJob(id, timeout));
+    }
+
+    /** As {@link #waitJob} without holding a thread: the future completes when the job ends. */
+    public CompletableFuture<JobInfo> awaitJob(String id, Duration timeout) {
         inspectJob(id);
-        try {
-            return jobs.await(id, timeout);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            return inspectJob(id);
-        }
+        return jobs.awaitEnd(id, timeout);
     }
 
     /** Kills a job: its user code is stopped, it ends JOB_KILLED and leaves no output commit. */

@@ -63,7 +63,11 @@ public final class PfsController {
         String repo = ctx.pathParam("repo");
         String ref = Requests.required(ctx, "ref");
         Duration wait = Requests.waitParam(ctx);
-        ctx.json(wait == null ? pfs.inspectCommit(repo, ref) : pfs.waitCommit(repo, ref, wait));
+        if (wait == null) {
+            ctx.json(pfs.inspectCommit(repo, ref));
+        } else {
+            Requests.longPoll(ctx, pfs.awaitCommit(repo, ref, wait));
+        }
     }
 
     public void startCommit(Context ctx) {

@@ -57,7 +57,11 @@ public final class PpsController {
     public void inspectJob(Context ctx) {
         Duration wait = Requests.waitParam(ctx);
         String id = ctx.pathParam("id");
-        ctx.json(wait == null ? pps.inspectJob(id) : pps.waitJob(id, wait));
+        if (wait == null) {
+            ctx.json(pps.inspectJob(id));
+        } else {
+            Requests.longPoll(ctx, pps.awaitJob(id, wait));
+        }
     }
 
     public void stopJob(Context ctx) {

@@ -16,6 +16,7 @@ import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.Iterator;
+import java.util.concurrent.CompletableFuture;
 import java.util.Set;
 
 /** Reading requests with one clear message per mistake: required parameters, numbers, bounded JSON bodies. */
@@ -104,6 +105,14 @@ final class Requests {
                     + " seconds, not " + seconds + "; wait again after it answers");
         }
         return Duration.ofSeconds(seconds);
+    }
+
+    /**
+     * Answers with what {@code answer} completes with, as JSON, without holding a server thread meanwhile: a
+     * thousand long polls cost a thousand futures, not the thread pool that health and everything else need.
+     */
+    static <T> void longPoll(Context ctx, CompletableFuture<T> answer) {
+        ctx.future(() -> answer.thenAccept(ctx::json));
     }
 
     /** Whether the request's Content-Type is exactly {@code type} (any case), parameters such as charset aside. */
