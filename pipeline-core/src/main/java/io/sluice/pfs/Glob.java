@@ -10,9 +10,10 @@ import java.util.List;
  * any run of characters within one path segment, {@code ?} one character but {@code /}, {@code [abc]},
  * {@code [a-z]}, {@code [!a]} one character of a class, {@code {a,b}} either alternative, {@code **} any
  * run of characters across segments ({@code /**} thus every file and directory below the root), and
- * {@code /**}{@code /} zero or more whole directories; a backslash escapes the next character. Matching
- * takes time linear in the path's length times the pattern's, whatever the pattern. Immutable and
- * thread-safe.
+ * {@code /**}{@code /} zero or more whole directories, {@code (a|b)} a capture group (numbered from the
+ * left, as in Pachyderm's globs, for {@code join_on} and {@code group_by}'s {@code $1}); a backslash
+ * escapes the next character. Matching takes time linear in the path's length times the pattern's,
+ * whatever the pattern. Immutable and thread-safe.
  */
 public final class Glob {
 
@@ -57,7 +58,7 @@ public final class Glob {
                         + (segment.isEmpty() ? "empty" : "'.'") + " segments");
             }
         }
-        boolean unbounded = p.contains("**") || p.contains("{");
+        boolean unbounded = p.contains("**") || p.contains("{") || p.contains("(");
         int depth = unbounded ? -1 : (int) p.chars().filter(c -> c == '/').count();
         return new Glob(p, new Parser(p, pattern).compile(), depth);
     }
@@ -68,6 +69,119 @@ public final class Glob {
             return path.equals("/");
         }
         return !path.equals("/") && automaton.matches(path);
+    }
+
+    /**
+     * {@code template} with each {@code $N} (or {@code ${N}}) replaced by what capture group N matched in
+     * {@code path}, as Pachyderm computes {@code join_on} and {@code group_by}; a group that matched nothing
+     * or does not exist gives the empty string, and so does a path that does not match. The groups are
+     * found with a regular expression, run only on a path the automaton already matched.
+     */
+    public String replace(String path, String template) {
+        if (template == null || template.isEmpty() || !matches(path)) {
+            return "";
+        }
+        java.util.regex.Matcher m = java.util.regex.Pattern.compile(regex(pattern)).matcher(path);
+        if (!m.matches()) {
+            return "";
+        }
+        StringBuilder out = new StringBuilder();
+        int i = 0;
+        while (i < template.length()) {
+            char c = template.charAt(i);
+            if (c == '$' && i + 1 < template.length()) {
+                boolean braced = template.charAt(i + 1) == '{';
+                int start = braced ? i + 2 : i + 1;
+                int j = start;
+                while (j < template.length() && j < start + 4 && Character.isDigit(template.charAt(j))) {
+                    j++;
+                }
+                if (j > start && (!braced || (j < template.length() && template.charAt(j) == '}'))) {
+                    int group = Integer.parseInt(template.substring(start, j));
+                    if (group <= m.groupCount() && m.group(group) != null) {
+                        out.append(m.group(group));
+                    }
+                    i = braced ? j + 1 : j;
+                    continue;
+                }
+            }
+            out.append(c);
+            i++;
+        }
+        return out.toString();
+    }
+
+    /** The pattern (already known to compile) as a java.util.regex with its parentheses as the only groups. */
+    private static String regex(String p) {
+        StringBuilder re = new StringBuilder();
+        int braces = 0;
+        int parens = 0;
+        for (int i = 0; i < p.length(); i++) {
+            char c = p.charAt(i);
+            switch (c) {
+                case '\\' -> re.append(java.util.regex.Pattern.quote(String.valueOf(p.charAt(++i))));
+                case '*' -> {
+                    if (i + 1 < p.length() && p.charAt(i + 1) == '*') {
+                        while (i + 1 < p.length() && p.charAt(i + 1) == '*') {
+                            i++;
+                        }
+                        re.append(".*");
+                    } else {
+                        re.append("[^/]*");
+                    }
+                }
+                case '?' -> re.append("[^/]");
+                case '[' -> {
+                    int j = i + 1;
+                    boolean negate = j < p.length() && (p.charAt(j) == '!' || p.charAt(j) == '^');
+                    if (negate) {
+                        j++;
+                    }
+                    StringBuilder body = new StringBuilder();
+                    boolean first = true;
+                    while (p.charAt(j) != ']' || first) {
+                        char x = p.charAt(j);
+                        if (x == '\\') {
+                            x = p.charAt(++j);
+                        }
+                        boolean range = x == '-' && !first && j + 1 < p.length() && p.charAt(j + 1) != ']';
+                        body.append(range ? "-" : "\\x{" + Integer.toHexString(x) + "}");
+                        first = false;
+                        j++;
+                    }
+                    re.append(negate ? "[^/" : "[").append(body).append(negate ? "]" : "&&[^/]]");
+                    i = j;
+                }
+                case '{' -> {
+                    braces++;
+                    re.append("(?:");
+                }
+                case '}' -> {
+                    braces--;
+                    re.append(')');
+                }
+                case ',' -> re.append(braces > 0 ? "|" : ",");
+                case '(' -> {
+                    parens++;
+                    re.append('(');
+                }
+                case ')' -> {
+                    parens--;
+                    re.append(')');
+                }
+                case '|' -> re.append(parens > 0 ? "|" : "\\|");
+                case '/' -> {
+                    if (p.startsWith("/**/", i)) {
+                        re.append("(?:/[^/]+)*/");
+                        i += 3;
+                    } else {
+                        re.append('/');
+                    }
+                }
+                default -> re.append(java.util.regex.Pattern.quote(String.valueOf(c)));
+            }
+        }
+        return re.toString();
     }
 
     /** The pattern as compiled (with its leading slash). */
@@ -175,7 +289,7 @@ public final class Glob {
 
         Automaton compile() {
             int accept = state(null, -1, -1);
-            List<List<Element>> alternatives = sequence(0);
+            List<List<Element>> alternatives = sequence(0, 0);
             if (badRange) {
                 throw SluiceException.invalid("glob pattern '" + original + "' is not valid: illegal character range");
             }
@@ -196,10 +310,11 @@ public final class Glob {
         }
 
         /**
-         * Parses up to the end, or to the '}' closing the brace group at {@code depth} > 0, giving the
-         * alternatives (split at that level's commas) as element sequences.
+         * Parses up to the end, or to the {@code closer} ('}' or ')') of the group at {@code depth} > 0,
+         * giving the alternatives (split at that level's ',' in braces, '|' in parentheses) as element
+         * sequences; parentheses are Pachyderm's capture groups, which match as plain groups.
          */
-        private List<List<Element>> sequence(int depth) {
+        private List<List<Element>> sequence(int depth, int closer) {
             List<List<Element>> alternatives = new ArrayList<>();
             List<Element> current = new ArrayList<>();
             alternatives.add(current);
@@ -252,28 +367,30 @@ public final class Glob {
                         current.add(consume(NOT_SLASH));
                     }
                     case '[' -> current.add(consume(charClass()));
-                    case '{' -> {
+                    case '{', '(' -> {
                         i++;
-                        List<List<Element>> group = sequence(depth + 1);
+                        int close = c == '{' ? '}' : ')';
+                        List<List<Element>> group = sequence(depth + 1, close);
                         if (i >= p.length()) {
-                            throw malformed(original, "has an unclosed '{'");
+                            throw malformed(original, "has an unclosed '" + (char) c + "'");
                         }
-                        i++; // the closing '}'
+                        i++; // the closing '}' or ')'
                         current.add(then -> alternatives(group, then));
                     }
-                    case '}' -> {
-                        if (depth == 0) {
-                            throw malformed(original, "has a '}' without '{'");
+                    case '}', ')' -> {
+                        if (closer != c) {
+                            throw malformed(original, "has a '" + (char) c + "' without '" + (c == '}' ? '{' : '(')
+                                    + "'");
                         }
                         return alternatives;
                     }
-                    case ',' -> {
+                    case ',', '|' -> {
                         i++;
-                        if (depth > 0) {
+                        if (depth > 0 && (c == ',') == (closer == '}')) {
                             current = new ArrayList<>();
                             alternatives.add(current);
                         } else {
-                            current.add(consume(x -> x == ','));
+                            current.add(consume(x -> x == c));
                         }
                     }
                     default -> {
@@ -283,7 +400,7 @@ public final class Glob {
                 }
             }
             if (depth > 0) {
-                throw malformed(original, "has an unclosed '{'");
+                throw malformed(original, "has an unclosed '" + (closer == '}' ? '{' : '(') + "'");
             }
             return alternatives;
         }

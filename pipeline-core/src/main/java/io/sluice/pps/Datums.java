@@ -1,8 +1,12 @@
 package io.sluice.pps;
 
 import io.sluice.pfs.FileInfo;
+import io.sluice.pfs.Glob;
+import io.sluice.pps.PipelineSpec.Cron;
 import io.sluice.pps.PipelineSpec.Cross;
+import io.sluice.pps.PipelineSpec.Group;
 import io.sluice.pps.PipelineSpec.Input;
+import io.sluice.pps.PipelineSpec.Join;
 import io.sluice.pps.PipelineSpec.Pfs;
 import io.sluice.pps.PipelineSpec.RepoBranch;
 import io.sluice.pps.PipelineSpec.Union;
@@ -12,14 +16,21 @@ import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
 import java.util.HexFormat;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.TreeMap;
 
 /**
  * Splits a pipeline's inputs into datums as Pachyderm does: each pfs input's glob, matched against its
  * commit, gives one datum per matching file or directory (a directory brings every file under it, and
  * glob "/" the whole commit); {@code cross} is the product and {@code union} the concatenation of its
- * inputs' datums. A datum's id is a SHA-256 over the input name, matched path, and the path and content
+ * inputs' datums; a cron input is the pfs input of its tick repo with glob "/". {@code join} and
+ * {@code group} work as in Pachyderm's worker: every part of every datum of their inputs gets its key
+ * ({@code join_on} or {@code group_by} with the glob's capture groups filled in from the matched path);
+ * a join crosses, per key, the parts of the inputs that have that key, keeping a combination that lacks an
+ * input only for its {@code outer_join} parts; a group makes one datum per key of every part with that key.
+ * Keys are visited in sorted order. A datum's id is a SHA-256 over the input name, matched path, and the path and content
  * hash of every file in it, so equal inputs give equal ids from one commit to the next.
  */
 final class Datums {
@@ -34,8 +45,12 @@ final class Datums {
     record DatumFile(String input, String repo, String commit, String path, long size, String hash) {
     }
 
-    /** What one pfs input contributes to a datum: the path its glob matched and the files under it. */
-    record Part(String input, String repo, String commit, String matched, List<DatumFile> files) {
+    /**
+     * What one pfs input contributes to a datum: the path its glob matched, the files under it, and its
+     * {@code join_on} and {@code group_by} keys (empty when the input has none).
+     */
+    record Part(String input, String repo, String commit, String matched, List<DatumFile> files, String joinOn,
+                boolean outerJoin, String groupBy) {
     }
 
     /** A datum: its id and the parts it is made of (one per pfs input of a cross, else one). */
@@ -47,6 +62,26 @@ final class Datums {
         /** "input:/matched" per part: what {@code list datum} shows. */
         List<String> described() {
             return parts.stream().map(p -> p.input() + ":" + p.matched()).toList();
+        }
+
+        /**
+         * The variables Pachyderm's worker sets for this datum: per input {@code <name>} (the matched path
+         * under /pfs), {@code <name>_COMMIT}, and {@code PACH_DATUM_<name>_JOIN_ON} /
+         * {@code PACH_DATUM_<name>_GROUP_BY} when the input has such a key.
+         */
+        Map<String, String> env() {
+            Map<String, String> env = new LinkedHashMap<>();
+            for (Part p : parts) {
+                env.put(p.input(), "/pfs/" + p.input() + (p.matched().equals("/") ? "" : p.matched()));
+                env.put(p.input() + "_COMMIT", p.commit());
+                if (!p.joinOn().isEmpty()) {
+                    env.put("PACH_DATUM_" + p.input() + "_JOIN_ON", p.joinOn());
+                }
+                if (!p.groupBy().isEmpty()) {
+                    env.put("PACH_DATUM_" + p.input() + "_GROUP_BY", p.groupBy());
+                }
+            }
+            return env;
         }
     }
 
@@ -64,14 +99,35 @@ final class Datums {
     }
 
     private static List<List<Part>> parts(Input input, Map<RepoBranch, String> commits, GlobFn glob) {
+        if (input instanceof Cron c) {
+            return parts(c.asPfs(), commits, glob);
+        }
         if (input instanceof Pfs p) {
             String commit = commits.get(new RepoBranch(p.repo(), p.branch()));
             List<List<Part>> out = new ArrayList<>();
+            Glob g = p.joinOn().isEmpty() && p.groupBy().isEmpty() ? null : Glob.compile(p.glob());
             for (FileInfo matched : matches(p, commit, glob)) {
+                String path = matched.path().length() > 1 && matched.path().endsWith("/")
+                        ? matched.path().substring(0, matched.path().length() - 1) : matched.path();
                 out.add(List.of(new Part(p.name(), p.repo(), commit, matched.path(),
-                        filesUnder(p, commit, matched, glob))));
+                        filesUnder(p, commit, matched, glob), g == null ? "" : g.replace(path, p.joinOn()),
+                        p.outerJoin(), g == null ? "" : g.replace(path, p.groupBy()))));
             }
             return out;
+        }
+        if (input instanceof Join j) {
+            return join(j, commits, glob);
+        }
+        if (input instanceof Group g) {
+            Map<String, List<Part>> byKey = new TreeMap<>();
+            for (Input child : g.inputs()) {
+                for (List<Part> datum : parts(child, commits, glob)) {
+                    for (Part part : datum) {
+                        byKey.computeIfAbsent(part.groupBy(), k -> new ArrayList<>()).add(part);
+                    }
+                }
+            }
+            return new ArrayList<>(byKey.values());
         }
         if (input instanceof Union u) {
             List<List<Part>> out = new ArrayList<>();
@@ -80,10 +136,18 @@ final class Datums {
             }
             return out;
         }
-        List<List<Part>> out = List.of(List.of());
+        List<List<List<Part>>> children = new ArrayList<>();
         for (Input child : ((Cross) input).inputs()) {
+            children.add(parts(child, commits, glob));
+        }
+        return cross(children);
+    }
+
+    /** Every combination of one datum of each list, in order. */
+    private static List<List<Part>> cross(List<List<List<Part>>> children) {
+        List<List<Part>> out = List.of(List.of());
+        for (List<List<Part>> childParts : children) {
             List<List<Part>> next = new ArrayList<>();
-            List<List<Part>> childParts = parts(child, commits, glob);
             for (List<Part> left : out) {
                 for (List<Part> right : childParts) {
                     List<Part> combo = new ArrayList<>(left);
@@ -92,6 +156,45 @@ final class Datums {
                 }
             }
             out = next;
+        }
+        return out;
+    }
+
+    /**
+     * Pachyderm's join: each part of each input's datums is filed under its {@code join_on} key; per key,
+     * the parts of the inputs that have it are crossed (one part per input); a combination with every input
+     * is a datum, one lacking some keeps only its {@code outer_join} parts (none: no datum).
+     */
+    private static List<List<Part>> join(Join j, Map<RepoBranch, String> commits, GlobFn glob) {
+        int n = j.inputs().size();
+        Map<String, List<List<List<Part>>>> byKey = new TreeMap<>();
+        for (int i = 0; i < n; i++) {
+            for (List<Part> datum : parts(j.inputs().get(i), commits, glob)) {
+                for (Part part : datum) {
+                    List<List<List<Part>>> perInput = byKey.computeIfAbsent(part.joinOn(), k -> {
+                        List<List<List<Part>>> l = new ArrayList<>();
+                        for (int x = 0; x < n; x++) {
+                            l.add(new ArrayList<>());
+                        }
+                        return l;
+                    });
+                    perInput.get(i).add(List.of(part));
+                }
+            }
+        }
+        List<List<Part>> out = new ArrayList<>();
+        for (List<List<List<Part>>> perInput : byKey.values()) {
+            List<List<List<Part>>> present = perInput.stream().filter(l -> !l.isEmpty()).toList();
+            for (List<Part> combo : cross(present)) {
+                if (present.size() == n) {
+                    out.add(combo);
+                } else {
+                    List<Part> outer = combo.stream().filter(Part::outerJoin).toList();
+                    if (!outer.isEmpty()) {
+                        out.add(outer);
+                    }
+                }
+            }
         }
         return out;
     }
@@ -123,7 +226,7 @@ final class Datums {
     private static String escape(String path) {
         StringBuilder sb = new StringBuilder();
         for (char c : path.toCharArray()) {
-            if ("*?[]{}\\!".indexOf(c) >= 0) {
+            if ("*?[]{}()|\\!".indexOf(c) >= 0) {
                 sb.append('\\');
             }
             sb.append(c);

@@ -54,6 +54,7 @@ final class JobRun {
     private final LogStore logs;
     private final PipelineSpec spec;
     private final PipelineStore store;
+    private final SecretStore secrets;
     private final int salt;
     private final IntUnaryOperator saltOf;
     private final Map<String, DatumRecord> results;
@@ -69,9 +70,10 @@ final class JobRun {
      * jobs, which run on the same queue thread); successful datums are added to it and to {@code store}.
      * {@code saltOf} gives the salt of any version of the pipeline.
      */
-    JobRun(PfsService pfs, JobRunner runner, JobStore jobs, LogStore logs, PipelineStore store, PipelineSpec spec,
-           int salt, IntUnaryOperator saltOf, Map<String, DatumRecord> results, JobInfo job) {
+    JobRun(PfsService pfs, JobRunner runner, JobStore jobs, LogStore logs, PipelineStore store, SecretStore secrets,
+           PipelineSpec spec, int salt, IntUnaryOperator saltOf, Map<String, DatumRecord> results, JobInfo job) {
         this.pfs = pfs;
+        this.secrets = secrets;
         this.runner = runner;
         this.jobs = jobs;
         this.logs = logs;
@@ -133,7 +135,8 @@ final class JobRun {
         List<Datum> todo = new ArrayList<>();
         synchronized (this) {
             for (Datum d : all.values()) {
-                boolean skip = results.containsKey(d.id());
+                boolean skip = spec.reprocessSpec() == PipelineSpec.ReprocessSpec.UNTIL_SUCCESS
+                        && results.containsKey(d.id());
                 datumInfos.put(d.id(), new DatumInfo(d.id(), job.id(), skip ? "SKIPPED" : "PENDING",
                         d.described(), 0, null));
                 if (!skip) {
@@ -295,11 +298,12 @@ final class JobRun {
             files.add(new DatumTask.InputFile(f.input(), f.repo(), f.commit(), f.path(), f.size()));
         }
         DatumResult result = null;
+        Map<String, String> env = datumEnv(d);
         try (LogStore.Appender log = logs.open(job.id(), d.id())) {
             for (int attempt = 1; attempt <= spec.datumTries(); attempt++) {
                 datum(d, "RUNNING", attempt, null);
                 DatumTask task = new DatumTask(job.id(), job.pipeline(), d.id(), attempt, spec.transform().cmd(),
-                        spec.transform().stdin(), spec.transform().env(), spec.transform().image(),
+                        spec.transform().stdin(), env, spec.transform().image(),
                         resources(spec.requests()), resources(spec.limits()), files, inputCommits, prev,
                         (repo, commit, path) -> pfs.getFile(repo, commit, path, 0, -1),
                         spec.parallelism(), spec.datumTries());
@@ -322,14 +326,29 @@ final class JobRun {
     }
 
     private static Map<String, String> resources(PipelineSpec.Resources r) {
-        Map<String, String> out = new LinkedHashMap<>();
-        if (r != null && r.cpu() != null) {
-            out.put("cpu", r.cpu());
+        return r == null ? Map.of() : r.amounts();
+    }
+
+    /**
+     * What user code sees besides the runner's own variables, later entries winning: {@code transform.env},
+     * the secrets it names as env vars, the datum's variables (its paths, input commits, join and group
+     * keys) and {@code PACH_OUTPUT_COMMIT_ID}, which is the job id: Sluice's output commit gets its id only
+     * when it lands, and in Pachyderm 2.x an output commit's id is its job's id.
+     */
+    private Map<String, String> datumEnv(Datum d) {
+        Map<String, String> env = new LinkedHashMap<>(spec.transform().env());
+        for (PipelineSpec.SecretMount s : spec.transform().secrets()) {
+            if (s.envVar() != null) {
+                String value = secrets.get(s.name()).get(s.key());
+                if (value == null) {
+                    throw SluiceException.invalid("secret '" + s.name() + "' has no key '" + s.key() + "'");
+                }
+                env.put(s.envVar(), value);
+            }
         }
-        if (r != null && r.memory() != null) {
-            out.put("memory", r.memory());
-        }
-        return out;
+        env.putAll(d.env());
+        env.put("PACH_OUTPUT_COMMIT_ID", job.id());
+        return env;
     }
 
     /** The files of the output branch's head, shown read-only at /pfs/prev; null when there is none. */

@@ -6,6 +6,7 @@ import io.sluice.SluiceException;
 import io.sluice.Waiters;
 import io.sluice.pfs.CommitInfo;
 import io.sluice.pfs.CommitRef;
+import io.sluice.pfs.FileInfo;
 import io.sluice.pfs.Glob;
 import io.sluice.pfs.PfsService;
 import io.sluice.pps.PipelineSpec.RepoBranch;
@@ -34,8 +35,11 @@ import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
+import java.time.ZoneOffset;
+import java.time.format.DateTimeFormatter;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -58,16 +62,25 @@ public final class PpsService implements Closeable {
     private static final Logger LOG = LoggerFactory.getLogger(PpsService.class);
     /** How far back {@link #start()} looks for input commits that never got a job. */
     private static final int CATCH_UP_LIMIT = 10_000;
+    /** How often the cron thread looks for due ticks. */
+    private static final long CRON_POLL_MS = 200;
+    private static final DateTimeFormatter TICK_NAME = DateTimeFormatter.ofPattern("yyyy-MM-dd'T'HH:mm:ssXXX")
+            .withZone(ZoneOffset.UTC);
 
     private final PfsService pfs;
     private final JobRunner runner;
     private final SpecParser parser;
     private final PipelineStore pipelineStore;
+    private final SecretStore secrets;
+    private final ObjectMapper mapper;
     private final JobStore jobs;
     private final LogStore logs;
     private final Map<String, Pipeline> pipelines = new ConcurrentHashMap<>();
     private final Map<String, JobRun> running = new ConcurrentHashMap<>();
     private final ExecutorService watcher = Executors.newSingleThreadExecutor(r -> daemon(r, "pps-watcher"));
+    private final ScheduledExecutorService cron = Executors.newSingleThreadScheduledExecutor(r -> daemon(r, "pps-cron"));
+    /** The latest tick of each cron input, by tick repo; touched by the cron thread and run cron. */
+    private final Map<String, Instant> lastTicks = new ConcurrentHashMap<>();
     private Instant lastCreated = Instant.EPOCH;
     private Closeable subscription;
     private volatile boolean closed;
@@ -111,9 +124,11 @@ public final class PpsService implements Closeable {
         this.pfs = pfs;
         this.runner = runner;
         ObjectMapper mapper = Json.mapper();
+        this.mapper = mapper;
         this.parser = new SpecParser(mapper, Glob::compile);
         Path root = dataDir.resolve("pps");
         this.pipelineStore = new PipelineStore(root.resolve("pipelines"), mapper);
+        this.secrets = new SecretStore(root.resolve("secrets"), mapper);
         this.jobs = new JobStore(root.resolve("jobs"), mapper);
         this.logs = new LogStore(root.resolve("logs"), mapper);
         for (PipelineStore.State s : pipelineStore.loadAll()) {
@@ -147,6 +162,12 @@ public final class PpsService implements Closeable {
         for (Pipeline p : pipelines.values()) {
             watcher.execute(() -> catchUp(p));
         }
+        cron.scheduleWithFixedDelay(this::cronTicks, 0, CRON_POLL_MS, TimeUnit.MILLISECONDS);
+    }
+
+    /** The secrets that {@code transform.secrets} names. */
+    public SecretStore secrets() {
+        return secrets;
     }
 
     /**
@@ -194,18 +215,69 @@ public final class PpsService implements Closeable {
 
     // ---- pipelines
 
-    /** Creates a pipeline from a Pachyderm-format JSON spec (its output repo too). */
-    public PipelineInfo createPipeline(String specJson) {
-        PipelineSpec spec = parser.parse(specJson);
+    /** Creates a pipeline from the one Pachyderm-format spec (JSON or YAML) in {@code specText}. */
+    public PipelineInfo createPipeline(String specText) {
+        return create(parser.parse(specText));
+    }
+
+    /**
+     * Creates, or with {@code update} creates or updates, every pipeline of the specs in {@code specText}
+     * (JSON objects, a JSON array or YAML documents), in order, so that a later spec may read an earlier
+     * one's output; all or none: when one is refused, the pipelines this call created are deleted again
+     * (updates already made stay, as after that many single updates), and the refusal names the spec.
+     */
+    public List<PipelineInfo> createPipelines(String specText, boolean update, boolean reprocess) {
+        List<PipelineSpec> specs = parser.parseAll(specText);
+        List<String> created = new ArrayList<>();
+        List<PipelineInfo> out = new ArrayList<>();
+        try {
+            for (PipelineSpec spec : specs) {
+                boolean exists = pipelines.containsKey(spec.name());
+                boolean again = reprocess || spec.raw().path("reprocess").asBoolean(false);
+                if (exists && (update || spec.raw().path("update").asBoolean(false))) {
+                    out.add(update(spec, again));
+                } else {
+                    out.add(create(spec));
+                    created.add(spec.name());
+                }
+            }
+        } catch (SluiceException e) {
+            java.util.Collections.reverse(created);
+            for (String name : created) {
+                try {
+                    deletePipeline(name);
+                } catch (RuntimeException ex) {
+                    LOG.warn("cannot undo the creation of pipeline {}", name, ex);
+                }
+            }
+            if (specs.size() == 1) {
+                throw e;
+            }
+            String which = specs.get(out.size()).name();
+            throw new SluiceException(e.kind(), "pipeline '" + which + "' (spec #" + (out.size() + 1) + " of "
+                    + specs.size() + "): " + e.getMessage() + (created.isEmpty() ? "" : "; the " + created.size()
+                    + " created before it were deleted again"), e);
+        }
+        return out;
+    }
+
+    private PipelineInfo create(PipelineSpec spec) {
+        String specJson = json(spec);
         Pipeline p;
         synchronized (this) {
             if (pipelines.containsKey(spec.name())) {
                 throw SluiceException.conflict("pipeline '" + spec.name() + "' already exists; use update pipeline");
             }
-            checkInputs(spec);
             if (pfs.listRepos().stream().anyMatch(r -> r.name().equals(spec.name()))) {
                 throw SluiceException.conflict("repo '" + spec.name() + "' already exists; a pipeline's output repo "
                         + "carries the pipeline's name, so choose another name or delete the repo");
+            }
+            List<String> tickRepos = createTickRepos(spec);
+            try {
+                checkInputs(spec);
+            } catch (RuntimeException e) {
+                tickRepos.forEach(pfs::deleteRepo);
+                throw e;
             }
             pfs.createRepo(spec.name(), "output of pipeline " + spec.name());
             Instant now = Instant.now();
@@ -216,6 +288,7 @@ public final class PpsService implements Closeable {
             } catch (RuntimeException e) {
                 pipelineStore.delete(spec.name());
                 pfs.deleteRepo(spec.name());
+                tickRepos.forEach(pfs::deleteRepo);
                 throw e;
             }
             p = new Pipeline(state);
@@ -228,22 +301,34 @@ public final class PpsService implements Closeable {
 
     /**
      * Stores a new version of pipeline {@code name}'s spec, whose own name must be {@code name};
-     * {@code reprocess} ignores earlier datum results.
+     * {@code reprocess}, or a {@code salt} other than the current version's, ignores earlier datum results.
      */
-    public PipelineInfo updatePipeline(String name, String specJson, boolean reprocess) {
-        PipelineSpec spec = parser.parse(specJson);
+    public PipelineInfo updatePipeline(String name, String specText, boolean reprocess) {
+        PipelineSpec spec = parser.parse(specText);
         if (!spec.name().equals(name)) {
             throw SluiceException.invalid("the spec names pipeline '" + spec.name() + "', not '" + name
                     + "'; a pipeline cannot be renamed (create the new one, then delete the old)");
         }
+        return update(spec, reprocess);
+    }
+
+    private PipelineInfo update(PipelineSpec spec, boolean reprocess) {
+        String specJson = json(spec);
         Pipeline p;
         synchronized (this) {
             p = pipeline(spec.name());
-            checkInputs(spec);
+            List<String> tickRepos = createTickRepos(spec);
+            try {
+                checkInputs(spec);
+            } catch (RuntimeException e) {
+                tickRepos.forEach(pfs::deleteRepo);
+                throw e;
+            }
             PipelineStore.State old = p.state;
             int version = old.version() + 1;
             Map<Integer, Integer> salts = new HashMap<>(old.salts());
-            salts.put(version, reprocess ? version : old.salt(old.version()));
+            boolean newSalt = !spec.salt().equals(p.spec().salt());
+            salts.put(version, reprocess || newSalt ? version : old.salt(old.version()));
             PipelineStore.State state = new PipelineStore.State(old.name(), version, old.state(), old.created(),
                     Instant.now(), salts);
             pipelineStore.saveSpec(spec.name(), version, specJson);
@@ -290,11 +375,16 @@ public final class PpsService implements Closeable {
             runner.release(j.id());
         }
         pipelineStore.delete(name);
-        try {
-            pfs.deleteRepo(name);
-        } catch (SluiceException e) {
-            if (e.kind() != SluiceException.Kind.NOT_FOUND) {
-                throw e;
+        List<String> repos = new ArrayList<>(List.of(name));
+        p.spec().input().crons().forEach(c -> repos.add(c.repo()));
+        for (String repo : repos) {
+            lastTicks.remove(repo);
+            try {
+                pfs.deleteRepo(repo);
+            } catch (SluiceException e) {
+                if (e.kind() != SluiceException.Kind.NOT_FOUND) {
+                    throw e;
+                }
             }
         }
     }
@@ -328,6 +418,106 @@ public final class PpsService implements Closeable {
         }
     }
 
+    // ---- cron inputs
+
+    /**
+     * {@code run cron}: one tick now on every cron input of the pipeline (all with the same time), as
+     * Pachyderm's RunCron does; INVALID when it has none.
+     */
+    public List<CommitInfo> runCron(String name) {
+        Pipeline p = pipeline(name);
+        List<PipelineSpec.Cron> crons = p.spec().input().crons();
+        if (crons.isEmpty()) {
+            throw SluiceException.invalid("pipeline '" + name + "' has no cron input");
+        }
+        Instant now = Instant.now();
+        List<CommitInfo> out = new ArrayList<>();
+        for (PipelineSpec.Cron c : crons) {
+            out.add(tick(c, now));
+        }
+        return out;
+    }
+
+    /**
+     * The cron thread: for each running pipeline's cron inputs, commits the tick that is due. After a gap
+     * (the daemon was down) only the latest missed tick is made, not one per missed period.
+     */
+    private void cronTicks() {
+        if (closed) {
+            return;
+        }
+        Instant now = Instant.now();
+        for (Pipeline p : pipelines.values()) {
+            if (!p.state.state().equals(RUNNING)) {
+                continue;
+            }
+            for (PipelineSpec.Cron c : p.spec().input().crons()) {
+                try {
+                    CronSchedule schedule = CronSchedule.parse(c.spec());
+                    Instant last = lastTicks.computeIfAbsent(c.repo(), r -> latestTick(c, p.state.created()));
+                    Instant next = schedule.next(last);
+                    if (next == null || next.isAfter(now)) {
+                        continue;
+                    }
+                    for (Instant later = schedule.next(next); later != null && !later.isAfter(now);
+                         later = schedule.next(later)) {
+                        next = later;
+                    }
+                    tick(c, next);
+                } catch (RuntimeException e) {
+                    LOG.warn("cron input {} of pipeline {}: cannot tick", c.name(), p.name(), e);
+                }
+            }
+        }
+    }
+
+    /** The newest tick file's time in the tick repo, else the input's start (else the pipeline's creation). */
+    private Instant latestTick(PipelineSpec.Cron c, Instant created) {
+        Instant start = c.start() != null ? c.start() : created;
+        Instant latest = start;
+        try {
+            for (FileInfo f : pfs.listFile(c.repo(), "master", "/")) {
+                try {
+                    Instant t = java.time.OffsetDateTime.parse(f.path().substring(1)).toInstant();
+                    if (t.isAfter(latest)) {
+                        latest = t;
+                    }
+                } catch (java.time.format.DateTimeParseException e) {
+                    // not a tick file: someone put it there by hand
+                }
+            }
+        } catch (SluiceException e) {
+            // no commit yet
+        }
+        return latest;
+    }
+
+    /**
+     * One tick commit on the tick repo's master branch: an empty file named by {@code at} in RFC 3339, as
+     * Pachyderm writes it, after deleting every earlier file when the input says {@code overwrite}.
+     */
+    private synchronized CommitInfo tick(PipelineSpec.Cron c, Instant at) {
+        Instant t = at.truncatedTo(ChronoUnit.SECONDS);
+        try (PfsService.FileBatch batch = pfs.openBatch(c.repo(), "master", "cron tick " + TICK_NAME.format(t),
+                List.of())) {
+            if (c.overwrite()) {
+                try {
+                    for (FileInfo f : pfs.listFile(c.repo(), "master", "/")) {
+                        batch.delete(f.path());
+                    }
+                } catch (SluiceException e) {
+                    if (e.kind() != SluiceException.Kind.NOT_FOUND) {
+                        throw e;
+                    }
+                }
+            }
+            batch.put("/" + TICK_NAME.format(t), new java.io.ByteArrayInputStream(new byte[0]), false);
+            CommitInfo out = batch.commit();
+            lastTicks.merge(c.repo(), t, (a, b) -> a.isAfter(b) ? a : b);
+            return out;
+        }
+    }
+
     /** Stops creating jobs for the pipeline (a running job finishes). */
     public PipelineInfo stopPipeline(String name) {
         return setState(name, PAUSED);
@@ -352,7 +542,50 @@ public final class PpsService implements Closeable {
         PipelineStore.State s = p.state;
         PipelineSpec spec = p.spec();
         return new PipelineInfo(s.name(), s.version(), s.state(), spec.description(), spec.raw(), s.created(),
-                s.updated(), jobs.latest(s.name()).map(JobInfo::state).orElse(null));
+                s.updated(), jobs.latest(s.name()).map(JobInfo::state).orElse(null), warnings(spec));
+    }
+
+    /** What of {@code spec} this daemon runs differently from Pachyderm, one line each. */
+    private List<String> warnings(PipelineSpec spec) {
+        List<String> out = new ArrayList<>();
+        if (runner.runsOnHost()) {
+            out.add("the local runner runs transform.cmd on this host" + (spec.transform().image().isEmpty() ? ""
+                    : " and does not pull transform.image '" + spec.transform().image() + "'")
+                    + "; its tools must be installed here");
+            boolean gpu = (spec.requests() != null && spec.requests().gpu() != null)
+                    || (spec.limits() != null && spec.limits().gpu() != null);
+            if (gpu) {
+                out.add("GPU resources are reported, not scheduled: the local runner gives user code this host's "
+                        + "devices as they are");
+            }
+            if (spec.autoscaling()) {
+                out.add("autoscaling is accepted; the local runner starts its parallelism_spec workers per job anyway");
+            }
+        }
+        return out;
+    }
+
+    private String json(PipelineSpec spec) {
+        try {
+            return mapper.writeValueAsString(spec.raw());
+        } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    /** Creates the tick repos of the spec's cron inputs that do not exist yet; returns those it created. */
+    private List<String> createTickRepos(PipelineSpec spec) {
+        List<String> made = new ArrayList<>();
+        Set<String> existing = new HashSet<>();
+        pfs.listRepos().forEach(r -> existing.add(r.name()));
+        for (PipelineSpec.Cron c : spec.input().crons()) {
+            if (!existing.contains(c.repo())) {
+                pfs.createRepo(c.repo(), "cron ticks of pipeline " + spec.name() + " (" + c.spec() + ")");
+                existing.add(c.repo());
+                made.add(c.repo());
+            }
+        }
+        return made;
     }
 
     private Pipeline pipeline(String name) {
@@ -363,8 +596,16 @@ public final class PpsService implements Closeable {
         return p;
     }
 
-    /** Input repos must exist and no pipeline may end up reading its own output, directly or not. */
+    /**
+     * Input repos and named secrets must exist, and no pipeline may end up reading its own output, directly
+     * or not.
+     */
     private void checkInputs(PipelineSpec spec) {
+        for (PipelineSpec.SecretMount s : spec.transform().secrets()) {
+            if (!secrets.get(s.name()).containsKey(s.key())) {
+                throw SluiceException.invalid("secret '" + s.name() + "' has no key '" + s.key() + "'");
+            }
+        }
         for (PipelineSpec.Pfs in : spec.input().leaves()) {
             if (in.repo().equals(spec.name())) {
                 throw SluiceException.invalid("pipeline '" + spec.name() + "' cannot read its own output repo");
@@ -450,11 +691,20 @@ public final class PpsService implements Closeable {
         }
     }
 
-    /** One commit per input branch, in spec order; null when a branch has no commit yet. */
+    /**
+     * One commit per input branch, in spec order (a pfs input's {@code commit} pins its branch's); null when
+     * a branch has no commit yet.
+     */
     private List<CommitRef> heads(PipelineSpec spec, Map<RepoBranch, String> known) {
         List<CommitRef> out = new ArrayList<>();
+        Map<RepoBranch, String> pinned = new HashMap<>();
+        for (PipelineSpec.Pfs in : spec.input().leaves()) {
+            if (!in.commit().isEmpty()) {
+                pinned.put(new RepoBranch(in.repo(), in.branch()), in.commit());
+            }
+        }
         for (RepoBranch rb : spec.inputBranches()) {
-            String id = known.get(rb);
+            String id = pinned.containsKey(rb) ? pfs.inspectCommit(rb.repo(), pinned.get(rb)).id() : known.get(rb);
             if (id == null) {
                 List<CommitInfo> head;
                 try {
@@ -488,7 +738,7 @@ public final class PpsService implements Closeable {
             return;
         }
         int salt = p.state.salt(job.pipelineVersion());
-        JobRun run = new JobRun(pfs, runner, jobs, logs, pipelineStore, p.spec(job.pipelineVersion()), salt,
+        JobRun run = new JobRun(pfs, runner, jobs, logs, pipelineStore, secrets, p.spec(job.pipelineVersion()), salt,
                 v -> p.state.salt(v), p.results(salt), job);
         running.put(jobId, run);
         JobInfo ended;
@@ -617,9 +867,11 @@ public final class PpsService implements Closeable {
             }
         }
         watcher.shutdownNow();
+        cron.shutdownNow();
         running.values().forEach(r -> r.stop(JobRun.Stop.SHUTDOWN));
         pipelines.values().forEach(p -> p.queue.shutdown());
         awaitQuietly(watcher);
+        awaitQuietly(cron);
         pipelines.values().forEach(p -> awaitQuietly(p.queue));
     }
 

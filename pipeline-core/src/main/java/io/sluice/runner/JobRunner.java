@@ -17,6 +17,11 @@ public interface JobRunner extends Closeable {
     /** One line saying how this runner runs user code, logged by the daemon at start. */
     String describe();
 
+    /** Whether user code runs on the daemon's host rather than in the container {@code transform.image} names. */
+    default boolean runsOnHost() {
+        return false;
+    }
+
     /**
      * Runs {@code task}'s command once and blocks until it ends, passing each line it prints to
      * {@code logs}. A failing command is an unsuccessful result, never an exception; an exception means

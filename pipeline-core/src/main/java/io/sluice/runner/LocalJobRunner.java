@@ -113,6 +113,11 @@ public final class LocalJobRunner implements JobRunner {
     }
 
     @Override
+    public boolean runsOnHost() {
+        return true;
+    }
+
+    @Override
     public String describe() {
         return isolation == Isolation.MOUNT_NAMESPACE
                 ? "local processes, /pfs bind-mounted in a private mount namespace per datum (unshare)"

@@ -51,7 +51,23 @@ class GlobTest {
         assertThat(matching("/{dir/sub,e}/*")).containsExactly("/dir/sub/y.txt", "/e/z.csv");
         assertThat(Glob.compile("/a\\*b").matches("/a*b")).isTrue();
         assertThat(Glob.compile("/a\\*b").matches("/axb")).isFalse();
-        assertThat(Glob.compile("/x+(1)").matches("/x+(1)")).isTrue();
+        // parentheses are capture groups, as in Pachyderm's globs; escaped they are literal
+        assertThat(Glob.compile("/x+(1)").matches("/x+1")).isTrue();
+        assertThat(Glob.compile("/x+\\(1\\)").matches("/x+(1)")).isTrue();
+        assertThat(Glob.compile("/(a|b)-*").matches("/b-1")).isTrue();
+    }
+
+    @Test
+    void captureGroupsFillJoinAndGroupTemplates() {
+        Glob g = Glob.compile("/*-CLIA(*).txt");
+        assertThat(g.replace("/T1-CLIA24D9871327.txt", "$1")).isEqualTo("24D9871327");
+        Glob two = Glob.compile("/(*)_(*).csv");
+        assertThat(two.replace("/2024_store7.csv", "$2-${1}")).isEqualTo("store7-2024");
+        assertThat(two.replace("/2024_store7.csv", "$3")).isEmpty();
+        assertThat(two.replace("/other", "$1")).isEmpty();
+        assertThat(two.replace("/2024_store7.csv", "")).isEmpty();
+        assertThatThrownBy(() -> Glob.compile("/a(b")).isInstanceOf(SluiceException.class).hasMessageContaining("unclosed '('");
+        assertThatThrownBy(() -> Glob.compile("/a)b")).isInstanceOf(SluiceException.class).hasMessageContaining("')' without '('");
     }
 
     @Test

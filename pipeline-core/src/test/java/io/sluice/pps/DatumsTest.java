@@ -100,4 +100,56 @@ class DatumsTest {
                 .singleElement().satisfies(d -> assertThat(d.id()).as("other path").isNotEqualTo(first.get(0).id()));
         assertThat(first.get(0).id()).matches("[0-9a-f]{64}");
     }
+
+    /** Pachyderm's joins example: stores joined with purchases by store id. */
+    @Test
+    void innerJoinCrossesTheFilesOfEachKeyAndDropsUnmatchedOnes() {
+        commit("stores", Map.of("/STOREID1.txt", "s1", "/STOREID2.txt", "s2", "/STOREID3.txt", "s3"));
+        commit("purchases", Map.of("/P1_STOREID1.txt", "a", "/P2_STOREID1.txt", "b", "/P3_STOREID2.txt", "c",
+                "/P4_STOREID9.txt", "d"));
+        List<Datum> join = datums("""
+                {'join': [{'pfs': {'repo': 'stores', 'glob': '/STOREID(*).txt', 'join_on': '$1'}},
+                          {'pfs': {'repo': 'purchases', 'glob': '/*_STOREID(*).txt', 'joinOn': '$1'}}]}""");
+        assertThat(join).extracting(Datum::described).containsExactly(
+                List.of("stores:/STOREID1.txt", "purchases:/P1_STOREID1.txt"),
+                List.of("stores:/STOREID1.txt", "purchases:/P2_STOREID1.txt"),
+                List.of("stores:/STOREID2.txt", "purchases:/P3_STOREID2.txt"));
+        assertThat(join.get(0).env()).containsEntry("PACH_DATUM_stores_JOIN_ON", "1")
+                .containsEntry("PACH_DATUM_purchases_JOIN_ON", "1")
+                .containsEntry("stores", "/pfs/stores/STOREID1.txt")
+                .containsEntry("purchases_COMMIT", heads.get(new RepoBranch("purchases", "master")));
+    }
+
+    @Test
+    void outerJoinKeepsTheUnmatchedPartsOfItsOuterInputsOnly() {
+        commit("stores", Map.of("/STOREID1.txt", "s1", "/STOREID3.txt", "s3"));
+        commit("returns", Map.of("/R1_STOREID1.txt", "a", "/R2_STOREID7.txt", "b"));
+        String both = """
+                {'join': [{'pfs': {'repo': 'stores', 'glob': '/STOREID(*).txt', 'join_on': '$1', 'outer_join': true}},
+                          {'pfs': {'repo': 'returns', 'glob': '/*_STOREID(*).txt', 'join_on': '$1', 'outer_join': %s}}]}""";
+        assertThat(datums(both.formatted("true"))).extracting(Datum::described).containsExactlyInAnyOrder(
+                List.of("stores:/STOREID1.txt", "returns:/R1_STOREID1.txt"),
+                List.of("stores:/STOREID3.txt"),
+                List.of("returns:/R2_STOREID7.txt"));
+        assertThat(datums(both.formatted("false"))).extracting(Datum::described).containsExactlyInAnyOrder(
+                List.of("stores:/STOREID1.txt", "returns:/R1_STOREID1.txt"),
+                List.of("stores:/STOREID3.txt"));
+    }
+
+    /** Pachyderm's group example: lab results grouped by hospital (the CLIA id in the file name). */
+    @Test
+    void groupMakesOneDatumPerKeyWithEveryMatchingFileOfEveryInput() {
+        commit("labresults", Map.of("/T1-CLIA24D0.txt", "a", "/T2-CLIA24D0.txt", "b", "/T3-CLIA99X1.txt", "c"));
+        commit("extra", Map.of("/24D0.meta", "m"));
+        List<Datum> group = datums("""
+                {'group': [{'pfs': {'repo': 'labresults', 'glob': '/*-CLIA(*).txt', 'groupBy': '$1'}},
+                           {'pfs': {'repo': 'extra', 'glob': '/(*).meta', 'group_by': '$1'}}]}""");
+        assertThat(group).extracting(Datum::described).containsExactly(
+                List.of("labresults:/T1-CLIA24D0.txt", "labresults:/T2-CLIA24D0.txt", "extra:/24D0.meta"),
+                List.of("labresults:/T3-CLIA99X1.txt"));
+        assertThat(group.get(0).env()).containsEntry("PACH_DATUM_labresults_GROUP_BY", "24D0")
+                .containsEntry("PACH_DATUM_extra_GROUP_BY", "24D0");
+        assertThat(group.get(0).files()).extracting(Datums.DatumFile::path)
+                .containsExactly("/T1-CLIA24D0.txt", "/T2-CLIA24D0.txt", "/24D0.meta");
+    }
 }
