@@ -75,7 +75,7 @@ public final class Main {
 
     /** The top-level commands in the order help lists them; each is built only when a command line needs it. */
     public static final List<String> COMMANDS = List.of("up", "worker", "create", "list", "inspect", "delete", "update",
-            "start", "finish", "wait", "stop", "logs", "put", "get", "glob", "diff", "copy", "fsck", "gc", "evaluate",
+            "start", "run", "finish", "wait", "stop", "logs", "put", "get", "glob", "diff", "copy", "fsck", "gc", "evaluate",
             "bench", "completion");
 
     /**
@@ -93,6 +93,7 @@ public final class Main {
             case "delete": return new Verbs.Delete();
             case "update": return new Verbs.Update();
             case "start": return new Verbs.Start();
+            case "run": return new Verbs.Run();
             case "finish": return new Verbs.Finish();
             case "wait": return new Verbs.Wait();
             case "stop": return new Verbs.Stop();

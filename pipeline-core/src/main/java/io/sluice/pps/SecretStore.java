@@ -33,7 +33,7 @@ public final class SecretStore {
 
     private final Path dir;
     private final ObjectMapper mapper;
-    private final SpecReader reader = new SpecReader();
+    private final SpecReader reader = new SpecReader("the secret manifest");
 
     public SecretStore(Path dir, ObjectMapper mapper) {
         this.dir = dir;

@@ -51,7 +51,7 @@ public final class SpecParser {
     private static final Pattern DURATION_PART = Pattern.compile("(\\d+(?:\\.\\d*)?|\\.\\d+)(ns|us|µs|ms|s|m|h)");
     private static final Set<String> RESERVED_INPUT_NAMES = Set.of("out", "prev");
 
-    private final SpecReader reader = new SpecReader();
+    private final SpecReader reader = new SpecReader("the pipeline spec");
     private final Consumer<String> globCheck;
 
     /** {@code mapper} is kept for callers' symmetry; specs are read with Sluice's own location-keeping reader. */

@@ -32,10 +32,16 @@ final class SpecReader {
     private static final int MAX_DEPTH = 64;
     private static final Pattern CODE = Pattern.compile("\\s*\\(code -?\\d+\\)");
 
+    private final String what;
     private final JsonFactory json = JsonFactory.builder().enable(StreamReadFeature.STRICT_DUPLICATE_DETECTION)
             .build();
     private final YAMLFactory yaml = YAMLFactory.builder().enable(StreamReadFeature.STRICT_DUPLICATE_DETECTION)
             .build();
+
+    /** A reader whose messages call the text {@code what}, e.g. "the pipeline spec" or "the secret manifest". */
+    SpecReader(String what) {
+        this.what = what;
+    }
 
     /** One spec document: its tree and where each field name of each of its objects was written. */
     record Doc(ObjectNode root, Map<JsonNode, Map<String, String>> where) {
@@ -49,7 +55,7 @@ final class SpecReader {
     /** The specs in {@code text}, in order; refuses an empty text, a non-object spec and a syntax error. */
     List<Doc> read(String text) {
         if (text == null || text.isBlank()) {
-            throw SluiceException.invalid("the pipeline spec is empty");
+            throw SluiceException.invalid(what + " is empty");
         }
         String trimmed = text.stripLeading();
         boolean isJson = trimmed.startsWith("{") || trimmed.startsWith("[");
@@ -63,7 +69,7 @@ final class SpecReader {
                 if (v.isArray() && values.isEmpty()) {
                     v.forEach(values::add);
                     if (p.nextToken() != null) {
-                        throw SluiceException.invalid("the pipeline spec has something after its closing ']' at "
+                        throw SluiceException.invalid(what + " has something after its closing ']' at "
                                 + place(p.currentTokenLocation()));
                     }
                     break;
@@ -71,10 +77,10 @@ final class SpecReader {
                 values.add(v);
             }
         } catch (JsonProcessingException e) {
-            throw SluiceException.invalid("the pipeline spec is not valid " + format + " at "
+            throw SluiceException.invalid(what + " is not valid " + format + " at "
                     + place(e.getLocation()) + ": " + reason(e));
         } catch (IOException e) {
-            throw SluiceException.invalid("the pipeline spec cannot be read: " + oneLine(e.getMessage()));
+            throw SluiceException.invalid(what + " cannot be read: " + oneLine(e.getMessage()));
         }
         List<Doc> out = new ArrayList<>();
         for (int i = 0; i < values.size(); i++) {
@@ -83,22 +89,22 @@ final class SpecReader {
                 continue; // an empty YAML document, as after a trailing '---'
             }
             if (!v.isObject()) {
-                throw SluiceException.invalid("the pipeline spec" + (values.size() > 1 ? " #" + (i + 1) : "")
+                throw SluiceException.invalid(what + (values.size() > 1 ? " #" + (i + 1) : "")
                         + " must be a " + format + " object, not " + kind(v));
             }
             out.add(new Doc((ObjectNode) v, where));
         }
         if (out.isEmpty()) {
-            throw SluiceException.invalid("the pipeline spec is empty");
+            throw SluiceException.invalid(what + " is empty");
         }
         return out;
     }
 
-    private static JsonNode value(JsonParser p, JsonToken t, Map<JsonNode, Map<String, String>> where, int depth)
+    private JsonNode value(JsonParser p, JsonToken t, Map<JsonNode, Map<String, String>> where, int depth)
             throws IOException {
         JsonNodeFactory f = JsonNodeFactory.instance;
         if (depth > MAX_DEPTH) {
-            throw SluiceException.invalid("the pipeline spec nests deeper than " + MAX_DEPTH + " levels at "
+            throw SluiceException.invalid(what + " nests deeper than " + MAX_DEPTH + " levels at "
                     + place(p.currentTokenLocation()));
         }
         switch (t) {
@@ -113,7 +119,7 @@ final class SpecReader {
                     o.set(name, value(p, p.nextToken(), where, depth + 1));
                 }
                 if (k != JsonToken.END_OBJECT) {
-                    throw SluiceException.invalid("the pipeline spec ends inside an object");
+                    throw SluiceException.invalid(what + " ends inside an object");
                 }
                 return o;
             }
@@ -122,7 +128,7 @@ final class SpecReader {
                 JsonToken e;
                 while ((e = p.nextToken()) != JsonToken.END_ARRAY) {
                     if (e == null) {
-                        throw SluiceException.invalid("the pipeline spec ends inside an array");
+                        throw SluiceException.invalid(what + " ends inside an array");
                     }
                     a.add(value(p, e, where, depth + 1));
                 }
@@ -149,7 +155,7 @@ final class SpecReader {
             }
             default -> {
                 // YAML aliases, tags and binary values have no place in a spec
-                throw SluiceException.invalid("the pipeline spec has an unexpected " + t.asString() + " at "
+                throw SluiceException.invalid(what + " has an unexpected " + t.asString() + " at "
                         + place(p.currentTokenLocation()));
             }
         }

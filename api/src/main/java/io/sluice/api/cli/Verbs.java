@@ -2,8 +2,6 @@ package io.sluice.api.cli;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.sluice.api.Main;
-import io.sluice.api.client.JsonTree;
-import io.sluice.api.client.SluiceClient;
 import io.sluice.pps.JobState;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -94,22 +92,38 @@ public final class Verbs {
             print(o, branch, BRANCH);
         }
 
-        @Command(name = "pipeline", description = "Create a pipeline from a JSON spec.")
-        void pipeline(@Option(names = {"-f", "--file"}, required = true, paramLabel = "SPEC.json") Path spec,
-                      @Mixin ClientOptions o) {
-            o.client(main).post("/api/v1/pipelines", null, readSpec(spec));
+        @Command(name = "pipeline", description = "Create pipelines from a spec file (JSON or YAML, one or several "
+                + "specs) or a jsonnet template.")
+        void pipeline(@Mixin SpecSource specs, @Mixin ClientOptions o) {
+            SpecSource.warn(main, o.client(main).post("/api/v1/pipelines", null, specs.read(main)));
+        }
+
+        @Command(name = "secret", description = "Create or replace a secret from a Kubernetes Secret manifest "
+                + "(JSON or YAML; data in base64, stringData plain).")
+        void secret(@Option(names = {"-f", "--file"}, required = true, paramLabel = "SECRET") Path file,
+                    @Mixin ClientOptions o) {
+            o.client(main).post("/api/v1/secrets", null, readSpec(file));
         }
     }
 
     @Command(name = "update", description = "Update a pipeline to a new spec version.")
     public static final class Update extends Verb {
-        @Command(name = "pipeline", description = "Update a pipeline from a JSON spec.")
-        void pipeline(@Option(names = {"-f", "--file"}, required = true, paramLabel = "SPEC.json") Path spec,
+        @Command(name = "pipeline", description = "Update pipelines (creating missing ones) from a spec file or a "
+                + "jsonnet template.")
+        void pipeline(@Mixin SpecSource specs,
                       @Option(names = "--reprocess", description = "Process every datum again.") boolean reprocess,
                       @Mixin ClientOptions o) {
-            String json = readSpec(spec);
-            String name = pipelineName(o.client(main), json);
-            o.client(main).put("/api/v1/pipelines/" + segment(name), query("reprocess", reprocess), json);
+            SpecSource.warn(main, o.client(main).post("/api/v1/pipelines", query("update", true, "reprocess", reprocess),
+                    specs.read(main)));
+        }
+    }
+
+    @Command(name = "run", description = "Run a cron pipeline now.")
+    public static final class Run extends Verb {
+        @Command(name = "cron", description = "Make one tick now on each cron input of a pipeline, as pachctl run cron.")
+        void cron(@Parameters(paramLabel = "PIPELINE") String name, @Mixin ClientOptions o) {
+            JsonNode commits = o.client(main).post("/api/v1/pipelines/" + segment(name) + "/cron", null, Map.of());
+            print(o, commits, COMMIT);
         }
     }
 
@@ -144,6 +158,11 @@ public final class Verbs {
         @Command(name = "pipeline", description = "List pipelines.")
         void pipeline(@Mixin ClientOptions o) {
             print(o, o.client(main).get("/api/v1/pipelines", null), PIPELINE);
+        }
+
+        @Command(name = "secret", description = "List secrets (names only).")
+        void secret(@Mixin ClientOptions o) {
+            print(o, o.client(main).get("/api/v1/secrets", null), Column.field("NAME", "name"));
         }
 
         @Command(name = "job", description = "List jobs, newest first.")
@@ -210,6 +229,11 @@ public final class Verbs {
         @Command(name = "pipeline", description = "Delete a pipeline and its output repo, as pachctl does.")
         void pipeline(@Parameters(paramLabel = "NAME") String name, @Mixin ClientOptions o) {
             o.client(main).delete("/api/v1/pipelines/" + segment(name), null);
+        }
+
+        @Command(name = "secret", description = "Delete a secret.")
+        void secret(@Parameters(paramLabel = "NAME") String name, @Mixin ClientOptions o) {
+            o.client(main).delete("/api/v1/secrets/" + segment(name), null);
         }
     }
 
@@ -313,23 +337,12 @@ public final class Verbs {
         }
     }
 
+    /** Reads a spec or manifest file as UTF-8. */
     static String readSpec(Path spec) {
         try {
             return Files.readString(spec);
         } catch (IOException e) {
             throw new Main.UsageError("cannot read " + spec + ": " + e.getMessage());
-        }
-    }
-
-    private static String pipelineName(SluiceClient client, String json) {
-        try {
-            JsonNode name = JsonTree.parse(json).path("pipeline").path("name");
-            if (!name.isTextual()) {
-                throw new Main.UsageError("the spec has no pipeline.name");
-            }
-            return name.asText();
-        } catch (IOException e) {
-            throw new Main.UsageError("the spec is not valid JSON: " + e.getMessage().lines().findFirst().orElse(""));
         }
     }
 }

@@ -106,6 +106,10 @@ public final class ApiServer {
             r.add(HandlerType.DELETE, v1 + "/pipelines/{name}", "pipelines.delete", pps::deletePipeline);
             r.add(HandlerType.POST, v1 + "/pipelines/{name}/stop", "pipelines.stop", pps::stopPipeline);
             r.add(HandlerType.POST, v1 + "/pipelines/{name}/start", "pipelines.start", pps::startPipeline);
+            r.add(HandlerType.POST, v1 + "/pipelines/{name}/cron", "pipelines.cron", pps::runCron);
+            r.add(HandlerType.GET, v1 + "/secrets", "secrets.list", pps::listSecrets);
+            r.add(HandlerType.POST, v1 + "/secrets", "secrets.create", pps::createSecret);
+            r.add(HandlerType.DELETE, v1 + "/secrets/{name}", "secrets.delete", pps::deleteSecret);
             r.add(HandlerType.GET, v1 + "/jobs", "jobs.list", pps::listJobs);
             r.add(HandlerType.GET, v1 + "/jobs/{id}", "jobs.inspect", pps::inspectJob);
             r.add(HandlerType.POST, v1 + "/jobs/{id}/stop", "jobs.stop", pps::stopJob);

@@ -2,6 +2,7 @@ package io.sluice.api.server;
 
 import io.javalin.http.Context;
 import io.sluice.SluiceException;
+import io.sluice.pps.PipelineInfo;
 import io.sluice.pps.PpsService;
 
 import java.nio.ByteBuffer;
@@ -9,6 +10,7 @@ import java.nio.charset.CharacterCodingException;
 import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.List;
 import java.util.Map;
 
 /** REST access to pipelines, jobs, datums and logs under {@code /api/v1}; only translation, no logic. */
@@ -20,12 +22,43 @@ public final class PpsController {
         this.pps = pps;
     }
 
+    /**
+     * POST /pipelines[?update=true][&reprocess=true]: the body holds one spec or several (JSON objects, a
+     * JSON array, YAML documents); answers the pipeline, or an array of them when the body held several.
+     */
     public void createPipeline(Context ctx) {
-        ctx.status(201).json(pps.createPipeline(spec(ctx)));
+        String text = spec(ctx);
+        boolean update = Requests.flag(ctx, "update");
+        List<PipelineInfo> made = pps.createPipelines(text, update, Requests.flag(ctx, "reprocess"));
+        ctx.status(update ? 200 : 201);
+        if (made.size() == 1) {
+            ctx.json(made.get(0));
+        } else {
+            ctx.json(made);
+        }
     }
 
     public void updatePipeline(Context ctx) {
         ctx.json(pps.updatePipeline(ctx.pathParam("name"), spec(ctx), Requests.flag(ctx, "reprocess")));
+    }
+
+    /** POST /pipelines/{name}/cron: one tick now on each of the pipeline's cron inputs. */
+    public void runCron(Context ctx) {
+        ctx.json(pps.runCron(ctx.pathParam("name")));
+    }
+
+    public void listSecrets(Context ctx) {
+        ctx.json(pps.secrets().list().stream().map(n -> Map.of("name", n)).toList());
+    }
+
+    /** POST /secrets: the body is a Kubernetes Secret manifest (JSON or YAML). */
+    public void createSecret(Context ctx) {
+        ctx.status(201).json(Map.of("name", pps.secrets().create(spec(ctx))));
+    }
+
+    public void deleteSecret(Context ctx) {
+        pps.secrets().delete(ctx.pathParam("name"));
+        ctx.json(Map.of("deleted", ctx.pathParam("name")));
     }
 
     public void listPipelines(Context ctx) {
