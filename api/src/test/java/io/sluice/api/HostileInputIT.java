@@ -207,11 +207,11 @@ class HostileInputIT {
         probes.add(new Probe("POST", "/predict", "{\"data\": [\"1 2\\u0000\"]}"));
         probes.add(new Probe("POST", "/predict", "{\"data\": [\"1\\n2\"]}"));
         probes.add(new Probe("POST", "/predict", "{\"data\": [[\"1\", \"2\"]]}"));
-        // specs: unknown fields anywhere, wrong types, cycles
+        // specs: unknown fields anywhere, features Sluice does not run, wrong types, cycles
         String good = spec("p4", "data");
         probes.add(new Probe("POST", "/api/v1/pipelines", good.replace("{\"pipeline\"", "{\"enable_stats\": true, \"pipeline\"")));
-        probes.add(new Probe("POST", "/api/v1/pipelines", good.replace("\"glob\"", "\"lazy\": true, \"glob\"")));
-        probes.add(new Probe("POST", "/api/v1/pipelines", good.replace("\"cmd\"", "\"secrets\": [], \"cmd\"")));
+        probes.add(new Probe("POST", "/api/v1/pipelines", good.replace("\"glob\"", "\"s3\": true, \"glob\"")));
+        probes.add(new Probe("POST", "/api/v1/pipelines", good.replace("\"cmd\"", "\"image_pull_secrets\": [\"k\"], \"cmd\"")));
         probes.add(new Probe("POST", "/api/v1/pipelines", good.replace("[\"true\"]", "\"true\"")));
         probes.add(new Probe("POST", "/api/v1/pipelines", good.replace("{\"name\": \"p4\"}", "\"p4\"")));
         probes.add(new Probe("POST", "/api/v1/pipelines", spec("p5", "p5")));

@@ -261,6 +261,23 @@ class PachydermSpecsIT {
     }
 
     @Test
+    void aTriggerMovesTheInputBranchEverySecondCommit() throws Exception {
+        commit("incoming", "staging", Map.of("/0", ""));
+        ok("create", "pipeline", "-f", spec("trigger-every-two.json").toString());
+        commit("incoming", "staging", Map.of("/1", "")); // two commits on staging, none on master yet: fires
+        jobs("batched", 1);
+        assertThat(output("batched")).containsEntry("/seen", "0 1 ");
+        assertThat(pfs.listCommit("incoming", "master", 1).get(0).id())
+                .isEqualTo(pfs.listCommit("incoming", "staging", 1).get(0).id());
+        commit("incoming", "staging", Map.of("/2", ""));
+        Thread.sleep(500);
+        assertThat(pps.listJob("batched")).as("one commit since the trigger fired: not yet").hasSize(1);
+        commit("incoming", "staging", Map.of("/3", ""));
+        jobs("batched", 2);
+        assertThat(output("batched")).containsEntry("/seen", "0 1 2 3 ");
+    }
+
+    @Test
     void badSpecsAreRefusedInOneLineAndCreateNothing() throws Exception {
         Path bad = dir.resolve("bad.json");
         Files.writeString(bad, "{\"pipeline\": {\"name\": \"bad\"},\n \"transform\": {\"cmd\": [\"x\"], \"imagee\": \"i\"},\n"

@@ -268,13 +268,13 @@ public final class PpsService implements Closeable {
             if (pipelines.containsKey(spec.name())) {
                 throw SluiceException.conflict("pipeline '" + spec.name() + "' already exists; use update pipeline");
             }
-            if (pfs.listRepos().stream().anyMatch(r -> r.name().equals(spec.name()))) {
-                throw SluiceException.conflict("repo '" + spec.name() + "' already exists; a pipeline's output repo "
-                        + "carries the pipeline's name, so choose another name or delete the repo");
-            }
             List<String> tickRepos = createTickRepos(spec);
             try {
                 checkInputs(spec);
+                if (pfs.listRepos().stream().anyMatch(r -> r.name().equals(spec.name()))) {
+                    throw SluiceException.conflict("repo '" + spec.name() + "' already exists; a pipeline's output "
+                            + "repo carries the pipeline's name, so choose another name or delete the repo");
+                }
             } catch (RuntimeException e) {
                 tickRepos.forEach(pfs::deleteRepo);
                 throw e;
@@ -654,6 +654,58 @@ public final class PpsService implements Closeable {
             if (p.spec().inputBranches().contains(rb)) {
                 trigger(p, Map.of(rb, c.id()));
             }
+            for (PipelineSpec.Pfs in : p.spec().input().leaves()) {
+                if (in.trigger() != null && in.repo().equals(c.repo()) && in.trigger().branch().equals(c.branch())) {
+                    fireTrigger(p, in, c);
+                }
+            }
+        }
+    }
+
+    /**
+     * Pachyderm's branch trigger: when commit {@code c} lands on the trigger's branch and the commits or
+     * bytes that arrived there since the input branch's head satisfy its conditions (all of them with
+     * {@code all}, else any), the input branch moves to {@code c} and the pipeline gets a job for it.
+     */
+    private void fireTrigger(Pipeline p, PipelineSpec.Pfs in, CommitInfo c) {
+        PipelineSpec.Trigger t = in.trigger();
+        try {
+            CommitInfo target = null;
+            try {
+                List<CommitInfo> head = pfs.listCommit(in.repo(), in.branch(), 1);
+                target = head.isEmpty() ? null : head.get(0);
+            } catch (SluiceException e) {
+                if (e.kind() != SluiceException.Kind.NOT_FOUND) {
+                    throw e;
+                }
+            }
+            if (target != null && target.id().equals(c.id())) {
+                return;
+            }
+            long commits = 0;
+            for (CommitInfo x : pfs.listCommit(in.repo(), t.branch(), CATCH_UP_LIMIT)) {
+                if (target != null && x.id().equals(target.id())) {
+                    break;
+                }
+                commits++;
+            }
+            long grown = c.sizeBytes() - (target == null ? 0 : target.sizeBytes());
+            List<Boolean> met = new ArrayList<>();
+            if (t.commits() > 0) {
+                met.add(commits >= t.commits());
+            }
+            if (t.size() != null) {
+                met.add(grown >= SpecParser.sizeBytes(t.size(), "trigger.size"));
+            }
+            boolean fire = t.all() ? !met.contains(false) : met.contains(true);
+            if (fire) {
+                pfs.createBranch(in.repo(), in.branch(), c.id());
+                LOG.info("trigger of pipeline {}: {}@{} moved to {} ({} new commits, {} new bytes)", p.name(),
+                        in.repo(), in.branch(), c.id(), commits, grown);
+                trigger(p, Map.of(new RepoBranch(in.repo(), in.branch()), c.id()));
+            }
+        } catch (RuntimeException e) {
+            LOG.warn("trigger of pipeline {} on {}@{}: cannot fire", p.name(), in.repo(), t.branch(), e);
         }
     }
 
