@@ -348,6 +348,17 @@ public final class PpsService implements Closeable {
         return info(pipeline(name));
     }
 
+    /** The spec of one stored version (1 up to the current one) of a pipeline, every version being kept. */
+    public PipelineSpec inspectPipelineVersion(String name, int version) {
+        Pipeline p = pipeline(name);
+        int current = p.state.version();
+        if (version < 1 || version > current) {
+            throw SluiceException.notFound("pipeline '" + name + "' has no version " + version
+                    + "; its versions are 1 to " + current);
+        }
+        return p.spec(version);
+    }
+
     /** Deletes a pipeline, its output repo, jobs and logs; refused while another pipeline reads its output. */
     public void deletePipeline(String name) {
         Pipeline p;

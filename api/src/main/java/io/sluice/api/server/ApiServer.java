@@ -8,6 +8,7 @@ import io.javalin.http.Context;
 import io.javalin.http.Handler;
 import io.javalin.http.HandlerType;
 import io.javalin.http.HttpResponseException;
+import io.javalin.http.staticfiles.Location;
 import io.javalin.json.JavalinJackson;
 import io.javalin.router.Endpoint;
 import io.sluice.Json;
@@ -41,6 +42,7 @@ public final class ApiServer {
         var pps = new PpsController(daemon.pps());
         var workers = new WorkerController(daemon.workQueue(), json);
         var recommender = new RecommenderController(daemon.pfs(), json, Clock.systemUTC());
+        var console = new ConsoleController(daemon.pfs(), daemon.pps(), json);
         return Javalin.create(config -> {
             config.jsonMapper(new JavalinJackson(json, false));
             config.startup.showJavalinBanner = false;
@@ -49,11 +51,18 @@ public final class ApiServer {
             JsonErrorHandler jettyErrors = new JsonErrorHandler(json);
             config.jetty.modifyServer(server -> server.setErrorHandler(jettyErrors));
             config.jetty.modifyServletContextHandler(context -> context.setErrorHandler(jettyErrors));
+            config.staticFiles.add(files -> {
+                files.hostedPath = ConsoleController.ASSETS;
+                files.directory = ConsoleController.ASSETS;
+                files.location = Location.CLASSPATH;
+            });
+            config.staticFiles.enableWebjars();
             Routes r = new Routes(config, stats);
             Access access = new Access(daemon.config().authToken(), daemon.config().loopbackOnly());
             config.routes.before(access::check);
             config.routes.before(Requests::checkQueryEncoding);
 
+            r.add(HandlerType.GET, "/", "console", console::index);
             r.add(HandlerType.POST, "/train", "train", recommender::train);
             r.add(HandlerType.POST, "/predict", "predict", recommender::predict);
             r.add(HandlerType.POST, "/result", "result", recommender::result);
@@ -77,6 +86,9 @@ public final class ApiServer {
                 ctx.json(answer);
             });
 
+            r.add(HandlerType.GET, v1 + "/dag", "dag", console::dag);
+            r.add(HandlerType.GET, v1 + "/repos/{repo}/lineage", "lineage", console::lineage);
+            r.add(HandlerType.GET, v1 + "/pipelines/{name}/versions", "pipelines.versions", console::pipelineVersions);
             r.add(HandlerType.GET, v1 + "/repos", "repos.list", pfs::listRepos);
             r.add(HandlerType.POST, v1 + "/repos", "repos.create", pfs::createRepo);
             r.add(HandlerType.GET, v1 + "/repos/{repo}", "repos.inspect", pfs::inspectRepo);

@@ -54,8 +54,7 @@ public final class PfsController {
     }
 
     public void listCommits(Context ctx) {
-        ctx.json(pfs.listCommit(ctx.pathParam("repo"), ctx.queryParam("branch"),
-                (int) Math.min(Integer.MAX_VALUE, Requests.number(ctx, "limit", Integer.MAX_VALUE)), true));
+        ctx.json(Requests.page(ctx, n -> pfs.listCommit(ctx.pathParam("repo"), ctx.queryParam("branch"), n, true)));
     }
 
     /** GET .../commit?ref=R[&wait=SECONDS]: inspect, or wait until finished. */

@@ -83,7 +83,7 @@ public final class PpsController {
     }
 
     public void listJobs(Context ctx) {
-        ctx.json(pps.listJob(ctx.queryParam("pipeline")));
+        ctx.json(Requests.page(ctx, n -> pps.listJob(ctx.queryParam("pipeline"))));
     }
 
     /** GET /jobs/{id}[?wait=SECONDS]: inspect, or wait until the job has ended. */

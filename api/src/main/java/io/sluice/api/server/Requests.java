@@ -17,7 +17,9 @@ import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.Iterator;
 import java.util.concurrent.CompletableFuture;
+import java.util.List;
 import java.util.Set;
+import java.util.function.IntFunction;
 
 /** Reading requests with one clear message per mistake: required parameters, numbers, bounded JSON bodies. */
 final class Requests {
@@ -196,5 +198,18 @@ final class Requests {
         }
         int nl = message.indexOf('\n');
         return nl < 0 ? message : message.substring(0, nl);
+    }
+
+    /**
+     * One page of a newest-first list: {@code limit} items (all when absent or 0, as pachctl's --number 0)
+     * after skipping {@code offset}; {@code firstN} answers the first n items (or more: the surplus is cut here).
+     */
+    static <T> List<T> page(Context ctx, IntFunction<List<T>> firstN) {
+        long limit = number(ctx, "limit", 0);
+        limit = limit == 0 ? Integer.MAX_VALUE : limit;
+        long offset = number(ctx, "offset", 0);
+        int end = (int) Math.min(Integer.MAX_VALUE, limit + offset);
+        List<T> items = firstN.apply(end);
+        return items.subList((int) Math.min(offset, items.size()), Math.min(end, items.size()));
     }
 }

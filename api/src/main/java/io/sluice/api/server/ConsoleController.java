@@ -1,0 +1,192 @@
+package io.sluice.api.server;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.javalin.http.Context;
+import io.sluice.pfs.CommitInfo;
+import io.sluice.pfs.CommitRef;
+import io.sluice.pfs.PfsService;
+import io.sluice.pps.PipelineInfo;
+import io.sluice.pps.PipelineSpec;
+import io.sluice.pps.PpsService;
+import org.webjars.WebJarVersionLocator;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Deque;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * The web console: its page at {@code /} (static modules under {@code /console}, libraries as WebJars) and
+ * the read-only views it needs beyond the CLI's endpoints (the DAG, every spec version, a commit's lineage),
+ * each composed from existing service calls.
+ */
+public final class ConsoleController {
+    /** Where the console's own files live on the classpath and under which URL path they are served. */
+    public static final String ASSETS = "/console";
+    /** The most derived commits one lineage answer lists, newest first, so that the page stays one page. */
+    private static final int MAX_DOWNSTREAM = 100;
+
+    private final PfsService pfs;
+    private final PpsService pps;
+    private final String page;
+
+    public ConsoleController(PfsService pfs, PpsService pps, ObjectMapper json) {
+        this.pfs = pfs;
+        this.pps = pps;
+        this.page = page(new WebJarVersionLocator(), json);
+    }
+
+    /** GET /: the console's single page. */
+    public void index(Context ctx) {
+        ctx.header("Cache-Control", "no-cache");
+        ctx.contentType("text/html; charset=utf-8").result(page);
+    }
+
+    /** GET /api/v1/dag: every repo, and every pipeline with the repos it reads, its state and its last job's. */
+    public void dag(Context ctx) {
+        List<Map<String, Object>> pipelines = new ArrayList<>();
+        for (PipelineInfo p : pps.listPipeline()) {
+            Map<String, Object> row = new LinkedHashMap<>();
+            row.put("name", p.name());
+            row.put("version", p.version());
+            row.put("state", p.state());
+            row.put("lastJobState", p.lastJobState());
+            row.put("inputs", inputRepos(pps.inspectPipelineVersion(p.name(), p.version())));
+            row.put("output", p.name());
+            pipelines.add(row);
+        }
+        Map<String, Object> answer = new LinkedHashMap<>();
+        answer.put("repos", pfs.listRepos());
+        answer.put("pipelines", pipelines);
+        ctx.json(answer);
+    }
+
+    /** GET /api/v1/pipelines/{name}/versions: every stored spec version, newest first. */
+    public void pipelineVersions(Context ctx) {
+        String name = ctx.pathParam("name");
+        int current = pps.inspectPipeline(name).version();
+        List<Map<String, Object>> out = new ArrayList<>();
+        for (int v = current; v >= 1; v--) {
+            PipelineSpec spec = pps.inspectPipelineVersion(name, v);
+            Map<String, Object> row = new LinkedHashMap<>();
+            row.put("version", v);
+            row.put("inputs", inputRepos(spec));
+            row.put("spec", spec.raw());
+            out.add(row);
+        }
+        ctx.json(out);
+    }
+
+    /**
+     * GET /api/v1/repos/{repo}/lineage?ref=R: the commit, every commit it was computed from (its provenance),
+     * the newest commits computed from it downstream, and the edges between them (each output commit to
+     * the commits of the repos its pipeline reads directly).
+     */
+    public void lineage(Context ctx) {
+        String repo = ctx.pathParam("repo");
+        CommitInfo commit = pfs.inspectCommit(repo, Requests.required(ctx, "ref"));
+        Map<String, Set<String>> inputs = new LinkedHashMap<>();
+        for (PipelineInfo p : pps.listPipeline()) {
+            inputs.put(p.name(), new LinkedHashSet<>(inputRepos(pps.inspectPipelineVersion(p.name(), p.version()))));
+        }
+        List<CommitInfo> upstream = new ArrayList<>();
+        for (CommitRef ref : commit.provenance()) {
+            upstream.add(pfs.inspectCommit(ref.repo(), ref.id()));
+        }
+        List<CommitInfo> downstream = new ArrayList<>();
+        boolean truncated = false;
+        Set<String> seenRepos = new HashSet<>(Set.of(repo));
+        Deque<String> next = new ArrayDeque<>(List.of(repo));
+        while (!next.isEmpty()) {
+            String from = next.poll();
+            for (Map.Entry<String, Set<String>> p : inputs.entrySet()) {
+                if (!p.getValue().contains(from) || !seenRepos.add(p.getKey())) {
+                    continue;
+                }
+                next.add(p.getKey());
+                for (CommitInfo c : pfs.listCommit(p.getKey(), null, 0)) {
+                    if (c.provenance().stream().anyMatch(x -> x.repo().equals(repo) && x.id().equals(commit.id()))) {
+                        if (downstream.size() < MAX_DOWNSTREAM) {
+                            downstream.add(c);
+                        } else {
+                            truncated = true;
+                        }
+                    }
+                }
+            }
+        }
+        List<CommitInfo> all = new ArrayList<>(upstream);
+        all.add(commit);
+        all.addAll(downstream);
+        Set<String> present = new HashSet<>();
+        all.forEach(c -> present.add(key(c.repo(), c.id())));
+        List<Edge> edges = new ArrayList<>();
+        for (CommitInfo c : all) {
+            Set<String> direct = inputs.getOrDefault(c.repo(), Set.of());
+            for (CommitRef x : c.provenance()) {
+                if (direct.contains(x.repo()) && present.contains(key(x.repo(), x.id()))) {
+                    edges.add(new Edge(key(x.repo(), x.id()), key(c.repo(), c.id())));
+                }
+            }
+        }
+        Map<String, Object> answer = new LinkedHashMap<>();
+        answer.put("commit", commit);
+        answer.put("upstream", upstream);
+        answer.put("downstream", downstream);
+        answer.put("truncated", truncated);
+        answer.put("edges", edges);
+        ctx.json(answer);
+    }
+
+    /** One step of lineage: the commit {@code to} was computed from the commit {@code from} (both "repo@id"). */
+    public record Edge(String from, String to) {
+    }
+
+    private static String key(String repo, String id) {
+        return repo + "@" + id;
+    }
+
+    private static List<String> inputRepos(PipelineSpec spec) {
+        return spec.inputBranches().stream().map(PipelineSpec.RepoBranch::repo).distinct().toList();
+    }
+
+    /** The page with its import map naming the WebJars' versions, so that upgrading one is a POM change only. */
+    private static String page(WebJarVersionLocator webjars, ObjectMapper json) {
+        String html;
+        try (InputStream in = ConsoleController.class.getResourceAsStream(ASSETS + "/index.html")) {
+            if (in == null) {
+                throw new IllegalStateException("console/index.html is missing from the build");
+            }
+            html = new String(in.readAllBytes(), StandardCharsets.UTF_8);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        Map<String, String> imports = new LinkedHashMap<>();
+        imports.put("echarts", webjar(webjars, "echarts", "dist/echarts.esm.min.js"));
+        imports.put("uplot", webjar(webjars, "uplot", "dist/uPlot.esm.js"));
+        try {
+            return html.replace("{{uplotCss}}", webjar(webjars, "uplot", "dist/uPlot.min.css"))
+                    .replace("{{importmap}}", json.writeValueAsString(Map.of("imports", imports)));
+        } catch (JsonProcessingException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    private static String webjar(WebJarVersionLocator webjars, String name, String file) {
+        String path = webjars.path(name, file);
+        if (path == null) {
+            throw new IllegalStateException("WebJar " + name + " (" + file + ") is missing from the classpath");
+        }
+        return "/webjars/" + path;
+    }
+}
