@@ -9,7 +9,8 @@ import { stateButtons } from './pipelines.js';
 const REPO_COLOUR = '#455a64';
 
 export async function dagView(ctx) {
-  const echarts = await import('echarts');
+  // the library and the data load at once: the first render waits for the slower of the two only
+  const [echarts, first] = await Promise.all([import('echarts'), request('/api/v1/dag')]);
   const chartBox = el('div', { class: 'chart dag', id: 'dag-chart', role: 'img', 'aria-label': 'DAG of repos and pipelines' });
   const nodeList = el('ul', { class: 'node-list', id: 'dag-nodes' });
   add(ctx.root, el('h1', {}, 'Repos and pipelines'),
@@ -31,8 +32,8 @@ export async function dagView(ctx) {
     (kind === 'repo' ? repoPanel(name) : pipelinePanel(name, dag)).catch(e => showError(e.message));
   }
 
-  async function refresh() {
-    dag = await request('/api/v1/dag');
+  async function refresh(given) {
+    dag = given || await request('/api/v1/dag');
     const key = JSON.stringify(dag.pipelines.map(p => [p.name, p.state, p.lastJobState, p.inputs])) + dag.repos.map(r => r.name);
     if (key === lastKey) {
       return;
@@ -46,8 +47,8 @@ export async function dagView(ctx) {
       n.kind === 'pipeline' ? [' ', badge(n.state)] : null))));
   }
 
-  await refresh();
-  ctx.live(refresh, 1500);
+  await refresh(first);
+  ctx.live(() => refresh(), 1500);
 }
 
 function legend() {

@@ -56,7 +56,7 @@ class ConsoleApiIT {
             assertThat(copy.get("output").asText()).isEqualTo("copy");
             assertThat(copy.get("lastJobState").asText()).isEqualTo("JOB_SUCCESS");
 
-            d.daemon.pps().updatePipeline(COPY.replace("cp -r", "cp -R"), false);
+            d.daemon.pps().updatePipeline("copy", COPY.replace("cp -r", "cp -R"), false);
             JsonNode versions = get(d, "/api/v1/pipelines/copy/versions", 200);
             assertThat(versions.findValuesAsText("version")).containsExactly("2", "1");
             assertThat(versions.get(0).at("/spec/transform/cmd/2").asText()).startsWith("cp -R");

@@ -21,6 +21,7 @@ import org.openqa.selenium.Dimension;
 import org.openqa.selenium.JavascriptExecutor;
 import org.openqa.selenium.Keys;
 import org.openqa.selenium.OutputType;
+import org.openqa.selenium.StaleElementReferenceException;
 import org.openqa.selenium.TakesScreenshot;
 import org.openqa.selenium.WebElement;
 import org.openqa.selenium.WindowType;
@@ -182,10 +183,15 @@ class ConsoleIT {
     @Order(3)
     void aJobsLogsShowTheTrainStagesOutput() throws IOException {
         load("/jobs?pipeline=train");
-        WebElement first = waitFor(Duration.ofSeconds(30), b -> b.findElements(By.cssSelector("#job-list a code[data-job]"))
-                .stream().findFirst().orElse(null));
-        String id = first.getDomAttribute("data-job");
-        first.click();
+        String id = waitFor(Duration.ofSeconds(30), b -> {
+            WebElement first = b.findElements(By.cssSelector("#job-list a code[data-job]")).stream().findFirst().orElse(null);
+            if (first == null) {
+                return null;
+            }
+            String job = first.getDomAttribute("data-job");
+            first.click();
+            return job;
+        });
         WebElement logs = waitFor(Duration.ofSeconds(30), b -> {
             WebElement l = b.findElement(By.id("job-logs"));
             return l.getText().contains("sluice-train:") ? l : null;
@@ -241,9 +247,10 @@ class ConsoleIT {
                 .filter(p -> p.repo().equals("training")).findFirst().orElseThrow().id();
 
         load("/models");
-        WebElement lineage = waitFor(Duration.ofSeconds(30), b -> b.findElements(By.cssSelector("[data-lineage='/" + filename + "']"))
-                .stream().findFirst().orElse(null));
-        lineage.click();
+        waitFor(Duration.ofSeconds(30), b -> {
+            b.findElement(By.cssSelector("[data-lineage='/" + filename + "']")).click();
+            return true;
+        });
         WebElement summary = waitFor(Duration.ofSeconds(30), b -> b.findElements(By.id("lineage-summary")).stream().findFirst().orElse(null));
         assertThat(summary.findElement(By.cssSelector("[data-repo='train']")).getDomAttribute("data-commit")).isEqualTo(model);
         assertThat(summary.findElement(By.cssSelector("[data-repo='training']")).getDomAttribute("data-commit")).isEqualTo(training);
@@ -409,18 +416,18 @@ class ConsoleIT {
     }
 
     private static <T> T waitFor(Duration timeout, Function<ChromeDriver, T> condition) {
-        return new WebDriverWait(browser, timeout, Duration.ofMillis(100)).until(d -> {
+        // a live refresh may re-draw what a condition holds: such a condition is simply tried again
+        return new WebDriverWait(browser, timeout, Duration.ofMillis(100)).ignoring(StaleElementReferenceException.class).until(d -> {
             T value = condition.apply((ChromeDriver) d);
             return value instanceof Boolean ok ? (ok ? value : null) : value;
         });
     }
 
+    /** Read in one script, so that a live refresh re-drawing the rows in between cannot leave a stale element. */
+    @SuppressWarnings("unchecked")
     private static Set<String> attributes(String css, String attribute) {
-        Set<String> out = new HashSet<>();
-        for (WebElement e : browser.findElements(By.cssSelector(css))) {
-            out.add(e.getDomAttribute(attribute));
-        }
-        return out;
+        return new HashSet<>((List<String>) js("return [...document.querySelectorAll(arguments[0])].map(e => e.getAttribute(arguments[1]))",
+                css, attribute));
     }
 
     private static Object js(String script, Object... args) {
