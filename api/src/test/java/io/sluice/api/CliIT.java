@@ -16,6 +16,12 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Deque;
+import java.util.List;
+import java.util.Map;
 import java.util.Random;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -163,7 +169,7 @@ class CliIT {
         assertThat(fails("put", "file", "safe@master~1:/a", "-f", "-").err())
                 .contains("'safe@master^1' is an ancestor of a branch");
         fails("put", "file", "safe@master:/a", "-f", dir.resolve("does-not-exist").toString());
-        fails("list", "repo", "--output", "yaml");
+        fails("list", "repo", "--output", "xml");
         fails("create", "repo");
         assertThat(daemon.cli("list", "commit", "safe", "-o", "json").out().strip()).isEqualTo("[ ]");
         ok("create", "branch", "safe@empty"); // --head is optional: a branch with one empty commit
@@ -212,5 +218,146 @@ class CliIT {
         TestDaemon.Run run = TestDaemon.cli("http://127.0.0.1:1", new byte[0], "list", "repo");
         assertThat(run.code()).isEqualTo(1);
         assertThat(run.err()).contains("no Sluice daemon").contains("./sluice up");
+    }
+
+    @Test
+    void theLauncherRunsClientsOnTheirOwnClassPath() throws Exception {
+        ok("create", "repo", "launched");
+        // this reactor run built the jars the launcher runs: it must not build again inside the test
+        Path stamp = TestDaemon.HOME.resolve("api/target/.sluice-built");
+        Files.write(stamp, new byte[0]);
+        Path classes = dir.resolve("classes.log");
+        ProcessBuilder pb = new ProcessBuilder(TestDaemon.HOME.resolve("sluice").toString(), "list", "repo", "-o", "json")
+                .redirectError(ProcessBuilder.Redirect.INHERIT);
+        pb.environment().put("SLUICE_ADDRESS", daemon.address);
+        pb.environment().put("SLUICE_JAVA_OPTS", "-Xlog:class+load:file=" + classes);
+        Process p = pb.start();
+        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertThat(p.waitFor()).as(out).isZero();
+        assertThat(JSON.readTree(out).findValuesAsText("name")).contains("launched");
+        String loaded = Files.readString(classes);
+        assertThat(loaded).contains("io.sluice.api.client.SluiceClient")
+                .doesNotContain("io.javalin").doesNotContain("org.eclipse.jgit").doesNotContain("net.librec")
+                .doesNotContain("sun.security.ssl").doesNotContain("jdk.internal.net.http")
+                .doesNotContain("/api/target/lib/");
+    }
+
+    @Test
+    void addressesWithoutSchemeAndNamesThatNeedEncoding() throws IOException {
+        ok("create", "repo", "addr");
+        String hostPort = daemon.address.substring("http://".length());
+        TestDaemon.Run plain = TestDaemon.cli(Map.of("SLUICE_ADDRESS", hostPort), new byte[0], "list", "repo", "-o", "json");
+        assertThat(plain.code()).as(plain.err()).isZero();
+        assertThat(JSON.readTree(plain.out()).findValuesAsText("name")).contains("addr");
+        TestDaemon.Run bad = TestDaemon.cli(Map.of("SLUICE_ADDRESS", "ftp://x:1"), new byte[0], "list", "repo");
+        assertThat(bad.code()).isEqualTo(1);
+        assertThat(bad.err()).startsWith("sluice: 'ftp://x:1' is not a daemon address").doesNotContain("\tat ");
+        assertThat(fails("inspect", "pipeline", "x y").err()).contains("no pipeline 'x y'");
+        assertThat(fails("list", "job", "-p", "nosuch").err()).contains("no pipeline 'nosuch'");
+        assertThat(fails("create", "pipeline", "-f", "/nonexistent.json").err())
+                .isEqualTo("sluice: no such file: /nonexistent.json\n");
+    }
+
+    @Test
+    void typosGetTheNearestNameAndShellsGetCompletion() {
+        assertThat(fails("list", "jobs").err()).contains("did you mean 'list job'?");
+        assertThat(fails("lsit", "repo").err()).contains("did you mean 'list'?");
+        for (String shell : new String[]{"bash", "zsh"}) {
+            String script = ok("completion", shell).out();
+            assertThat(script).contains("complete -F").contains("inspect").contains("--output");
+        }
+        fails("completion", "fish");
+    }
+
+    @Test
+    void everyOptionHasAHelpLine() {
+        Main main = new Main(System.out, System.err, System.in, Map.of());
+        List<String> missing = new ArrayList<>();
+        Deque<picocli.CommandLine> todo = new ArrayDeque<>(List.of(main.tree(Main.COMMANDS)));
+        while (!todo.isEmpty()) {
+            picocli.CommandLine cli = todo.pop();
+            for (picocli.CommandLine.Model.OptionSpec option : cli.getCommandSpec().options()) {
+                if (String.join("", option.description()).isBlank()) {
+                    missing.add(cli.getCommandSpec().qualifiedName() + " " + option.longestName());
+                }
+            }
+            todo.addAll(cli.getSubcommands().values());
+        }
+        assertThat(missing).isEmpty();
+    }
+
+    @Test
+    void yamlOutputAndStdoutAndDirectories() throws IOException {
+        ok("create", "repo", "fmt", "-d", "yes: a tricky description");
+        Path local = dir.resolve("fmt.txt");
+        Files.writeString(local, "x\n");
+        ok("put", "file", "fmt@master:/d/one.txt", "-f", local.toString());
+        ok("put", "file", "fmt@master:/d/sub/two.txt", "-f", local.toString());
+        tools.jackson.databind.ObjectMapper yaml = new tools.jackson.dataformat.yaml.YAMLMapper();
+        tools.jackson.databind.ObjectMapper json = new tools.jackson.databind.json.JsonMapper();
+        for (String[] cmd : new String[][]{{"inspect", "repo", "fmt"}, {"list", "file", "fmt@master:/d"},
+                {"inspect", "commit", "fmt@master"}, {"list", "repo"}}) {
+            String asYaml = ok(concat(cmd, "-o", "yaml")).out();
+            String asJson = ok(concat(cmd, "-o", "json")).out();
+            assertThat(yaml.readTree(asYaml)).as(asYaml).isEqualTo(json.readTree(asJson));
+        }
+        assertThat(ok("get", "file", "fmt@master:/d/one.txt", "-o", "-").out()).isEqualTo("x\n");
+        Path into = dir.resolve("got");
+        ok("get", "file", "fmt@master:/d", "-r", "-o", into.toString());
+        assertThat(Files.readString(into.resolve("one.txt"))).isEqualTo("x\n");
+        assertThat(Files.readString(into.resolve("sub/two.txt"))).isEqualTo("x\n");
+        fails("get", "file", "fmt@master:/d", "-r");
+    }
+
+    @Test
+    void listCommitWithNoRepoShowsTheNewestOfAll() throws IOException, InterruptedException {
+        ok("create", "repo", "older");
+        ok("start", "commit", "older@master");
+        ok("finish", "commit", "older@master");
+        Thread.sleep(20); // distinct finish times, even on a coarse clock
+        ok("create", "repo", "newer");
+        ok("start", "commit", "newer@master");
+        ok("finish", "commit", "newer@master");
+        JsonNode all = json("list", "commit", "-o", "json");
+        List<String> repos = all.findValuesAsText("repo");
+        assertThat(repos).contains("older", "newer");
+        assertThat(repos.indexOf("newer")).isLessThan(repos.indexOf("older"));
+        assertThat(json("list", "commit", "--limit", "1", "-o", "json")).hasSize(1);
+    }
+
+    @Test
+    void logsFollowAJobUntilItEnds() throws Exception {
+        ok("create", "repo", "followed");
+        Path spec = dir.resolve("follow.json");
+        Files.writeString(spec, "{\"pipeline\": {\"name\": \"follow\"}, \"transform\": {\"cmd\": [\"sh\", \"-c\","
+                + " \"echo first; sleep 2; echo last\"]}, \"input\": {\"pfs\": {\"repo\": \"followed\", \"glob\": \"/\"}}}");
+        ok("create", "pipeline", "-f", spec.toString());
+        Path local = dir.resolve("in.txt");
+        Files.writeString(local, "in\n");
+        ok("put", "file", "followed@master:/in.txt", "-f", local.toString());
+        String job = null;
+        for (long deadline = System.nanoTime() + 60_000_000_000L; job == null && System.nanoTime() < deadline; ) {
+            JsonNode jobs = json("list", "job", "-p", "follow", "-o", "json");
+            job = jobs.isEmpty() ? null : jobs.get(0).get("id").asText();
+            Thread.sleep(100);
+        }
+        assertThat(job).as("a job for the new commit").isNotNull();
+        String followed = ok("logs", "-j", job, "-f").out();
+        assertThat(followed).contains("first").contains("last");
+        assertThat(json("inspect", "job", job, "-o", "json").get("state").asText()).isEqualTo("JOB_SUCCESS");
+    }
+
+    @Test
+    void upSaysWhichAddressToExport() throws Exception {
+        Path log = dir.resolve("up.log");
+        try (DaemonProcess up = DaemonProcess.start(dir.resolve("up-data"), log)) {
+            assertThat(Files.readString(log)).contains("export SLUICE_ADDRESS=" + up.address + " SLUICE_DATA=");
+        }
+    }
+
+    private static String[] concat(String[] a, String... b) {
+        String[] all = Arrays.copyOf(a, a.length + b.length);
+        System.arraycopy(b, 0, all, a.length, b.length);
+        return all;
     }
 }

@@ -3,6 +3,7 @@ package io.sluice.api.cli;
 import io.sluice.Json;
 import io.sluice.api.Main;
 import io.sluice.api.bench.ApiBench;
+import io.sluice.api.bench.CliBench;
 import io.sluice.pfs.bench.PfsBench;
 import io.sluice.pps.TriggerBench;
 import io.sluice.train.TrainBenchmark;
@@ -34,18 +35,18 @@ public final class BenchCommand {
     Path scratch;
 
     @Command(name = "api", description = "POST /predict to a ready /result (latency and where it goes), and /result throughput.")
-    void api(@Option(names = "--requests", defaultValue = "50") int requests,
-             @Option(names = "--load-seconds", defaultValue = "10") double loadSeconds,
-             @Option(names = "--connections", defaultValue = "8") int connections,
+    void api(@Option(names = "--requests", defaultValue = "50", description = "POST /predict requests timed (default 50).") int requests,
+             @Option(names = "--load-seconds", defaultValue = "10", description = "Seconds of /result load (default 10).") double loadSeconds,
+             @Option(names = "--connections", defaultValue = "8", description = "Concurrent connections of the load (default 8).") int connections,
              @Option(names = "--soak-seconds", defaultValue = "0", description = "Then mixed /result + /predict load for this long, sampling heap.") double soakSeconds) throws Exception {
         inScratch(dir -> new ApiBench().run(dir, stagePath(), new ApiBench.Options(requests, loadSeconds, connections, soakSeconds)));
     }
 
     @Command(name = "ingest", description = "put/get throughput against sha256sum and cp, dedup and append storage, list latency.")
     void ingest(@Option(names = "--store", paramLabel = "URI", description = "Also measure this store (e.g. s3://bucket/prefix) next to the local one.") String store,
-                @Option(names = "--file-mib", defaultValue = "1024") long fileMib,
-                @Option(names = "--commits", defaultValue = "10000") int commits,
-                @Option(names = "--files", defaultValue = "100000") int files) throws Exception {
+                @Option(names = "--file-mib", defaultValue = "1024", description = "Size of the put/get file in MiB (default 1024).") long fileMib,
+                @Option(names = "--commits", defaultValue = "10000", description = "Commits for the list commit figure (default 10000).") int commits,
+                @Option(names = "--files", defaultValue = "100000", description = "Files for the list file figure (default 100000).") int files) throws Exception {
         PfsBench bench = new PfsBench(new PfsBench.Sizes(fileMib << 20, 1L << 20, commits, files));
         inScratch(dir -> {
             Map<String, Object> figures = new LinkedHashMap<>();
@@ -64,9 +65,21 @@ public final class BenchCommand {
         });
     }
 
+    @Command(name = "cli", description = "Start-up of client commands (./sluice processes) against a daemon, next to a bare JVM and curl.")
+    void cli(@Option(names = "--runs", defaultValue = "20", description = "Timed runs of each command (default 20).") int runs)
+            throws Exception {
+        inScratch(dir -> new CliBench(UpCommand.home(main)).startup(dir, runs));
+    }
+
+    @Command(name = "transfer", description = "put file and get file of new random bytes through the CLI, next to curl on the same endpoint.")
+    void transfer(@Option(names = "--file-mib", defaultValue = "1024", description = "File size in MiB (default 1024).") long fileMib)
+            throws Exception {
+        inScratch(dir -> new CliBench(UpCommand.home(main)).transfer(dir, fileMib));
+    }
+
     @Command(name = "trigger", description = "finish commit -> job RUNNING -> output commit latency, and per-datum overhead.")
-    void trigger(@Option(names = "--commits", defaultValue = "30") int commits,
-                 @Option(names = "--files", defaultValue = "1000") int files) throws Exception {
+    void trigger(@Option(names = "--commits", defaultValue = "30", description = "Commits timed (default 30).") int commits,
+                 @Option(names = "--files", defaultValue = "1000", description = "Small files for the per-datum figure (default 1000).") int files) throws Exception {
         inScratch(dir -> TriggerBench.run(dir.resolve("data"), commits, files));
     }
 

@@ -1,27 +1,41 @@
 package io.sluice.api.cli;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import io.sluice.api.Main;
 import io.sluice.api.client.SluiceClient;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
-/** The options of client commands that print: which daemon, and table or JSON. */
+import java.io.PrintStream;
+
+/** The options of client commands that print: which daemon, and table, JSON or YAML. */
 public final class ClientOptions {
     @Mixin
     DaemonAddress daemon;
 
     @Option(names = {"-o", "--output"}, paramLabel = "FORMAT", defaultValue = "table",
-            description = "Output format: table or json.")
+            description = "Output format: table, json or yaml (default table).")
     String output;
 
     SluiceClient client(Main main) {
         return daemon.client(main);
     }
 
-    boolean json() {
-        if (!output.equals("json") && !output.equals("table")) {
-            throw new Main.UsageError("--output must be json or table, not '" + output + "'");
+    /** table, json or yaml; anything else is a usage error. */
+    String format() {
+        if (!output.equals("json") && !output.equals("table") && !output.equals("yaml")) {
+            throw new Main.UsageError("--output must be table, json or yaml, not '" + output + "'");
         }
-        return output.equals("json");
+        return output;
+    }
+
+    /** Whether a machine-readable document (JSON or YAML) is wanted instead of the table. */
+    boolean json() {
+        return !format().equals("table");
+    }
+
+    /** Prints {@code node} as the JSON or YAML document asked for. */
+    void printDocument(PrintStream out, JsonNode node) {
+        Output.print(out, node, format());
     }
 }

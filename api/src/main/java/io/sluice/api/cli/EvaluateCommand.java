@@ -37,14 +37,14 @@ public final class EvaluateCommand implements Runnable {
     static final class Folds {
         @Option(names = "--data", required = true, paramLabel = "FILE", description = "Ratings: 'user item rating [timestamp]' lines.")
         Path data;
-        @Option(names = "--folds", required = true, paramLabel = "K")
+        @Option(names = "--folds", required = true, paramLabel = "K", description = "Cross-validate over K folds.")
         int folds;
     }
 
     static final class TrainTest {
-        @Option(names = "--train", required = true, paramLabel = "FILE")
+        @Option(names = "--train", required = true, paramLabel = "FILE", description = "Ratings to train on.")
         Path train;
-        @Option(names = "--test", required = true, paramLabel = "FILE")
+        @Option(names = "--test", required = true, paramLabel = "FILE", description = "Ratings to test on.")
         Path test;
     }
 
@@ -52,7 +52,7 @@ public final class EvaluateCommand implements Runnable {
             description = "Comma-separated, from: svd, svdpp, nmf, slopeone, itemknn, userknn, baseline, globalaverage, random (default: all).")
     List<String> algorithms;
 
-    @Option(names = "--seed", defaultValue = "1")
+    @Option(names = "--seed", defaultValue = "1", description = "Random seed of folds and models (default 1).")
     long seed;
 
     @Option(names = {"-o", "--output"}, defaultValue = "table", paramLabel = "FORMAT", description = "table or json.")

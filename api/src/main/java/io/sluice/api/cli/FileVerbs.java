@@ -25,7 +25,7 @@ import static io.sluice.api.client.SluiceClient.query;
 
 /** pachctl's file verbs: put, get, glob, diff and copy, streaming file bytes in constant memory. */
 public final class FileVerbs {
-    private static final long PROGRESS_THRESHOLD = 64L << 20;
+    private static final long PROGRESS_THRESHOLD = 4L << 20;
 
     private FileVerbs() {
     }
@@ -38,7 +38,7 @@ public final class FileVerbs {
     public static final class Put extends Verbs.Verb {
         @Command(name = "file", description = "Put LOCAL (or a directory with -r, or stdin with -f -) at REPO@BRANCH:/PATH.")
         void file(@Parameters(paramLabel = "REPO@BRANCH:/PATH") String arg,
-                  @Option(names = {"-f", "--file"}, required = true, paramLabel = "LOCAL") String local,
+                  @Option(names = {"-f", "--file"}, required = true, paramLabel = "LOCAL", description = "The local file or directory, or - for stdin.") String local,
                   @Option(names = {"-r", "--recursive"}, description = "Put a directory's files.") boolean recursive,
                   @Option(names = {"-a", "--append"}, description = "Append instead of overwriting.") boolean append,
                   @Mixin ClientOptions o) {
@@ -101,14 +101,46 @@ public final class FileVerbs {
 
     @Command(name = "get", description = "Get a file out of a repo.")
     public static final class Get extends Verbs.Verb {
-        @Command(name = "file", description = "Write REPO@REF:/PATH to stdout or to -o LOCAL.")
+        @Command(name = "file", description = "Write REPO@REF:/PATH to stdout or to -o LOCAL; with -r a directory into -o DIR.")
         void file(@Parameters(paramLabel = "REPO@REF:/PATH") String arg,
-                  @Option(names = {"-o", "--output-file"}, paramLabel = "LOCAL") Path target,
-                  @Option(names = "--offset", defaultValue = "0") long offset,
+                  @Option(names = {"-o", "--output-file"}, paramLabel = "LOCAL", description = "Where to write it (default, or -: stdout).") String target,
+                  @Option(names = "--offset", paramLabel = "BYTES", defaultValue = "0", description = "Start this many bytes into the file.") long offset,
+                  @Option(names = {"-r", "--recursive"}, description = "Get every file under a directory into -o DIR.") boolean recursive,
                   @Mixin DaemonAddress o) throws IOException {
             RefArg ref = RefArg.parse(arg);
+            SluiceClient client = o.client(main);
+            if (recursive) {
+                if (target == null || target.equals("-")) {
+                    throw new Main.UsageError("get file -r writes a directory: name it with -o DIR");
+                }
+                getTree(client, ref, ref.pathOr("/"), Path.of(target));
+                return;
+            }
             String path = ref.requirePath(arg);
-            SluiceClient.Streamed response = o.client(main).getStream(ref.repoPath() + "/files",
+            download(client, ref, path, offset, target == null || target.equals("-") ? null : Path.of(target));
+        }
+
+        /** Every file under {@code dir} to the same relative path under {@code local}. */
+        private void getTree(SluiceClient client, RefArg ref, String dir, Path local) throws IOException {
+            String base = dir.endsWith("/") ? dir : dir + "/";
+            JsonNode files = client.get(ref.repoPath() + "/files/glob", query("ref", ref.ref(), "pattern", base + "**"));
+            for (JsonNode file : files) {
+                if (!"FILE".equalsIgnoreCase(file.path("type").asText())) {
+                    continue;
+                }
+                String path = file.path("path").asText();
+                Path to = local.resolve(path.substring(base.length())).normalize();
+                if (!to.startsWith(local.normalize())) {
+                    continue; // a repo path never climbs out; refuse to write outside DIR all the same
+                }
+                Files.createDirectories(to.toAbsolutePath().getParent());
+                download(client, ref, path, 0, to);
+            }
+        }
+
+        /** One file's bytes to {@code target}, or to stdout when it is null. */
+        private void download(SluiceClient client, RefArg ref, String path, long offset, Path target) throws IOException {
+            SluiceClient.Streamed response = client.getStream(ref.repoPath() + "/files",
                     query("ref", ref.ref(), "path", path, "offset", offset));
             long size = response.length();
             try (InputStream in = Progress.wrap(response.body(), size, "get " + path, main.err(), showProgress(size))) {
@@ -171,7 +203,8 @@ public final class FileVerbs {
     @Command(name = "copy", description = "Copy a file between commits without re-uploading its bytes.")
     public static final class Copy extends Verbs.Verb {
         @Command(name = "file", description = "Copy SRC_REPO@REF:/PATH to DST_REPO@BRANCH:/PATH.")
-        void file(@Parameters(index = "0") String srcArg, @Parameters(index = "1") String dstArg,
+        void file(@Parameters(index = "0", paramLabel = "SRC_REPO@REF:/PATH") String srcArg,
+                  @Parameters(index = "1", paramLabel = "DST_REPO@BRANCH:/PATH") String dstArg,
                   @Mixin ClientOptions o) {
             RefArg src = RefArg.parse(srcArg);
             RefArg dst = RefArg.parse(dstArg);

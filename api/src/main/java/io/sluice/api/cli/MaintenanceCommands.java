@@ -20,7 +20,7 @@ public final class MaintenanceCommands {
         public void run() {
             JsonNode report = o.client(main).post("/api/v1/fsck", null, Map.of());
             if (o.json()) {
-                Output.printJson(main.out(), report);
+                o.printDocument(main.out(), report);
             } else {
                 report.path("problems").forEach(p -> main.out().println(p.asText()));
             }
@@ -41,7 +41,7 @@ public final class MaintenanceCommands {
         public void run() {
             JsonNode report = o.client(main).post("/api/v1/gc", null, Map.of());
             if (o.json()) {
-                Output.printJson(main.out(), report);
+                o.printDocument(main.out(), report);
             } else {
                 main.out().println("deleted " + report.path("deletedChunks").asLong() + " unreferenced chunk(s)");
             }

@@ -51,9 +51,14 @@ final class Output {
         }
     }
 
-    static void print(PrintStream out, JsonNode node, boolean json, Column... columns) {
-        if (json) {
+    /** {@code node} as a table (or key/value block), or as one JSON or YAML document. */
+    static void print(PrintStream out, JsonNode node, String format, Column... columns) {
+        if (format.equals("json")) {
             printJson(out, node);
+        } else if (format.equals("yaml")) {
+            StringBuilder sb = new StringBuilder();
+            yaml(sb, node, "");
+            out.print(sb);
         } else if (node.isArray()) {
             table(out, node, columns);
         } else {
@@ -63,6 +68,47 @@ final class Output {
 
     static void printJson(PrintStream out, JsonNode node) {
         out.println(JsonTree.pretty(node));
+    }
+
+    /** Block-style YAML; strings that YAML would read as something else are written JSON-quoted (valid YAML). */
+    private static void yaml(StringBuilder sb, JsonNode node, String indent) {
+        if (node.isObject() && !node.isEmpty()) {
+            Iterator<Map.Entry<String, JsonNode>> fields = node.fields();
+            while (fields.hasNext()) {
+                Map.Entry<String, JsonNode> e = fields.next();
+                sb.append(indent).append(yamlScalar(e.getKey())).append(':');
+                yamlValue(sb, e.getValue(), indent);
+            }
+        } else if (node.isArray() && !node.isEmpty()) {
+            for (JsonNode item : node) {
+                sb.append(indent).append('-');
+                yamlValue(sb, item, indent);
+            }
+        } else {
+            sb.append(indent).append(yamlLeaf(node)).append('\n');
+        }
+    }
+
+    private static void yamlValue(StringBuilder sb, JsonNode v, String indent) {
+        if (v.isContainerNode() && !v.isEmpty()) {
+            sb.append('\n');
+            yaml(sb, v, indent + "  ");
+        } else {
+            sb.append(' ').append(yamlLeaf(v)).append('\n');
+        }
+    }
+
+    private static String yamlLeaf(JsonNode v) {
+        if (v.isTextual()) {
+            return yamlScalar(v.asText());
+        }
+        return v.isObject() ? "{}" : v.isArray() ? "[]" : v.isNull() || v.isMissingNode() ? "null" : v.asText();
+    }
+
+    private static String yamlScalar(String s) {
+        boolean plain = !s.isEmpty() && s.matches("[A-Za-z_/][A-Za-z0-9_./@+-]*")
+                && !s.matches("(?i)true|false|yes|no|on|off|y|n|null|~");
+        return plain ? s : JsonTree.compact(s);
     }
 
     private static void table(PrintStream out, JsonNode rows, Column[] columns) {

@@ -106,6 +106,13 @@ public final class UpCommand implements Callable<Integer> {
                 + daemon.store().uri() + (config.kubernetes() == null ? "" : ", runner " + daemon.runner().describe())
                 + ", API token " + (envToken != null && !envToken.isBlank() ? "from $SLUICE_AUTH_TOKEN" : "in " + tokens)
                 + ")");
+        // The line to paste into another terminal when its CLI would not find this daemon (or its token) by default.
+        String exports = (address.equals(DaemonAddress.DEFAULT_ADDRESS) ? "" : " SLUICE_ADDRESS=" + address)
+                + (config.dataDir().equals(home.resolve("repos").toAbsolutePath().normalize()) ? ""
+                : " SLUICE_DATA=" + config.dataDir());
+        if (!exports.isEmpty()) {
+            main.out().println("export" + exports);
+        }
         if (!noDemo) {
             new Demo(daemon, main.out()).run(dataset, address);
         }

@@ -2,6 +2,7 @@ package io.sluice.api.cli;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.sluice.api.Main;
+import io.sluice.api.client.SluiceClient;
 import io.sluice.pps.JobState;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -27,6 +28,8 @@ import static io.sluice.api.client.SluiceClient.segment;
 public final class Verbs {
     private Verbs() {
     }
+
+    private static final long FOLLOW_POLL_MS = 500;
 
     static final Column[] REPO = {
             Column.field("NAME", "name"), Column.field("CREATED", "created"),
@@ -69,7 +72,7 @@ public final class Verbs {
         Main main;
 
         void print(ClientOptions options, JsonNode node, Column... columns) {
-            Output.print(main.out(), node, options.json(), columns);
+            Output.print(main.out(), node, options.format(), columns);
         }
     }
 
@@ -77,14 +80,14 @@ public final class Verbs {
     public static final class Create extends Verb {
         @Command(name = "repo", description = "Create a repo.")
         void repo(@Parameters(paramLabel = "NAME") String name,
-                  @Option(names = {"-d", "--description"}, defaultValue = "") String description,
+                  @Option(names = {"-d", "--description"}, defaultValue = "", description = "What the repo holds.") String description,
                   @Mixin ClientOptions o) {
             o.client(main).post("/api/v1/repos", null, Map.of("name", name, "description", description));
         }
 
         @Command(name = "branch", description = "Create or move a branch: REPO@BRANCH [--head REF].")
         void branch(@Parameters(paramLabel = "REPO@BRANCH") String arg,
-                    @Option(names = "--head", paramLabel = "REF") String head,
+                    @Option(names = "--head", paramLabel = "REF", description = "Commit or branch the branch points at (default: a new empty commit).") String head,
                     @Mixin ClientOptions o) {
             RefArg ref = RefArg.parse(arg);
             JsonNode branch = o.client(main).post(ref.repoPath() + "/branches", null,
@@ -100,7 +103,7 @@ public final class Verbs {
 
         @Command(name = "secret", description = "Create or replace a secret from a Kubernetes Secret manifest "
                 + "(JSON or YAML; data in base64, stringData plain).")
-        void secret(@Option(names = {"-f", "--file"}, required = true, paramLabel = "SECRET") Path file,
+        void secret(@Option(names = {"-f", "--file"}, required = true, paramLabel = "SECRET", description = "The Secret manifest.") Path file,
                     @Mixin ClientOptions o) {
             o.client(main).post("/api/v1/secrets", null, readSpec(file));
         }
@@ -134,13 +137,19 @@ public final class Verbs {
             print(o, o.client(main).get("/api/v1/repos", null), REPO);
         }
 
-        @Command(name = "commit", description = "List commits of REPO[@BRANCH], newest first.")
-        void commit(@Parameters(paramLabel = "REPO[@BRANCH]") String arg,
-                    @Option(names = "--limit", defaultValue = "" + Integer.MAX_VALUE) int limit,
+        @Command(name = "commit", description = "List commits of REPO[@BRANCH], newest first; with no repo, the newest of all repos.")
+        void commit(@Parameters(paramLabel = "REPO[@BRANCH]", arity = "0..1", description = "The repo (default: all repos).") String arg,
+                    @Option(names = "--limit", paramLabel = "N", defaultValue = "-1", description = "At most N commits (default: all of one repo, the newest 20 of all repos).") int limit,
                     @Mixin ClientOptions o) {
+            SluiceClient client = o.client(main);
+            if (arg == null) {
+                print(o, newestOfAllRepos(client, limit < 0 ? 20 : limit), COMMIT);
+                return;
+            }
             RefArg ref = RefArg.parse(arg);
             String branch = arg.contains("@") ? ref.ref() : null;
-            print(o, o.client(main).get(ref.repoPath() + "/commits", query("branch", branch, "limit", limit)), COMMIT);
+            print(o, client.get(ref.repoPath() + "/commits", query("branch", branch, "limit", limit < 0 ? null : limit)),
+                    COMMIT);
         }
 
         @Command(name = "branch", description = "List the branches of REPO.")
@@ -166,8 +175,12 @@ public final class Verbs {
         }
 
         @Command(name = "job", description = "List jobs, newest first.")
-        void job(@Option(names = {"-p", "--pipeline"}) String pipeline, @Mixin ClientOptions o) {
-            print(o, o.client(main).get("/api/v1/jobs", query("pipeline", pipeline)), JOB);
+        void job(@Option(names = {"-p", "--pipeline"}, paramLabel = "NAME", description = "Only this pipeline's jobs.") String pipeline, @Mixin ClientOptions o) {
+            SluiceClient client = o.client(main);
+            if (pipeline != null) {
+                client.get("/api/v1/pipelines/" + segment(pipeline), null); // "no pipeline 'x'", not its missing repo
+            }
+            print(o, client.get("/api/v1/jobs", query("pipeline", pipeline)), JOB);
         }
 
         @Command(name = "datum", description = "List the datums of a job.")
@@ -241,13 +254,13 @@ public final class Verbs {
     public static final class Start extends Verb {
         @Command(name = "commit", description = "Open a commit on REPO@BRANCH and print its id.")
         void commit(@Parameters(paramLabel = "REPO@BRANCH") String arg,
-                    @Option(names = {"-m", "--message"}, defaultValue = "") String message,
+                    @Option(names = {"-m", "--message"}, defaultValue = "", description = "The commit's description.") String message,
                     @Mixin ClientOptions o) {
             RefArg ref = RefArg.parse(arg);
             JsonNode commit = o.client(main).post(ref.repoPath() + "/commits/start", null,
                     Map.of("branch", ref.branch(), "description", message));
             if (o.json()) {
-                Output.printJson(main.out(), commit);
+                o.printDocument(main.out(), commit);
             } else {
                 main.out().println(commit.get("id").asText());
             }
@@ -315,9 +328,10 @@ public final class Verbs {
 
     @Command(name = "logs", description = "Show the logs of a pipeline's jobs or of one job.")
     public static final class Logs extends Verb implements Runnable {
-        @Option(names = {"-p", "--pipeline"}) String pipeline;
-        @Option(names = {"-j", "--job"}) String job;
-        @Option(names = "--datum") String datum;
+        @Option(names = {"-p", "--pipeline"}, paramLabel = "NAME", description = "The logs of this pipeline's jobs.") String pipeline;
+        @Option(names = {"-j", "--job"}, paramLabel = "JOB_ID", description = "The logs of this job.") String job;
+        @Option(names = "--datum", paramLabel = "DATUM_ID", description = "Only this datum's lines.") String datum;
+        @Option(names = {"-f", "--follow"}, description = "Keep printing new lines until the job ends (for -p: until Ctrl-C).") boolean follow;
         @Mixin ClientOptions o;
 
         @Override
@@ -325,22 +339,74 @@ public final class Verbs {
             if (pipeline == null && job == null) {
                 throw new Main.UsageError("logs needs -p PIPELINE or -j JOB_ID");
             }
-            JsonNode lines = o.client(main).get("/api/v1/logs", query("pipeline", pipeline, "job", job, "datum", datum));
-            if (o.json()) {
-                Output.printJson(main.out(), lines);
-                return;
+            SluiceClient client = o.client(main);
+            if (follow && o.json()) {
+                throw new Main.UsageError("logs -f prints lines as they come; it takes no --output");
             }
-            for (JsonNode line : lines) {
-                main.out().println(line.path("time").asText() + " " + line.path("jobId").asText() + " "
-                        + line.path("stream").asText() + ": " + line.path("message").asText());
+            int printed = 0;
+            while (true) {
+                // Read the job's state before its lines: lines logged before it ended are then all in this read.
+                boolean ended = follow && job != null
+                        && JobState.valueOf(client.get("/api/v1/jobs/" + segment(job), null).path("state").asText()).terminal();
+                JsonNode lines = client.get("/api/v1/logs", query("pipeline", pipeline, "job", job, "datum", datum));
+                if (o.json()) {
+                    o.printDocument(main.out(), lines);
+                    return;
+                }
+                for (int i = printed; i < lines.size(); i++) {
+                    JsonNode line = lines.get(i);
+                    main.out().println(line.path("time").asText() + " " + line.path("jobId").asText() + " "
+                            + line.path("stream").asText() + ": " + line.path("message").asText());
+                }
+                main.out().flush();
+                printed = Math.max(printed, lines.size());
+                if (!follow || ended) {
+                    return;
+                }
+                try {
+                    Thread.sleep(FOLLOW_POLL_MS);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    return;
+                }
             }
         }
+    }
+
+    /** The newest {@code limit} commits over every repo, newest first (open ones, not finished yet, on top). */
+    private static JsonNode newestOfAllRepos(SluiceClient client, int limit) {
+        List<JsonNode> all = new ArrayList<>();
+        for (JsonNode repo : client.get("/api/v1/repos", null)) {
+            for (JsonNode commit : client.get("/api/v1/repos/" + segment(repo.path("name").asText()) + "/commits",
+                    query("limit", limit))) {
+                all.add(commit);
+            }
+        }
+        all.sort(new java.util.Comparator<JsonNode>() {
+            @Override
+            public int compare(JsonNode a, JsonNode b) {
+                return newness(b).compareTo(newness(a));
+            }
+        });
+        com.fasterxml.jackson.databind.node.ArrayNode out = com.fasterxml.jackson.databind.node.JsonNodeFactory.instance.arrayNode();
+        for (int i = 0; i < Math.min(limit, all.size()); i++) {
+            out.add(all.get(i));
+        }
+        return out;
+    }
+
+    /** When a commit was finished; an open one ("finished": null) is newer than every finished one. */
+    private static java.time.Instant newness(JsonNode commit) {
+        JsonNode finished = commit.get("finished");
+        return finished == null || finished.isNull() ? java.time.Instant.MAX : java.time.Instant.parse(finished.asText());
     }
 
     /** Reads a spec or manifest file as UTF-8. */
     static String readSpec(Path spec) {
         try {
             return Files.readString(spec);
+        } catch (java.nio.file.NoSuchFileException e) {
+            throw new Main.UsageError("no such file: " + spec);
         } catch (IOException e) {
             throw new Main.UsageError("cannot read " + spec + ": " + e.getMessage());
         }
