@@ -113,6 +113,17 @@ final class ChunkWriter {
         }
     }
 
+    /**
+     * Stores {@code len} bytes no larger than the chunker's minimum as the single chunk they make (a file that
+     * small is never cut), on the calling thread: how many small files are chunked in parallel.
+     */
+    FileManifest.Chunk storeWhole(byte[] buf, int len) {
+        if (len > chunker.min()) {
+            throw new IllegalArgumentException(len + " bytes make more than one chunk");
+        }
+        return store(buf, 0, len, ConcurrentHashMap.newKeySet());
+    }
+
     private FileManifest.Chunk store(byte[] buf, int off, int len, Set<String> seen) {
         MessageDigest md = FileManifest.sha256();
         md.update(buf, off, len);

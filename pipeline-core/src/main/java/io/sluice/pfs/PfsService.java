@@ -75,6 +75,8 @@ public final class PfsService implements Closeable {
      * (two buffers of twice the maximum chunk size each); slow or small streams hold only what they sent.
      */
     private static final int STREAMS_AT_FULL_SPEED = 4;
+    /** Small files of one tar upload being hashed and stored at once. */
+    private static final int SMALL_FILES_IN_FLIGHT = 64;
 
     private final Path root;
     private final ObjectStore store;
@@ -564,6 +566,17 @@ public final class PfsService implements Closeable {
         return inOneBatch(repo, branch, b -> b.put(path, data, append));
     }
 
+    /**
+     * Puts every file of the tar stream {@code tar} under {@code dir} on {@code branch} in one step: into the
+     * open commit if there is one, otherwise as a commit of its own; all of its files land or none does.
+     */
+    public CommitInfo putTar(String repo, String branch, String dir, InputStream tar) {
+        try (FileBatch b = openBatch(repo, branch)) {
+            b.putTar(dir, tar);
+            return b.commit();
+        }
+    }
+
     /** Copies a file or directory between commits without re-reading its bytes (manifests are shared). */
     public CommitInfo copyFile(String srcRepo, String srcRef, String srcPath, String dstRepo, String dstBranch,
                                String dstPath) {
@@ -609,6 +622,27 @@ public final class PfsService implements Closeable {
 
     /** The direct children of directory {@code dir} ("/" for the root), sorted by path; a file lists itself. */
     public List<FileInfo> listFile(String repo, String ref, String dir) {
+        List<FileInfo> out = new ArrayList<>();
+        listFile(repo, ref, dir, null, 0, out::add);
+        out.sort(Comparator.comparing(FileInfo::path));
+        return out;
+    }
+
+    /** Files and directories matching a glob ({@code *}, {@code **}, {@code ?}, {@code [...]}), sorted. */
+    public List<FileInfo> globFile(String repo, String ref, String pattern) {
+        List<FileInfo> out = new ArrayList<>();
+        globFile(repo, ref, pattern, null, 0, out::add);
+        out.sort(Comparator.comparing(FileInfo::path));
+        return out;
+    }
+
+    /**
+     * Streams the direct children of {@code dir} to {@code out} in tree order (byte-wise by name, a directory
+     * sorting as if its name ended in '/'), starting after the cursor {@code after} (null: from the first),
+     * at most {@code limit} of them ({@code <= 0}: all); memory does not grow with the directory's size.
+     * Returns the cursor of the last entry given when more remain, else null. A file lists itself.
+     */
+    public String listFile(String repo, String ref, String dir, String after, int limit, Consumer<FileInfo> out) {
         DataRepo r = repo(repo);
         String p = Ref.normalizePath(dir);
         Indexed x = resolve(r, ref, false);
@@ -619,51 +653,102 @@ public final class PfsService implements Closeable {
                     throw noFile(repo, ref, p);
                 }
                 if (e.mode() != FileMode.TREE) {
-                    return List.of(fileInfo(reader, p, e.mode(), e.id()));
+                    if (after == null) {
+                        out.accept(fileInfo(reader, p, e.mode(), e.id()));
+                    }
+                    return null;
                 }
-                List<FileInfo> out = new ArrayList<>();
                 String prefix = p.equals("/") ? "/" : p + "/";
+                Page page = new Page(after, limit, out);
                 for (CanonicalTreeParser t = new CanonicalTreeParser(null, reader, e.id()); !t.eof(); t.next()) {
-                    out.add(fileInfo(reader, prefix + t.getEntryPathString(), t.getEntryFileMode(),
-                            t.getEntryObjectId()));
+                    String path = prefix + t.getEntryPathString();
+                    if (!page.offer(cursorOf(path, t.getEntryFileMode()), reader, path, t.getEntryFileMode(),
+                            t.getEntryObjectId())) {
+                        return page.last;
+                    }
                 }
-                out.sort(Comparator.comparing(FileInfo::path));
-                return out;
+                return null;
             }
         });
     }
 
-    /** Files and directories matching a glob ({@code *}, {@code **}, {@code ?}, {@code [...]}), sorted. */
-    public List<FileInfo> globFile(String repo, String ref, String pattern) {
+    /**
+     * As {@link #globFile(String, String, String)}, streamed to {@code out} in tree order after the cursor
+     * {@code after}, at most {@code limit} matches; returns the next cursor when more may remain, else null.
+     */
+    public String globFile(String repo, String ref, String pattern, String after, int limit, Consumer<FileInfo> out) {
         DataRepo r = repo(repo);
         Glob glob = Glob.compile(pattern);
         Indexed x = resolve(r, ref, false);
         return io(() -> {
-            List<FileInfo> out = new ArrayList<>();
             try (ObjectReader reader = r.git.newObjectReader()) {
+                Page page = new Page(after, limit, out);
                 if (glob.matches("/")) {
-                    out.add(fileInfo(reader, "/", FileMode.TREE, x.tree()));
+                    page.offer("/", reader, "/", FileMode.TREE, x.tree());
                 }
-                globWalk(reader, glob, x.tree(), "", 1, out);
+                pagedGlob(reader, glob, x.tree(), "", 1, page);
+                return page.full ? page.last : null;
             }
-            out.sort(Comparator.comparing(FileInfo::path));
-            return out;
         });
     }
 
-    private void globWalk(ObjectReader reader, Glob glob, ObjectId tree, String dir, int depth, List<FileInfo> out)
+    /** The paging key of an entry: its path, with '/' after a directory's, so keys sort in tree order. */
+    private static String cursorOf(String path, FileMode mode) {
+        return mode == FileMode.TREE ? path + "/" : path;
+    }
+
+    /** One page of a listing being filled: the cursor it starts after, its size, and where it stopped. */
+    private final class Page {
+        final String after;
+        final int limit;
+        final Consumer<FileInfo> out;
+        int given;
+        String last;
+        boolean full;
+
+        Page(String after, int limit, Consumer<FileInfo> out) {
+            this.after = after;
+            this.limit = limit;
+            this.out = out;
+        }
+
+        /** Gives the entry unless it lies at or before the cursor; false once the page is full. */
+        boolean offer(String key, ObjectReader reader, String path, FileMode mode, ObjectId id) throws IOException {
+            if (after != null && key.compareTo(after) <= 0) {
+                return true;
+            }
+            if (limit > 0 && given == limit) {
+                full = true;
+                return false;
+            }
+            out.accept(fileInfo(reader, path, mode, id));
+            given++;
+            last = key;
+            return true;
+        }
+    }
+
+    /** Depth-first in tree order (the order of paging keys), skipping whole subtrees before the cursor. */
+    private boolean pagedGlob(ObjectReader reader, Glob glob, ObjectId tree, String dir, int depth, Page page)
             throws IOException {
         for (CanonicalTreeParser t = new CanonicalTreeParser(null, reader, tree); !t.eof(); t.next()) {
             String path = dir + "/" + t.getEntryPathString();
             FileMode mode = t.getEntryFileMode();
             ObjectId id = t.getEntryObjectId();
-            if (glob.matches(path)) {
-                out.add(fileInfo(reader, path, mode, id));
+            String key = cursorOf(path, mode);
+            boolean before = page.after != null && key.compareTo(page.after) <= 0;
+            if (before && !(mode == FileMode.TREE && page.after.startsWith(key))) {
+                continue; // this entry and all under it come before the cursor
             }
-            if (mode == FileMode.TREE && (glob.maxDepth() < 0 || depth < glob.maxDepth())) {
-                globWalk(reader, glob, id, path, depth + 1, out);
+            if (glob.matches(path) && !page.offer(key, reader, path, mode, id)) {
+                return false;
+            }
+            if (mode == FileMode.TREE && (glob.maxDepth() < 0 || depth < glob.maxDepth())
+                    && !pagedGlob(reader, glob, id, path, depth + 1, page)) {
+                return false;
             }
         }
+        return true;
     }
 
     /** Streams {@code length} bytes of a file from {@code offset} ({@code length < 0}: to the end). */
@@ -940,15 +1025,103 @@ public final class PfsService implements Closeable {
                         }
                     }
                 }
-                FileManifest m = FileManifest.of(writeChunks(basis, data));
-                ObjectId blob = writer.inserter().insert(Constants.OBJ_BLOB, m.toJson());
-                cache.remember(blob, m);
                 long from = before != null && before.edit().kind() == TreeEditor.Kind.PUT && append
                         ? before.appendedFrom() : basis == null ? 0 : basis.size();
-                Edit edit = new Edit(p, TreeEditor.Kind.PUT, FileMode.REGULAR_FILE, blob, m.size(), checkOld, basisId);
-                pending.put(p, new Pending(edit, m, from));
+                record(p, writeChunks(basis, data), checkOld, basisId, from);
                 return null;
             });
+        }
+
+        private void record(String p, List<FileManifest.Chunk> chunks, boolean checkOld, ObjectId basisId, long from)
+                throws IOException {
+            FileManifest m = FileManifest.of(chunks);
+            ObjectId blob = writer.inserter().insert(Constants.OBJ_BLOB, m.toJson());
+            cache.remember(blob, m);
+            Edit edit = new Edit(p, TreeEditor.Kind.PUT, FileMode.REGULAR_FILE, blob, m.size(), checkOld, basisId);
+            pending.put(p, new Pending(edit, m, from));
+        }
+
+        /**
+         * Puts every file of a tar stream under directory {@code dir}, replacing files of the same paths; small
+         * files are hashed and stored in parallel, larger ones streamed through the chunker. Returns how many
+         * files it put. A stream that is not tar, or ends before its end-of-archive block, fails and (the
+         * batch then being closed uncommitted) lands nothing.
+         */
+        public int putTar(String dir, InputStream tar) {
+            String base = Ref.normalizePath(dir);
+            check();
+            return io(() -> {
+                Tar.Reader in = new Tar.Reader(tar);
+                java.util.ArrayDeque<SmallFile> window = new java.util.ArrayDeque<>();
+                int files = 0;
+                try {
+                    for (Tar.Entry e; (e = in.next()) != null; ) {
+                        if (e.directory()) {
+                            continue; // a directory exists through its files, as in Git
+                        }
+                        String p = Ref.normalizePath(base + "/" + e.path());
+                        if (p.equals(base) || p.equals("/")) {
+                            throw SluiceException.invalid("tar member '" + e.path() + "' has no file name");
+                        }
+                        files++;
+                        if (e.size() <= chunker.min()) {
+                            uploadMemory.acquire(e.size());
+                            byte[] bytes;
+                            try {
+                                bytes = in.data().readAllBytes();
+                            } catch (IOException | RuntimeException failed) {
+                                uploadMemory.release(e.size());
+                                throw failed;
+                            }
+                            ChunkWriter w = new ChunkWriter(chunker, store, hashers, storedBytes, uploadMemory);
+                            window.add(new SmallFile(p, bytes.length, bytes.length == 0
+                                    ? java.util.concurrent.CompletableFuture.completedFuture(null)
+                                    : java.util.concurrent.CompletableFuture.supplyAsync(
+                                            () -> w.storeWhole(bytes, bytes.length), hashers)));
+                            while (window.size() >= SMALL_FILES_IN_FLIGHT) {
+                                settle(window.poll());
+                            }
+                        } else {
+                            while (!window.isEmpty()) {
+                                settle(window.poll());
+                            }
+                            record(p, writeChunks(null, in.data()), false, null, 0);
+                        }
+                    }
+                    while (!window.isEmpty()) {
+                        settle(window.poll());
+                    }
+                } finally {
+                    for (SmallFile f : window) {
+                        try {
+                            f.chunk().join();
+                        } catch (RuntimeException ignored) {
+                            // the batch fails anyway; this only waits to give the memory back
+                        }
+                        uploadMemory.release(f.size());
+                    }
+                }
+                return files;
+            });
+        }
+
+        private record SmallFile(String path, int size, java.util.concurrent.CompletableFuture<FileManifest.Chunk> chunk) {
+        }
+
+        /** Waits for a small file's chunk and records the file. */
+        private void settle(SmallFile f) throws IOException {
+            FileManifest.Chunk c;
+            try {
+                c = f.chunk().join();
+            } catch (java.util.concurrent.CompletionException e) {
+                if (e.getCause() instanceof java.io.UncheckedIOException u) {
+                    throw u.getCause();
+                }
+                throw e;
+            } finally {
+                uploadMemory.release(f.size());
+            }
+            record(f.path(), f.size() == 0 ? List.of() : List.of(c), false, null, 0);
         }
 
         /** Copies a file or directory of {@code srcRepo@srcRef} to {@code dstPath}, sharing its manifests. */

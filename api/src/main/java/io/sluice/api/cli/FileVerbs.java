@@ -65,13 +65,30 @@ public final class FileVerbs {
             }
         }
 
-        /** All files of a directory in one commit: into the open commit if there is one, else a new one. */
+        /**
+         * All files of a directory in one commit (into the open commit if there is one, else a new one), sent
+         * as one streamed tar request that lands all of them or none; appends go file by file.
+         */
         private void putTree(SluiceClient client, RefArg ref, Path dir, String target, boolean append) {
             List<Path> files;
             try (Stream<Path> walk = Files.walk(dir)) {
                 files = walk.filter(Files::isRegularFile).sorted().toList();
             } catch (IOException e) {
                 throw new Main.UsageError("cannot read " + dir + ": " + e.getMessage());
+            }
+            if (!append) {
+                TarSender sender = new TarSender(dir, files);
+                try {
+                    client.putStream(ref.repoPath() + "/files", query("branch", ref.branch(), "path", target),
+                            "application/x-tar", sender::open, -1);
+                    sender.rethrowLocalFailure();
+                } catch (ClientException e) {
+                    sender.rethrowLocalFailure();
+                    throw e;
+                } finally {
+                    sender.close(); // unblocks the writer thread if the daemon stopped reading early
+                }
+                return;
             }
             boolean opened = true;
             try {
@@ -166,10 +183,13 @@ public final class FileVerbs {
     @Command(name = "glob", description = "Match files against a glob pattern.")
     public static final class Glob extends Verbs.Verb {
         @Command(name = "file", description = "List the files of REPO@REF matching PATTERN, e.g. 'repo@master:/*/*.csv'.")
-        void file(@Parameters(paramLabel = "REPO@REF:PATTERN") String arg, @Mixin ClientOptions o) {
+        void file(@Parameters(paramLabel = "REPO@REF:PATTERN") String arg,
+                  @Option(names = "--limit", paramLabel = "N", description = "Show at most N matches (a page).") Integer limit,
+                  @Option(names = "--cursor", paramLabel = "CURSOR", description = "Start after this cursor (from the previous page).") String cursor,
+                  @Mixin ClientOptions o) {
             RefArg ref = RefArg.parse(arg);
-            print(o, o.client(main).get(ref.repoPath() + "/files/glob", query("ref", ref.ref(), "pattern", ref.pathOr("/*"))),
-                    FILE);
+            printPage(this, o, ref.repoPath() + "/files/glob",
+                    query("ref", ref.ref(), "pattern", ref.pathOr("/*"), "limit", limit, "after", cursor));
         }
     }
 
@@ -213,10 +233,79 @@ public final class FileVerbs {
         }
     }
 
+    /** Prints one page of a file listing, then on stderr how to ask for the next page if there is one. */
+    static void printPage(Verbs.Verb verb, ClientOptions o, String path, Map<String, Object> query) {
+        SluiceClient.Page page = o.client(verb.main).getPage(path, query);
+        verb.print(o, page.items(), FILE);
+        if (page.next() != null) {
+            verb.main.err().println("more: --cursor '" + page.next().replace("'", "'\\''") + "'");
+        }
+    }
+
     private static String change(JsonNode row) {
         boolean hasNew = row.hasNonNull("newFile");
         boolean hasOld = row.hasNonNull("oldFile");
         return hasNew && hasOld ? "modified" : hasNew ? "added" : "deleted";
+    }
+
+    /**
+     * A directory's files as a tar stream written by a thread of its own into a pipe; a local read failure
+     * ends the stream without its end-of-archive block, so the daemon lands nothing, and is reported after.
+     */
+    private static final class TarSender {
+        private final Path dir;
+        private final List<Path> files;
+        private volatile IOException failure;
+        private volatile InputStream opened;
+
+        TarSender(Path dir, List<Path> files) {
+            this.dir = dir;
+            this.files = files;
+        }
+
+        InputStream open() {
+            java.io.PipedInputStream in = new java.io.PipedInputStream(1 << 16);
+            java.io.PipedOutputStream pipe;
+            try {
+                pipe = new java.io.PipedOutputStream(in);
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            }
+            Thread t = new Thread(() -> {
+                try (OutputStream out = new java.io.BufferedOutputStream(pipe, 1 << 16)) {
+                    io.sluice.pfs.Tar.Writer tar = new io.sluice.pfs.Tar.Writer(out);
+                    for (Path file : files) {
+                        String rel = dir.relativize(file).toString().replace('\\', '/');
+                        try (InputStream data = Files.newInputStream(file)) {
+                            tar.file(rel, Files.size(file), data);
+                        }
+                    }
+                    tar.finish();
+                } catch (IOException e) {
+                    failure = e;
+                }
+            }, "put-file-tar");
+            t.setDaemon(true);
+            t.start();
+            opened = in;
+            return in;
+        }
+
+        void close() {
+            try {
+                if (opened != null) {
+                    opened.close();
+                }
+            } catch (IOException ignored) {
+                // nothing more to send either way
+            }
+        }
+
+        void rethrowLocalFailure() {
+            if (failure != null) {
+                throw new Main.UsageError("cannot read " + dir + ": " + failure.getMessage() + " (nothing was put)");
+            }
+        }
     }
 
     private static boolean showProgress(long size) {

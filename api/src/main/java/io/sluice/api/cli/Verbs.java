@@ -158,10 +158,13 @@ public final class Verbs {
         }
 
         @Command(name = "file", description = "List the files of REPO@REF[:/DIR].")
-        void file(@Parameters(paramLabel = "REPO@REF[:/DIR]") String arg, @Mixin ClientOptions o) {
+        void file(@Parameters(paramLabel = "REPO@REF[:/DIR]") String arg,
+                  @Option(names = "--limit", paramLabel = "N", description = "Show at most N entries (a page).") Integer limit,
+                  @Option(names = "--cursor", paramLabel = "CURSOR", description = "Start after this cursor (from the previous page).") String cursor,
+                  @Mixin ClientOptions o) {
             RefArg ref = RefArg.parse(arg);
-            print(o, o.client(main).get(ref.repoPath() + "/files/list", query("ref", ref.ref(), "path", ref.pathOr("/"))),
-                    FileVerbs.FILE);
+            FileVerbs.printPage(this, o, ref.repoPath() + "/files/list",
+                    query("ref", ref.ref(), "path", ref.pathOr("/"), "limit", limit, "after", cursor));
         }
 
         @Command(name = "pipeline", description = "List pipelines.")

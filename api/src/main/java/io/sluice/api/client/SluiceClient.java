@@ -127,6 +127,21 @@ public final class SluiceClient {
         return exchange("GET", path, query, null);
     }
 
+    /** One page of a paged listing and the cursor of the next page (null on the last). */
+    public record Page(JsonNode items, String next) {
+    }
+
+    /** A GET of a paged listing: the items and the daemon's next-page cursor header. */
+    public Page getPage(String path, Map<String, ?> query) {
+        HttpURLConnection c = open("GET", path, query);
+        try {
+            JsonNode items = answer(c);
+            return new Page(items, c.getHeaderField("Sluice-Next-Cursor"));
+        } catch (IOException e) {
+            throw failure(e);
+        }
+    }
+
     public JsonNode delete(String path, Map<String, ?> query) {
         return exchange("DELETE", path, query, null);
     }
@@ -149,10 +164,16 @@ public final class SluiceClient {
      * of a PUT, in constant memory.
      */
     public JsonNode putStream(String path, Map<String, ?> query, Supplier<InputStream> data, long size) {
+        return putStream(path, query, "application/octet-stream", data, size);
+    }
+
+    /** As {@link #putStream(String, Map, Supplier, long)} with the body's media type, e.g. application/x-tar. */
+    public JsonNode putStream(String path, Map<String, ?> query, String contentType, Supplier<InputStream> data,
+                              long size) {
         HttpURLConnection c = open("PUT", path, query);
         try {
             c.setDoOutput(true);
-            c.setRequestProperty("Content-Type", "application/octet-stream");
+            c.setRequestProperty("Content-Type", contentType);
             if (size >= 0) {
                 c.setFixedLengthStreamingMode(size);
             } else {

@@ -17,6 +17,7 @@ import java.util.Map;
 /** REST access to the versioned file system under {@code /api/v1/repos}; only translation, no logic. */
 public final class PfsController {
     private static final int MAX_JSON = 1 << 20;
+    static final String TAR = "application/x-tar";
     private final PfsService pfs;
     /** Guards what pipelines depend on: their repos' deletion, user writes to their output repos. */
     private final PpsService pps;
@@ -96,18 +97,36 @@ public final class PfsController {
         ctx.json(Map.of("deleted", branch));
     }
 
-    /** PUT .../files?branch=B&path=P[&append=true] with the file's bytes as the body, streamed. */
+    /**
+     * PUT .../files?branch=B&path=P[&append=true] with the file's bytes as the body, streamed; with
+     * {@code Content-Type: application/x-tar} the body is a tar stream whose files all go under directory P
+     * (default "/") in one step.
+     */
     public void putFile(Context ctx) throws IOException {
         LazyBody body = new LazyBody(ctx);
         try (body) {
-            ctx.json(pfs.putFile(writableRepo(ctx), Requests.optional(ctx, "branch", "master"),
-                    Requests.required(ctx, "path"), body, Requests.flag(ctx, "append")));
+            String repo = writableRepo(ctx);
+            String branch = Requests.optional(ctx, "branch", "master");
+            boolean append = Requests.flag(ctx, "append");
+            if (isTar(ctx)) {
+                if (append) {
+                    throw SluiceException.invalid("append=true does not apply to a tar upload");
+                }
+                ctx.json(pfs.putTar(repo, branch, Requests.optional(ctx, "path", "/"), body));
+                return;
+            }
+            ctx.json(pfs.putFile(repo, branch, Requests.required(ctx, "path"), body, append));
         } catch (SluiceException e) {
             if (!body.opened() && !"100-continue".equalsIgnoreCase(ctx.header("Expect"))) {
                 Requests.drain(ctx); // the client sends the body anyway: take it, so that it reads the answer
             }
             throw e;
         }
+    }
+
+    private static boolean isTar(Context ctx) {
+        String type = ctx.header("Content-Type");
+        return type != null && type.split(";")[0].trim().equalsIgnoreCase(TAR);
     }
 
     /**
@@ -209,15 +228,70 @@ public final class PfsController {
                 Requests.required(ctx, "path")));
     }
 
-    public void listFiles(Context ctx) {
-        ctx.json(pfs.listFile(ctx.pathParam("repo"), Requests.optional(ctx, "ref", "master"),
-                Requests.optional(ctx, "path", "/")));
+    /**
+     * GET .../files/list?ref=R&path=DIR[&limit=N&after=CURSOR]: the entries of DIR in tree order. Without a
+     * limit the answer is streamed as it is read; with one, a page, and the header {@value #NEXT_CURSOR}
+     * carries the cursor to pass as {@code after} for the next page when more remain.
+     */
+    public void listFiles(Context ctx) throws IOException {
+        String repo = ctx.pathParam("repo");
+        String ref = Requests.optional(ctx, "ref", "master");
+        String path = Requests.optional(ctx, "path", "/");
+        paged(ctx, (after, limit, out) -> pfs.listFile(repo, ref, path, after, limit, out));
     }
 
-    public void globFiles(Context ctx) {
-        ctx.json(pfs.globFile(ctx.pathParam("repo"), Requests.optional(ctx, "ref", "master"),
-                Requests.required(ctx, "pattern")));
+    /** GET .../files/glob?ref=R&pattern=P[&limit=N&after=CURSOR]: matches in tree order, paged as list. */
+    public void globFiles(Context ctx) throws IOException {
+        String repo = ctx.pathParam("repo");
+        String ref = Requests.optional(ctx, "ref", "master");
+        String pattern = Requests.required(ctx, "pattern");
+        paged(ctx, (after, limit, out) -> pfs.globFile(repo, ref, pattern, after, limit, out));
     }
+
+    static final String NEXT_CURSOR = "Sluice-Next-Cursor";
+
+    private interface Listing {
+        String run(String after, int limit, java.util.function.Consumer<FileInfo> out);
+    }
+
+    private void paged(Context ctx, Listing listing) throws IOException {
+        String after = ctx.queryParam("after");
+        long limit = Requests.number(ctx, "limit", 0);
+        if (limit < 0) {
+            throw SluiceException.invalid("limit must not be negative");
+        }
+        if (limit > 0) {
+            List<FileInfo> page = new java.util.ArrayList<>();
+            String next = listing.run(after, (int) Math.min(limit, MAX_PAGE), page::add);
+            if (next != null) {
+                ctx.header(NEXT_CURSOR, next);
+            }
+            ctx.json(page);
+            return;
+        }
+        // streamed: the array opens at the first entry, so an error found before it is still a clean 4xx
+        com.fasterxml.jackson.core.JsonGenerator[] gen = {null};
+        listing.run(after, 0, f -> {
+            try {
+                if (gen[0] == null) {
+                    ctx.contentType("application/json");
+                    gen[0] = json.createGenerator(ctx.outputStream());
+                    gen[0].writeStartArray();
+                }
+                gen[0].writeObject(f);
+            } catch (IOException e) {
+                throw new java.io.UncheckedIOException(e);
+            }
+        });
+        if (gen[0] == null) {
+            ctx.json(List.of());
+            return;
+        }
+        gen[0].writeEndArray();
+        gen[0].close();
+    }
+
+    private static final int MAX_PAGE = 100_000;
 
     public void diffFiles(Context ctx) {
         ctx.json(pfs.diffFile(ctx.pathParam("repo"), Requests.required(ctx, "new"), Requests.required(ctx, "old"),

@@ -1,0 +1,150 @@
+package io.sluice.api;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.sluice.Json;
+import io.sluice.pfs.Tar;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.ByteArrayInputStream;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.net.Socket;
+import java.net.URI;
+import java.net.URLEncoder;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/** Many small files over real HTTP: one-request tar uploads that land whole or not at all, and paged listings. */
+class ManyFilesIT {
+    private static final ObjectMapper JSON = Json.mapper();
+    private static final HttpClient HTTP = HttpClient.newHttpClient();
+
+    static byte[] tar(String prefix, int files) throws IOException {
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        Tar.Writer w = new Tar.Writer(out);
+        for (int i = 0; i < files; i++) {
+            byte[] data = (prefix + " file " + i + "\n").repeat(1 + i % 40).getBytes(StandardCharsets.UTF_8);
+            w.file(String.format("%s/f-%05d.txt", prefix, i), data.length, new ByteArrayInputStream(data));
+        }
+        w.finish();
+        return out.toByteArray();
+    }
+
+    @Test
+    void aTarUploadCutOffHalfWayLandsNothing(@TempDir Path dir) throws Exception {
+        try (TestDaemon daemon = new TestDaemon(dir)) {
+            post(daemon, "/api/v1/repos", "{\"name\": \"many\"}");
+            byte[] whole = tar("cut", 200);
+            byte[] half = Arrays.copyOf(whole, whole.length / 2);
+            // a body that is complete as HTTP but holds half an archive
+            HttpResponse<String> r = HTTP.send(tarPut(daemon, "many", "/").PUT(HttpRequest.BodyPublishers.ofByteArray(half))
+                    .build(), HttpResponse.BodyHandlers.ofString());
+            assertThat(r.statusCode()).as(r.body()).isEqualTo(400);
+            assertThat(r.body()).contains("end-of-archive").doesNotContain("Exception");
+            // a connection that dies half-way through the declared body
+            int port = URI.create(daemon.address).getPort();
+            try (Socket s = new Socket("127.0.0.1", port)) {
+                OutputStream out = s.getOutputStream();
+                out.write(("PUT /api/v1/repos/many/files?branch=master&path=/ HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                        + "Content-Type: application/x-tar\r\nContent-Length: " + whole.length + "\r\n\r\n")
+                        .getBytes(StandardCharsets.US_ASCII));
+                out.write(half);
+                out.flush();
+                s.shutdownOutput();
+                s.getInputStream().readAllBytes();
+            }
+            HttpResponse<String> commits = HTTP.send(HttpRequest.newBuilder(URI.create(daemon.address
+                    + "/api/v1/repos/many/commits")).GET().build(), HttpResponse.BodyHandlers.ofString());
+            assertThat(JSON.readTree(commits.body())).as("no commit from a cut-off upload").isEmpty();
+
+            r = HTTP.send(tarPut(daemon, "many", "/").PUT(HttpRequest.BodyPublishers.ofByteArray(whole)).build(),
+                    HttpResponse.BodyHandlers.ofString());
+            assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
+            assertThat(glob(daemon, "many", "/cut/*")).hasSize(200);
+            HttpResponse<String> one = HTTP.send(HttpRequest.newBuilder(URI.create(daemon.address
+                    + "/api/v1/repos/many/files?ref=master&path=/cut/f-00007.txt")).GET().build(),
+                    HttpResponse.BodyHandlers.ofString());
+            assertThat(one.body()).isEqualTo("cut file 7\n".repeat(8));
+        }
+    }
+
+    @Test
+    void putFileRecursiveIsOneCommitAndListingsPageWhileFilesAreAdded(@TempDir Path dir) throws Exception {
+        try (TestDaemon daemon = new TestDaemon(dir.resolve("daemon"))) {
+            Path local = Files.createDirectories(dir.resolve("local/sub"));
+            for (int i = 0; i < 300; i++) {
+                Files.writeString((i % 3 == 0 ? local : local.getParent()).resolve(String.format("f-%04d", i)), "v" + i);
+            }
+            assertThat(daemon.cli("create", "repo", "pages").code()).isZero();
+            TestDaemon.Run put = daemon.cli("put", "file", "pages@master:/d", "-f", local.getParent().toString(), "-r");
+            assertThat(put.code()).as(put.err()).isZero();
+            assertThat(JSON.readTree(HTTP.send(HttpRequest.newBuilder(URI.create(daemon.address
+                    + "/api/v1/repos/pages/commits")).GET().build(), HttpResponse.BodyHandlers.ofString()).body()))
+                    .as("one commit for the whole directory").hasSize(1);
+            assertThat(glob(daemon, "pages", "/d/**")).hasSize(301); // 300 files and /d/sub
+
+            Set<String> present = new HashSet<>();
+            glob(daemon, "pages", "/d/*").forEach(f -> present.add(f.get("path").asText()));
+            List<String> seen = new ArrayList<>();
+            String cursor = null;
+            int added = 0;
+            do {
+                String q = "/api/v1/repos/pages/files/list?ref=master&path=/d&limit=25"
+                        + (cursor == null ? "" : "&after=" + URLEncoder.encode(cursor, StandardCharsets.UTF_8));
+                HttpResponse<String> page = HTTP.send(HttpRequest.newBuilder(URI.create(daemon.address + q)).GET().build(),
+                        HttpResponse.BodyHandlers.ofString());
+                assertThat(page.statusCode()).as(page.body()).isEqualTo(200);
+                JsonNode items = JSON.readTree(page.body());
+                assertThat(items.size()).isLessThanOrEqualTo(25);
+                items.forEach(f -> seen.add(f.get("path").asText()));
+                cursor = page.headers().firstValue("Sluice-Next-Cursor").orElse(null);
+                // files added between pages, before and after the cursor
+                HttpResponse<String> w = HTTP.send(HttpRequest.newBuilder(URI.create(daemon.address
+                        + "/api/v1/repos/pages/files?branch=master&path=/d/f-" + String.format("%04d", added * 7) + "-new"))
+                        .PUT(HttpRequest.BodyPublishers.ofString("new")).build(), HttpResponse.BodyHandlers.ofString());
+                assertThat(w.statusCode()).isEqualTo(200);
+                added++;
+            } while (cursor != null);
+            assertThat(seen).as("no entry twice").doesNotHaveDuplicates();
+            assertThat(seen).as("every entry present at the start").containsAll(present);
+
+            TestDaemon.Run cli = daemon.cli("list", "file", "pages@master:/d", "--limit", "5");
+            assertThat(cli.code()).as(cli.err()).isZero();
+            assertThat(cli.err()).contains("--cursor");
+        }
+    }
+
+    private static HttpRequest.Builder tarPut(TestDaemon daemon, String repo, String path) {
+        return HttpRequest.newBuilder(URI.create(daemon.address + "/api/v1/repos/" + repo + "/files?branch=master&path=" + path))
+                .header("Content-Type", "application/x-tar");
+    }
+
+    static JsonNode glob(TestDaemon daemon, String repo, String pattern) throws Exception {
+        HttpResponse<String> r = HTTP.send(HttpRequest.newBuilder(URI.create(daemon.address + "/api/v1/repos/" + repo
+                + "/files/glob?ref=master&pattern=" + URLEncoder.encode(pattern, StandardCharsets.UTF_8))).GET().build(),
+                HttpResponse.BodyHandlers.ofString());
+        assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
+        return JSON.readTree(r.body());
+    }
+
+    private static void post(TestDaemon daemon, String path, String body) throws Exception {
+        HttpResponse<String> r = HTTP.send(HttpRequest.newBuilder(URI.create(daemon.address + path))
+                .header("Content-Type", "application/json").POST(HttpRequest.BodyPublishers.ofString(body)).build(),
+                HttpResponse.BodyHandlers.ofString());
+        assertThat(r.statusCode()).as(r.body()).isLessThan(300);
+    }
+}
