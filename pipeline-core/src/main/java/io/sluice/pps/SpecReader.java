@@ -30,6 +30,7 @@ import java.util.regex.Pattern;
 final class SpecReader {
 
     private static final int MAX_DEPTH = 64;
+    private static final Pattern YAML_SEPARATOR = Pattern.compile("(?m)^---[ \\t]*\\r?$");
     private static final Pattern CODE = Pattern.compile("\\s*\\(code -?\\d+\\)");
 
     private final String what;
@@ -59,6 +60,10 @@ final class SpecReader {
         }
         String trimmed = text.stripLeading();
         boolean isJson = trimmed.startsWith("{") || trimmed.startsWith("[");
+        if (isJson && YAML_SEPARATOR.matcher(text).find()) {
+            // JSON objects between '---' lines, as pachctl (a YAML reader) takes them: JSON is YAML
+            isJson = false;
+        }
         String format = isJson ? "JSON" : "YAML";
         List<JsonNode> values = new ArrayList<>();
         Map<JsonNode, Map<String, String>> where = new IdentityHashMap<>();

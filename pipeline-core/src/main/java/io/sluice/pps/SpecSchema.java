@@ -175,10 +175,13 @@ final class SpecSchema {
         return out;
     }
 
-    /** Whether a value is the proto default, which Pachyderm treats as not set (false, 0, "", {}, null). */
+    /**
+     * Whether a value is a proto default that Pachyderm treats as not set (null, false, 0, "", []); an
+     * empty object is set: {@code "spout": {}} declares a spout.
+     */
     private static boolean isUnset(JsonNode v) {
         return v.isNull() || (v.isBoolean() && !v.booleanValue()) || (v.isNumber() && v.asDouble() == 0)
-                || (v.isTextual() && v.asText().isEmpty()) || (v.isContainerNode() && v.isEmpty());
+                || (v.isTextual() && v.asText().isEmpty()) || (v.isArray() && v.isEmpty());
     }
 
     /** The proto name for a JSON name: "joinOn" -> "join_on". */

@@ -300,6 +300,16 @@ class SpecParserTest {
                     .hasMessage("Sluice does not run " + c.getValue() + " yet");
         }
         assertThat(parser.parse(q(base + ", 's3_out': false}")).name()).isEqualTo("p");
+        // Pachyderm declares a spout with an empty object, and needs no input then
+        assertThatThrownBy(() -> parser.parse(q("{'pipeline': {'name': 'p'}, 'spout': {}, 'transform': {'cmd': ['x']}}")))
+                .hasMessage("Sluice does not run spouts (spout) yet");
+    }
+
+    @Test
+    void jsonObjectsBetweenYamlSeparatorsAreSeveralSpecs() {
+        String one = q("{'pipeline': {'name': 'x1'}, 'transform': {'cmd': ['a']}, 'input': {'pfs': {'repo': 'r', 'glob': '/'}}}");
+        assertThat(parser.parseAll(one + "\n---\n" + one.replace("x1", "x2") + "\n"))
+                .extracting(PipelineSpec::name).containsExactly("x1", "x2");
     }
 
     @Test
