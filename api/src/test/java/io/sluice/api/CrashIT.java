@@ -12,6 +12,7 @@ import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -120,6 +121,120 @@ class CrashIT {
         }
     }
 
+    @Test
+    void killNineDuringCreateOrDeletePipelineLeavesAllOrNothing(@TempDir Path dir) throws Exception {
+        Path data = dir.resolve("data");
+        Path log = dir.resolve("daemon.log");
+        try (DaemonProcess first = DaemonProcess.start(data, log)) {
+            send(first, "POST", "/api/v1/repos", Map.of(), "{\"name\": \"events\"}");
+            putFile(first, "/a.txt", "a\n");
+        }
+        List<String> cut = new ArrayList<>();
+        for (int cycle = 0; cycle < 3; cycle++) {
+            String name = "p" + cycle;
+            Path outputRepo = data.resolve("pfs/" + name + ".git");
+            Path pipelineDir = data.resolve("pps/pipelines/" + name);
+            DaemonProcess daemon = DaemonProcess.start(data, log);
+            checkAllOrNothing(daemon, cut);
+            // killed the moment the create has begun to write: its output repo appears before its state
+            HTTP.sendAsync(daemon.request("/api/v1/pipelines").header("Content-Type", "application/json")
+                    .POST(HttpRequest.BodyPublishers.ofString(COPY_PIPELINE.replace("\"copy\"", "\"" + name + "\"")))
+                    .build(), HttpResponse.BodyHandlers.ofString());
+            killWhen(daemon, () -> Files.exists(outputRepo));
+            cut.add("create " + name);
+
+            daemon = DaemonProcess.start(data, log);
+            checkAllOrNothing(daemon, cut);
+            send(daemon, "POST", "/api/v1/pipelines", Map.of(), COPY_PIPELINE.replace("\"copy\"", "\"" + name + "\""));
+            awaitJobFor(daemon, name, send(daemon, "GET", "/api/v1/repos/events/commit", Map.of("ref", "master"), null)
+                    .get("id").asText());
+            // and the moment the delete has begun to remove things: the output repo or the pipeline's record
+            HTTP.sendAsync(daemon.request("/api/v1/pipelines/" + name).DELETE().build(), HttpResponse.BodyHandlers.ofString());
+            killWhen(daemon, () -> !Files.exists(outputRepo) || !Files.exists(pipelineDir.resolve("state.json")));
+            cut.add("delete " + name);
+        }
+        try (DaemonProcess last = DaemonProcess.start(data, log)) {
+            checkAllOrNothing(last, cut);
+            JsonNode fsck = send(last, "POST", "/api/v1/fsck", Map.of(), "{}");
+            assertThat(fsck.get("ok").asBoolean()).as("fsck: %s", fsck).isTrue();
+        }
+    }
+
+    /** SIGKILLs the daemon as soon as {@code moment} holds (watched without pause), or after 60 s. */
+    private static void killWhen(DaemonProcess daemon, java.util.function.BooleanSupplier moment) throws Exception {
+        long deadline = System.nanoTime() + 60_000_000_000L;
+        while (!moment.getAsBoolean() && System.nanoTime() < deadline) {
+            Thread.onSpinWait();
+        }
+        daemon.kill();
+    }
+
+    /** Every pipeline has its output repo and only its own jobs; every p* repo has its pipeline. */
+    private static void checkAllOrNothing(DaemonProcess daemon, List<String> cut) throws Exception {
+        java.util.Set<String> pipelines = new java.util.TreeSet<>();
+        send(daemon, "GET", "/api/v1/pipelines", Map.of(), null).forEach(p -> pipelines.add(p.get("name").asText()));
+        java.util.Set<String> outputs = new java.util.TreeSet<>();
+        send(daemon, "GET", "/api/v1/repos", Map.of(), null).forEach(r -> outputs.add(r.get("name").asText()));
+        outputs.remove("events");
+        assertThat(outputs).as("output repos after %s", cut).isEqualTo(pipelines);
+        for (JsonNode job : send(daemon, "GET", "/api/v1/jobs", Map.of(), null)) {
+            assertThat(pipelines).as("the pipeline of job %s after %s", job, cut).contains(job.get("pipeline").asText());
+        }
+    }
+
+    @Test
+    void aDamagedRecordIsReportedAndTheDaemonStartsAnyway(@TempDir Path dir) throws Exception {
+        Path data = dir.resolve("data");
+        Path log = dir.resolve("daemon.log");
+        try (DaemonProcess first = DaemonProcess.start(data, log)) {
+            send(first, "POST", "/api/v1/repos", Map.of(), "{\"name\": \"events\"}");
+            send(first, "POST", "/api/v1/repos", Map.of(), "{\"name\": \"broken\"}");
+            send(first, "POST", "/api/v1/pipelines", Map.of(), COPY_PIPELINE);
+            String head = putFile(first, "/a.txt", "a\n").get("id").asText();
+            awaitJobFor(first, "copy", head);
+            HttpResponse<String> r = HTTP.send(first.request("/api/v1/repos/broken/files?path=/b.txt")
+                    .PUT(HttpRequest.BodyPublishers.ofString("b\n")).build(), HttpResponse.BodyHandlers.ofString());
+            assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
+        }
+        // what a power cut or a bad disk leaves: an empty job record, a cut-short pipeline state, empty Git objects
+        try (var files = Files.list(data.resolve("pps/jobs"))) {
+            Path job = files.filter(f -> f.getFileName().toString().matches("[0-9a-f]+\\.json")).findFirst().orElseThrow();
+            Files.write(job, new byte[0]);
+        }
+        Path state = data.resolve("pps/pipelines/copy/state.json");
+        byte[] bytes = Files.readAllBytes(state);
+        Files.write(state, java.util.Arrays.copyOf(bytes, bytes.length / 2));
+        try (var objects = Files.walk(data.resolve("pfs/broken.git/objects"))) {
+            for (Path o : objects.filter(f -> Files.isRegularFile(f) && f.getParent().getFileName().toString().matches("[0-9a-f]{2}")).toList()) {
+                Files.write(o, new byte[0]);
+            }
+        }
+        long logBefore = Files.size(log);
+
+        try (DaemonProcess again = DaemonProcess.start(data, log)) {
+            JsonNode health = JSON.readTree(HTTP.send(again.request("/api/v1/health").build(),
+                    HttpResponse.BodyHandlers.ofString()).body());
+            String damaged = health.get("damaged").toString();
+            assertThat(damaged).as("health: %s", health).contains("job record").contains("pipeline copy")
+                    .contains("repo broken");
+            JsonNode fsck = send(again, "POST", "/api/v1/fsck", Map.of(), "{}");
+            assertThat(fsck.get("ok").asBoolean()).isFalse();
+            assertThat(fsck.get("problems").toString()).contains("repo broken");
+            // the rest works: the pipeline, rebuilt from its spec, gets a job for the next commit
+            assertThat(send(again, "GET", "/api/v1/pipelines/copy", Map.of(), null).get("state").asText())
+                    .isEqualTo("PIPELINE_RUNNING");
+            String next = putFile(again, "/b.txt", "b\n").get("id").asText();
+            assertThat(awaitJobFor(again, "copy", next).get("state").asText()).isEqualTo("JOB_SUCCESS");
+            HttpResponse<String> create = HTTP.send(again.request("/api/v1/repos").header("Content-Type", "application/json")
+                    .POST(HttpRequest.BodyPublishers.ofString("{\"name\": \"broken\"}")).build(), HttpResponse.BodyHandlers.ofString());
+            assertThat(create.statusCode()).as(create.body()).isEqualTo(409);
+        }
+        String after = Files.readString(log).substring((int) logBefore);
+        assertThat(after).contains("damaged");
+        assertThat(after.lines().filter(l -> l.startsWith("\tat ") || l.contains("Exception:")))
+                .as("no stack trace in the log of the restart").isEmpty();
+    }
+
     private static void verify(DaemonProcess daemon, Map<String, Ack> acked) throws Exception {
         JsonNode fsck = send(daemon, "POST", "/api/v1/fsck", Map.of(), "{}");
         assertThat(fsck.get("ok").asBoolean()).as("fsck: %s", fsck).isTrue();
@@ -154,9 +269,13 @@ class CrashIT {
     }
 
     private static JsonNode awaitJobFor(DaemonProcess daemon, String inputCommit) throws Exception {
+        return awaitJobFor(daemon, "copy", inputCommit);
+    }
+
+    private static JsonNode awaitJobFor(DaemonProcess daemon, String pipeline, String inputCommit) throws Exception {
         long deadline = System.currentTimeMillis() + 120_000;
         while (System.currentTimeMillis() < deadline) {
-            for (JsonNode job : send(daemon, "GET", "/api/v1/jobs", Map.of("pipeline", "copy"), null)) {
+            for (JsonNode job : send(daemon, "GET", "/api/v1/jobs", Map.of("pipeline", pipeline), null)) {
                 for (JsonNode input : job.get("inputs")) {
                     if (input.get("id").asText().equals(inputCommit) && job.get("finished").isTextual()) {
                         return job;

@@ -88,6 +88,7 @@ public final class PfsService implements Closeable {
     private final ByteBudget uploadMemory;
     private final AtomicLong storedBytes = new AtomicLong();
     private final Map<String, DataRepo> repos = new ConcurrentHashMap<>();
+    private final Map<String, String> damagedRepos = new java.util.TreeMap<>();
     /** Writers hold it shared from their first chunk to their commit; gc holds it exclusively. */
     private final ReentrantReadWriteLock gcLock = new ReentrantReadWriteLock();
     /** Long polls on commits, by "repo@id", completed when the commit is published finished. */
@@ -119,8 +120,7 @@ public final class PfsService implements Closeable {
                     if (name.startsWith(".tmp-") || name.startsWith(".trash-")) {
                         deleteTree(p);
                     } else if (name.endsWith(".git") && Files.isDirectory(p)) {
-                        String repo = name.substring(0, name.length() - 4);
-                        repos.put(repo, DataRepo.open(root, repo, json));
+                        open(name.substring(0, name.length() - 4));
                     }
                 }
             }
@@ -128,6 +128,27 @@ public final class PfsService implements Closeable {
             close();
             throw SluiceException.unavailable("cannot open the repos under " + root + ": " + e.getMessage(), e);
         }
+    }
+
+    /**
+     * Opens one repo; a damaged one (an empty or cut-short Git object or ref a crash or the disk left) is left
+     * out and reported in {@link #damaged()} instead of keeping the daemon from starting.
+     */
+    private void open(String repo) {
+        try {
+            repos.put(repo, DataRepo.open(root, repo, json));
+        } catch (IOException | RuntimeException e) {
+            String why = String.valueOf(e.getMessage()).replace(root.toAbsolutePath().toString(), "pfs").lines()
+                    .findFirst().orElse("");
+            damagedRepos.put(repo, "repo " + repo + " is damaged and was left out (" + why + "); its data stays in "
+                    + "pfs/" + repo + ".git for repair");
+            LOG.error("pfs: {}", damagedRepos.get(repo));
+        }
+    }
+
+    /** Repos that could not be opened at start, one readable line each. */
+    public List<String> damaged() {
+        return List.copyOf(damagedRepos.values());
     }
 
     private static java.util.concurrent.ThreadFactory daemon(String name) {
@@ -155,6 +176,9 @@ public final class PfsService implements Closeable {
         synchronized (repos) {
             if (repos.containsKey(name)) {
                 throw SluiceException.conflict("repo '" + name + "' already exists");
+            }
+            if (damagedRepos.containsKey(name)) {
+                throw SluiceException.conflict("repo '" + name + "' exists but is damaged; see fsck");
             }
             DataRepo r = io(() -> DataRepo.create(root, name, description, json));
             repos.put(name, r);

@@ -32,12 +32,14 @@ final class JobStore {
     private static final Comparator<JobInfo> NEWEST_FIRST =
             Comparator.comparing(JobInfo::created).thenComparing(JobInfo::id).reversed();
 
+    private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(JobStore.class);
     private static final String DATUMS = ".datums.json";
     private static final String OUTPUTS = ".outputs.json";
 
     private final Path root;
     private final ObjectMapper mapper;
     private final Map<String, JobInfo> jobs = new ConcurrentHashMap<>();
+    private final List<String> damaged = new java.util.ArrayList<>();
     /** Long polls on jobs, by id, completed when the job is stored in a terminal state. */
     private final Waiters<String, JobInfo> endWaiters = new Waiters<>(10_000);
 
@@ -49,14 +51,37 @@ final class JobStore {
                 for (Path f : (Iterable<Path>) files::iterator) {
                     String n = f.getFileName().toString();
                     if (n.endsWith(".json") && !n.endsWith(DATUMS) && !n.endsWith(OUTPUTS) && !n.startsWith(".")) {
-                        JobInfo j = mapper.readValue(f.toFile(), JobInfo.class);
-                        jobs.put(j.id(), j);
+                        load(f);
                     }
                 }
             } catch (IOException e) {
                 throw new UncheckedIOException("cannot read jobs under " + root, e);
             }
         }
+    }
+
+    /**
+     * Loads one job record; a damaged one (empty, cut short, not a job) is left out and reported instead of
+     * stopping the daemon: the input commit it was for gets a new job, as if the crash had lost it.
+     */
+    private void load(Path f) throws IOException {
+        try {
+            JobInfo j = mapper.readValue(f.toFile(), JobInfo.class);
+            if (j == null || j.id() == null || j.pipeline() == null || j.state() == null || j.inputs() == null) {
+                throw new IOException("fields missing");
+            }
+            JobState.valueOf(j.state());
+            jobs.put(j.id(), j);
+        } catch (IOException | IllegalArgumentException e) {
+            String why = Files.size(f) == 0 ? "it is empty" : "it is not a complete job record";
+            damaged.add("job record " + root.getFileName() + "/" + f.getFileName() + " is damaged (" + why
+                    + "): left out; its input commit gets a new job; delete the file to stop this report");
+        }
+    }
+
+    /** What was found damaged when the jobs were loaded, one readable line each. */
+    List<String> damaged() {
+        return List.copyOf(damaged);
     }
 
     synchronized void put(JobInfo job) {
@@ -134,6 +159,10 @@ final class JobStore {
         }
         try {
             return Optional.of(mapper.readValue(f.toFile(), type));
+        } catch (JsonProcessingException e) {
+            // damaged by a crash or the disk: the same as never written, which callers handle
+            LOG.warn("{} is damaged and taken as absent", f.getFileName());
+            return Optional.empty();
         } catch (IOException e) {
             throw new UncheckedIOException("cannot read " + f, e);
         }

@@ -14,6 +14,7 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.stream.Stream;
 
 /**
@@ -36,6 +37,9 @@ final class PipelineStore {
     record DatumRecord(String datum, String commit, List<String> outputs) {
     }
 
+    private static final String INTENT = "intent";
+    private static final String TRASH = ".trash-";
+
     private final Path root;
     private final ObjectMapper mapper;
 
@@ -44,22 +48,109 @@ final class PipelineStore {
         this.mapper = mapper;
     }
 
-    List<State> loadAll() {
-        List<State> out = new ArrayList<>();
+    /**
+     * What a crash may have interrupted: a create (rolled back at start unless its state was saved, which
+     * is when it became a pipeline) or a delete (finished at start).
+     */
+    enum Intent { CREATE, DELETE }
+
+    /** The names of the pipelines on disk (directories; interrupted creates and deletes included). */
+    List<String> names() {
+        List<String> out = new ArrayList<>();
         if (!Files.isDirectory(root)) {
             return out;
         }
         try (Stream<Path> dirs = Files.list(root)) {
             for (Path dir : (Iterable<Path>) dirs::iterator) {
-                Path state = dir.resolve("state.json");
-                if (Files.isRegularFile(state)) {
-                    out.add(mapper.readValue(state.toFile(), State.class));
+                String name = dir.getFileName().toString();
+                if (name.startsWith(TRASH)) {
+                    AtomicFiles.deleteTree(dir); // a delete that a crash cut short after its rename
+                } else if (Files.isDirectory(dir) && !name.startsWith(".")) {
+                    out.add(name);
                 }
             }
         } catch (IOException e) {
-            throw new UncheckedIOException("cannot read pipelines under " + root, e);
+            throw new UncheckedIOException("cannot list the pipelines under " + root, e);
         }
         return out;
+    }
+
+    /** The pipeline's state; empty when there is none (an interrupted create). Throws if the file is damaged. */
+    Optional<State> state(String name) {
+        Path state = root.resolve(name).resolve("state.json");
+        if (!Files.isRegularFile(state)) {
+            return Optional.empty();
+        }
+        try {
+            State s = mapper.readValue(state.toFile(), State.class);
+            if (s == null || s.name() == null || !s.name().equals(name) || s.version() < 1 || s.state() == null) {
+                throw new IOException("fields missing");
+            }
+            return Optional.of(s);
+        } catch (IOException e) {
+            throw new UncheckedIOException("damaged " + state.getFileName() + " of pipeline " + name, e);
+        }
+    }
+
+    /** The versions with a non-empty spec file, newest first. */
+    List<Integer> specVersions(String name) {
+        List<Integer> out = new ArrayList<>();
+        try (Stream<Path> files = Files.list(root.resolve(name))) {
+            for (Path f : (Iterable<Path>) files::iterator) {
+                String n = f.getFileName().toString();
+                if (n.matches("spec-[0-9]{1,9}\\.json") && Files.size(f) > 0) {
+                    out.add(Integer.parseInt(n.substring(5, n.length() - 5)));
+                }
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot list the specs of pipeline " + name, e);
+        }
+        out.sort(java.util.Comparator.reverseOrder());
+        return out;
+    }
+
+    /** The highest salt with stored datum results up to {@code version}, or 1: what an unreadable state meant. */
+    int latestSalt(String name, int version) {
+        int salt = 1;
+        for (int s = 2; s <= version; s++) {
+            if (Files.isRegularFile(root.resolve(name).resolve("datums-" + s + ".jsonl"))) {
+                salt = s;
+            }
+        }
+        return salt;
+    }
+
+    /** An operation under way and the repos besides the output repo (cron ticks) that go if it is undone. */
+    record IntentRecord(Intent op, List<String> repos) {
+    }
+
+    Optional<IntentRecord> intent(String name) {
+        Path f = root.resolve(name).resolve(INTENT);
+        if (!Files.isRegularFile(f)) {
+            return Optional.empty();
+        }
+        try {
+            List<String> lines = Files.readAllLines(f);
+            return Optional.of(new IntentRecord(Intent.valueOf(lines.get(0).strip()), lines.subList(1, lines.size())));
+        } catch (IOException | RuntimeException e) {
+            // written atomically, so only a damaged disk gets here: the safe reading is "nothing acknowledged"
+            return Optional.of(new IntentRecord(Intent.CREATE, List.of()));
+        }
+    }
+
+    /** Durably records that {@code intent} is under way for {@code name}, before its first step. */
+    void saveIntent(String name, Intent intent, List<String> repos) {
+        StringBuilder text = new StringBuilder(intent.name()).append('\n');
+        repos.forEach(r -> text.append(r).append('\n'));
+        AtomicFiles.write(root.resolve(name).resolve(INTENT), text.toString().getBytes(StandardCharsets.UTF_8));
+    }
+
+    void clearIntent(String name) {
+        try {
+            Files.deleteIfExists(root.resolve(name).resolve(INTENT));
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot delete the intent record of pipeline " + name, e);
+        }
     }
 
     void saveSpec(String name, int version, String specJson) {
@@ -79,8 +170,22 @@ final class PipelineStore {
         AtomicFiles.write(root.resolve(state.name()).resolve("state.json"), json(state));
     }
 
+    /**
+     * Deletes the pipeline's directory, first renamed away in one step: a crash never leaves part of it (old
+     * datum results a new pipeline of the same name would take for its own).
+     */
     void delete(String name) {
-        AtomicFiles.deleteTree(root.resolve(name));
+        Path dir = root.resolve(name);
+        if (!Files.exists(dir)) {
+            return;
+        }
+        Path trash = root.resolve(TRASH + name + "-" + System.nanoTime());
+        try {
+            Files.move(dir, trash, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot delete pipeline " + name, e);
+        }
+        AtomicFiles.deleteTree(trash);
     }
 
     Map<String, DatumRecord> datumResults(String name, int salt) {

@@ -31,6 +31,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Optional;
 import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
@@ -77,6 +78,7 @@ public final class PpsService implements Closeable {
     private final LogStore logs;
     private final Map<String, Pipeline> pipelines = new ConcurrentHashMap<>();
     private final Map<String, JobRun> running = new ConcurrentHashMap<>();
+    private final List<String> damaged = new ArrayList<>();
     private final ExecutorService watcher = Executors.newSingleThreadExecutor(r -> daemon(r, "pps-watcher"));
     private final ScheduledExecutorService cron = Executors.newSingleThreadScheduledExecutor(r -> daemon(r, "pps-cron"));
     /** The latest tick of each cron input, by tick repo; touched by the cron thread and run cron. */
@@ -131,9 +133,89 @@ public final class PpsService implements Closeable {
         this.secrets = new SecretStore(root.resolve("secrets"), mapper);
         this.jobs = new JobStore(root.resolve("jobs"), mapper);
         this.logs = new LogStore(root.resolve("logs"), mapper);
-        for (PipelineStore.State s : pipelineStore.loadAll()) {
-            pipelines.put(s.name(), new Pipeline(s));
+        for (String name : pipelineStore.names()) {
+            PipelineStore.State s = recover(name);
+            if (s != null) {
+                pipelines.put(s.name(), new Pipeline(s));
+            }
         }
+        damaged.addAll(jobs.damaged());
+        damaged.forEach(d -> LOG.error("pps: {}", d));
+    }
+
+    /**
+     * Brings one pipeline's directory to a consistent state after a crash and returns its state (null: no
+     * pipeline): an interrupted create is rolled back (its output repo too), an interrupted delete finished,
+     * and a damaged state file rebuilt from the spec files, each reported in {@link #damaged()}.
+     */
+    private PipelineStore.State recover(String name) {
+        Optional<PipelineStore.IntentRecord> intent = pipelineStore.intent(name);
+        PipelineStore.State state;
+        try {
+            state = pipelineStore.state(name).orElse(null);
+        } catch (RuntimeException e) {
+            state = null;
+            if (intent.isEmpty()) {
+                state = rebuiltState(name);
+            }
+        }
+        if (intent.isPresent() && (intent.get().op() == PipelineStore.Intent.DELETE || state == null)) {
+            boolean delete = intent.get().op() == PipelineStore.Intent.DELETE;
+            LOG.info("pps: the daemon stopped in the {} of pipeline {}: {} it", delete ? "delete" : "create", name,
+                    delete ? "finishing" : "rolling back");
+            removeEverything(name, intent.get().repos());
+            return null;
+        }
+        intent.ifPresent(i -> pipelineStore.clearIntent(name)); // a create whose state was saved: complete
+        return state;
+    }
+
+    /** A pipeline whose state.json is damaged, running its newest spec version again; null when it has none. */
+    private PipelineStore.State rebuiltState(String name) {
+        List<Integer> versions = pipelineStore.specVersions(name);
+        if (versions.isEmpty()) {
+            damaged.add("pipeline " + name + ": its state and specs are damaged or missing; left out (its output "
+                    + "repo, if any, stays)");
+            return null;
+        }
+        int version = versions.get(0);
+        Instant now = Instant.now();
+        PipelineStore.State s = new PipelineStore.State(name, version, RUNNING, now, now,
+                Map.of(version, pipelineStore.latestSalt(name, version)));
+        pipelineStore.saveState(s);
+        damaged.add("pipeline " + name + ": its state.json was damaged; rebuilt from its spec files at version "
+                + version + ", running");
+        return s;
+    }
+
+    /**
+     * The output repo, the {@code extraRepos} (cron ticks), jobs, logs and record of a pipeline, gone; each
+     * step may already have been done.
+     */
+    private void removeEverything(String name, List<String> extraRepos) {
+        List<String> repos = new ArrayList<>(List.of(name));
+        repos.addAll(extraRepos);
+        for (String repo : repos) {
+            lastTicks.remove(repo);
+            try {
+                pfs.deleteRepo(repo);
+            } catch (SluiceException e) {
+                if (e.kind() != SluiceException.Kind.NOT_FOUND) {
+                    throw e;
+                }
+            }
+        }
+        for (JobInfo j : jobs.list(name)) {
+            jobs.delete(j.id());
+            logs.delete(j.id());
+            runner.release(j.id());
+        }
+        pipelineStore.delete(name);
+    }
+
+    /** What was found damaged at start (job records, pipeline states), one readable line each. */
+    public List<String> damaged() {
+        return List.copyOf(damaged);
     }
 
     /** Starts watching input branches and resumes any job that was running when the daemon stopped. */
@@ -279,16 +361,23 @@ public final class PpsService implements Closeable {
                 tickRepos.forEach(pfs::deleteRepo);
                 throw e;
             }
-            pfs.createRepo(spec.name(), "output of pipeline " + spec.name());
+            // a crash from here until the state is saved leaves the intent: the next start rolls it all back
+            pipelineStore.saveIntent(spec.name(), PipelineStore.Intent.CREATE, tickRepos);
             Instant now = Instant.now();
             PipelineStore.State state = new PipelineStore.State(spec.name(), 1, RUNNING, now, now, Map.of(1, 1));
             try {
+                pfs.createRepo(spec.name(), "output of pipeline " + spec.name());
+            } catch (RuntimeException e) {
+                pipelineStore.delete(spec.name()); // the repo is not ours (someone took the name meanwhile)
+                tickRepos.forEach(pfs::deleteRepo);
+                throw e;
+            }
+            try {
                 pipelineStore.saveSpec(spec.name(), 1, specJson);
                 pipelineStore.saveState(state);
+                pipelineStore.clearIntent(spec.name());
             } catch (RuntimeException e) {
-                pipelineStore.delete(spec.name());
-                pfs.deleteRepo(spec.name());
-                tickRepos.forEach(pfs::deleteRepo);
+                removeEverything(spec.name(), tickRepos);
                 throw e;
             }
             p = new Pipeline(state);
@@ -362,6 +451,7 @@ public final class PpsService implements Closeable {
     /** Deletes a pipeline, its output repo, jobs and logs; refused while another pipeline reads its output. */
     public void deletePipeline(String name) {
         Pipeline p;
+        List<String> cronRepos;
         synchronized (this) {
             p = pipeline(name);
             for (Pipeline q : pipelines.values()) {
@@ -370,6 +460,9 @@ public final class PpsService implements Closeable {
                             + "'; delete or update it first");
                 }
             }
+            // from here on the delete happens: a crash leaves the intent, and the next start finishes it
+            cronRepos = p.spec().input().crons().stream().map(PipelineSpec.Cron::repo).toList();
+            pipelineStore.saveIntent(name, PipelineStore.Intent.DELETE, cronRepos);
             pipelines.remove(name);
         }
         for (JobInfo j : jobs.list(name)) {
@@ -380,24 +473,7 @@ public final class PpsService implements Closeable {
         }
         p.queue.shutdown();
         awaitQuietly(p.queue);
-        for (JobInfo j : jobs.list(name)) {
-            jobs.delete(j.id());
-            logs.delete(j.id());
-            runner.release(j.id());
-        }
-        pipelineStore.delete(name);
-        List<String> repos = new ArrayList<>(List.of(name));
-        p.spec().input().crons().forEach(c -> repos.add(c.repo()));
-        for (String repo : repos) {
-            lastTicks.remove(repo);
-            try {
-                pfs.deleteRepo(repo);
-            } catch (SluiceException e) {
-                if (e.kind() != SluiceException.Kind.NOT_FOUND) {
-                    throw e;
-                }
-            }
-        }
+        removeEverything(name, cronRepos);
     }
 
     /**

@@ -19,7 +19,9 @@ import org.slf4j.LoggerFactory;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.time.Clock;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Set;
 
@@ -199,6 +201,9 @@ public final class ApiServer {
         if (granted) {
             health.put("store", daemon.store().uri());
             health.put("runner", daemon.runner().describe());
+            List<String> damaged = new ArrayList<>(daemon.pfs().damaged());
+            damaged.addAll(daemon.pps().damaged());
+            health.put("damaged", damaged); // what start-up found broken and left out or rebuilt
         }
         return health;
     }

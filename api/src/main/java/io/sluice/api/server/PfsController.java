@@ -305,7 +305,8 @@ public final class PfsController {
     }
 
     public void fsck(Context ctx) {
-        List<String> problems = pfs.fsck();
+        List<String> problems = new java.util.ArrayList<>(pfs.damaged()); // repos too damaged to open at start
+        problems.addAll(pfs.fsck());
         ctx.json(Map.of("ok", problems.isEmpty(), "problems", problems));
     }
 
