@@ -86,21 +86,24 @@ public final class CliBench {
         }
         try (Server server = new Server(dir)) {
             Map<String, String> env = server.env(dir);
+            // Two files of different bytes: the second put of the same bytes would store no new chunk at all.
             Path file = dir.resolve("random.bin");
-            String sha = writeRandom(file, mib << 20);
+            String sha = writeRandom(file, mib << 20, 42);
+            Path other = dir.resolve("other.bin");
+            String otherSha = writeRandom(other, mib << 20, 43);
             run(env, List.of(launcher(), "create", "repo", "transfer"));
             run(env, List.of(launcher(), "list", "repo")); // the client's class-data archive, outside the timings
             String url = server.address + "/api/v1/repos/transfer/files";
             Map<String, Object> figures = new LinkedHashMap<>();
             figures.put("bytes", mib << 20);
             long cliPut = run(env, List.of(launcher(), "put", "file", "transfer@master:/cli.bin", "-f", file.toString()));
-            long curlPut = run(env, List.of("curl", "-sS", "-f", "-o", "/dev/null", "-T", file.toString(),
+            long curlPut = run(env, List.of("curl", "-sS", "-f", "-o", "/dev/null", "-T", other.toString(),
                     url + "?branch=master&path=/curl.bin"));
             Path cliOut = dir.resolve("cli.out");
             Path curlOut = dir.resolve("curl.out");
             long cliGet = run(env, List.of(launcher(), "get", "file", "transfer@master:/cli.bin", "-o", cliOut.toString()));
             long curlGet = run(env, List.of("curl", "-sS", "-f", "-o", curlOut.toString(), url + "?ref=master&path=/curl.bin"));
-            if (!sha.equals(sha256(cliOut)) || !sha.equals(sha256(curlOut))) {
+            if (!sha.equals(sha256(cliOut)) || !otherSha.equals(sha256(curlOut))) {
                 throw new IllegalStateException("the bytes got back differ from the bytes put");
             }
             figures.put("put: sluice s", round(cliPut / 1e9));
@@ -145,9 +148,9 @@ public final class CliBench {
         return false;
     }
 
-    private static String writeRandom(Path file, long size) throws IOException, NoSuchAlgorithmException {
+    private static String writeRandom(Path file, long size, long seed) throws IOException, NoSuchAlgorithmException {
         MessageDigest sha = MessageDigest.getInstance("SHA-256");
-        Random random = new Random(42);
+        Random random = new Random(seed);
         byte[] buf = new byte[1 << 20];
         try (OutputStream out = Files.newOutputStream(file)) {
             for (long left = size; left > 0; left -= buf.length) {
