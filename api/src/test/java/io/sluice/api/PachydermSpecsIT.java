@@ -5,6 +5,7 @@ import io.sluice.Json;
 import io.sluice.pfs.CommitInfo;
 import io.sluice.pfs.PfsService;
 import io.sluice.pps.JobInfo;
+import io.sluice.pps.JobState;
 import io.sluice.pps.PpsService;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -82,12 +83,12 @@ class PachydermSpecsIT {
         while (Instant.now().isBefore(deadline)) {
             List<JobInfo> jobs = pps.listJob(pipeline);
             for (JobInfo j : jobs) {
-                if (j.state().equals("JOB_FAILURE") || j.state().equals("JOB_UNRUNNABLE")) {
+                if (j.state() == JobState.JOB_FAILURE || j.state() == JobState.JOB_UNRUNNABLE) {
                     fail("job %s of %s ended %s: %s", j.id(), pipeline, j.state(), j.reason());
                 }
             }
-            List<JobInfo> done = jobs.stream().filter(j -> j.state().equals("JOB_SUCCESS")).toList();
-            boolean busy = jobs.stream().anyMatch(j -> !j.state().startsWith("JOB_S") && !j.state().equals("JOB_KILLED"));
+            List<JobInfo> done = jobs.stream().filter(j -> j.state() == JobState.JOB_SUCCESS).toList();
+            boolean busy = jobs.stream().anyMatch(j -> !j.state().terminal());
             if (done.size() >= n && !busy) {
                 return done.get(0);
             }

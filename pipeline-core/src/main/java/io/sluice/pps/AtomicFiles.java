@@ -1,7 +1,8 @@
 package io.sluice.pps;
 
+import io.sluice.SluiceException;
+
 import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.file.AtomicMoveNotSupportedException;
@@ -35,7 +36,7 @@ final class AtomicFiles {
                 Files.move(tmp, target, StandardCopyOption.REPLACE_EXISTING);
             }
         } catch (IOException e) {
-            throw new UncheckedIOException("cannot write " + target, e);
+            throw SluiceException.unavailable("cannot write " + target + ": " + e.getMessage(), e);
         }
     }
 
@@ -52,7 +53,7 @@ final class AtomicFiles {
                 ch.force(true);
             }
         } catch (IOException e) {
-            throw new UncheckedIOException("cannot append to " + target, e);
+            throw SluiceException.unavailable("cannot append to " + target + ": " + e.getMessage(), e);
         }
     }
 
@@ -65,7 +66,7 @@ final class AtomicFiles {
                 Files.deleteIfExists(p);
             }
         } catch (IOException e) {
-            throw new UncheckedIOException("cannot delete " + dir, e);
+            throw SluiceException.unavailable("cannot delete " + dir + ": " + e.getMessage(), e);
         }
     }
 }

@@ -12,6 +12,8 @@ import io.sluice.pps.PipelineStore.DatumRecord;
 import io.sluice.runner.DatumResult;
 import io.sluice.runner.DatumTask;
 import io.sluice.runner.JobRunner;
+import io.sluice.runner.exec.DatumCommand;
+import io.sluice.runner.exec.InputFile;
 
 import java.io.InputStream;
 import java.time.Instant;
@@ -41,6 +43,7 @@ import java.util.function.IntUnaryOperator;
  * a job re-run after a crash that finds its own output commit already landed just marks itself successful.
  */
 final class JobRun {
+    private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(JobRun.class);
 
     /** What stopping a job means: killed by a user, or the daemon closing (the job runs again on restart). */
     enum Stop { NONE, KILL, SHUTDOWN }
@@ -101,7 +104,7 @@ final class JobRun {
 
     /** Runs the job to its end; returns the job as it ended (still unfinished after a SHUTDOWN stop). */
     JobInfo run() {
-        if (!move(JobState.JOB_STARTING, null, Instant.now(), null, null)) {
+        if (!move(JobState.JOB_STARTING, null, null)) {
             return job;
         }
         try (LogStore.Appender jobLog = logs.open(job.id(), LogStore.JOB_LOG)) {
@@ -113,7 +116,14 @@ final class JobRun {
                 if (stop != Stop.NONE) {
                     return stopped(jobLog);
                 }
-                String reason = e instanceof SluiceException ? e.getMessage() : e.toString();
+                String reason;
+                if (e instanceof SluiceException) {
+                    reason = e.getMessage();
+                } else {
+                    // a bug, not the user's doing: the trace goes to the daemon's log, a plain line to the job
+                    LOG.error("job {} of pipeline {} broke", job.id(), job.pipeline(), e);
+                    reason = "internal error in the job runner (the daemon's log has the details)";
+                }
                 say(jobLog, "job failed: " + reason);
                 finish(JobState.JOB_FAILURE, reason, null);
                 return job;
@@ -137,7 +147,7 @@ final class JobRun {
             for (Datum d : all.values()) {
                 boolean skip = spec.reprocessSpec() == PipelineSpec.ReprocessSpec.UNTIL_SUCCESS
                         && results.containsKey(d.id());
-                datumInfos.put(d.id(), new DatumInfo(d.id(), job.id(), skip ? "SKIPPED" : "PENDING",
+                datumInfos.put(d.id(), new DatumInfo(d.id(), job.id(), skip ? DatumState.SKIPPED : DatumState.PENDING,
                         d.described(), 0, null));
                 if (!skip) {
                     todo.add(d);
@@ -148,8 +158,8 @@ final class JobRun {
         if (!head.isEmpty() && isOutputOfThisJob(head.get(0))) {
             return alreadyCommitted(head.get(0), all, todo, jobLog);
         }
-        List<DatumTask.InputFile> prev = spec.incremental() ? previousOutput(head) : null;
-        if (!move(JobState.JOB_RUNNING, null, null, null, null)) {
+        List<InputFile> prev = spec.incremental() ? previousOutput(head) : null;
+        if (!move(JobState.JOB_RUNNING, null, null)) {
             return job;
         }
         counts(0, all.size() - todo.size(), 0, all.size());
@@ -190,7 +200,7 @@ final class JobRun {
      */
     private JobInfo alreadyCommitted(CommitInfo out, Map<String, Datum> all, List<Datum> todo,
                                      LogStore.Appender jobLog) {
-        if (!move(JobState.JOB_RUNNING, null, null, null, null)) {
+        if (!move(JobState.JOB_RUNNING, null, null)) {
             return job;
         }
         Set<String> processed = new HashSet<>();
@@ -203,7 +213,7 @@ final class JobRun {
         synchronized (this) {
             for (Datum d : all.values()) {
                 if (processed.contains(d.id())) {
-                    datum(d, "SUCCESS", 1, null);
+                    datum(d, DatumState.SUCCESS, 1, null);
                 }
             }
         }
@@ -226,7 +236,7 @@ final class JobRun {
     }
 
     /** Runs the datums; null when the job ended early (a datum failed, or it was stopped). */
-    private Map<String, DatumResult> runDatums(List<Datum> todo, List<DatumTask.InputFile> prev,
+    private Map<String, DatumResult> runDatums(List<Datum> todo, List<InputFile> prev,
                                                LogStore.Appender jobLog) throws InterruptedException {
         Map<String, DatumResult> done = new LinkedHashMap<>();
         if (todo.isEmpty()) {
@@ -288,40 +298,40 @@ final class JobRun {
         }
     }
 
-    private DatumResult runDatum(Datum d, List<DatumTask.InputFile> prev) throws InterruptedException {
+    private DatumResult runDatum(Datum d, List<InputFile> prev) throws InterruptedException {
         Map<String, String> inputCommits = new LinkedHashMap<>();
-        List<DatumTask.InputFile> files = new ArrayList<>();
+        List<InputFile> files = new ArrayList<>();
         for (Datums.Part part : d.parts()) {
             inputCommits.put(part.input(), part.commit());
         }
         for (DatumFile f : d.files()) {
-            files.add(new DatumTask.InputFile(f.input(), f.repo(), f.commit(), f.path(), f.size()));
+            files.add(new InputFile(f.input(), f.repo(), f.commit(), f.path(), f.size()));
         }
+        DatumCommand command = DatumCommand.of(spec.transform().cmd(), spec.transform().stdin(), datumEnv(d),
+                job.id(), d.id(), inputCommits);
+        DatumTask.JobShape shape = new DatumTask.JobShape(spec.transform().image(), spec.transform().env(),
+                resources(spec.requests()), resources(spec.limits()), spec.parallelism(), spec.datumTries());
         DatumResult result = null;
-        Map<String, String> env = datumEnv(d);
         try (LogStore.Appender log = logs.open(job.id(), d.id())) {
             for (int attempt = 1; attempt <= spec.datumTries(); attempt++) {
-                datum(d, "RUNNING", attempt, null);
-                DatumTask task = new DatumTask(job.id(), job.pipeline(), d.id(), attempt, spec.transform().cmd(),
-                        spec.transform().stdin(), env, spec.transform().image(),
-                        resources(spec.requests()), resources(spec.limits()), files, inputCommits, prev,
-                        (repo, commit, path) -> pfs.getFile(repo, commit, path, 0, -1),
-                        spec.parallelism(), spec.datumTries());
+                datum(d, DatumState.RUNNING, attempt, null);
+                DatumTask task = new DatumTask(job.id(), job.pipeline(), d.id(), attempt, command, inputCommits,
+                        files, prev, f -> pfs.getFile(f.repo(), f.commit(), f.path(), 0, -1), shape);
                 result = runner.run(task, (stream, message) -> log.add(
                         new LogLine(job.pipeline(), job.id(), d.id(), Instant.now(), stream, message)));
                 if (result.success()) {
-                    datum(d, "SUCCESS", attempt, null);
+                    datum(d, DatumState.SUCCESS, attempt, null);
                     return result;
                 }
                 log.add(new LogLine(job.pipeline(), job.id(), d.id(), Instant.now(), "sluice",
                         "attempt " + attempt + " of " + spec.datumTries() + " failed: " + result.error()));
-                datum(d, "FAILED", attempt, result.error());
+                datum(d, DatumState.FAILED, attempt, result.error());
             }
         }
         return result;
     }
 
-    private synchronized void datum(Datum d, String state, int attempts, String error) {
+    private synchronized void datum(Datum d, DatumState state, int attempts, String error) {
         datumInfos.put(d.id(), new DatumInfo(d.id(), job.id(), state, d.described(), attempts, error));
     }
 
@@ -352,15 +362,15 @@ final class JobRun {
     }
 
     /** The files of the output branch's head, shown read-only at /pfs/prev; null when there is none. */
-    private List<DatumTask.InputFile> previousOutput(List<CommitInfo> head) {
+    private List<InputFile> previousOutput(List<CommitInfo> head) {
         if (head.isEmpty()) {
             return null;
         }
         String commit = head.get(0).id();
-        List<DatumTask.InputFile> out = new ArrayList<>();
+        List<InputFile> out = new ArrayList<>();
         for (FileInfo f : pfs.globFile(job.pipeline(), commit, "/**")) {
             if (f.type() == FileInfo.Type.FILE) {
-                out.add(new DatumTask.InputFile("prev", job.pipeline(), commit, f.path(), f.size()));
+                out.add(new InputFile("prev", job.pipeline(), commit, f.path(), f.size()));
             }
         }
         return out;
@@ -431,7 +441,7 @@ final class JobRun {
     private Set<String> datumsOf(CommitInfo c) {
         JobInfo producer = jobs.list(job.pipeline()).stream()
                 .filter(j -> j.output() != null && j.output().id().equals(c.id())
-                        && j.state().equals(JobState.JOB_SUCCESS.name()))
+                        && j.state() == JobState.JOB_SUCCESS)
                 .findFirst().orElse(null);
         if (producer == null || saltOf.applyAsInt(producer.pipelineVersion()) != salt) {
             return null;
@@ -477,11 +487,6 @@ final class JobRun {
             return job;
         }
         say(jobLog, "job killed");
-        synchronized (this) {
-            // the datums it was running or had yet to run end with it
-            datumInfos.replaceAll((id, d) -> d.state().equals("RUNNING") || d.state().equals("PENDING")
-                    ? new DatumInfo(d.id(), d.jobId(), "KILLED", d.files(), d.attempts(), d.error()) : d);
-        }
         finish(JobState.JOB_KILLED, "stopped by a user", null);
         return job;
     }
@@ -493,9 +498,7 @@ final class JobRun {
     /** Updates the datum counts; they reach disk at most every COUNTS_MS (and with every state change). */
     private void counts(long processed, long skipped, long failed, long total) {
         synchronized (jobs) {
-            JobInfo j = jobs.get(job.id()).orElse(job);
-            job = new JobInfo(j.id(), j.pipeline(), j.pipelineVersion(), j.state(), j.reason(), j.inputs(),
-                    j.output(), j.created(), j.started(), j.finished(), processed, skipped, failed, total);
+            job = jobs.get(job.id()).orElse(job).withCounts(processed, skipped, failed, total);
             long now = System.nanoTime();
             boolean durable = now - lastCountsWrite > COUNTS_MS * 1_000_000;
             if (durable) {
@@ -506,22 +509,28 @@ final class JobRun {
     }
 
     private void finish(JobState state, String reason, CommitRef output) {
-        move(state, reason, null, Instant.now(), output);
+        if (state != JobState.JOB_SUCCESS) {
+            endDatums();
+        }
+        move(state, reason, output);
+    }
+
+    /** The datums the job was running or had yet to run end with it (before the job's end is visible). */
+    private synchronized void endDatums() {
+        datumInfos.replaceAll((id, d) -> d.state().terminal() ? d
+                : new DatumInfo(d.id(), d.jobId(), DatumState.KILLED, d.files(), d.attempts(), d.error()));
+        jobs.putDatums(job.id(), datums());
     }
 
     /** Moves the job to {@code next} unless it already moved elsewhere (killed meanwhile): then false. */
-    private boolean move(JobState next, String reason, Instant started, Instant finished, CommitRef output) {
+    private boolean move(JobState next, String reason, CommitRef output) {
         synchronized (jobs) {
             JobInfo current = jobs.get(job.id()).orElse(job);
-            if (!JobState.valueOf(current.state()).canMoveTo(next)) {
+            if (!current.state().canMoveTo(next)) {
                 job = current;
                 return false;
             }
-            JobInfo j = job;
-            job = new JobInfo(j.id(), j.pipeline(), j.pipelineVersion(), next.name(), reason, j.inputs(),
-                    output != null ? output : j.output(), j.created(), started != null ? started : j.started(),
-                    finished != null ? finished : j.finished(), j.datumsProcessed(), j.datumsSkipped(),
-                    j.datumsFailed(), j.datumsTotal());
+            job = current.moveTo(next, reason, Instant.now(), output);
             jobs.put(job);
             return true;
         }

@@ -1,5 +1,7 @@
 package io.sluice.pps;
 
+import io.sluice.SluiceException;
+
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.core.type.TypeReference;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -7,7 +9,6 @@ import io.sluice.SluiceException;
 import io.sluice.Waiters;
 
 import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -55,7 +56,7 @@ final class JobStore {
                     }
                 }
             } catch (IOException e) {
-                throw new UncheckedIOException("cannot read jobs under " + root, e);
+                throw SluiceException.unavailable("cannot read jobs under " + root + ": " + e.getMessage(), e);
             }
         }
     }
@@ -94,7 +95,7 @@ final class JobStore {
             AtomicFiles.write(root.resolve(job.id() + ".json"), json(job));
         }
         jobs.put(job.id(), job);
-        if (JobState.valueOf(job.state()).terminal()) {
+        if (job.state().terminal()) {
             endWaiters.complete(job.id(), job);
         }
     }
@@ -119,7 +120,7 @@ final class JobStore {
                 + "' was deleted"));
         return endWaiters.await(id, timeout, () -> {
             JobInfo now = current.get();
-            return JobState.valueOf(now.state()).terminal() ? now : null;
+            return now.state().terminal() ? now : null;
         }, current);
     }
 
@@ -149,7 +150,7 @@ final class JobStore {
         try {
             Files.deleteIfExists(root.resolve(jobId + OUTPUTS));
         } catch (IOException e) {
-            throw new UncheckedIOException("cannot delete the outputs record of job " + jobId, e);
+            throw SluiceException.unavailable("cannot delete the outputs record of job " + jobId + ": " + e.getMessage(), e);
         }
     }
 
@@ -164,7 +165,7 @@ final class JobStore {
             LOG.warn("{} is damaged and taken as absent", f.getFileName());
             return Optional.empty();
         } catch (IOException e) {
-            throw new UncheckedIOException("cannot read " + f, e);
+            throw SluiceException.unavailable("cannot read " + f + ": " + e.getMessage(), e);
         }
     }
 
@@ -175,7 +176,7 @@ final class JobStore {
             Files.deleteIfExists(root.resolve(jobId + DATUMS));
             Files.deleteIfExists(root.resolve(jobId + OUTPUTS));
         } catch (IOException e) {
-            throw new UncheckedIOException("cannot delete job " + jobId, e);
+            throw SluiceException.unavailable("cannot delete job " + jobId + ": " + e.getMessage(), e);
         }
     }
 

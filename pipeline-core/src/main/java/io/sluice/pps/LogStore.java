@@ -1,5 +1,7 @@
 package io.sluice.pps;
 
+import io.sluice.SluiceException;
+
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 
@@ -7,7 +9,6 @@ import java.io.BufferedReader;
 import java.io.BufferedWriter;
 import java.io.Closeable;
 import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -53,7 +54,7 @@ final class LogStore {
                 }
             }
         } catch (IOException e) {
-            throw new UncheckedIOException("cannot read the logs of job " + jobId, e);
+            throw SluiceException.unavailable("cannot read the logs of job " + jobId + ": " + e.getMessage(), e);
         }
         out.sort(Comparator.comparing(LogLine::time));
         return out;
@@ -95,7 +96,7 @@ final class LogStore {
                 writer.write(mapper.writeValueAsString(line));
                 writer.write('\n');
             } catch (IOException e) {
-                throw new UncheckedIOException("cannot write a log line", e);
+                throw SluiceException.unavailable("cannot write a log line" + ": " + e.getMessage(), e);
             }
         }
 
@@ -107,7 +108,7 @@ final class LogStore {
             try {
                 writer.close();
             } catch (IOException e) {
-                throw new UncheckedIOException("cannot write a log", e);
+                throw SluiceException.unavailable("cannot write a log" + ": " + e.getMessage(), e);
             }
         }
     }

@@ -10,5 +10,5 @@ import java.time.Instant;
  * from Pachyderm (e.g. the local runner runs {@code cmd} on the host and pulls no image).
  */
 public record PipelineInfo(String name, int version, String state, String description, JsonNode spec,
-                           Instant created, Instant updated, String lastJobState, java.util.List<String> warnings) {
+                           Instant created, Instant updated, JobState lastJobState, java.util.List<String> warnings) {
 }

@@ -1,11 +1,12 @@
 package io.sluice.pps;
 
+import io.sluice.SluiceException;
+
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 
 import java.io.BufferedReader;
 import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -70,7 +71,7 @@ final class PipelineStore {
                 }
             }
         } catch (IOException e) {
-            throw new UncheckedIOException("cannot list the pipelines under " + root, e);
+            throw SluiceException.unavailable("cannot list the pipelines under " + root + ": " + e.getMessage(), e);
         }
         return out;
     }
@@ -162,7 +163,7 @@ final class PipelineStore {
         try {
             return Files.readString(root.resolve(name).resolve("spec-" + version + ".json"));
         } catch (IOException e) {
-            throw new UncheckedIOException("cannot read spec version " + version + " of pipeline " + name, e);
+            throw SluiceException.unavailable("cannot read spec version " + version + " of pipeline " + name + ": " + e.getMessage(), e);
         }
     }
 
@@ -204,7 +205,7 @@ final class PipelineStore {
         } catch (JsonProcessingException e) {
             // a torn last line from a crash mid-append: the records before it are intact
         } catch (IOException e) {
-            throw new UncheckedIOException("cannot read " + file, e);
+            throw SluiceException.unavailable("cannot read " + file + ": " + e.getMessage(), e);
         }
         return out;
     }

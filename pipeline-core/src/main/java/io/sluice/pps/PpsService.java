@@ -33,7 +33,6 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
-import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.time.ZoneOffset;
@@ -225,18 +224,17 @@ public final class PpsService implements Closeable {
         }
         LOG.info("pps: {} pipelines, runner: {}", pipelines.size(), runner.describe());
         List<JobInfo> unfinished = new ArrayList<>(jobs.list(null).stream()
-                .filter(j -> !JobState.valueOf(j.state()).terminal()).toList());
+                .filter(j -> !j.state().terminal()).toList());
         unfinished.sort(Comparator.comparing(JobInfo::created));
         for (JobInfo j : unfinished) {
             Pipeline p = pipelines.get(j.pipeline());
             if (p == null) {
                 continue;
             }
-            if (!j.state().equals(JobState.JOB_CREATED.name())) {
+            if (j.state() != JobState.JOB_CREATED) {
                 LOG.info("job {} of pipeline {} was {} when the daemon stopped: running it again", j.id(),
                         j.pipeline(), j.state());
-                jobs.put(new JobInfo(j.id(), j.pipeline(), j.pipelineVersion(), JobState.JOB_CREATED.name(),
-                        null, j.inputs(), null, j.created(), null, null, 0, 0, 0, 0));
+                jobs.put(j.moveTo(JobState.JOB_CREATED, null, Instant.now(), null));
             }
             enqueue(p, j.id());
         }
@@ -821,8 +819,7 @@ public final class PpsService implements Closeable {
             if (last != null && last.pipelineVersion() == p.state.version() && last.inputs().equals(inputs)) {
                 return;
             }
-            JobInfo job = new JobInfo(UUID.randomUUID().toString().replace("-", ""), p.name(), p.state.version(),
-                    JobState.JOB_CREATED.name(), null, inputs, null, nextCreated(), null, null, 0, 0, 0, 0);
+            JobInfo job = JobInfo.newJob(p.name(), p.state.version(), inputs, nextCreated());
             jobs.put(job);
             enqueue(p, job.id());
         } catch (RuntimeException e) {
@@ -873,7 +870,7 @@ public final class PpsService implements Closeable {
 
     private void runJob(Pipeline p, String jobId) {
         JobInfo job = jobs.get(jobId).orElse(null);
-        if (job == null || closed || JobState.valueOf(job.state()).terminal()) {
+        if (job == null || closed || job.state().terminal()) {
             return;
         }
         int salt = p.state.salt(job.pipelineVersion());
@@ -891,7 +888,7 @@ public final class PpsService implements Closeable {
             runner.release(jobId);
             Thread.interrupted();
         }
-        JobState state = JobState.valueOf(ended.state());
+        JobState state = ended.state();
         if (state == JobState.JOB_FAILURE || state == JobState.JOB_KILLED) {
             unrunnableDownstream(p, ended);
         }
@@ -906,10 +903,9 @@ public final class PpsService implements Closeable {
             }
             List<CommitRef> inputs = heads(q.spec(), Map.of());
             Instant now = nextCreated();
-            JobInfo unrunnable = new JobInfo(UUID.randomUUID().toString().replace("-", ""), q.name(),
-                    q.state.version(), JobState.JOB_UNRUNNABLE.name(), "upstream job " + job.id() + " of pipeline "
-                    + failed.name() + " ended " + job.state() + ": " + job.reason(),
-                    inputs == null ? List.of() : inputs, null, now, null, now, 0, 0, 0, 0);
+            JobInfo unrunnable = JobInfo.newJob(q.name(), q.state.version(), inputs == null ? List.of() : inputs, now)
+                    .moveTo(JobState.JOB_UNRUNNABLE, "upstream job " + job.id() + " of pipeline " + failed.name()
+                            + " ended " + job.state() + ": " + job.reason(), now, null);
             jobs.put(unrunnable);
             unrunnableDownstream(q, unrunnable);
         }
@@ -943,15 +939,13 @@ public final class PpsService implements Closeable {
     /** Kills a job: its user code is stopped, it ends JOB_KILLED and leaves no output commit. */
     public JobInfo stopJob(String id) {
         JobInfo job = inspectJob(id);
-        if (JobState.valueOf(job.state()).terminal()) {
+        if (job.state().terminal()) {
             return job;
         }
         synchronized (jobs) {
             JobInfo now = inspectJob(id);
-            if (now.state().equals(JobState.JOB_CREATED.name())) {
-                jobs.put(new JobInfo(now.id(), now.pipeline(), now.pipelineVersion(), JobState.JOB_KILLED.name(),
-                        "stopped by a user before it started", now.inputs(), null, now.created(), null,
-                        Instant.now(), 0, 0, 0, 0));
+            if (now.state() == JobState.JOB_CREATED) {
+                jobs.put(now.moveTo(JobState.JOB_KILLED, "stopped by a user before it started", Instant.now(), null));
             }
         }
         JobRun run = running.get(id);

@@ -1,42 +1,41 @@
 package io.sluice.runner;
 
-import java.io.IOException;
-import java.io.InputStream;
+import io.sluice.runner.exec.DatumCommand;
+import io.sluice.runner.exec.DatumWork;
+import io.sluice.runner.exec.FileSource;
+import io.sluice.runner.exec.InputFile;
+
+import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
 
 /**
- * Everything a runner needs to run user code over one datum: the transform (command, stdin lines, env,
- * image, resources), the exact files of the datum ({@code files}, each shown at
- * /pfs/&lt;input&gt;/&lt;path&gt;), the commit each input name was read from, and, for incremental
- * pipelines, the files of the previous output commit ({@code prev}, null otherwise) to show read-only at
- * /pfs/prev. File bytes come from {@code source}. {@code parallelism} ({@code parallelism_spec.constant})
- * and {@code datumTries} are the job's, for runners that size a job once (Kubernetes: worker pods and
- * their back-off limit); the local runner ignores them.
+ * Everything a runner needs to run user code over one datum: the command as user code sees it, the commit
+ * each input name was read from, the exact files of the datum ({@code files}, each shown at
+ * /pfs/&lt;input&gt;/&lt;path&gt;), for incremental pipelines the files of the previous output commit
+ * ({@code prev}, null otherwise) to show read-only at /pfs/prev, where file bytes come from
+ * ({@code source}), and the job's {@link JobShape} for runners that size a job once.
  */
-public record DatumTask(String jobId, String pipeline, String datumId, int attempt, List<String> cmd,
-                        List<String> stdin, Map<String, String> env, String image,
-                        Map<String, String> resourceRequests, Map<String, String> resourceLimits,
-                        List<InputFile> files, Map<String, String> inputCommits, List<InputFile> prev,
-                        FileSource source, int parallelism, int datumTries) {
+public record DatumTask(String jobId, String pipeline, String datumId, int attempt, DatumCommand command,
+                        Map<String, String> inputCommits, List<InputFile> files, List<InputFile> prev,
+                        FileSource source, JobShape shape) {
 
-    /** A task of a job run with one worker and Pachyderm's default of 3 tries. */
-    public DatumTask(String jobId, String pipeline, String datumId, int attempt, List<String> cmd,
-                     List<String> stdin, Map<String, String> env, String image,
-                     Map<String, String> resourceRequests, Map<String, String> resourceLimits,
-                     List<InputFile> files, Map<String, String> inputCommits, List<InputFile> prev,
-                     FileSource source) {
-        this(jobId, pipeline, datumId, attempt, cmd, stdin, env, image, resourceRequests, resourceLimits, files,
-                inputCommits, prev, source, 1, 3);
+    /**
+     * What a runner that sizes a whole job at once needs (Kubernetes: the image, {@code transform.env} for
+     * the pod, resources, {@code parallelism_spec.constant} worker pods and a back-off limit of
+     * {@code datum_tries}); the local runner ignores it.
+     */
+    public record JobShape(String image, Map<String, String> env, Map<String, String> resourceRequests,
+                           Map<String, String> resourceLimits, int parallelism, int datumTries) {
+
+        /** No image or resources, one worker, Pachyderm's default of 3 tries. */
+        public static JobShape local() {
+            return new JobShape(null, Map.of(), Map.of(), Map.of(), 1, 3);
+        }
     }
 
-    /** One file of a datum: which input shows it, and its repo, commit and path (absolute, "/a/b"). */
-    public record InputFile(String input, String repo, String commit, String path, long size) {
-    }
-
-    /** Opens the bytes of one file of one commit. */
-    @FunctionalInterface
-    public interface FileSource {
-        InputStream open(String repo, String commit, String path) throws IOException;
+    /** This task as the datum executor runs it, with {@code dir} for the datum's own files. */
+    public DatumWork work(Path dir) {
+        return new DatumWork(jobId, datumId, dir, command, inputCommits.keySet(), files, prev);
     }
 }

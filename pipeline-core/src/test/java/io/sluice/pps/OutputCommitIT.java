@@ -50,19 +50,19 @@ class OutputCommitIT {
             h.pfs.createRepo("in", "");
             h.pps.createPipeline(KEYED);
             CommitInfo c1 = change(h.pfs, List.of(), Map.of("/a", "x 1", "/k", "keep 0"));
-            assertThat(h.jobFor("keyed", c1.id()).state()).isEqualTo("JOB_SUCCESS");
+            assertThat(h.jobFor("keyed", c1.id()).state()).isEqualTo(JobState.JOB_SUCCESS);
             assertThat(h.files("keyed", "master")).isEqualTo(Map.of("/x", "1\n", "/keep", "0\n"));
 
             // datum /a disappears and /b, a new datum, writes the path /a wrote
             CommitInfo c2 = change(h.pfs, List.of("/a"), Map.of("/b", "x 2"));
             JobInfo j2 = h.jobFor("keyed", c2.id());
-            assertThat(j2.state()).as(j2.reason()).isEqualTo("JOB_SUCCESS");
+            assertThat(j2.state()).as(j2.reason()).isEqualTo(JobState.JOB_SUCCESS);
             assertThat(h.files("keyed", "master")).isEqualTo(Map.of("/x", "2\n", "/keep", "0\n"));
 
             // /a comes back (skipped: it succeeded before) and /b disappears: /a's output is restored
             CommitInfo c3 = change(h.pfs, List.of("/b"), Map.of("/a", "x 1"));
             JobInfo j3 = h.jobFor("keyed", c3.id());
-            assertThat(j3.state()).as(j3.reason()).isEqualTo("JOB_SUCCESS");
+            assertThat(j3.state()).as(j3.reason()).isEqualTo(JobState.JOB_SUCCESS);
             assertThat(j3.datumsProcessed()).isZero();
             assertThat(j3.datumsSkipped()).isEqualTo(2);
             assertThat(h.files("keyed", "master")).isEqualTo(Map.of("/x", "1\n", "/keep", "0\n"));
@@ -97,16 +97,16 @@ class OutputCommitIT {
             List<JobInfo> jobs = h.pps.listJob("keyed");
             assertThat(jobs).hasSize(1);
             JobInfo job = h.pps.waitJob(jobs.get(0).id(), Duration.ofSeconds(30));
-            assertThat(job.state()).as(job.reason()).isEqualTo("JOB_SUCCESS");
+            assertThat(job.state()).as(job.reason()).isEqualTo(JobState.JOB_SUCCESS);
             assertThat(job.output().id()).isEqualTo(output);
             assertThat(h.pfs.listCommit("keyed", "master", 0)).hasSize(1);
             assertThat(h.files("keyed", "master")).isEqualTo(Map.of("/x", "1\n", "/y", "2\n", "/z", "3\n"));
-            assertThat(h.pps.listDatum(job.id())).extracting(DatumInfo::state).containsOnly("SUCCESS").hasSize(3);
+            assertThat(h.pps.listDatum(job.id())).extracting(DatumInfo::state).containsOnly(DatumState.SUCCESS).hasSize(3);
 
             // the datums it processed before the crash are known: the next job processes only the new one
             CommitInfo next = change(h.pfs, List.of(), Map.of("/d", "w 4"));
             JobInfo j2 = h.jobFor("keyed", next.id());
-            assertThat(j2.state()).as(j2.reason()).isEqualTo("JOB_SUCCESS");
+            assertThat(j2.state()).as(j2.reason()).isEqualTo(JobState.JOB_SUCCESS);
             assertThat(j2.datumsProcessed()).isEqualTo(1);
             assertThat(j2.datumsSkipped()).isEqualTo(3);
             assertThat(h.files("keyed", "master")).hasSize(4).containsEntry("/w", "4\n");
@@ -132,7 +132,7 @@ class OutputCommitIT {
         }
         List<JobInfo> onDisk = new JobStore(data.resolve("pps").resolve("jobs"), io.sluice.Json.mapper()).list(null);
         assertThat(onDisk).hasSize(1);
-        return onDisk.get(0).state().equals("JOB_RUNNING") ? data : null;
+        return onDisk.get(0).state() == JobState.JOB_RUNNING ? data : null;
     }
 
     /**

@@ -52,7 +52,7 @@ class PipelineIT {
 
         CommitInfo c1 = h.commit("in", Map.of("/a.txt", "alpha", "/b.txt", "beta"));
         JobInfo j1 = h.jobFor("copy", c1.id());
-        assertThat(j1.state()).as(j1.reason()).isEqualTo("JOB_SUCCESS");
+        assertThat(j1.state()).as(j1.reason()).isEqualTo(JobState.JOB_SUCCESS);
         assertThat(j1.inputs()).containsExactly(c1.ref());
         assertThat(j1.datumsTotal()).isEqualTo(2);
         assertThat(j1.datumsProcessed()).isEqualTo(2);
@@ -60,16 +60,16 @@ class PipelineIT {
         CommitInfo out = h.pfs.inspectCommit("copy", "master");
         assertThat(out.id()).isEqualTo(j1.output().id());
         assertThat(out.provenance()).containsExactly(c1.ref());
-        assertThat(h.pps.listDatum(j1.id())).hasSize(2).allMatch(d -> d.state().equals("SUCCESS"));
+        assertThat(h.pps.listDatum(j1.id())).hasSize(2).allMatch(d -> d.state() == DatumState.SUCCESS);
 
         CommitInfo c2 = h.commit("in", Map.of("/c.txt", "gamma"));
         JobInfo j2 = h.jobFor("copy", c2.id());
-        assertThat(j2.state()).isEqualTo("JOB_SUCCESS");
+        assertThat(j2.state()).isEqualTo(JobState.JOB_SUCCESS);
         assertThat(j2.datumsProcessed()).isEqualTo(1);
         assertThat(j2.datumsSkipped()).isEqualTo(2);
         assertThat(h.files("copy", "master")).isEqualTo(Map.of("/a.txt", "alpha", "/b.txt", "beta", "/c.txt", "gamma"));
         assertThat(h.pps.listJob("copy")).extracting(JobInfo::id).containsExactly(j2.id(), j1.id());
-        assertThat(h.pps.inspectPipeline("copy").lastJobState()).isEqualTo("JOB_SUCCESS");
+        assertThat(h.pps.inspectPipeline("copy").lastJobState()).isEqualTo(JobState.JOB_SUCCESS);
 
         h.pfs.deleteFile("in", "master", "/a.txt");
         CommitInfo c3 = h.pfs.inspectCommit("in", "master");
@@ -103,7 +103,7 @@ class PipelineIT {
                   "input": {"pfs": {"repo": "images", "glob": "/*"}}
                 }"""));
         JobInfo j = h.jobFor("sizes", c.id());
-        assertThat(j.state()).as(j.reason()).isEqualTo("JOB_SUCCESS");
+        assertThat(j.state()).as(j.reason()).isEqualTo(JobState.JOB_SUCCESS);
         assertThat(h.files("sizes", "master"))
                 .isEqualTo(Map.of("/cat.png.size", "cat.png 4 bytes\n", "/dog.png.size", "dog.png 5 bytes\n"));
         List<LogLine> logs = h.pps.logs("sizes", null, null);
@@ -127,7 +127,7 @@ class PipelineIT {
                  "transform": {"cmd": ["sh", "-c", "cat /pfs/left/* /pfs/right/* > /pfs/out/$(ls /pfs/left)$(ls /pfs/right)"]},
                  "input": {"cross": [{"pfs": {"repo": "left", "glob": "/*"}}, {"pfs": {"repo": "right", "glob": "/*"}}]}}"""));
         JobInfo j = h.jobFor("pairs", r.id());
-        assertThat(j.state()).as(j.reason()).isEqualTo("JOB_SUCCESS");
+        assertThat(j.state()).as(j.reason()).isEqualTo(JobState.JOB_SUCCESS);
         assertThat(j.datumsTotal()).isEqualTo(6);
         assertThat(h.files("pairs", "master")).containsEntry("/1x", "oneex").containsEntry("/2z", "twozed").hasSize(6);
 
@@ -147,7 +147,7 @@ class PipelineIT {
         h.pps.createPipeline(copySpec("copy", "in", "/*"));
         CommitInfo ok = h.commit("in", Map.of("/good", "1"));
         JobInfo first = h.jobFor("copy", ok.id());
-        assertThat(first.state()).isEqualTo("JOB_SUCCESS");
+        assertThat(first.state()).isEqualTo(JobState.JOB_SUCCESS);
         h.pps.createPipeline(("""
                 {"pipeline": {"name": "picky"}, "datum_tries": 2,
                  "transform": {"cmd": ["sh", "-c", "if grep -q bad /pfs/copy/*; then echo 'no bad input please' >&2; exit 4; fi; cp /pfs/copy/* /pfs/out/"]},
@@ -156,24 +156,44 @@ class PipelineIT {
                 {"pipeline": {"name": "after"}, "transform": {"cmd": ["sh", "-c", "cp /pfs/picky/* /pfs/out/"]},
                  "input": {"pfs": {"repo": "picky", "glob": "/"}}}"""));
         JobInfo pickyFirst = h.jobFor("picky", first.output().id());
-        assertThat(pickyFirst.state()).isEqualTo("JOB_SUCCESS");
+        assertThat(pickyFirst.state()).isEqualTo(JobState.JOB_SUCCESS);
         CommitInfo pickyHead = h.pfs.inspectCommit("picky", "master");
 
         CommitInfo bad = h.commit("in", Map.of("/evil", "bad"));
         JobInfo copyJob = h.jobFor("copy", bad.id());
         JobInfo failed = h.jobFor("picky", copyJob.output().id());
-        assertThat(failed.state()).isEqualTo("JOB_FAILURE");
+        assertThat(failed.state()).isEqualTo(JobState.JOB_FAILURE);
         assertThat(failed.reason()).contains("failed after 2 attempts").contains("exited with code 4")
                 .contains("no bad input please");
         assertThat(failed.output()).isNull();
         assertThat(h.pfs.inspectCommit("picky", "master").id()).as("no commit on the output branch")
                 .isEqualTo(pickyHead.id());
-        assertThat(h.pps.listDatum(failed.id())).anyMatch(d -> d.state().equals("FAILED") && d.attempts() == 2
+        assertThat(h.pps.listDatum(failed.id())).anyMatch(d -> d.state() == DatumState.FAILED && d.attempts() == 2
                 && d.error().contains("no bad input please"));
         assertThat(h.pps.logs(null, failed.id(), null)).filteredOn(l -> "stderr".equals(l.stream()))
                 .extracting(LogLine::message).containsExactly("no bad input please", "no bad input please");
-        JobInfo downstream = awaitState("after", "JOB_UNRUNNABLE");
+        JobInfo downstream = awaitState("after", JobState.JOB_UNRUNNABLE);
         assertThat(downstream.reason()).contains(failed.id()).contains("picky");
+    }
+
+    @Test
+    void aFailedJobLeavesNoDatumRunningOrPending() {
+        h.pfs.createRepo("in", "");
+        h.pps.createPipeline("""
+                {"pipeline": {"name": "brittle"}, "datum_tries": 1, "parallelism_spec": {"constant": 2},
+                 "transform": {"cmd": ["sh", "-c", "if grep -q bad /pfs/in/*; then exit 1; fi; sleep 1; cp /pfs/in/* /pfs/out/"]},
+                 "input": {"pfs": {"repo": "in", "glob": "/*"}}}""");
+        Map<String, String> files = new java.util.TreeMap<>();
+        files.put("/a-bad", "bad");
+        for (int i = 0; i < 8; i++) {
+            files.put("/f" + i, "ok " + i);
+        }
+        JobInfo failed = h.jobFor("brittle", h.commit("in", files).id());
+        assertThat(failed.state()).isEqualTo(JobState.JOB_FAILURE);
+        List<DatumInfo> datums = h.pps.listDatum(failed.id());
+        assertThat(datums).hasSize(9).allMatch(d -> d.state().terminal(), "every datum ended with its job");
+        assertThat(datums).filteredOn(d -> d.state() == DatumState.FAILED).hasSize(1);
+        assertThat(datums).filteredOn(d -> d.state() == DatumState.KILLED).isNotEmpty();
     }
 
     @Test
@@ -186,7 +206,7 @@ class PipelineIT {
         CommitInfo c = h.commit("raw", Map.of("/a", "1\n2\n", "/b", "3\n"));
         JobInfo clean = h.jobFor("clean", c.id());
         JobInfo count = h.jobFor("count", clean.output().id());
-        assertThat(count.state()).as(count.reason()).isEqualTo("JOB_SUCCESS");
+        assertThat(count.state()).as(count.reason()).isEqualTo(JobState.JOB_SUCCESS);
         assertThat(h.files("count", "master").get("/lines").trim()).isEqualTo("3");
         CommitInfo out = h.pfs.inspectCommit("count", count.output().id());
         assertThat(out.provenance()).containsExactly(clean.output(), c.ref());
@@ -235,23 +255,23 @@ class PipelineIT {
         h.pps.createPipeline(q("{'pipeline': {'name': 'slow'}, 'transform': {'cmd': ['sh', '-c', 'sleep 30']},"
                 + " 'input': {'pfs': {'repo': 'in', 'glob': '/'}}}"));
         CommitInfo c = h.commit("in", Map.of("/a", "1"));
-        JobInfo running = awaitState("slow", "JOB_RUNNING");
+        JobInfo running = awaitState("slow", JobState.JOB_RUNNING);
         long t0 = System.nanoTime();
         JobInfo killed = h.pps.stopJob(running.id());
-        assertThat(killed.state()).isEqualTo("JOB_KILLED");
+        assertThat(killed.state()).isEqualTo(JobState.JOB_KILLED);
         assertThat((System.nanoTime() - t0) / 1_000_000).isLessThan(5_000);
         assertThat(killed.inputs()).containsExactly(c.ref());
         assertThat(h.pfs.inspectRepo("slow").branches()).doesNotContain("master");
-        for (int i = 0; i < 500 && !h.pps.listDatum(running.id()).stream().allMatch(d -> d.state().equals("KILLED")); i++) {
+        for (int i = 0; i < 500 && !h.pps.listDatum(running.id()).stream().allMatch(d -> d.state() == DatumState.KILLED); i++) {
             PpsHarness.sleep(10);
         }
-        assertThat(h.pps.listDatum(running.id())).extracting(DatumInfo::state).containsExactly("KILLED");
+        assertThat(h.pps.listDatum(running.id())).extracting(DatumInfo::state).containsExactly(DatumState.KILLED);
     }
 
-    private JobInfo awaitState(String pipeline, String state) {
+    private JobInfo awaitState(String pipeline, JobState state) {
         for (int i = 0; i < 2000; i++) {
             for (JobInfo j : h.pps.listJob(pipeline)) {
-                if (j.state().equals(state)) {
+                if (j.state() == state) {
                     return j;
                 }
             }
@@ -300,7 +320,7 @@ class PipelineIT {
         PpsHarness.sleep(200);
         assertThat(h.pps.listJob("copy")).isEmpty();
         assertThat(h.pps.startPipeline("copy").state()).isEqualTo("PIPELINE_RUNNING");
-        assertThat(h.jobFor("copy", c.id()).state()).isEqualTo("JOB_SUCCESS");
+        assertThat(h.jobFor("copy", c.id()).state()).isEqualTo(JobState.JOB_SUCCESS);
     }
 
     @Test
@@ -314,9 +334,9 @@ class PipelineIT {
         }
         CommitInfo last = commits.get("/f3");
         JobInfo lastJob = h.jobFor("slowcopy", last.id());
-        assertThat(lastJob.state()).isEqualTo("JOB_SUCCESS");
+        assertThat(lastJob.state()).isEqualTo(JobState.JOB_SUCCESS);
         List<JobInfo> all = h.pps.listJob("slowcopy");
-        assertThat(all).hasSize(4).allMatch(j -> j.state().equals("JOB_SUCCESS"));
+        assertThat(all).hasSize(4).allMatch(j -> j.state() == JobState.JOB_SUCCESS);
         List<String> expected = new java.util.ArrayList<>(commits.values().stream().map(CommitInfo::id).toList());
         java.util.Collections.reverse(expected);
         assertThat(all.stream().map(j -> j.inputs().get(0).id()).toList()).isEqualTo(expected);

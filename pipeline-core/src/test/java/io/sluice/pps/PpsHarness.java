@@ -3,7 +3,7 @@ package io.sluice.pps;
 import io.sluice.pfs.CommitInfo;
 import io.sluice.pfs.FileInfo;
 import io.sluice.pfs.PfsService;
-import io.sluice.runner.LocalJobRunner;
+import io.sluice.runner.local.LocalJobRunner;
 import io.sluice.storage.ObjectStores;
 
 import java.io.ByteArrayInputStream;

@@ -10,6 +10,7 @@ import io.sluice.api.server.Daemon;
 import io.sluice.api.server.DaemonConfig;
 import io.sluice.pfs.CommitRef;
 import io.sluice.pps.JobInfo;
+import io.sluice.pps.JobState;
 
 import java.io.IOException;
 import java.io.OutputStream;
@@ -195,7 +196,7 @@ public final class ApiBench {
 
     private JobInfo findJob(Daemon daemon, String filename) {
         for (JobInfo job : daemon.pps().listJob("predict")) {
-            if (job.state().equals("JOB_SUCCESS") && job.output() != null) {
+            if (job.state() == JobState.JOB_SUCCESS && job.output() != null) {
                 try {
                     daemon.pfs().inspectFile("predict", job.output().id(), "/" + filename);
                     return job;

@@ -5,6 +5,7 @@ import io.sluice.api.server.Daemon;
 import io.sluice.pfs.CommitInfo;
 import io.sluice.pfs.PfsService;
 import io.sluice.pps.JobInfo;
+import io.sluice.pps.JobState;
 import io.sluice.pps.PpsService;
 
 import io.sluice.train.RatingGenerator;
@@ -96,7 +97,7 @@ public final class Demo {
                 }
             }
             List<JobInfo> jobs = pps.listJob(MODEL_REPO);
-            if (!jobs.isEmpty() && jobs.get(0).state().equals("JOB_FAILURE")) {
+            if (!jobs.isEmpty() && jobs.get(0).state() == JobState.JOB_FAILURE) {
                 out.println("sluice: the first train job failed: " + jobs.get(0).reason()
                         + " (see: sluice logs -j " + jobs.get(0).id() + ")");
                 return null;

@@ -11,6 +11,7 @@ import io.javalin.http.HttpResponseException;
 import io.javalin.http.staticfiles.Location;
 import io.javalin.json.JavalinJackson;
 import io.javalin.router.Endpoint;
+import io.sluice.runner.kube.WorkerProtocol;
 import io.sluice.Json;
 import io.sluice.SluiceException;
 import org.slf4j.Logger;
@@ -42,7 +43,7 @@ public final class ApiServer {
         RequestStats stats = new RequestStats(Clock.systemUTC());
         var pfs = new PfsController(daemon.pfs(), daemon.pps(), json);
         var pps = new PpsController(daemon.pps());
-        var workers = new WorkerController(daemon.workQueue(), json);
+        var workers = new WorkerController(new WorkerProtocol.Server(daemon.workQueue()), json);
         var recommender = new RecommenderController(daemon.pfs(), json, Clock.systemUTC());
         var console = new ConsoleController(daemon.pfs(), daemon.pps(), json);
         return Javalin.create(config -> {

@@ -4,7 +4,8 @@ import io.sluice.SluiceException;
 import io.sluice.pfs.PfsService;
 import io.sluice.pps.PpsService;
 import io.sluice.runner.JobRunner;
-import io.sluice.runner.LocalJobRunner;
+import io.sluice.pfs.FileLocator;
+import io.sluice.runner.local.LocalJobRunner;
 import io.sluice.runner.kube.KubernetesJobRunner;
 import io.sluice.runner.kube.WorkQueue;
 import io.sluice.storage.ObjectStore;
@@ -100,7 +101,7 @@ public final class Daemon implements Closeable {
         }
         JobRunner runner = KubernetesJobRunner.connect(env, new KubernetesJobRunner.Options(k.namespace(),
                 k.workerAddress(), workerEnv, k.workerSecret(), k.ttlSecondsAfterFinished(),
-                KubernetesJobRunner.Owner.fromEnv(env)), workQueue, store, pfs::chunks);
+                KubernetesJobRunner.Owner.fromEnv(env)), workQueue, store, (repo, commit, path) -> FileLocator.of(pfs.chunks(repo, commit, path)));
         if (!store.uri().startsWith("s3://")) {
             // workers upload their outputs to the store: a directory on this machine is out of their reach
             runner.close();

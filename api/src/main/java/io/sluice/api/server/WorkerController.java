@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import io.javalin.http.Context;
 import io.sluice.SluiceException;
 import io.sluice.runner.kube.WorkQueue;
+import io.sluice.runner.kube.WorkerProtocol;
 import io.sluice.runner.kube.WorkerResult;
 
 import java.time.Duration;
@@ -13,27 +14,27 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * The worker protocol under {@code /api/v1/workers/{job}}: {@code GET next} is a long poll answering a task
- * (200), nothing yet (204) or "this job is over, exit" (410); {@code POST tasks/{task}/logs} appends a batch
- * of the task's output lines; {@code POST tasks/{task}/result} reports how it ended. Only translation: the
- * {@link WorkQueue} holds the state.
+ * The {@link WorkerProtocol} over HTTP under {@code /api/v1/workers/{job}}: {@code GET next} is a long poll
+ * answering a task (200), nothing yet (204) or "this job is over, exit" (410); {@code POST tasks/{task}/logs}
+ * and {@code POST tasks/{task}/result} carry a task's lines and its end. Only translation: the protocol's
+ * server side holds the logic.
  */
 public final class WorkerController {
     private static final int MAX_BODY = 8 << 20;
-    private static final long MAX_WAIT_SECONDS = 25; // well under the idle timeouts of proxies in between
-    private final WorkQueue queue;
+    private final WorkerProtocol protocol;
     private final ObjectMapper json;
 
-    public WorkerController(WorkQueue queue, ObjectMapper json) {
-        this.queue = queue;
+    public WorkerController(WorkerProtocol protocol, ObjectMapper json) {
+        this.protocol = protocol;
         this.json = json;
     }
 
     /** GET .../next?worker=NAME[&wait=SECONDS]. */
     public void next(Context ctx) {
         String worker = Requests.required(ctx, "worker");
-        long wait = Math.max(0, Math.min(MAX_WAIT_SECONDS, Requests.number(ctx, "wait", 20)));
-        ctx.future(() -> queue.next(ctx.pathParam("job"), worker, Duration.ofSeconds(wait)).thenAccept(poll -> {
+        Duration wait = Duration.ofSeconds(Math.max(0, Math.min(WorkerProtocol.MAX_WAIT.toSeconds(),
+                Requests.number(ctx, "wait", 20))));
+        ctx.future(() -> protocol.next(ctx.pathParam("job"), worker, wait).thenAccept(poll -> {
             if (poll instanceof WorkQueue.Assigned a) {
                 ctx.json(a.task());
             } else if (poll instanceof WorkQueue.Gone g) {
@@ -50,12 +51,12 @@ public final class WorkerController {
         if (!lines.isArray()) {
             throw SluiceException.invalid("body must be {\"lines\": [{\"stream\": ..., \"message\": ...}, ...]}");
         }
-        String job = ctx.pathParam("job");
-        String task = ctx.pathParam("task");
+        List<WorkerProtocol.LogLine> batch = new ArrayList<>();
         for (JsonNode line : lines) {
-            queue.log(job, task, line.path("stream").asText("stdout"), line.path("message").asText(""));
+            batch.add(new WorkerProtocol.LogLine(line.path("stream").asText("stdout"), line.path("message").asText("")));
         }
-        ctx.json(Map.of("lines", lines.size()));
+        protocol.logs(ctx.pathParam("job"), ctx.pathParam("task"), batch);
+        ctx.json(Map.of("lines", batch.size()));
     }
 
     /** POST .../tasks/{task}/result with {"exitCode": 0, "error": null, "outputs": ["/a", ...]}. */
@@ -67,7 +68,7 @@ public final class WorkerController {
         List<String> outputs = new ArrayList<>();
         body.path("outputs").forEach(p -> outputs.add(p.asText()));
         String error = body.path("error").isTextual() ? body.path("error").asText() : null;
-        queue.complete(ctx.pathParam("job"), ctx.pathParam("task"),
+        protocol.result(ctx.pathParam("job"), ctx.pathParam("task"),
                 new WorkerResult(body.path("exitCode").asInt(), error, outputs));
         ctx.json(Map.of("reported", ctx.pathParam("task")));
     }

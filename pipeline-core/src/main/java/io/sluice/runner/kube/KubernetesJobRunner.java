@@ -2,16 +2,9 @@ package io.sluice.runner.kube;
 
 import io.fabric8.kubernetes.api.model.ContainerStatus;
 import io.fabric8.kubernetes.api.model.DeletionPropagation;
-import io.fabric8.kubernetes.api.model.EnvFromSourceBuilder;
-import io.fabric8.kubernetes.api.model.EnvVar;
-import io.fabric8.kubernetes.api.model.EnvVarBuilder;
 import io.fabric8.kubernetes.api.model.ListOptionsBuilder;
-import io.fabric8.kubernetes.api.model.OwnerReference;
-import io.fabric8.kubernetes.api.model.OwnerReferenceBuilder;
 import io.fabric8.kubernetes.api.model.Pod;
-import io.fabric8.kubernetes.api.model.Quantity;
 import io.fabric8.kubernetes.api.model.batch.v1.Job;
-import io.fabric8.kubernetes.api.model.batch.v1.JobBuilder;
 import io.fabric8.kubernetes.api.model.batch.v1.JobCondition;
 import io.fabric8.kubernetes.client.Config;
 import io.fabric8.kubernetes.client.KubernetesClient;
@@ -21,28 +14,24 @@ import io.fabric8.kubernetes.client.Watch;
 import io.fabric8.kubernetes.client.Watcher;
 import io.fabric8.kubernetes.client.WatcherException;
 import io.sluice.SluiceException;
-import io.sluice.pfs.FileManifest;
 import io.sluice.runner.DatumResult;
 import io.sluice.runner.DatumTask;
 import io.sluice.runner.JobRunner;
+import io.sluice.runner.exec.InputFile;
+import io.sluice.runner.exec.OutputSink;
 import io.sluice.storage.ObjectStore;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.io.File;
 import java.io.IOException;
-import java.io.InputStream;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
-import java.util.TreeMap;
 import java.util.concurrent.CancellationException;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
-import java.util.concurrent.ThreadLocalRandom;
 
 /**
  * Runs each job's datums in worker pods of one batch/v1 Job per job, created on the job's first datum:
@@ -99,7 +88,7 @@ public final class KubernetesJobRunner implements JobRunner {
     private final Options options;
     private final WorkQueue queue;
     private final ObjectStore store;
-    private final Chunks chunks;
+    private final Locator locator;
     private final Map<String, Handle> handles = new ConcurrentHashMap<>();
 
     /** One Kubernetes Job of one Sluice job, and the watches on it. */
@@ -115,10 +104,10 @@ public final class KubernetesJobRunner implements JobRunner {
         }
     }
 
-    /** Where the chunks of one file of one commit are (pfs knows: {@code PfsService::chunks}). */
+    /** The opaque locator of one file of one commit that a worker opens against the store (pfs makes it). */
     @FunctionalInterface
-    public interface Chunks {
-        List<FileManifest.Chunk> chunks(String repo, String commit, String path);
+    public interface Locator {
+        String locate(String repo, String commit, String path);
     }
 
     /**
@@ -126,14 +115,14 @@ public final class KubernetesJobRunner implements JobRunner {
      * refuses to list Jobs in the namespace. {@code client} stays the caller's.
      */
     public KubernetesJobRunner(KubernetesClient client, Options options, WorkQueue queue, ObjectStore store,
-                               Chunks chunks) {
-        this(client, false, options, queue, store, chunks);
+                               Locator locator) {
+        this(client, false, options, queue, store, locator);
     }
 
     private KubernetesJobRunner(KubernetesClient client, boolean ownsClient, Options options, WorkQueue queue,
-                                ObjectStore store, Chunks chunks) {
+                                ObjectStore store, Locator locator) {
         this.client = client;
-        this.chunks = chunks;
+        this.locator = locator;
         this.ownsClient = ownsClient;
         this.namespace = options.namespace() != null && !options.namespace().isBlank() ? options.namespace()
                 : client.getNamespace() != null ? client.getNamespace() : "default";
@@ -162,7 +151,7 @@ public final class KubernetesJobRunner implements JobRunner {
      * runner owning that client; fails fast with one line when no cluster answers.
      */
     public static KubernetesJobRunner connect(Map<String, String> env, Options options, WorkQueue queue,
-                                              ObjectStore store, Chunks chunks) {
+                                              ObjectStore store, Locator locator) {
         Config config;
         try {
             String kubeconfig = env.get("KUBECONFIG");
@@ -190,7 +179,7 @@ public final class KubernetesJobRunner implements JobRunner {
         config.setRequestRetryBackoffLimit(2);
         config.setConnectionTimeout(5_000);
         return new KubernetesJobRunner(new KubernetesClientBuilder().withConfig(config).build(), true, options,
-                queue, store, chunks);
+                queue, store, locator);
     }
 
     public String namespace() {
@@ -205,7 +194,7 @@ public final class KubernetesJobRunner implements JobRunner {
 
     @Override
     public DatumResult run(DatumTask task, LogSink logs) throws InterruptedException {
-        if (task.image() == null || task.image().isBlank()) {
+        if (task.shape().image() == null || task.shape().image().isBlank()) {
             return DatumResult.failed(-1, "pipeline " + task.pipeline() + " has no transform.image; the Kubernetes"
                     + " runner runs every datum in that container image");
         }
@@ -219,9 +208,9 @@ public final class KubernetesJobRunner implements JobRunner {
                     + ": " + rootMessage(e), e);
         }
         String taskId = task.datumId() + "-" + task.attempt();
-        WorkerTask wire = new WorkerTask(task.jobId(), taskId, task.datumId(), task.attempt(), task.cmd(),
-                task.stdin(), task.env(), withChunks(task.files()), task.inputCommits(),
-                task.prev() == null ? null : withChunks(task.prev()), stagingPrefix(task.jobId()) + taskId + "/");
+        WorkerTask wire = new WorkerTask(task.jobId(), taskId, task.datumId(), task.attempt(), task.command(),
+                task.inputCommits(), located(task.files()), task.prev() == null ? null : located(task.prev()),
+                stagingPrefix(task.jobId()) + taskId + "/");
         WorkQueue.Pending pending = queue.submit(wire, logs);
         WorkerResult result;
         try {
@@ -236,39 +225,15 @@ public final class KubernetesJobRunner implements JobRunner {
         if (!result.success()) {
             return DatumResult.failed(result.exitCode(), result.error());
         }
-        return new DatumResult(true, 0, null, staged(wire.staging(), result.outputs()));
-    }
-
-    /** The staged outputs of one task: output {@code i} of {@code paths} is the object {@code prefix + i}. */
-    private DatumResult.Output staged(String prefix, List<String> paths) {
-        Map<String, Integer> index = new LinkedHashMap<>();
-        for (int i = 0; i < paths.size(); i++) {
-            index.put(paths.get(i), i);
-        }
-        List<String> sorted = paths.stream().sorted().toList();
-        return new DatumResult.Output() {
-            @Override
-            public List<String> paths() {
-                return sorted;
-            }
-
-            @Override
-            public InputStream open(String path) throws IOException {
-                Integer i = index.get(path);
-                if (i == null) {
-                    throw new java.nio.file.NoSuchFileException(path);
-                }
-                return store.get(prefix + i, 0, -1);
-            }
-        };
+        return new DatumResult(true, 0, null, OutputSink.staged(store, wire.staging(), result.outputs()));
     }
 
     private Handle start(DatumTask task) {
         queue.open(task.jobId());
-        Handle h = new Handle(task.jobId(), jobName(task.pipeline(), task.jobId()));
+        Handle h = new Handle(task.jobId(), JobSpecs.jobName(task.pipeline(), task.jobId()));
         Job job;
         try {
-            job = jobSpec(task, h.name);
+            job = JobSpecs.job(task.pipeline(), task.jobId(), task.shape(), h.name, namespace, options);
         } catch (IllegalArgumentException e) {
             queue.fail(task.jobId(), e.getMessage());
             return h;
@@ -291,7 +256,7 @@ public final class KubernetesJobRunner implements JobRunner {
                     + namespace + ": " + rootMessage(e), e);
         }
         LOG.info("job {} of pipeline {}: Kubernetes Job {} with {} worker pod(s) of {}", task.jobId(),
-                task.pipeline(), h.name, task.parallelism(), task.image());
+                task.pipeline(), h.name, task.shape().parallelism(), task.shape().image());
         try {
             watch(h);
         } catch (KubernetesClientException e) {
@@ -328,84 +293,12 @@ public final class KubernetesJobRunner implements JobRunner {
         }));
     }
 
-    /** The files with their chunks, so that workers read inputs from the object store, not through the daemon. */
-    private List<WorkerTask.WorkerFile> withChunks(List<DatumTask.InputFile> files) {
+    /** The files with their locators, so that workers read inputs from the object store, not through the daemon. */
+    private List<WorkerTask.WorkerFile> located(List<InputFile> files) {
         List<WorkerTask.WorkerFile> out = new ArrayList<>(files.size());
-        for (DatumTask.InputFile f : files) {
-            out.add(new WorkerTask.WorkerFile(f, chunks.chunks(f.repo(), f.commit(), f.path())));
+        for (InputFile f : files) {
+            out.add(new WorkerTask.WorkerFile(f, locator.locate(f.repo(), f.commit(), f.path())));
         }
-        return out;
-    }
-
-    private List<OwnerReference> ownerReferences() {
-        Owner owner = options.owner();
-        if (owner == null) {
-            return List.of();
-        }
-        // not blocking: deleting the daemon's pod must never wait for its Jobs
-        return List.of(new OwnerReferenceBuilder().withApiVersion("v1").withKind("Pod").withName(owner.podName())
-                .withUid(owner.podUid()).withController(false).withBlockOwnerDeletion(false).build());
-    }
-
-    private Job jobSpec(DatumTask task, String name) {
-        Map<String, String> labels = new LinkedHashMap<>();
-        labels.put(APP_LABEL, "sluice");
-        labels.put(PIPELINE_LABEL, labelValue(task.pipeline()));
-        labels.put(JOB_LABEL, labelValue(task.jobId()));
-        labels.put(RUN_LABEL, name);
-        List<EnvVar> env = new ArrayList<>();
-        env.add(new EnvVar("SLUICE_ADDRESS", options.daemonAddress(), null));
-        env.add(new EnvVar("SLUICE_JOB_ID", task.jobId(), null));
-        env.add(new EnvVarBuilder().withName("SLUICE_WORKER_NAME")
-                .withNewValueFrom().withNewFieldRef().withFieldPath("metadata.name").endFieldRef().endValueFrom()
-                .build());
-        new TreeMap<>(options.workerEnv()).forEach((k, v) -> env.add(new EnvVar(k, v, null)));
-        task.env().forEach((k, v) -> env.add(new EnvVar(k, v, null)));
-        return new JobBuilder()
-                .withNewMetadata().withName(name).withNamespace(namespace).withLabels(labels)
-                .withOwnerReferences(ownerReferences()).endMetadata()
-                .withNewSpec()
-                .withParallelism(Math.max(1, task.parallelism()))
-                .withBackoffLimit(Math.max(0, task.datumTries()))
-                .withTtlSecondsAfterFinished(options.ttlSecondsAfterFinished())
-                .withNewTemplate()
-                .withNewMetadata().withLabels(labels).endMetadata()
-                .withNewSpec()
-                .withRestartPolicy("Never")
-                // /pfs writable whatever user the image runs as, and gone with the pod
-                .addNewVolume().withName("pfs").withNewEmptyDir().endEmptyDir().endVolume()
-                .addNewContainer()
-                .withName(CONTAINER)
-                .withImage(task.image())
-                .withCommand("sluice", "worker")
-                .addNewVolumeMount().withName("pfs").withMountPath("/pfs").endVolumeMount()
-                .withEnv(env)
-                .withEnvFrom(options.envSecret() == null ? List.of()
-                        : List.of(new EnvFromSourceBuilder().withNewSecretRef().withName(options.envSecret())
-                                .endSecretRef().build()))
-                .withNewResources()
-                .withRequests(quantities("resource_requests", task.resourceRequests()))
-                .withLimits(quantities("resource_limits", task.resourceLimits()))
-                .endResources()
-                .endContainer()
-                .endSpec()
-                .endTemplate()
-                .endSpec()
-                .build();
-    }
-
-    private static Map<String, Quantity> quantities(String field, Map<String, String> amounts) {
-        Map<String, Quantity> out = new LinkedHashMap<>();
-        amounts.forEach((resource, amount) -> {
-            Quantity q = new Quantity(amount);
-            try {
-                Quantity.getAmountInBytes(q);
-            } catch (IllegalArgumentException | ArithmeticException e) {
-                throw new IllegalArgumentException(field + "." + resource + " '" + amount
-                        + "' is not a Kubernetes quantity (e.g. cpu \"0.5\", memory \"64M\")");
-            }
-            out.put(resource, q);
-        });
         return out;
     }
 
@@ -524,27 +417,6 @@ public final class KubernetesJobRunner implements JobRunner {
     /** Where a job's workers stage their outputs until pps has committed them. */
     public static String stagingPrefix(String jobId) {
         return "staging/" + jobId + "/";
-    }
-
-    /** {@code sluice-<pipeline>-<job id>-<random>}: a DNS label, unique even when a job is run again. */
-    static String jobName(String pipeline, String jobId) {
-        String p = pipeline.toLowerCase(Locale.ROOT).replaceAll("[^a-z0-9]+", "-");
-        p = p.substring(0, Math.min(p.length(), 30)).replaceAll("^-+|-+$", "");
-        String j = jobId.toLowerCase(Locale.ROOT).replaceAll("[^a-z0-9]", "");
-        j = j.substring(0, Math.min(j.length(), 8));
-        StringBuilder suffix = new StringBuilder();
-        ThreadLocalRandom random = ThreadLocalRandom.current();
-        for (int i = 0; i < 4; i++) {
-            suffix.append("abcdefghijklmnopqrstuvwxyz0123456789".charAt(random.nextInt(36)));
-        }
-        return "sluice-" + (p.isEmpty() ? "" : p + "-") + (j.isEmpty() ? "" : j + "-") + suffix;
-    }
-
-    /** {@code s} as a valid label value: at most 63 characters of [A-Za-z0-9_.-], alphanumeric at both ends. */
-    static String labelValue(String s) {
-        String v = s.replaceAll("[^A-Za-z0-9_.-]", "-");
-        v = v.substring(0, Math.min(v.length(), 63));
-        return v.replaceAll("^[^A-Za-z0-9]+|[^A-Za-z0-9]+$", "");
     }
 
     private static boolean interrupted(Throwable e) {

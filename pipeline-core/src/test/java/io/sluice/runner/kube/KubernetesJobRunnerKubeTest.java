@@ -10,9 +10,10 @@ import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.server.mock.EnableKubernetesMockClient;
 import io.fabric8.kubernetes.client.server.mock.KubernetesMockServer;
 import io.sluice.SluiceException;
-import io.sluice.pfs.FileManifest;
 import io.sluice.runner.DatumResult;
 import io.sluice.runner.DatumTask;
+import io.sluice.runner.exec.DatumCommand;
+import io.sluice.runner.exec.InputFile;
 import io.sluice.storage.MemObjectStore;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -62,7 +63,7 @@ class KubernetesJobRunnerKubeTest {
         runner = new KubernetesJobRunner(client, new KubernetesJobRunner.Options(NS, "http://sluice.pipelines:5000",
                 Map.of("SLUICE_STORE", "s3://chunks/sluice", "AWS_ENDPOINT_URL_S3", "http://minio:9000"), "sluice-minio", 600,
                 new KubernetesJobRunner.Owner("sluice-7d9f-x2", "1f0c-uid")), queue, store,
-                (repo, commit, path) -> List.of(new FileManifest.Chunk("ab".repeat(32), 3)));
+                (repo, commit, path) -> "locator:" + repo + "@" + commit + ":" + path);
     }
 
     @AfterEach
@@ -72,10 +73,11 @@ class KubernetesJobRunnerKubeTest {
     }
 
     private static DatumTask task(String jobId, String datum, int attempt, String image, Map<String, String> requests) {
-        return new DatumTask(jobId, "train", datum, attempt, List.of("sh", "-c", "cp /pfs/in/* /pfs/out/"),
-                List.of(), Map.of("LEARNING_RATE", "0.01"), image, requests, Map.of("memory", "128M"),
-                List.of(new DatumTask.InputFile("in", "training", "c0ffee", "/a.txt", 3)), Map.of("in", "c0ffee"),
-                null, (repo, commit, path) -> InputStream.nullInputStream(), 3, 4);
+        Map<String, String> env = Map.of("LEARNING_RATE", "0.01");
+        return new DatumTask(jobId, "train", datum, attempt, DatumCommand.of(List.of("sh", "-c", "cp /pfs/in/* /pfs/out/"),
+                List.of(), env, jobId, datum, Map.of("in", "c0ffee")), Map.of("in", "c0ffee"),
+                List.of(new InputFile("in", "training", "c0ffee", "/a.txt", 3)), null, f -> InputStream.nullInputStream(),
+                new DatumTask.JobShape(image, env, requests, Map.of("memory", "128M"), 3, 4));
     }
 
     private static final class Logs implements io.sluice.runner.JobRunner.LogSink {
@@ -172,9 +174,9 @@ class KubernetesJobRunnerKubeTest {
         // two pods serve the two datums; each stages one output and reports it
         for (String worker : List.of("pod-a", "pod-b")) {
             WorkerTask t = take("job1", worker);
-            assertThat(t.cmd()).containsExactly("sh", "-c", "cp /pfs/in/* /pfs/out/");
+            assertThat(t.command().cmd()).containsExactly("sh", "-c", "cp /pfs/in/* /pfs/out/");
             assertThat(t.files()).extracting(f -> f.file().path()).containsExactly("/a.txt");
-            assertThat(t.files().get(0).chunks()).containsExactly(new FileManifest.Chunk("ab".repeat(32), 3));
+            assertThat(t.files().get(0).locator()).isEqualTo("locator:training@c0ffee:/a.txt");
             assertThat(t.staging()).isEqualTo("staging/job1/" + t.taskId() + "/");
             store.put(t.staging() + "0", ("model of " + t.datumId()).getBytes(StandardCharsets.UTF_8));
             queue.log("job1", t.taskId(), "stdout", "trained " + t.datumId());
@@ -279,11 +281,11 @@ class KubernetesJobRunnerKubeTest {
 
     @Test
     void jobNamesAreDnsLabels() {
-        String name = KubernetesJobRunner.jobName("My_Very.Long-Pipeline-Name-That-Goes-On-And-On-Forever",
+        String name = JobSpecs.jobName("My_Very.Long-Pipeline-Name-That-Goes-On-And-On-Forever",
                 "0123456789abcdef0123456789abcdef");
         assertThat(name).matches("[a-z0-9]([-a-z0-9]*[a-z0-9])?").hasSizeLessThanOrEqualTo(52)
                 .startsWith("sluice-my-very-long-pipeline-name-tha-01234567-");
-        assertThat(KubernetesJobRunner.labelValue("-a/b" + "x".repeat(80))).matches("[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?")
+        assertThat(JobSpecs.labelValue("-a/b" + "x".repeat(80))).matches("[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?")
                 .hasSizeLessThanOrEqualTo(63);
     }
 
@@ -311,7 +313,7 @@ class KubernetesJobRunnerKubeTest {
         long t0 = System.nanoTime();
         assertThatThrownBy(() -> KubernetesJobRunner.connect(Map.of("KUBECONFIG", kubeconfig.toString()),
                 new KubernetesJobRunner.Options(null, "http://sluice:5000", Map.of(), null, 600, null), queue, store,
-                (repo, commit, path) -> List.of()))
+                (repo, commit, path) -> ""))
                 .isInstanceOf(SluiceException.class)
                 .satisfies(e -> {
                     assertThat(((SluiceException) e).kind()).isEqualTo(SluiceException.Kind.UNAVAILABLE);

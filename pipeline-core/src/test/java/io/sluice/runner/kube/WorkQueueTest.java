@@ -4,6 +4,8 @@ import io.sluice.SluiceException;
 import org.junit.jupiter.api.Test;
 
 import java.time.Duration;
+import io.sluice.runner.exec.DatumCommand;
+
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
@@ -16,7 +18,7 @@ class WorkQueueTest {
     private final WorkQueue queue = new WorkQueue();
 
     private static WorkerTask task(String job, String id) {
-        return new WorkerTask(job, id, id, 1, List.of("true"), List.of(), Map.of(), List.of(), Map.of(), null,
+        return new WorkerTask(job, id, id, 1, new DatumCommand(List.of("true"), List.of(), Map.of()), Map.of(), List.of(), null,
                 "staging/" + job + "/" + id + "/");
     }
 

@@ -1,4 +1,4 @@
-package io.sluice.pfs.bench;
+package io.sluice.api.bench;
 
 import io.sluice.storage.FileObjectStore;
 import org.junit.jupiter.api.Test;

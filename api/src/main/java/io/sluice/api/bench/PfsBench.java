@@ -1,4 +1,4 @@
-package io.sluice.pfs.bench;
+package io.sluice.api.bench;
 
 import io.sluice.pfs.CommitInfo;
 import io.sluice.pfs.FileInfo;

@@ -1,10 +1,15 @@
-package io.sluice.pps;
+package io.sluice.api.bench;
 
 import io.sluice.pfs.CommitInfo;
+import io.sluice.pps.JobInfo;
+import io.sluice.pps.JobState;
+import io.sluice.pps.PpsService;
 import io.sluice.pfs.CommitRef;
 import io.sluice.pfs.PfsService;
 import io.sluice.runner.DatumTask;
-import io.sluice.runner.LocalJobRunner;
+import io.sluice.runner.exec.DatumCommand;
+import io.sluice.runner.exec.InputFile;
+import io.sluice.runner.local.LocalJobRunner;
 import io.sluice.storage.ObjectStores;
 
 import java.io.ByteArrayInputStream;
@@ -100,10 +105,12 @@ public final class TriggerBench {
         long t0 = System.nanoTime();
         for (int i = 0; i < n; i++) {
             String path = String.format("/f%04d", i);
+            Map<String, String> commits = Map.of("many", commit.id());
             DatumTask task = new DatumTask("bench-runner", "bench_each", "d" + i, 1,
-                    List.of("sh", "-c", "cp /pfs/many/* /pfs/out/"), List.of(), Map.of(), "", Map.of(), Map.of(),
-                    List.of(new DatumTask.InputFile("many", "bench_many", commit.id(), path, 0)),
-                    Map.of("many", commit.id()), null, (repo, c, p) -> pfs.getFile(repo, c, p, 0, -1));
+                    DatumCommand.of(List.of("sh", "-c", "cp /pfs/many/* /pfs/out/"), List.of(), Map.of(),
+                            "bench-runner", "d" + i, commits), commits,
+                    List.of(new InputFile("many", "bench_many", commit.id(), path, 0)), null,
+                    f -> pfs.getFile(f.repo(), f.commit(), f.path(), 0, -1), DatumTask.JobShape.local());
             try {
                 runner.run(task, (stream, line) -> { });
             } catch (InterruptedException e) {
@@ -120,7 +127,7 @@ public final class TriggerBench {
     }
 
     /** One commit of {@code n} small files /f0000... on {@code repo@master}. */
-    static CommitInfo putSmallFiles(PfsService pfs, String repo, int n) {
+    private static CommitInfo putSmallFiles(PfsService pfs, String repo, int n) {
         pfs.startCommit(repo, "master", n + " small files", List.of());
         try (PfsService.FileBatch batch = pfs.openBatch(repo, "master")) {
             for (int i = 0; i < n; i++) {
@@ -137,8 +144,8 @@ public final class TriggerBench {
         while (System.nanoTime() < deadline) {
             for (JobInfo j : pps.listJob(pipeline)) {
                 if (j.inputs().stream().anyMatch(c -> c.id().equals(commitId))
-                        && !j.state().equals(JobState.JOB_CREATED.name())
-                        && !j.state().equals(JobState.JOB_STARTING.name())) {
+                        && j.state() != JobState.JOB_CREATED
+                        && j.state() != JobState.JOB_STARTING) {
                     latencies.add((System.nanoTime() - t0) / 1e6);
                     return j;
                 }
@@ -172,13 +179,5 @@ public final class TriggerBench {
 
     private static ByteArrayInputStream bytes(String s) {
         return new ByteArrayInputStream(s.getBytes(StandardCharsets.UTF_8));
-    }
-
-    /** Runs with defaults and prints the result (for a quick look without the CLI). */
-    public static void main(String[] args) throws IOException {
-        Path dir = java.nio.file.Files.createTempDirectory("sluice-bench-trigger");
-        int commits = args.length > 0 ? Integer.parseInt(args[0]) : 20;
-        System.out.println(io.sluice.Json.mapper().writerWithDefaultPrettyPrinter()
-                .writeValueAsString(run(dir, commits, 1000)));
     }
 }

@@ -1,0 +1,127 @@
+package io.sluice.runner.kube;
+
+import io.fabric8.kubernetes.api.model.EnvFromSourceBuilder;
+import io.fabric8.kubernetes.api.model.EnvVar;
+import io.fabric8.kubernetes.api.model.EnvVarBuilder;
+import io.fabric8.kubernetes.api.model.OwnerReference;
+import io.fabric8.kubernetes.api.model.OwnerReferenceBuilder;
+import io.fabric8.kubernetes.api.model.Quantity;
+import io.fabric8.kubernetes.api.model.batch.v1.Job;
+import io.fabric8.kubernetes.api.model.batch.v1.JobBuilder;
+import io.sluice.runner.DatumTask;
+
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.concurrent.ThreadLocalRandom;
+
+/**
+ * Pure functions from a job's shape to the batch/v1 Job that runs its workers: names, labels, owner,
+ * environment, resources. Nothing here talks to a cluster.
+ */
+final class JobSpecs {
+
+    private JobSpecs() {
+    }
+
+    /**
+     * The Job {@code name} of job {@code jobId} of {@code pipeline}; IllegalArgumentException (with a line
+     * for the user) when a resource amount is not a Kubernetes quantity.
+     */
+    static Job job(String pipeline, String jobId, DatumTask.JobShape shape, String name, String namespace,
+                   KubernetesJobRunner.Options options) {
+        Map<String, String> labels = new LinkedHashMap<>();
+        labels.put(KubernetesJobRunner.APP_LABEL, "sluice");
+        labels.put(KubernetesJobRunner.PIPELINE_LABEL, labelValue(pipeline));
+        labels.put(KubernetesJobRunner.JOB_LABEL, labelValue(jobId));
+        labels.put(KubernetesJobRunner.RUN_LABEL, name);
+        List<EnvVar> env = new ArrayList<>();
+        env.add(new EnvVar("SLUICE_ADDRESS", options.daemonAddress(), null));
+        env.add(new EnvVar("SLUICE_JOB_ID", jobId, null));
+        env.add(new EnvVarBuilder().withName("SLUICE_WORKER_NAME")
+                .withNewValueFrom().withNewFieldRef().withFieldPath("metadata.name").endFieldRef().endValueFrom()
+                .build());
+        new TreeMap<>(options.workerEnv()).forEach((k, v) -> env.add(new EnvVar(k, v, null)));
+        shape.env().forEach((k, v) -> env.add(new EnvVar(k, v, null)));
+        return new JobBuilder()
+                .withNewMetadata().withName(name).withNamespace(namespace).withLabels(labels)
+                .withOwnerReferences(ownerReferences(options.owner())).endMetadata()
+                .withNewSpec()
+                .withParallelism(Math.max(1, shape.parallelism()))
+                .withBackoffLimit(Math.max(0, shape.datumTries()))
+                .withTtlSecondsAfterFinished(options.ttlSecondsAfterFinished())
+                .withNewTemplate()
+                .withNewMetadata().withLabels(labels).endMetadata()
+                .withNewSpec()
+                .withRestartPolicy("Never")
+                // /pfs writable whatever user the image runs as, and gone with the pod
+                .addNewVolume().withName("pfs").withNewEmptyDir().endEmptyDir().endVolume()
+                .addNewContainer()
+                .withName(KubernetesJobRunner.CONTAINER)
+                .withImage(shape.image())
+                .withCommand("sluice", "worker")
+                .addNewVolumeMount().withName("pfs").withMountPath("/pfs").endVolumeMount()
+                .withEnv(env)
+                .withEnvFrom(options.envSecret() == null ? List.of()
+                        : List.of(new EnvFromSourceBuilder().withNewSecretRef().withName(options.envSecret())
+                                .endSecretRef().build()))
+                .withNewResources()
+                .withRequests(quantities("resource_requests", shape.resourceRequests()))
+                .withLimits(quantities("resource_limits", shape.resourceLimits()))
+                .endResources()
+                .endContainer()
+                .endSpec()
+                .endTemplate()
+                .endSpec()
+                .build();
+    }
+
+    private static List<OwnerReference> ownerReferences(KubernetesJobRunner.Owner owner) {
+        if (owner == null) {
+            return List.of();
+        }
+        // not blocking: deleting the daemon's pod must never wait for its Jobs
+        return List.of(new OwnerReferenceBuilder().withApiVersion("v1").withKind("Pod").withName(owner.podName())
+                .withUid(owner.podUid()).withController(false).withBlockOwnerDeletion(false).build());
+    }
+
+    private static Map<String, Quantity> quantities(String field, Map<String, String> amounts) {
+        Map<String, Quantity> out = new LinkedHashMap<>();
+        amounts.forEach((resource, amount) -> {
+            Quantity q = new Quantity(amount);
+            try {
+                Quantity.getAmountInBytes(q);
+            } catch (IllegalArgumentException | ArithmeticException e) {
+                throw new IllegalArgumentException(field + "." + resource + " '" + amount
+                        + "' is not a Kubernetes quantity (e.g. cpu \"0.5\", memory \"64M\")");
+            }
+            out.put(resource, q);
+        });
+        return out;
+    }
+
+    /** {@code sluice-<pipeline>-<job id>-<random>}: a DNS label, unique even when a job is run again. */
+    static String jobName(String pipeline, String jobId) {
+        String p = pipeline.toLowerCase(Locale.ROOT).replaceAll("[^a-z0-9]+", "-");
+        p = p.substring(0, Math.min(p.length(), 30)).replaceAll("^-+|-+$", "");
+        String j = jobId.toLowerCase(Locale.ROOT).replaceAll("[^a-z0-9]", "");
+        j = j.substring(0, Math.min(j.length(), 8));
+        StringBuilder suffix = new StringBuilder();
+        ThreadLocalRandom random = ThreadLocalRandom.current();
+        for (int i = 0; i < 4; i++) {
+            suffix.append("abcdefghijklmnopqrstuvwxyz0123456789".charAt(random.nextInt(36)));
+        }
+        return "sluice-" + (p.isEmpty() ? "" : p + "-") + (j.isEmpty() ? "" : j + "-") + suffix;
+    }
+
+    /** {@code s} as a valid label value: at most 63 characters of [A-Za-z0-9_.-], alphanumeric at both ends. */
+    static String labelValue(String s) {
+        String v = s.replaceAll("[^A-Za-z0-9_.-]", "-");
+        v = v.substring(0, Math.min(v.length(), 63));
+        return v.replaceAll("^[^A-Za-z0-9]+|[^A-Za-z0-9]+$", "");
+    }
+
+}

@@ -1,0 +1,189 @@
+package io.sluice.runner.local;
+
+import io.sluice.runner.JobRunner.LogSink;
+import io.sluice.runner.exec.DatumCommand;
+import io.sluice.runner.exec.Launcher;
+import io.sluice.runner.exec.Workspace;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Deque;
+import java.util.List;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.stream.Stream;
+
+/**
+ * Starts user code in namespace {@link Slot slots}, one per datum running at once, started on demand and
+ * reused: each shows its own directory at /pfs, so concurrent datums never see each other, and a datum
+ * costs a fork of the helper and one exec instead of a JVM process launch and a mount. Helpers are started
+ * from one thread of this launcher that lives as long as it does, because a helper's parent-death signal
+ * is tied to the thread that started it: when the daemon dies, even by SIGKILL, every slot and everything
+ * running in it dies too.
+ */
+public final class SlotLauncher implements Launcher {
+    private static final Logger LOG = LoggerFactory.getLogger(SlotLauncher.class);
+    private final Path root;
+    private final String prefix = "slot-" + ProcessHandle.current().pid() + "-";
+    private final Deque<Slot> idle = new ArrayDeque<>();
+    private final List<Slot> all = new ArrayList<>();
+    private final ExecutorService spawner = Executors.newSingleThreadExecutor(r -> {
+        Thread t = new Thread(r, "slot-spawner");
+        t.setDaemon(true);
+        return t;
+    });
+    private int started;
+    private boolean closed;
+
+    /** Slots under {@code root}; slots left there by a daemon that is gone are deleted. */
+    public SlotLauncher(Path root) {
+        this.root = root;
+        deleteStale();
+    }
+
+    /**
+     * Whether this machine lets the daemon make the namespaces slots need (root or CAP_SYS_ADMIN), tried
+     * for real under {@code scratch}.
+     */
+    public static boolean permitted(Path scratch) {
+        try {
+            Workspace.deleteTree(scratch);
+            Files.createDirectories(scratch.resolve("pfs"));
+            Files.writeString(scratch.resolve("pfs").resolve("probe"), "ok");
+            List<String> cmd = new ArrayList<>(List.of("unshare", "--mount", "--propagation", "private", "--pid",
+                    "--fork", "--mount-proc", "sh", "-c", HelperScript.PROBE, "sluice-pfs",
+                    scratch.resolve("pfs").toString(), "test", "-f", "/pfs/probe"));
+            Process p = new ProcessBuilder(cmd).redirectErrorStream(true)
+                    .redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
+            boolean ok = p.waitFor(10, java.util.concurrent.TimeUnit.SECONDS) && p.exitValue() == 0;
+            if (!ok) {
+                p.destroyForcibly();
+            }
+            return ok;
+        } catch (IOException e) {
+            return false;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return false;
+        } finally {
+            try {
+                Workspace.deleteTree(scratch);
+            } catch (IOException e) {
+                LOG.debug("cannot delete {}", scratch, e);
+            }
+        }
+    }
+
+    @Override
+    public String describe() {
+        return "/pfs bind-mounted in a private mount namespace per datum (unshare)";
+    }
+
+    @Override
+    public Session open(Path datumDir) throws IOException, InterruptedException {
+        Slot slot = acquire();
+        return new Session() {
+            private boolean healthy;
+
+            @Override
+            public Workspace workspace() {
+                return slot.workspace();
+            }
+
+            @Override
+            public Exit run(DatumCommand command, Path prev, LogSink logs) throws IOException, InterruptedException {
+                DatumCommand c = command;
+                if (prev != null) {
+                    Files.createDirectories(workspace().prev());
+                    c = command.wrappedIn(HelperScript.withPrev(prev));
+                }
+                Exit exit = slot.run(c, logs);
+                healthy = true;
+                return exit;
+            }
+
+            @Override
+            public void close() {
+                release(slot, healthy);
+            }
+        };
+    }
+
+    private synchronized Slot acquire() throws IOException, InterruptedException {
+        while (!idle.isEmpty()) {
+            Slot s = idle.pop();
+            if (s.alive()) {
+                return s;
+            }
+            discard(s);
+        }
+        if (closed) {
+            throw new IOException("the local runner is closed");
+        }
+        Path dir = root.resolve(prefix + started++);
+        Future<Slot> f = spawner.submit(() -> Slot.start(dir));
+        Slot s;
+        try {
+            s = f.get();
+        } catch (ExecutionException e) {
+            Throwable cause = e.getCause();
+            if (cause instanceof IOException io) {
+                throw io;
+            }
+            throw new IOException("cannot start a namespace helper for " + dir + ": " + cause, cause);
+        }
+        all.add(s);
+        return s;
+    }
+
+    /** Back to idle; a slot whose datum was interrupted or broke is stopped instead. */
+    private synchronized void release(Slot s, boolean healthy) {
+        if (closed || !healthy || !s.alive()) {
+            discard(s);
+        } else {
+            idle.push(s);
+        }
+    }
+
+    private void discard(Slot s) {
+        all.remove(s);
+        s.stop();
+    }
+
+    /** Stops every helper; datum processes belong to the jobs, which pps interrupts before this. */
+    @Override
+    public synchronized void close() {
+        closed = true;
+        for (Slot s : new ArrayList<>(all)) {
+            discard(s);
+        }
+        idle.clear();
+        spawner.shutdownNow();
+    }
+
+    /** Slots left by a runner of a process that is gone (a crash): nothing holds their namespaces. */
+    private void deleteStale() {
+        if (!Files.isDirectory(root)) {
+            return;
+        }
+        try (Stream<Path> dirs = Files.list(root)) {
+            for (Path d : (Iterable<Path>) dirs::iterator) {
+                String[] parts = d.getFileName().toString().split("-");
+                boolean alive = parts.length == 3 && parts[1].matches("\\d+")
+                        && ProcessHandle.of(Long.parseLong(parts[1])).map(ProcessHandle::isAlive).orElse(false);
+                if (!alive) {
+                    Workspace.deleteTree(d);
+                }
+            }
+        } catch (IOException e) {
+            LOG.debug("cannot clean {}", root, e);
+        }
+    }
+}
