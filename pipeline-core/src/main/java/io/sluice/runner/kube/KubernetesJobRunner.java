@@ -392,7 +392,6 @@ public final class KubernetesJobRunner implements JobRunner {
 
     @Override
     public void release(String jobId) {
-        queue.close(jobId);
         stop(jobId);
         try {
             for (String key : store.list(stagingPrefix(jobId))) {
@@ -401,6 +400,8 @@ public final class KubernetesJobRunner implements JobRunner {
         } catch (IOException | RuntimeException e) {
             LOG.warn("cannot delete the staged outputs of job {}: {}", jobId, e.getMessage());
         }
+        // last: a worker told to exit finds its Job and the staged outputs already gone
+        queue.close(jobId);
     }
 
     @Override
