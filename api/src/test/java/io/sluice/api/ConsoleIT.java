@@ -362,7 +362,7 @@ class ConsoleIT {
         }
         Instant deadline = Instant.now().plus(Duration.ofMinutes(5));
         List<JobInfo> jobs = daemon.daemon.pps().listJob("bench-copy");
-        while (Instant.now().isBefore(deadline) && (jobs.size() < 200 || !jobs.stream().allMatch(j -> JobState.valueOf(j.state()).terminal()))) {
+        while (Instant.now().isBefore(deadline) && (jobs.size() < 200 || !jobs.stream().allMatch(j -> j.state().terminal()))) {
             Thread.sleep(200);
             jobs = daemon.daemon.pps().listJob("bench-copy");
         }
