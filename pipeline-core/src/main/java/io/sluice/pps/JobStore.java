@@ -71,7 +71,6 @@ final class JobStore {
             if (j == null || j.id() == null || j.pipeline() == null || j.state() == null || j.inputs() == null) {
                 throw new IOException("fields missing");
             }
-            JobState.valueOf(j.state());
             jobs.put(j.id(), j);
         } catch (IOException | IllegalArgumentException e) {
             String why = Files.size(f) == 0 ? "it is empty" : "it is not a complete job record";
