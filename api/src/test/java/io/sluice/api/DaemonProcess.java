@@ -50,16 +50,12 @@ final class DaemonProcess implements AutoCloseable {
     private static DaemonProcess start(List<String> wrapper, String envToken, Path dataDir, Path log, String... extraArgs)
             throws IOException, InterruptedException {
         int port = freePort();
-        Path home = TestDaemon.HOME;
         List<String> cmd = new ArrayList<>(wrapper);
-        cmd.addAll(List.of(
-                Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-Xmx256m",
-                "-cp", home.resolve("api/target/api.jar") + ":" + home.resolve("api/target/lib/*"),
-                "io.sluice.api.Main", "up", "--no-demo", "--port", Integer.toString(port), "--data-dir", dataDir.toString()));
+        cmd.addAll(upCommand(port, dataDir));
         cmd.addAll(List.of(extraArgs));
         ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true)
                 .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()));
-        pb.environment().put("SLUICE_HOME", home.toString());
+        pb.environment().put("SLUICE_HOME", TestDaemon.HOME.toString());
         pb.environment().remove("SLUICE_AUTH_TOKEN");
         if (envToken != null) {
             pb.environment().put("SLUICE_AUTH_TOKEN", envToken);
@@ -75,6 +71,15 @@ final class DaemonProcess implements AutoCloseable {
         return HttpRequest.newBuilder(URI.create(address + pathAndQuery)).header("Authorization", "Bearer " + token);
     }
 
+    /** The java command line of {@code sluice up --no-demo} on {@code port} and {@code dataDir}. */
+    static List<String> upCommand(int port, Path dataDir) {
+        Path home = TestDaemon.HOME;
+        return List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-Xmx256m",
+                "-cp", home.resolve("api/target/api.jar") + ":" + home.resolve("api/target/lib/*"),
+                "io.sluice.api.Main", "up", "--no-demo", "--port", Integer.toString(port), "--data-dir", dataDir.toString());
+    }
+
+    /** The daemon's process id. */
     long pid() {
         return process.pid();
     }

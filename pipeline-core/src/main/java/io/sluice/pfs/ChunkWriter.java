@@ -47,8 +47,8 @@ final class ChunkWriter {
         this.budget = budget;
     }
 
-    /** Chunks and stores everything {@code in} yields; returns the chunks in order. */
-    List<FileManifest.Chunk> write(InputStream in) throws IOException {
+    /** Chunks and stores everything {@code in} yields, pinning each chunk first; returns the chunks in order. */
+    List<FileManifest.Chunk> write(InputStream in, ChunkPins.Holder pins) throws IOException {
         List<CompletableFuture<FileManifest.Chunk>> results = new ArrayList<>();
         List<List<CompletableFuture<?>>> pending = List.of(new ArrayList<>(), new ArrayList<>());
         Set<String> seen = ConcurrentHashMap.newKeySet();
@@ -87,7 +87,7 @@ final class ChunkWriter {
                 byte[] buf = cur;
                 int off = pos;
                 CompletableFuture<FileManifest.Chunk> f =
-                        CompletableFuture.supplyAsync(() -> store(buf, off, n, seen), hasher);
+                        CompletableFuture.supplyAsync(() -> store(buf, off, n, seen, pins), hasher);
                 results.add(f);
                 pending.get(b).add(f);
                 pos += n;
@@ -117,27 +117,32 @@ final class ChunkWriter {
      * Stores {@code len} bytes no larger than the chunker's minimum as the single chunk they make (a file that
      * small is never cut), on the calling thread: how many small files are chunked in parallel.
      */
-    FileManifest.Chunk storeWhole(byte[] buf, int len) {
+    FileManifest.Chunk storeWhole(byte[] buf, int len, ChunkPins.Holder pins) {
         if (len > chunker.min()) {
             throw new IllegalArgumentException(len + " bytes make more than one chunk");
         }
-        return store(buf, 0, len, ConcurrentHashMap.newKeySet());
+        return store(buf, 0, len, ConcurrentHashMap.newKeySet(), pins);
     }
 
-    private FileManifest.Chunk store(byte[] buf, int off, int len, Set<String> seen) {
+    private FileManifest.Chunk store(byte[] buf, int off, int len, Set<String> seen, ChunkPins.Holder pins) {
         MessageDigest md = FileManifest.sha256();
         md.update(buf, off, len);
         String id = HexFormat.of().formatHex(md.digest());
         String key = FileManifest.chunkKey(id);
+        long crc = ChunkCheck.crc32c(buf, off, len);
         try {
-            if (seen.add(id) && !store.exists(key)) {
-                store.put(key, new ByteArrayInputStream(buf, off, len), len);
-                storedBytes.addAndGet(len);
+            if (seen.add(id)) {
+                pins.pin(id); // before the check: from here on gc leaves the chunk alone
+                // a stored chunk is trusted only once its bytes are checked: putting the same bytes repairs damage
+                if (!ChunkCheck.storedIntact(store, key, buf, off, len)) {
+                    store.put(key, new ByteArrayInputStream(buf, off, len), len);
+                    storedBytes.addAndGet(len);
+                }
             }
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
-        return new FileManifest.Chunk(id, len);
+        return new FileManifest.Chunk(id, len, crc);
     }
 
     private byte[] buffer(int i) throws IOException {

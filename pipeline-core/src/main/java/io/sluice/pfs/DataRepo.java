@@ -38,14 +38,17 @@ import java.util.stream.Stream;
 /**
  * One data repo: its bare JGit repository (commits, trees of manifests, branch refs under
  * {@code refs/heads/}, open commits under {@code refs/sluice/open/}, the heads of deleted branches under
- * {@code refs/sluice/kept/}) plus an in-memory index from commit id to git commit, rebuilt from the refs when
+ * {@code refs/sluice/kept/}, which also keep the old heads of branches moved off them) plus an in-memory index from commit id to git commit, rebuilt from the refs when
  * the repo is opened. Refs only move by compare-and-set.
  */
 final class DataRepo implements Closeable {
 
     static final String HEADS = "refs/heads/";
     static final String OPEN = "refs/sluice/open/";
-    /** Heads of deleted branches, by commit id: as in Pachyderm, deleting a branch keeps its commits. */
+    /**
+     * Heads of deleted branches and old heads of branches moved elsewhere, by commit id: as in Pachyderm,
+     * deleting a branch keeps its commits, and (as Git's reflog does, but without expiry) moving one does too.
+     */
     static final String KEPT = "refs/sluice/kept/";
 
     /** A commit as indexed: its metadata, git commit, root tree and git parent (null for a root commit). */
@@ -129,8 +132,8 @@ final class DataRepo implements Closeable {
     private void rebuildIndex() throws IOException {
         List<org.eclipse.jgit.lib.Ref> opens = git.getRefDatabase().getRefsByPrefix(OPEN);
         try (RevWalk walk = new RevWalk(git)) {
-            for (org.eclipse.jgit.lib.Ref ref : git.getRefDatabase().getRefsByPrefix("refs/")) {
-                walk.markStart(walk.parseCommit(ref.getObjectId()));
+            for (ObjectId tip : tips()) {
+                walk.markStart(walk.parseCommit(tip));
             }
             for (RevCommit c : walk) {
                 index(c);
@@ -200,11 +203,7 @@ final class DataRepo implements Closeable {
     /** Drops commits no ref reaches any more (after a branch was deleted). */
     void prune() throws IOException {
         Set<String> live = new HashSet<>();
-        List<ObjectId> starts = new ArrayList<>();
-        for (org.eclipse.jgit.lib.Ref ref : git.getRefDatabase().getRefsByPrefix("refs/")) {
-            starts.add(ref.getObjectId());
-        }
-        for (ObjectId start : starts) {
+        for (ObjectId start : tips()) {
             Indexed x = atCommit(start);
             live.add(x.meta().id());
             String parent = x.meta().parent();
@@ -225,6 +224,37 @@ final class DataRepo implements Closeable {
     ObjectId ref(String refName) throws IOException {
         org.eclipse.jgit.lib.Ref ref = git.exactRef(refName);
         return ref == null ? null : ref.getObjectId();
+    }
+
+    /** The commits every ref points at (heads, open commits, kept heads): every commit descends from one. */
+    List<ObjectId> tips() throws IOException {
+        List<ObjectId> out = new ArrayList<>();
+        for (org.eclipse.jgit.lib.Ref ref : git.getRefDatabase().getRefsByPrefix("refs/")) {
+            out.add(ref.getObjectId());
+        }
+        return out;
+    }
+
+    /**
+     * As {@link #tips()}, read while every branch is locked: a commit moving from one ref to another (a finish
+     * from the open ref to the head, a moved or deleted head to its kept ref) is seen under one of them.
+     * Every such move holds its branch's lock and no holder waits for a second one, so locking all in name
+     * order cannot deadlock.
+     */
+    List<ObjectId> stableTips() throws IOException {
+        Set<String> names = new TreeSet<>(branchLocks.keySet());
+        names.addAll(branchNames());
+        List<ReentrantLock> held = new ArrayList<>();
+        try {
+            for (String b : names) {
+                ReentrantLock l = lock(b);
+                l.lock();
+                held.add(l);
+            }
+            return tips();
+        } finally {
+            held.forEach(ReentrantLock::unlock);
+        }
     }
 
     /** The git commits at the heads of branches and of deleted branches: every finished commit descends from one. */
@@ -269,6 +299,26 @@ final class DataRepo implements Closeable {
                 yield false;
             }
         };
+    }
+
+    /** Keeps the commit {@code head} and its ancestors reachable (readable by id, safe from gc) for good. */
+    void keep(ObjectId head) throws IOException {
+        cas(KEPT + atCommit(head).meta().id(), null, head); // false: already kept, by an earlier move or deletion
+    }
+
+    /**
+     * Moves {@code branch} from {@code expected} to {@code next} by compare-and-set, first keeping the old head
+     * when the move leaves it behind (not an ancestor of {@code next}); false if the branch moved meanwhile.
+     */
+    boolean keepThenMove(String branch, ObjectId expected, ObjectId next) throws IOException {
+        if (expected != null && !expected.equals(next)) {
+            try (RevWalk walk = new RevWalk(git)) {
+                if (!walk.isMergedInto(walk.parseCommit(expected), walk.parseCommit(next))) {
+                    keep(expected);
+                }
+            }
+        }
+        return cas(HEADS + branch, expected, next);
     }
 
     boolean deleteRef(String refName, ObjectId expected) throws IOException {

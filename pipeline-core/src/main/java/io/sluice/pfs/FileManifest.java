@@ -15,18 +15,29 @@ import java.util.List;
 /**
  * What a commit's tree stores for one file: its size, its content hash (SHA-256 over the concatenated
  * binary chunk ids, so equal bytes give equal hashes without a second pass over the data) and its
- * ordered chunks. Serialized as compact JSON with a fixed field order, so equal content gives an equal
- * git blob.
+ * ordered chunks, each with the CRC32C that reads check it against. Serialized as compact JSON with a
+ * fixed field order, so equal content gives an equal git blob.
  */
 public record FileManifest(long size, String hash, List<Chunk> chunks) {
 
-    /** One chunk: its id (hex SHA-256 of its bytes) and its length. */
-    public record Chunk(String id, long size) {
+    /**
+     * One chunk: its id (hex SHA-256 of its bytes), its length and the CRC32C of its bytes, which every read
+     * checks ({@link #NO_CRC} in manifests written before it was kept: those reads check the SHA-256).
+     */
+    public record Chunk(String id, long size, long crc) {
+        /** A chunk without a recorded CRC32C, as manifests written before it was kept describe one. */
+        public Chunk(String id, long size) {
+            this(id, size, NO_CRC);
+        }
+
         /** The object store key of this chunk: {@code chunks/<first 2 hex>/<id>}. */
         public String key() {
             return chunkKey(id);
         }
     }
+
+    /** The {@link Chunk#crc()} of a chunk whose manifest predates CRC32Cs. */
+    public static final long NO_CRC = -1;
 
     /** The object store key of chunk {@code id}. */
     public static String chunkKey(String id) {
@@ -55,7 +66,11 @@ public record FileManifest(long size, String hash, List<Chunk> chunks) {
         s.append("{\"size\":").append(size).append(",\"hash\":\"").append(hash).append("\",\"chunks\":[");
         for (int i = 0; i < chunks.size(); i++) {
             Chunk c = chunks.get(i);
-            s.append(i == 0 ? "" : ",").append("[\"").append(c.id()).append("\",").append(c.size()).append(']');
+            s.append(i == 0 ? "" : ",").append("[\"").append(c.id()).append("\",").append(c.size());
+            if (c.crc() != NO_CRC) {
+                s.append(',').append(c.crc());
+            }
+            s.append(']');
         }
         return s.append("]}").toString().getBytes(StandardCharsets.US_ASCII);
     }
@@ -79,8 +94,15 @@ public record FileManifest(long size, String hash, List<Chunk> chunks) {
                             expect(p.nextToken(), JsonToken.VALUE_STRING);
                             String id = p.getText();
                             expect(p.nextToken(), JsonToken.VALUE_NUMBER_INT);
-                            chunks.add(new Chunk(id, p.getLongValue()));
-                            expect(p.nextToken(), JsonToken.END_ARRAY);
+                            long length = p.getLongValue();
+                            long crc = NO_CRC;
+                            JsonToken t = p.nextToken();
+                            if (t == JsonToken.VALUE_NUMBER_INT) { // absent in manifests from before CRC32Cs
+                                crc = p.getLongValue();
+                                t = p.nextToken();
+                            }
+                            expect(t, JsonToken.END_ARRAY);
+                            chunks.add(new Chunk(id, length, crc));
                         }
                     }
                     default -> p.skipChildren();

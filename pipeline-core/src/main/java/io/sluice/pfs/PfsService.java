@@ -49,7 +49,6 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.ReentrantLock;
-import java.util.concurrent.locks.ReentrantReadWriteLock;
 import java.util.function.Consumer;
 import java.util.function.Supplier;
 import java.util.regex.Pattern;
@@ -89,10 +88,12 @@ public final class PfsService implements Closeable {
     private final AtomicLong storedBytes = new AtomicLong();
     private final Map<String, DataRepo> repos = new ConcurrentHashMap<>();
     private final Map<String, String> damagedRepos = new java.util.TreeMap<>();
-    /** Writers hold it shared from their first chunk to their commit; gc holds it exclusively. */
-    private final ReentrantReadWriteLock gcLock = new ReentrantReadWriteLock();
     /** Long polls on commits, by "repo@id", completed when the commit is published finished. */
     private final Waiters<String, CommitInfo> finishWaiters = new Waiters<>(10_000);
+    /** The chunks of writes not yet committed, which gc leaves alone without waiting for the writes. */
+    private final ChunkPins pins = new ChunkPins();
+    /** One gc at a time. */
+    private final Object gcTurn = new Object();
     private final List<Consumer<CommitInfo>> listeners = new CopyOnWriteArrayList<>();
     private final SecureRandom random = new SecureRandom();
 
@@ -278,7 +279,7 @@ public final class PfsService implements Closeable {
     /** Finishes the open commit on {@code branch} and moves the branch head to it. */
     public CommitInfo finishCommit(String repo, String branch) {
         DataRepo r = repo(repo);
-        Ref.checkBranchName(branch);
+        Ref.checkBranchSyntax(branch);
         CommitInfo done;
         ReentrantLock lock = r.lock(branch);
         lock.lock();
@@ -332,7 +333,7 @@ public final class PfsService implements Closeable {
      */
     public boolean abandonCommit(String repo, String branch) {
         DataRepo r = repo(repo);
-        Ref.checkBranchName(branch);
+        Ref.checkBranchSyntax(branch);
         ReentrantLock lock = r.lock(branch);
         lock.lock();
         try {
@@ -393,7 +394,7 @@ public final class PfsService implements Closeable {
         return io(() -> {
             List<CommitInfo> out = new ArrayList<>();
             if (branch != null) {
-                Ref.checkBranchName(branch);
+                Ref.checkBranchSyntax(branch);
                 ObjectId head = r.ref(DataRepo.HEADS + branch);
                 if (head == null) {
                     if (r.ref(DataRepo.OPEN + branch) == null) {
@@ -486,7 +487,7 @@ public final class PfsService implements Closeable {
                 out = new BranchInfo(repo, branch, created.id());
             } else {
                 Indexed target = resolve(r, headRef, false);
-                if (!io(() -> r.cas(DataRepo.HEADS + branch, existing, target.commit()))) {
+                if (!io(() -> r.keepThenMove(branch, existing, target.commit()))) {
                     throw SluiceException.conflict("branch '" + branch + "' moved concurrently; try again");
                 }
                 out = new BranchInfo(repo, branch, target.meta().id());
@@ -518,7 +519,7 @@ public final class PfsService implements Closeable {
      */
     public void deleteBranch(String repo, String branch) {
         DataRepo r = repo(repo);
-        Ref.checkBranchName(branch);
+        Ref.checkBranchSyntax(branch); // a branch spelled like a commit id, from an older data dir, can go
         ReentrantLock lock = r.lock(branch);
         lock.lock();
         try {
@@ -533,8 +534,7 @@ public final class PfsService implements Closeable {
                 }
                 if (head != null) {
                     // kept before the branch goes: its commits stay readable by id and their chunks survive gc
-                    String id = r.atCommit(head).meta().id();
-                    r.cas(DataRepo.KEPT + id, null, head); // false: already kept, by an earlier deletion
+                    r.keep(head);
                     r.deleteRef(DataRepo.HEADS + branch, head);
                 }
                 r.prune();
@@ -775,14 +775,24 @@ public final class PfsService implements Closeable {
         return true;
     }
 
-    /** Streams {@code length} bytes of a file from {@code offset} ({@code length < 0}: to the end). */
-    public InputStream getFile(String repo, String ref, String path, long offset, long length) {
+    /**
+     * Streams {@code length} bytes of a file from {@code offset} ({@code length < 0}: to the end); the stream
+     * knows how many bytes it will yield. The first chunk is read and checked before this returns, so damage
+     * there fails the call (UNAVAILABLE, naming the file and chunk); damage further on fails a read with a
+     * {@link ChunkStream.DamagedChunkException}.
+     */
+    public ChunkStream getFile(String repo, String ref, String path, long offset, long length) {
         String p = Ref.normalizePath(path);
         FileManifest m = manifest(repo, ref, p);
         if (offset < 0 || offset > m.size()) {
             throw SluiceException.invalid("offset " + offset + " is outside " + p + " (size " + m.size() + ")");
         }
-        return new ChunkStream(store, m.chunks(), offset, length);
+        ChunkStream in = new ChunkStream(store, m.chunks(), offset, length, repo + "@" + ref + ":" + p);
+        io(() -> {
+            in.prefetch();
+            return null;
+        });
+        return in;
     }
 
     /**
@@ -803,7 +813,8 @@ public final class PfsService implements Closeable {
                     throw noFile(repo, ref, p);
                 }
                 if (e.mode() == FileMode.TREE) {
-                    throw SluiceException.invalid("'" + p + "' is a directory in " + repo + "@" + ref);
+                    throw SluiceException.invalid("'" + p + "' is a directory in " + repo + "@" + ref
+                            + "; 'list file' shows what is in it");
                 }
                 return cache.manifest(reader, e.id());
             }
@@ -830,6 +841,9 @@ public final class PfsService implements Closeable {
                             : fileInfo(reader, fp, tw.getFileMode(0), tw.getObjectId(0));
                     FileInfo o = tw.getFileMode(1) == FileMode.MISSING ? null
                             : fileInfo(reader, fp, tw.getFileMode(1), tw.getObjectId(1));
+                    if (n != null && o != null && n.hash() != null && n.hash().equals(o.hash())) {
+                        continue; // the same bytes under a manifest of another format (one with CRC32Cs)
+                    }
                     out.add(new FileDiff(fp, n, o));
                 }
             }
@@ -840,22 +854,20 @@ public final class PfsService implements Closeable {
 
     // ---- maintenance
 
-    /** Re-reads every chunk reachable from any commit and checks its hash; returns the problems found. */
+    /**
+     * Re-reads every chunk reachable from any commit and checks its SHA-256; returns the problems found. It
+     * waits for no write and no gc (gc only deletes what no ref reached when it looked).
+     */
     public List<String> fsck() {
         List<String> problems = new ArrayList<>();
         Map<String, String> verdicts = new HashMap<>();
-        gcLock.readLock().lock();
-        try {
-            for (DataRepo r : sortedRepos()) {
-                walkManifests(r, problems, (where, chunk) -> {
-                    String verdict = verdicts.computeIfAbsent(chunk.id(), id -> verify(chunk));
-                    if (verdict != null) {
-                        problems.add(where + ": chunk " + chunk.id() + " " + verdict);
-                    }
-                });
-            }
-        } finally {
-            gcLock.readLock().unlock();
+        for (DataRepo r : sortedRepos()) {
+            walkManifests(r, false, problems, (where, chunk) -> {
+                String verdict = verdicts.computeIfAbsent(chunk.id(), id -> verify(chunk));
+                if (verdict != null) {
+                    problems.add(where + ": chunk " + chunk.id() + " " + verdict);
+                }
+            });
         }
         return problems;
     }
@@ -878,31 +890,37 @@ public final class PfsService implements Closeable {
         }
     }
 
-    /** Deletes chunks no commit references (open commits included); returns how many were deleted. */
+    /**
+     * Deletes the chunks that no ref reaches (branch heads, open commits, and the kept heads of deleted or
+     * moved branches) and that no write in progress has pinned; returns how many were deleted. It never waits
+     * for a write, however slow: a slow upload's chunks are pinned, not waited for.
+     */
     public long gc() {
-        gcLock.writeLock().lock();
-        try {
-            Set<String> live = new HashSet<>();
-            List<String> problems = new ArrayList<>();
-            for (DataRepo r : sortedRepos()) {
-                walkManifests(r, problems, (where, chunk) -> live.add(chunk.key()));
-            }
-            if (!problems.isEmpty()) {
-                // never sweep on a partial mark: an unreadable manifest could hide live chunks
-                throw SluiceException.unavailable("gc stopped, run fsck: " + problems.get(0), null);
-            }
-            return io(() -> {
-                long deleted = 0;
-                for (String key : store.list("chunks/")) {
-                    if (CHUNK_KEY.matcher(key).matches() && !live.contains(key)) {
-                        store.delete(key);
-                        deleted++;
-                    }
+        synchronized (gcTurn) {
+            pins.gcStarted();
+            try {
+                Set<String> live = new HashSet<>();
+                List<String> problems = new ArrayList<>();
+                for (DataRepo r : sortedRepos()) {
+                    walkManifests(r, true, problems, (where, chunk) -> live.add(chunk.key()));
                 }
-                return deleted;
-            });
-        } finally {
-            gcLock.writeLock().unlock();
+                if (!problems.isEmpty()) {
+                    // never sweep on a partial mark: an unreadable manifest could hide live chunks
+                    throw SluiceException.unavailable("gc stopped, run fsck: " + problems.get(0), null);
+                }
+                return io(() -> {
+                    long deleted = 0;
+                    for (String key : store.list("chunks/")) {
+                        if (CHUNK_KEY.matcher(key).matches() && !live.contains(key)
+                                && pins.deleteUnlessPinned(key.substring(key.lastIndexOf('/') + 1), () -> store.delete(key))) {
+                            deleted++;
+                        }
+                    }
+                    return deleted;
+                });
+            } finally {
+                pins.gcEnded();
+            }
         }
     }
 
@@ -910,12 +928,15 @@ public final class PfsService implements Closeable {
         void visit(String where, FileManifest.Chunk chunk);
     }
 
-    /** Visits every chunk of every manifest reachable from any ref of {@code r}, each manifest once. */
-    private void walkManifests(DataRepo r, List<String> problems, ChunkVisitor visitor) {
+    /**
+     * Visits every chunk of every manifest reachable from any ref of {@code r}, each manifest once; with
+     * {@code stable}, the refs are read while no commit can move from one ref to another (what gc needs).
+     */
+    private void walkManifests(DataRepo r, boolean stable, List<String> problems, ChunkVisitor visitor) {
         Set<ObjectId> seen = new HashSet<>();
         try (ObjectReader reader = r.git.newObjectReader(); RevWalk walk = new RevWalk(reader)) {
-            for (org.eclipse.jgit.lib.Ref ref : r.git.getRefDatabase().getRefsByPrefix("refs/")) {
-                walk.markStart(walk.parseCommit(ref.getObjectId()));
+            for (ObjectId tip : stable ? r.stableTips() : r.tips()) {
+                walk.markStart(walk.parseCommit(tip));
             }
             for (RevCommit c : walk) {
                 String where = r.name + "@" + r.atCommit(c).meta().id();
@@ -1006,6 +1027,8 @@ public final class PfsService implements Closeable {
         /** Null: land into the open commit if there is one; else always a commit of its own with these. */
         private final String description;
         private final List<CommitRef> provenance;
+        /** Every chunk this batch writes or reuses, safe from gc until the batch closes (after its commit). */
+        private final ChunkPins.Holder pinned = pins.holder();
         private boolean closed;
 
         /** An edit and, for an append, what is needed to redo it if its basis changed: the bytes it added. */
@@ -1017,7 +1040,6 @@ public final class PfsService implements Closeable {
             this.branch = branch;
             this.description = description;
             this.provenance = provenance;
-            gcLock.readLock().lock();
             this.writer = r.new Writer();
         }
 
@@ -1051,7 +1073,7 @@ public final class PfsService implements Closeable {
                 }
                 long from = before != null && before.edit().kind() == TreeEditor.Kind.PUT && append
                         ? before.appendedFrom() : basis == null ? 0 : basis.size();
-                record(p, writeChunks(basis, data), checkOld, basisId, from);
+                record(p, writeChunks(basis, data, pinned), checkOld, basisId, from);
                 return null;
             });
         }
@@ -1101,7 +1123,7 @@ public final class PfsService implements Closeable {
                             window.add(new SmallFile(p, bytes.length, bytes.length == 0
                                     ? java.util.concurrent.CompletableFuture.completedFuture(null)
                                     : java.util.concurrent.CompletableFuture.supplyAsync(
-                                            () -> w.storeWhole(bytes, bytes.length), hashers)));
+                                            () -> w.storeWhole(bytes, bytes.length, pinned), hashers)));
                             while (window.size() >= SMALL_FILES_IN_FLIGHT) {
                                 settle(window.poll());
                             }
@@ -1109,7 +1131,7 @@ public final class PfsService implements Closeable {
                             while (!window.isEmpty()) {
                                 settle(window.poll());
                             }
-                            record(p, writeChunks(null, in.data()), false, null, 0);
+                            record(p, writeChunks(null, in.data(), pinned), false, null, 0);
                         }
                     }
                     while (!window.isEmpty()) {
@@ -1287,7 +1309,7 @@ public final class PfsService implements Closeable {
             }
             FileManifest basis = now == null ? null : cache.manifest(reader, now.id());
             InputStream added = new ChunkStream(store, p.written().chunks(), p.appendedFrom(), -1);
-            FileManifest m = FileManifest.of(writeChunks(basis, added));
+            FileManifest m = FileManifest.of(writeChunks(basis, added, pinned));
             ObjectId blob = writer.inserter().insert(Constants.OBJ_BLOB, m.toJson());
             cache.remember(blob, m);
             Edit edit = new Edit(path, TreeEditor.Kind.PUT, FileMode.REGULAR_FILE, blob, m.size(), true,
@@ -1321,27 +1343,33 @@ public final class PfsService implements Closeable {
             }
         }
 
-        /** Drops uncommitted changes and lets gc run again. */
+        /** Drops uncommitted changes and unpins the chunks written for them. */
         @Override
         public void close() {
             if (!closed) {
                 closed = true;
                 writer.close();
-                gcLock.readLock().unlock();
+                pinned.close();
             }
         }
     }
 
-    /** Chunks {@code data} into the store; with a basis, re-chunks from its last chunk so only new chunks are stored. */
-    private List<FileManifest.Chunk> writeChunks(FileManifest basis, InputStream data) throws IOException {
+    /**
+     * Chunks {@code data} into the store, pinning every chunk for {@code pinned}; with a basis, re-chunks from
+     * its last chunk so only new chunks are stored.
+     */
+    private List<FileManifest.Chunk> writeChunks(FileManifest basis, InputStream data, ChunkPins.Holder pinned)
+            throws IOException {
         ChunkWriter w = new ChunkWriter(chunker, store, hashers, storedBytes, uploadMemory);
         if (basis == null || basis.chunks().isEmpty()) {
-            return w.write(data);
+            return w.write(data, pinned);
         }
         List<FileManifest.Chunk> old = basis.chunks();
         FileManifest.Chunk last = old.get(old.size() - 1);
         List<FileManifest.Chunk> out = new ArrayList<>(old.subList(0, old.size() - 1));
-        out.addAll(w.write(new SequenceInputStream(store.get(last.key(), 0, -1), data)));
+        out.forEach(c -> pinned.pin(c.id()));
+        // checked like any read: re-chunking a damaged last chunk would give its damage a valid checksum
+        out.addAll(w.write(new SequenceInputStream(new ChunkStream(store, List.of(last), 0, -1), data), pinned));
         return out;
     }
 
@@ -1402,20 +1430,20 @@ public final class PfsService implements Closeable {
     }
 
     /**
-     * The commit {@code ref} names. A branch name means its finished head, or with {@code preferOpen} its
-     * open commit if it has one; a branch wins over a commit id of the same spelling.
+     * The commit {@code ref} names. A commit id means that commit, always: new branches cannot be spelled like
+     * one, and one that an older data dir holds never shadows a commit (what a job read must be what its
+     * provenance names). A branch name means its finished head, or with {@code preferOpen} its open commit if
+     * it has one.
      */
     private Indexed resolve(DataRepo r, String ref, boolean preferOpen) {
         Ref rev = Ref.parseRevision(ref);
         String name = rev.name();
         return io(() -> {
-            Indexed x = null;
-            ObjectId open = preferOpen && rev.ancestry() == 0 ? r.ref(DataRepo.OPEN + name) : null;
-            ObjectId head = open != null ? open : r.ref(DataRepo.HEADS + name);
-            if (head != null) {
-                x = r.atCommit(head);
-            } else if (Ref.looksLikeCommitId(name)) {
-                x = r.byId(name);
+            Indexed x = Ref.looksLikeCommitId(name) ? r.byId(name) : null;
+            if (x == null) {
+                ObjectId open = preferOpen && rev.ancestry() == 0 ? r.ref(DataRepo.OPEN + name) : null;
+                ObjectId head = open != null ? open : r.ref(DataRepo.HEADS + name);
+                x = head == null ? null : r.atCommit(head);
             }
             if (x == null) {
                 if (r.ref(DataRepo.OPEN + name) != null) {
@@ -1454,6 +1482,8 @@ public final class PfsService implements Closeable {
     private static <T> T io(IoCall<T> call) {
         try {
             return call.call();
+        } catch (ChunkStream.DamagedChunkException e) {
+            throw SluiceException.unavailable(e.getMessage(), e);
         } catch (IOException e) {
             throw SluiceException.unavailable("pfs storage failed: " + e.getMessage(), e);
         }

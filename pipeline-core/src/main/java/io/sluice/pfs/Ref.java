@@ -110,8 +110,24 @@ public record Ref(String repo, String name, int ancestry, String path) {
         return name;
     }
 
-    /** Returns {@code name} if it is a valid branch name (letters, digits, '_', '-', '.'; no "..", no ".lock"). */
+    /**
+     * Returns {@code name} if it is a valid branch name (letters, digits, '_', '-', '.'; no "..", no ".lock")
+     * that cannot be taken for a commit id: a branch spelled like one would make {@code repo@<id>} ambiguous.
+     */
     public static String checkBranchName(String name) {
+        checkBranchSyntax(name);
+        if (looksLikeCommitId(name)) {
+            throw SluiceException.invalid("invalid branch name '" + name + "': 32 hex digits is what a commit id"
+                    + " looks like; pick a name that cannot be taken for one");
+        }
+        return name;
+    }
+
+    /**
+     * As {@link #checkBranchName(String)} but accepting names shaped like commit ids, which data dirs written
+     * before they were refused may hold: what deleting such a branch needs.
+     */
+    public static String checkBranchSyntax(String name) {
         if (name == null || !BRANCH_NAME.matcher(name).matches() || name.contains("..") || name.endsWith(".lock")
                 || name.endsWith(".")) {
             throw SluiceException.invalid("invalid branch name '" + printable(name)
@@ -126,10 +142,7 @@ public record Ref(String repo, String name, int ancestry, String path) {
     }
 
     private static String checkRevisionName(String name) {
-        if (looksLikeCommitId(name)) {
-            return name;
-        }
-        return checkBranchName(name);
+        return checkBranchSyntax(name);
     }
 
     /**

@@ -34,7 +34,7 @@ class ChunkerTest {
         ExecutorService pool = Executors.newFixedThreadPool(2);
         try {
             return new ChunkWriter(chunker, store, pool, stored, new ByteBudget(4L * chunker.max(), Duration.ofSeconds(5)))
-                    .write(new ByteArrayInputStream(data));
+                    .write(new ByteArrayInputStream(data), new ChunkPins().holder());
         } finally {
             pool.shutdown();
         }
@@ -61,15 +61,15 @@ class ChunkerTest {
                 }
             };
             List<FileManifest.Chunk> chunks = new ChunkWriter(big, new MemObjectStore(), pool, new AtomicLong(), budget)
-                    .write(dribble);
+                    .write(dribble, new ChunkPins().holder());
             assertThat(chunks.stream().mapToLong(FileManifest.Chunk::size).sum()).isEqualTo(data.length);
             assertThat(chunks).isEqualTo(new ChunkWriter(big, new MemObjectStore(), pool, new AtomicLong(), budget)
-                    .write(new ByteArrayInputStream(data)));
+                    .write(new ByteArrayInputStream(data), new ChunkPins().holder()));
             budget.acquire(4L * big.max()); // all of it is back
             budget.release(4L * big.max());
             budget.acquire(4L * big.max() - 1000);
             assertThatThrownBy(() -> new ChunkWriter(big, new MemObjectStore(), pool, new AtomicLong(), budget)
-                    .write(new ByteArrayInputStream(data))).hasMessageContaining("upload buffer memory");
+                    .write(new ByteArrayInputStream(data), new ChunkPins().holder())).hasMessageContaining("upload buffer memory");
         } finally {
             pool.shutdown();
         }

@@ -160,23 +160,84 @@ public final class FileVerbs {
             SluiceClient.Streamed response = client.getStream(ref.repoPath() + "/files",
                     query("ref", ref.ref(), "path", path, "offset", offset));
             long size = response.length();
-            try (InputStream in = Progress.wrap(response.body(), size, "get " + path, main.err(), showProgress(size))) {
-                if (target == null) {
-                    SluiceClient.copy(in, main.out());
-                    main.out().flush();
-                    return;
+            Received body = new Received(response.body(), size);
+            try (InputStream in = Progress.wrap(body, size, "get " + path, main.err(), showProgress(size))) {
+                save(in, target);
+            } catch (IOException e) {
+                if (!body.failed) {
+                    throw e; // writing the local file failed, not the daemon
                 }
-                // Write beside the target and rename, so an interrupted get never leaves a truncated file.
-                Path parent = target.toAbsolutePath().getParent();
-                Path tmp = Files.createTempFile(parent, ".sluice-get-", ".part");
-                try (OutputStream out = Files.newOutputStream(tmp)) {
-                    SluiceClient.copy(in, out);
-                } catch (IOException | RuntimeException e) {
-                    Files.deleteIfExists(tmp);
+                throw brokenOff(client, ref, path, offset + body.count, size, e);
+            }
+        }
+
+        /**
+         * Why the daemon broke a download off: it checks each chunk before sending any of its bytes and sends
+         * everything before it, so asked for the file from where the bytes stopped it names the damaged chunk.
+         */
+        private static ClientException brokenOff(SluiceClient client, RefArg ref, String path, long at, long size,
+                                                 IOException e) {
+            try (InputStream rest = client.getStream(ref.repoPath() + "/files",
+                    query("ref", ref.ref(), "path", path, "offset", at, "length", 1)).body()) {
+                rest.readAllBytes();
+            } catch (ClientException named) {
+                return named;
+            } catch (IOException ignored) {
+                // no better reason to give than the first one
+            }
+            return new ClientException("get file " + ref.repo() + "@" + ref.ref() + ":" + path + " broke off after "
+                    + at + (size < 0 ? "" : " of " + size) + " bytes: " + e.getMessage());
+        }
+
+        /** The daemon's bytes, counted; fails (and remembers it) if they stop short of the expected size. */
+        private static final class Received extends java.io.FilterInputStream {
+            private final long expected;
+            long count;
+            boolean failed;
+
+            Received(InputStream in, long expected) {
+                super(in);
+                this.expected = expected;
+            }
+
+            @Override
+            public int read() throws IOException {
+                byte[] one = new byte[1];
+                return read(one, 0, 1) < 0 ? -1 : one[0] & 0xff;
+            }
+
+            @Override
+            public int read(byte[] b, int off, int len) throws IOException {
+                try {
+                    int n = super.read(b, off, len);
+                    if (n < 0 && expected >= 0 && count < expected) {
+                        throw new java.io.EOFException("the connection closed early");
+                    }
+                    count += Math.max(0, n);
+                    return n;
+                } catch (IOException e) {
+                    failed = true;
                     throw e;
                 }
-                Files.move(tmp, target, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
             }
+        }
+
+        private void save(InputStream in, Path target) throws IOException {
+            if (target == null) {
+                SluiceClient.copy(in, main.out());
+                main.out().flush();
+                return;
+            }
+            // Write beside the target and rename, so an interrupted get never leaves a truncated file.
+            Path parent = target.toAbsolutePath().getParent();
+            Path tmp = Files.createTempFile(parent, ".sluice-get-", ".part");
+            try (OutputStream out = Files.newOutputStream(tmp)) {
+                SluiceClient.copy(in, out);
+            } catch (IOException | RuntimeException e) {
+                Files.deleteIfExists(tmp);
+                throw e;
+            }
+            Files.move(tmp, target, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
         }
     }
 

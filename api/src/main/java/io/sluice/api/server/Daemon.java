@@ -8,6 +8,7 @@ import io.sluice.pfs.FileLocator;
 import io.sluice.runner.local.LocalJobRunner;
 import io.sluice.runner.kube.KubernetesJobRunner;
 import io.sluice.runner.kube.WorkQueue;
+import io.sluice.storage.DataDirLock;
 import io.sluice.storage.ObjectStore;
 import io.sluice.storage.ObjectStores;
 
@@ -22,6 +23,7 @@ import java.util.TreeMap;
 
 /** The services of one running daemon, opened together on one data dir and closed in reverse order. */
 public final class Daemon implements Closeable {
+    private final DataDirLock lock;
     private final DaemonConfig config;
     private final ObjectStore store;
     private final PfsService pfs;
@@ -35,8 +37,9 @@ public final class Daemon implements Closeable {
     private static final List<String> SECRET_ENV = List.of("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY",
             "AWS_SESSION_TOKEN");
 
-    private Daemon(DaemonConfig config, ObjectStore store, PfsService pfs, WorkQueue workQueue, JobRunner runner,
-                   PpsService pps) {
+    private Daemon(DataDirLock lock, DaemonConfig config, ObjectStore store, PfsService pfs, WorkQueue workQueue,
+                   JobRunner runner, PpsService pps) {
+        this.lock = lock;
         this.config = config;
         this.store = store;
         this.pfs = pfs;
@@ -50,7 +53,10 @@ public final class Daemon implements Closeable {
         return open(config, System.getenv());
     }
 
-    /** Opens (creating if needed) the data dir and the store, and starts the pipeline watcher. */
+    /**
+     * Opens (creating if needed) the data dir and the store, and starts the pipeline watcher; refuses (CONFLICT)
+     * a data dir another daemon holds.
+     */
     public static Daemon open(DaemonConfig config, Map<String, String> env) throws IOException {
         Path dataDir = config.dataDir();
         try {
@@ -61,6 +67,18 @@ public final class Daemon implements Closeable {
         if (!Files.isWritable(dataDir)) {
             throw SluiceException.unavailable("data dir " + dataDir + " is not writable", null);
         }
+        // first of all: opening the repos removes Git lock files, which are only stale if no one else runs here
+        DataDirLock lock = DataDirLock.acquire(dataDir);
+        try {
+            return open(lock, config, env);
+        } catch (IOException | RuntimeException e) {
+            lock.close();
+            throw e;
+        }
+    }
+
+    private static Daemon open(DataDirLock lock, DaemonConfig config, Map<String, String> env) throws IOException {
+        Path dataDir = config.dataDir();
         ObjectStore store = ObjectStores.open(config.storeUri(), dataDir, env);
         PfsService pfs = new PfsService(dataDir, store);
         WorkQueue workQueue = new WorkQueue();
@@ -75,7 +93,7 @@ public final class Daemon implements Closeable {
         }
         PpsService pps = new PpsService(dataDir, pfs, runner);
         pps.start();
-        return new Daemon(config, store, pfs, workQueue, runner, pps);
+        return new Daemon(lock, config, store, pfs, workQueue, runner, pps);
     }
 
     /**
@@ -138,9 +156,13 @@ public final class Daemon implements Closeable {
 
     @Override
     public void close() throws IOException {
-        pps.close();
-        runner.close();
-        pfs.close();
-        store.close();
+        try {
+            pps.close();
+            runner.close();
+            pfs.close();
+            store.close();
+        } finally {
+            lock.close(); // last: only now may another daemon take the data dir
+        }
     }
 }

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.javalin.http.Context;
 import io.sluice.SluiceException;
+import io.sluice.pfs.ChunkStream;
 import io.sluice.pfs.FileInfo;
 import io.sluice.pfs.PfsService;
 import io.sluice.pps.PpsService;
@@ -195,27 +196,17 @@ public final class PfsController {
         }
     }
 
-    /** GET .../files?ref=R&path=P[&offset=N&length=N]: the bytes, streamed. */
+    /**
+     * GET .../files?ref=R&path=P[&offset=N&length=N]: the bytes, streamed. The file is resolved once and its
+     * first chunk checked before the headers go out, so a directory, a bad offset or a damaged first chunk
+     * get an error answer; damage further on breaks the connection off short of Content-Length.
+     */
     public void getFile(Context ctx) {
-        String repo = ctx.pathParam("repo");
-        String ref = Requests.optional(ctx, "ref", "master");
-        String path = Requests.required(ctx, "path");
-        FileInfo file = pfs.inspectFile(repo, ref, path);
-        if (file.type() != FileInfo.Type.FILE) {
-            // refused before the headers: once Content-Length is out, an error cannot be answered any more
-            throw SluiceException.invalid("'" + file.path() + "' is a directory in " + repo + "@" + ref
-                    + "; 'list file' shows what is in it");
-        }
-        long size = file.size();
-        long offset = Requests.number(ctx, "offset", 0);
-        long length = Requests.number(ctx, "length", -1);
-        if (offset < 0 || offset > size) {
-            throw SluiceException.invalid("offset " + offset + " is outside the file (size " + size + ")");
-        }
-        long sent = length < 0 ? size - offset : Math.min(length, size - offset);
-        ctx.header("Content-Length", Long.toString(sent));
+        ChunkStream in = pfs.getFile(ctx.pathParam("repo"), Requests.optional(ctx, "ref", "master"),
+                Requests.required(ctx, "path"), Requests.number(ctx, "offset", 0), Requests.number(ctx, "length", -1));
+        ctx.header("Content-Length", Long.toString(in.remaining()));
         ctx.contentType("application/octet-stream");
-        ctx.result(pfs.getFile(repo, ref, path, offset, length));
+        ctx.result(in);
     }
 
     public void deleteFile(Context ctx) {
