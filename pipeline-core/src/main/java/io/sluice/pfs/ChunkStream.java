@@ -59,6 +59,11 @@ public final class ChunkStream extends InputStream {
         return remaining;
     }
 
+    /** Whether every byte handed out so far ends a chunk: the next read loads and checks a new one. */
+    public boolean atChunkEnd() {
+        return pos == end;
+    }
+
     /**
      * Reads and checks the first chunk now, so that damage there is reported before a caller commits to
      * answering (an HTTP server that has sent its headers can only break the connection off).

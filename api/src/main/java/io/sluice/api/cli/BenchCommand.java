@@ -5,6 +5,7 @@ import io.sluice.api.Main;
 import io.sluice.api.bench.ApiBench;
 import io.sluice.api.bench.CliBench;
 import io.sluice.api.bench.PfsBench;
+import io.sluice.api.bench.SoakBench;
 import io.sluice.api.bench.TriggerBench;
 import io.sluice.train.TrainBenchmark;
 import io.sluice.storage.ObjectStore;
@@ -87,6 +88,14 @@ public final class BenchCommand {
     void train(@Option(names = "--data", paramLabel = "DIR", description = "MovieLens 100K directory (default: ../shared/data/ml-100k if present).") Path data) throws Exception {
         Path dir = data != null ? data : TrainBenchmark.findMovieLens(UpCommand.home(main)).orElse(null);
         inScratch(scratchDir -> TrainBenchmark.withDefaults().run(dir));
+    }
+
+    @Command(name = "soak", description = "SIGKILL a real daemon again and again under concurrent writes, pipeline changes and jobs; check every acknowledged write, fsck and one job per input commit after each restart.")
+    void soak(@Option(names = "--kills", defaultValue = "100") int kills,
+              @Option(names = "--seconds", defaultValue = "3", description = "Mean seconds of load before each kill.") double seconds,
+              @Option(names = "--putters", defaultValue = "2") int putters,
+              @Option(names = "--pace-ms", defaultValue = "250", description = "Pause of each client between requests.") int paceMs) throws Exception {
+        inScratch(dir -> new SoakBench().run(dir, new SoakBench.Options(kills, seconds, putters, paceMs)));
     }
 
     /** A benchmark body that gets a scratch dir and returns its figures. */

@@ -199,14 +199,52 @@ public final class PfsController {
     /**
      * GET .../files?ref=R&path=P[&offset=N&length=N]: the bytes, streamed. The file is resolved once and its
      * first chunk checked before the headers go out, so a directory, a bad offset or a damaged first chunk
-     * get an error answer; damage further on breaks the connection off short of Content-Length.
+     * get an error answer; damage further on breaks the connection off short of Content-Length, after every
+     * byte before the damaged chunk went out (so a client asking again from there gets the error answer).
      */
     public void getFile(Context ctx) {
         ChunkStream in = pfs.getFile(ctx.pathParam("repo"), Requests.optional(ctx, "ref", "master"),
                 Requests.required(ctx, "path"), Requests.number(ctx, "offset", 0), Requests.number(ctx, "length", -1));
         ctx.header("Content-Length", Long.toString(in.remaining()));
         ctx.contentType("application/octet-stream");
-        ctx.result(in);
+        ctx.result(new FlushAtChunkEnds(in, ctx));
+    }
+
+    /**
+     * The file's bytes as the answer's body, flushing the answer before each new chunk is read: Javalin
+     * writes all it read before reading again, so a chunk found damaged cuts the body exactly at its start.
+     */
+    private static final class FlushAtChunkEnds extends InputStream {
+        private final ChunkStream in;
+        private final Context ctx;
+
+        FlushAtChunkEnds(ChunkStream in, Context ctx) {
+            this.in = in;
+            this.ctx = ctx;
+        }
+
+        @Override
+        public int read() throws IOException {
+            flushAtChunkEnd();
+            return in.read();
+        }
+
+        @Override
+        public int read(byte[] b, int off, int len) throws IOException {
+            flushAtChunkEnd();
+            return in.read(b, off, len);
+        }
+
+        private void flushAtChunkEnd() throws IOException {
+            if (in.atChunkEnd() && in.remaining() > 0) {
+                ctx.outputStream().flush();
+            }
+        }
+
+        @Override
+        public void close() {
+            in.close();
+        }
     }
 
     public void deleteFile(Context ctx) {
