@@ -12,6 +12,7 @@ import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
@@ -81,6 +82,8 @@ public final class SoakBench {
             d.ok("POST", "/api/v1/repos", "{\"name\": \"tmp_in\"}");
             d.ok("PUT", "/api/v1/repos/tmp_in/files?branch=master&path=/x", "x");
             d.ok("POST", "/api/v1/pipelines", COPY);
+            d.ok("PUT", "/api/v1/repos/events/files?branch=master&path=/e0", "event 0\n");
+            puts.put("/e0", fileHash("event 0\n"));
         }
         long started = System.nanoTime();
         for (int cycle = 0; cycle < options.cycles(); cycle++) {
@@ -194,8 +197,10 @@ public final class SoakBench {
         List<String> cmd = List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-Xmx256m",
                 "-cp", System.getProperty("java.class.path"), "io.sluice.api.Main", "up", "--no-demo",
                 "--port", Integer.toString(port), "--data-dir", data.toString());
-        Process p = new ProcessBuilder(cmd).redirectErrorStream(true)
-                .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile())).start();
+        ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true)
+                .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()));
+        pb.environment().remove("SLUICE_AUTH_TOKEN"); // the daemon keeps its token in the data dir
+        Process p = pb.start();
         Daemon d = new Daemon(p, port);
         long deadline = System.nanoTime() + 120_000_000_000L;
         while (System.nanoTime() < deadline) {
@@ -204,6 +209,7 @@ public final class SoakBench {
             }
             try {
                 if (d.send("GET", "/api/v1/health", null).ok()) {
+                    d.token = Files.readString(data.resolve("auth-token")).strip();
                     return d;
                 }
             } catch (IOException notYet) {
@@ -336,13 +342,14 @@ public final class SoakBench {
             }
         }
         Map<String, Object> out = new LinkedHashMap<>();
+        Map<String, Integer> jobs = perCommit;
         if (settle) {
-            List<String> none = commits.stream().filter(c -> !perCommit.containsKey(c)).toList();
+            List<String> none = commits.stream().filter(c -> !jobs.containsKey(c)).toList();
             for (String c : none) {
                 problems.add("input commit events@" + c + " got no job");
             }
             out.put("inputCommits", commits.size());
-            out.put("inputCommitsWithExactlyOneJob", commits.stream().filter(c -> perCommit.getOrDefault(c, 0) == 1).count());
+            out.put("inputCommitsWithExactlyOneJob", commits.stream().filter(c -> jobs.getOrDefault(c, 0) == 1).count());
             out.put("inputCommitsWithNoJob", none.size());
             out.put("inputCommitsWithMoreJobs", twice);
         }
@@ -374,6 +381,7 @@ public final class SoakBench {
     private final class Daemon implements AutoCloseable {
         private final Process process;
         private final String address;
+        private String token;
 
         private Daemon(Process process, int port) {
             this.process = process;
@@ -385,6 +393,9 @@ public final class SoakBench {
                     .header("Content-Type", "application/json")
                     .method(method, body == null ? HttpRequest.BodyPublishers.noBody()
                             : HttpRequest.BodyPublishers.ofString(body));
+            if (token != null) {
+                b.header("Authorization", "Bearer " + token);
+            }
             HttpResponse<String> r = http.send(b.build(), HttpResponse.BodyHandlers.ofString());
             return new Reply(r.statusCode(), r.body());
         }
