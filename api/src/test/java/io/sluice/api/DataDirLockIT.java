@@ -17,8 +17,10 @@ class DataDirLockIT {
         Path data = dir.resolve("data");
         Path log = dir.resolve("daemon.log");
         try (DaemonProcess first = DaemonProcess.start(data, log)) {
-            Process second = new ProcessBuilder(DaemonProcess.upCommand(DaemonProcess.freePort(), data))
-                    .redirectErrorStream(true).start();
+            ProcessBuilder pb = new ProcessBuilder(DaemonProcess.upCommand(DaemonProcess.freePort(), data))
+                    .redirectErrorStream(true);
+            pb.environment().put("SLUICE_AUTH_TOKEN", "a-token-of-its-own"); // nothing but the lock to report
+            Process second = pb.start();
             assertThat(second.waitFor(120, TimeUnit.SECONDS)).as("the second daemon exits").isTrue();
             String output = new String(second.getInputStream().readAllBytes(), StandardCharsets.UTF_8).strip();
             assertThat(second.exitValue()).isEqualTo(1);
