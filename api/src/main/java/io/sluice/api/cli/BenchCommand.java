@@ -91,9 +91,9 @@ public final class BenchCommand {
     }
 
     @Command(name = "soak", description = "SIGKILL a real daemon again and again under concurrent writes, pipeline changes and jobs; check every acknowledged write, fsck and one job per input commit after each restart.")
-    void soak(@Option(names = "--kills", defaultValue = "100") int kills,
+    void soak(@Option(names = "--kills", defaultValue = "100", description = "How many kill -9 cycles to run.") int kills,
               @Option(names = "--seconds", defaultValue = "3", description = "Mean seconds of load before each kill.") double seconds,
-              @Option(names = "--putters", defaultValue = "2") int putters,
+              @Option(names = "--putters", defaultValue = "2", description = "Concurrent clients putting and appending files.") int putters,
               @Option(names = "--pace-ms", defaultValue = "250", description = "Pause of each client between requests.") int paceMs) throws Exception {
         inScratch(dir -> new SoakBench().run(dir, new SoakBench.Options(kills, seconds, putters, paceMs)));
     }

@@ -118,7 +118,11 @@ public final class PfsController {
             }
             ctx.json(pfs.putFile(repo, branch, Requests.required(ctx, "path"), body, append));
         } catch (SluiceException e) {
-            if (!body.opened() && !"100-continue".equalsIgnoreCase(ctx.header("Expect"))) {
+            boolean unread = !body.opened() && !"100-continue".equalsIgnoreCase(ctx.header("Expect"));
+            // a full disk or a store outage stops the read mid-body: take the rest too, so the client
+            // finishes sending and reads the answer instead of a connection reset
+            boolean cutShort = body.opened() && e.kind() == SluiceException.Kind.UNAVAILABLE;
+            if (unread || cutShort) {
                 Requests.drain(ctx); // the client sends the body anyway: take it, so that it reads the answer
             }
             throw e;
