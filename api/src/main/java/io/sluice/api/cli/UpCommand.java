@@ -7,6 +7,7 @@ import io.sluice.api.server.ApiServer;
 import io.sluice.api.server.AuthToken;
 import io.sluice.api.server.Daemon;
 import io.sluice.api.server.DaemonConfig;
+import io.sluice.storage.DataDirLock;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.ParentCommand;
@@ -81,10 +82,19 @@ public final class UpCommand implements Callable<Integer> {
         Path absoluteData = data.toAbsolutePath().normalize();
         String envToken = main.env().get("SLUICE_AUTH_TOKEN");
         Path tokens = tokenFile != null ? tokenFile.toAbsolutePath() : absoluteData.resolve(AuthToken.FILE_NAME);
-        String token = envToken != null && !envToken.isBlank() ? envToken.strip() : AuthToken.loadOrCreate(tokens);
-        DaemonConfig config = new DaemonConfig(absoluteData, store, bind, port,
-                List.of(home.resolve("train-stage/bin"), home.resolve("predict-stage/bin")), token, kubernetes());
-        Daemon daemon = Daemon.open(config, main.env());
+        DaemonConfig.Kubernetes kubernetes = kubernetes();
+        // the lock first: a second daemon refused on this dir must not create or re-mode the first one's token file
+        DataDirLock lock = Daemon.lock(absoluteData);
+        DaemonConfig config;
+        try {
+            String token = envToken != null && !envToken.isBlank() ? envToken.strip() : AuthToken.loadOrCreate(tokens);
+            config = new DaemonConfig(absoluteData, store, bind, port,
+                    List.of(home.resolve("train-stage/bin"), home.resolve("predict-stage/bin")), token, kubernetes);
+        } catch (RuntimeException e) {
+            lock.close();
+            throw e;
+        }
+        Daemon daemon = Daemon.open(lock, config, main.env());
         Javalin app = ApiServer.create(daemon);
         try {
             app.start(config.host(), config.port());

@@ -58,7 +58,14 @@ public final class Daemon implements Closeable {
      * a data dir another daemon holds.
      */
     public static Daemon open(DaemonConfig config, Map<String, String> env) throws IOException {
-        Path dataDir = config.dataDir();
+        return open(lock(config.dataDir()), config, env);
+    }
+
+    /**
+     * Creates {@code dataDir} if needed and takes its exclusive lock, or fails (CONFLICT) naming the holder: the
+     * first thing a daemon does there, before it touches any file in it (its token file included).
+     */
+    public static DataDirLock lock(Path dataDir) {
         try {
             Files.createDirectories(dataDir);
         } catch (IOException e) {
@@ -67,17 +74,24 @@ public final class Daemon implements Closeable {
         if (!Files.isWritable(dataDir)) {
             throw SluiceException.unavailable("data dir " + dataDir + " is not writable", null);
         }
-        // first of all: opening the repos removes Git lock files, which are only stale if no one else runs here
-        DataDirLock lock = DataDirLock.acquire(dataDir);
+        // opening the repos removes Git lock files, which are only stale if no one else runs here
+        return DataDirLock.acquire(dataDir);
+    }
+
+    /**
+     * Opens the daemon on a data dir whose lock {@code lock} (from {@link #lock}) is held; the daemon owns the
+     * lock from then on and releases it at close, or at once if opening fails.
+     */
+    public static Daemon open(DataDirLock lock, DaemonConfig config, Map<String, String> env) throws IOException {
         try {
-            return open(lock, config, env);
+            return openLocked(lock, config, env);
         } catch (IOException | RuntimeException e) {
             lock.close();
             throw e;
         }
     }
 
-    private static Daemon open(DataDirLock lock, DaemonConfig config, Map<String, String> env) throws IOException {
+    private static Daemon openLocked(DataDirLock lock, DaemonConfig config, Map<String, String> env) throws IOException {
         Path dataDir = config.dataDir();
         ObjectStore store = ObjectStores.open(config.storeUri(), dataDir, env);
         PfsService pfs = new PfsService(dataDir, store);
