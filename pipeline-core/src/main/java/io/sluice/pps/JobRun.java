@@ -308,7 +308,7 @@ final class JobRun {
             files.add(new InputFile(f.input(), f.repo(), f.commit(), f.path(), f.size()));
         }
         DatumCommand command = DatumCommand.of(spec.transform().cmd(), spec.transform().stdin(), datumEnv(d),
-                job.id(), d.id(), inputCommits);
+                job.id(), d.id(), inputCommits).withUser(spec.transform().user());
         DatumTask.JobShape shape = new DatumTask.JobShape(spec.transform().image(), spec.transform().env(),
                 resources(spec.requests()), resources(spec.limits()), spec.parallelism(), spec.datumTries());
         DatumResult result = null;

@@ -637,6 +637,9 @@ public final class PpsService implements Closeable {
             out.add("the local runner runs transform.cmd on this host" + (spec.transform().image().isEmpty() ? ""
                     : " and does not pull transform.image '" + spec.transform().image() + "'")
                     + "; its tools must be installed here");
+            if (!runner.isolationGap().isEmpty()) {
+                out.add(runner.isolationGap());
+            }
             boolean gpu = (spec.requests() != null && spec.requests().gpu() != null)
                     || (spec.limits() != null && spec.limits().gpu() != null);
             if (gpu) {

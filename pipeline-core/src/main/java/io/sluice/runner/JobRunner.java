@@ -22,6 +22,11 @@ public interface JobRunner extends Closeable {
         return false;
     }
 
+    /** One line on what this runner cannot keep apart between datums and from the host; empty when nothing. */
+    default String isolationGap() {
+        return "";
+    }
+
     /**
      * Runs {@code task}'s command once and blocks until it ends, passing each line it prints to
      * {@code logs}. A failing command is an unsuccessful result, never an exception; an exception means

@@ -120,9 +120,12 @@ public abstract class JobRunnerContract {
 
     @Test
     void feedsStdinScriptAndSetsEnvironment() throws Exception {
-        Path bin = Files.createDirectories(tmp.resolve("bin"));
+        // not under /tmp: a datum gets a /tmp of its own, so the program must live where images keep them
+        Path bin = Files.createTempDirectory(Files.createDirectories(Path.of("target").toAbsolutePath()), "contract-bin",
+                java.nio.file.attribute.PosixFilePermissions.asFileAttribute(
+                        java.nio.file.attribute.PosixFilePermissions.fromString("rwxr-xr-x")));
         Files.writeString(bin.resolve("sluice-hello"), "#!/bin/sh\necho hello from path\n");
-        bin.resolve("sluice-hello").toFile().setExecutable(true);
+        bin.resolve("sluice-hello").toFile().setExecutable(true, false);
         List<String> stdin = List.of(
                 "set -e",
                 "echo \"$PACH_JOB_ID $PACH_DATUM_ID $words_COMMIT $GREETING\" > /pfs/out/env",

@@ -10,9 +10,10 @@ import java.util.regex.Pattern;
 /**
  * What user code sees of one datum's run: the command ({@code transform.cmd}), the lines fed to its stdin
  * ({@code transform.stdin}) and the environment added to the runner's own ({@code transform.env} plus
- * Pachyderm's job variables and whatever else pps sets for the datum; later entries win).
+ * Pachyderm's job variables and whatever else pps sets for the datum; later entries win), and the user it
+ * runs as ({@code transform.user}: a name or uid, optionally {@code :group}; empty means the runner's default).
  */
-public record DatumCommand(List<String> cmd, List<String> stdin, Map<String, String> env) {
+public record DatumCommand(List<String> cmd, List<String> stdin, Map<String, String> env, String user) {
     private static final Pattern PFS = Pattern.compile("(?<![\\w./-])/pfs(?=/|\\b|$)");
 
     public DatumCommand {
@@ -22,6 +23,17 @@ public record DatumCommand(List<String> cmd, List<String> stdin, Map<String, Str
         cmd = List.copyOf(cmd);
         stdin = stdin == null ? List.of() : List.copyOf(stdin);
         env = java.util.Collections.unmodifiableMap(new LinkedHashMap<>(env == null ? Map.of() : env));
+        user = user == null ? "" : user.trim();
+    }
+
+    /** A command run as the runner's default user. */
+    public DatumCommand(List<String> cmd, List<String> stdin, Map<String, String> env) {
+        this(cmd, stdin, env, "");
+    }
+
+    /** This command run as {@code user} ({@code transform.user}; empty: the runner's default). */
+    public DatumCommand withUser(String user) {
+        return new DatumCommand(cmd, stdin, env, user);
     }
 
     /**
@@ -41,20 +53,20 @@ public record DatumCommand(List<String> cmd, List<String> stdin, Map<String, Str
     public DatumCommand withEnv(Map<String, String> more) {
         Map<String, String> env = new LinkedHashMap<>(this.env);
         env.putAll(more);
-        return new DatumCommand(cmd, stdin, env);
+        return new DatumCommand(cmd, stdin, env, user);
     }
 
     /** This command with {@code extra} put before the program (a wrapper that then execs it). */
     public DatumCommand wrappedIn(List<String> extra) {
         List<String> all = new java.util.ArrayList<>(extra);
         all.addAll(cmd);
-        return new DatumCommand(all, stdin, env);
+        return new DatumCommand(all, stdin, env, user);
     }
 
     /** This command with every {@code /pfs} path prefix in its arguments and stdin replaced by {@code pfsDir}. */
     public DatumCommand withPfsAt(Path pfsDir) {
         String dir = Matcher.quoteReplacement(pfsDir.toString());
         return new DatumCommand(cmd.stream().map(a -> PFS.matcher(a).replaceAll(dir)).toList(),
-                stdin.stream().map(l -> PFS.matcher(l).replaceAll(dir)).toList(), env);
+                stdin.stream().map(l -> PFS.matcher(l).replaceAll(dir)).toList(), env, user);
     }
 }

@@ -23,9 +23,27 @@ final class HelperScript {
             + " while read -r _; do ( . \"$d/request\" ) <\"$d/stdin\" >\"$d/stdout\" 2>\"$d/stderr\" &"
             + " wait $!; echo \"exit $?\"; done";
 
-    /** $1: the job's prev dir; the rest: the command. Shows $1 read-only at /pfs/prev, then execs the command. */
-    static final String PREV = "mount --bind \"$1\" /pfs/prev && mount -o remount,bind,ro /pfs/prev && shift"
-            + " && exec \"$@\"";
+    /**
+     * One datum, as PID 1 of a PID namespace of its own (so whatever it starts dies with it) in a mount
+     * namespace of its own. $1: the job's prev dir or empty; $2: the directory to hide (the data dir); $3: the
+     * user to run as (name or uid, optionally :group; empty: stay); the rest: the command. Shows $1 read-only
+     * at /pfs/prev, covers $2 with an empty read-only tmpfs (after which /pfs is all the datum sees of the
+     * data dir), gives it fresh tmpfs /tmp and /var/tmp (gone with the namespace), hands /pfs/out to the
+     * user, changes to / and execs the command as that user.
+     */
+    static final String DATUM = "p=$1 h=$2 u=$3; shift 3;"
+            + " if [ -n \"$p\" ]; then mount --bind \"$p\" /pfs/prev && mount -o remount,bind,ro /pfs/prev || exit 126; fi;"
+            + " mount -t tmpfs -o ro,mode=0755,size=4k sluice-hidden \"$h\" || exit 126;"
+            + " for t in /tmp /var/tmp; do [ ! -d $t ] || mount -t tmpfs -o mode=1777 sluice-tmp $t || exit 126; done;"
+            + " cd / || exit 126;"
+            + " [ -n \"$u\" ] || exec \"$@\";"
+            + " g=; case $u in *:*) g=${u#*:}; u=${u%%:*};; esac;"
+            + " if ! i=$(id -u -- \"$u\" 2>/dev/null); then case $u in ''|*[!0-9]*)"
+            + " echo \"sluice: transform.user names no user of this machine: $u\" >&2; exit 126;; esac; i=$u; fi;"
+            + " [ -n \"$g\" ] || g=$(id -g -- \"$i\" 2>/dev/null) || g=$i;"
+            + " chown \"$i:$g\" /pfs/out || exit 126;"
+            + " [ \"$i\" = 0 ] || set -- env HOME=/tmp \"$@\";"
+            + " exec setpriv --reuid=\"$i\" --regid=\"$g\" --clear-groups -- \"$@\"";
 
     /** $1: a pfs dir; the rest: a command. The probe: binds $1 on /pfs in a private namespace and runs it. */
     static final String PROBE = "mkdir -p /pfs && mount --bind \"$1\" /pfs && shift && exec \"$@\"";
@@ -41,19 +59,17 @@ final class HelperScript {
                 "--pid", "--kill-child", "--mount-proc", "sh", "-c", HELPER, "sluice-slot", dir.toString());
     }
 
-    /** The wrapper that shows {@code prev} at /pfs/prev to one command, in a mount namespace of its own. */
-    static List<String> withPrev(Path prev) {
-        return List.of("unshare", "--mount", "--propagation", "private", "sh", "-c", PREV, "sluice-prev",
-                prev.toString());
-    }
-
     /**
-     * The request for one datum: change to the slot's dir and exec {@code c} through {@code env}, which adds
-     * its environment (names a shell could not export included) and looks the program up on its PATH.
+     * The request for one datum: start {@link #DATUM} in namespaces of its own over {@code prev} (null: none),
+     * hiding {@code hidden}, as {@code user} (empty: the helper's), and exec {@code c} there through
+     * {@code env}, which adds its environment (names a shell could not export included) and looks the
+     * program up on its PATH.
      */
-    static String request(Path dir, DatumCommand c) {
-        StringBuilder script = new StringBuilder("cd ").append(quote(dir.toString())).append(" || exit 126\n");
-        script.append("exec env --");
+    static String request(DatumCommand c, Path prev, Path hidden, String user) {
+        StringBuilder script = new StringBuilder("exec unshare --mount --propagation private --pid --fork"
+                + " --kill-child --mount-proc sh -c ").append(quote(DATUM)).append(" sluice-datum ")
+                .append(quote(prev == null ? "" : prev.toString())).append(' ').append(quote(hidden.toString()))
+                .append(' ').append(quote(user)).append(" env --");
         for (Map.Entry<String, String> e : c.env().entrySet()) {
             script.append(' ').append(quote(e.getKey() + "=" + e.getValue()));
         }

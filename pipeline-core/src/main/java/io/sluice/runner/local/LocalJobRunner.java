@@ -49,6 +49,8 @@ public final class LocalJobRunner implements JobRunner {
     }
 
     private static final Logger LOG = LoggerFactory.getLogger(LocalJobRunner.class);
+    /** The uid user code runs as when the daemon is root (nobody on Debian and most distributions). */
+    static final String NOBODY = "65534";
 
     private final Path workRoot;
     private final Isolation isolation;
@@ -77,15 +79,36 @@ public final class LocalJobRunner implements JobRunner {
         }
         this.isolation = isolation != null ? isolation
                 : SlotLauncher.permitted(workRoot.resolve(".probe")) ? Isolation.MOUNT_NAMESPACE : Isolation.PATH_REWRITE;
-        this.launcher = this.isolation == Isolation.MOUNT_NAMESPACE ? new SlotLauncher(workRoot.resolve("slots"))
+        // a daemon running as root runs user code as nobody, as a container would without USER
+        this.launcher = this.isolation == Isolation.MOUNT_NAMESPACE
+                ? new SlotLauncher(workRoot.resolve("slots"), dataDir, runsAsRoot() ? NOBODY : "")
                 : new DirectLauncher();
         this.executor = new DatumExecutor(launcher, new PrevCache(job -> workRoot.resolve(job).resolve("prev")),
                 Map.of("PATH", path));
         LOG.info("local runner: {}", describe());
+        if (!isolationGap().isEmpty()) {
+            LOG.warn("local runner: {}", isolationGap());
+        }
+    }
+
+    /** Whether this process runs as uid 0. */
+    private static boolean runsAsRoot() {
+        try {
+            return Integer.valueOf(0).equals(Files.getAttribute(Path.of("/proc/self"), "unix:uid"));
+        } catch (IOException | UnsupportedOperationException e) {
+            return false;
+        }
     }
 
     public Isolation isolation() {
         return isolation;
+    }
+
+    @Override
+    public String isolationGap() {
+        return isolation == Isolation.MOUNT_NAMESPACE ? ""
+                : "this daemon cannot make namespaces (it needs root or CAP_SYS_ADMIN and unshare), so datums share"
+                + " the host's /tmp, processes and user, and can reach the data dir";
     }
 
     @Override

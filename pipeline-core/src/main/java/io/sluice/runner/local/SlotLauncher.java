@@ -14,6 +14,7 @@ import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Deque;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -31,6 +32,8 @@ import java.util.stream.Stream;
 public final class SlotLauncher implements Launcher {
     private static final Logger LOG = LoggerFactory.getLogger(SlotLauncher.class);
     private final Path root;
+    private final Path hidden;
+    private final String defaultUser;
     private final String prefix = "slot-" + ProcessHandle.current().pid() + "-";
     private final Deque<Slot> idle = new ArrayDeque<>();
     private final List<Slot> all = new ArrayList<>();
@@ -42,9 +45,15 @@ public final class SlotLauncher implements Launcher {
     private int started;
     private boolean closed;
 
-    /** Slots under {@code root}; slots left there by a daemon that is gone are deleted. */
-    public SlotLauncher(Path root) {
+    /**
+     * Slots under {@code root}; slots left there by a daemon that is gone are deleted. Datums never see
+     * {@code hidden} (the data dir) but through their own /pfs, and run as {@code defaultUser} (a name or uid;
+     * empty: the daemon's own) unless their command names a user.
+     */
+    public SlotLauncher(Path root, Path hidden, String defaultUser) {
         this.root = root;
+        this.hidden = hidden.toAbsolutePath().normalize();
+        this.defaultUser = defaultUser;
         deleteStale();
     }
 
@@ -83,7 +92,9 @@ public final class SlotLauncher implements Launcher {
 
     @Override
     public String describe() {
-        return "/pfs bind-mounted in a private mount namespace per datum (unshare)";
+        return "/pfs bind-mounted in private mount and PID namespaces per datum (unshare), private /tmp and /var/tmp,"
+                + " data dir hidden, user code as " + (defaultUser.isEmpty() ? "the daemon's user" : "uid " + defaultUser)
+                + " unless transform.user says otherwise";
     }
 
     @Override
@@ -99,12 +110,13 @@ public final class SlotLauncher implements Launcher {
 
             @Override
             public Exit run(DatumCommand command, Path prev, LogSink logs) throws IOException, InterruptedException {
-                DatumCommand c = command;
                 if (prev != null) {
                     Files.createDirectories(workspace().prev());
-                    c = command.wrappedIn(HelperScript.withPrev(prev));
                 }
-                Exit exit = slot.run(c, logs);
+                String user = command.user().isEmpty() ? defaultUser : command.user();
+                DatumCommand c = user.isEmpty() || user.equals("0") || user.equals("root") ? command
+                        : command.withEnv(Map.of("PATH", reachable(command.env().getOrDefault("PATH", ""))));
+                Exit exit = slot.run(c, prev, hidden, user, logs);
                 healthy = true;
                 return exit;
             }
@@ -114,6 +126,33 @@ public final class SlotLauncher implements Launcher {
                 release(slot, healthy);
             }
         };
+    }
+
+    /**
+     * The directories of {@code path} every user may search: an unprivileged user would otherwise get
+     * "Permission denied" (exit 126) instead of "not found" (127) from a daemon's PATH entry under /root.
+     */
+    static String reachable(String path) {
+        StringBuilder out = new StringBuilder();
+        for (String dir : path.split(":")) {
+            if (!dir.isEmpty() && searchable(Path.of(dir).toAbsolutePath())) {
+                out.append(out.length() == 0 ? "" : ":").append(dir);
+            }
+        }
+        return out.toString();
+    }
+
+    private static boolean searchable(Path dir) {
+        try {
+            for (Path p = dir; p != null; p = p.getParent()) {
+                if (!Files.getPosixFilePermissions(p).contains(java.nio.file.attribute.PosixFilePermission.OTHERS_EXECUTE)) {
+                    return false;
+                }
+            }
+            return true;
+        } catch (IOException e) {
+            return false;
+        }
     }
 
     private synchronized Slot acquire() throws IOException, InterruptedException {

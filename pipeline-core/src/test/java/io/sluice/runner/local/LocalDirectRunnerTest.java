@@ -4,8 +4,12 @@ import io.sluice.runner.JobRunner;
 import io.sluice.runner.JobRunnerContract;
 import io.sluice.runner.exec.FileSource;
 
+import org.junit.jupiter.api.Test;
+
 import java.nio.file.Path;
 import java.util.List;
+
+import static org.assertj.core.api.Assertions.assertThat;
 
 /** The local runner without namespaces: /pfs rewritten in cmd and stdin to each datum's directory. */
 class LocalDirectRunnerTest extends JobRunnerContract {
@@ -29,5 +33,10 @@ class LocalDirectRunnerTest extends JobRunnerContract {
     @Override
     protected boolean privatePfs() {
         return false;
+    }
+
+    @Test
+    void saysWhatItCannotIsolate() throws Exception {
+        assertThat(runner().isolationGap()).contains("cannot make namespaces").contains("/tmp").contains("data dir");
     }
 }

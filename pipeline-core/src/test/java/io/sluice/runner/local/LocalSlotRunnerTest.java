@@ -1,11 +1,13 @@
 package io.sluice.runner.local;
 
 import io.sluice.runner.DatumResult;
+import io.sluice.runner.DatumTask;
 import io.sluice.runner.JobRunner;
 import io.sluice.runner.JobRunnerContract;
 import io.sluice.runner.exec.FileSource;
 import org.junit.jupiter.api.Test;
 
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
@@ -61,6 +63,92 @@ class LocalSlotRunnerTest extends JobRunnerContract {
         assertThat(tmp.resolve("data/pps/work/job1")).exists();
         runner().release("job1");
         assertThat(tmp.resolve("data/pps/work/job1")).doesNotExist();
+    }
+
+    @Test
+    void hasNoIsolationGap() throws Exception {
+        assertThat(runner().isolationGap()).isEmpty();
+    }
+
+    @Test
+    void eachDatumGetsAnEmptyTmpOfItsOwn() throws Exception {
+        String marker = "sluice-tmp-" + System.nanoTime();
+        for (int i = 0; i < 2; i++) {
+            // the shape of Pachyderm's word-count reduce: append into /tmp, then copy out
+            DatumResult r = run(task("t" + i, sh("mkdir -p /tmp/out /var/tmp/out; cat /pfs/in/* >> /tmp/out/" + marker
+                    + "; cat /pfs/in/* >> /var/tmp/out/v; cat /tmp/out/" + marker + " /var/tmp/out/v > /pfs/out/seen"),
+                    List.of(), Map.of(), List.of(file("in", "r", "c", "/a", "x\n")), null));
+            assertThat(r.success()).as(String.valueOf(r.error())).isTrue();
+            assertThat(read(r, "/seen")).isEqualTo("x\nx\n");
+        }
+        assertThat(Path.of("/tmp", "out", marker)).doesNotExist();
+    }
+
+    @Test
+    void nothingADatumStartsOutlivesIt() throws Exception {
+        String seconds = "1000." + (System.nanoTime() % 1_000_000);
+        DatumResult r = run(task("bg", sh("sleep " + seconds + " & echo started > /pfs/out/x"), List.of(), Map.of(),
+                List.of(file("in", "r", "c", "/a", "a")), null));
+        assertThat(r.success()).as(String.valueOf(r.error())).isTrue();
+        long deadline = System.nanoTime() + 20_000_000_000L;
+        while (!sleepers(seconds).isEmpty() && System.nanoTime() < deadline) {
+            Thread.sleep(50);
+        }
+        assertThat(sleepers(seconds)).isEmpty();
+    }
+
+    @Test
+    void theDataDirIsOutOfReachButThroughPfs() throws Exception {
+        Path data = tmp.resolve("data");
+        runner();
+        Files.writeString(data.resolve("marker"), "secret");
+        String script = "pwd > /pfs/out/pwd; ls -A " + data + " > /pfs/out/ls; ls -A ../../../.. > /pfs/out/up;"
+                + " cat " + data.resolve("marker") + " > /pfs/out/cat 2>&1;"
+                + " if touch " + data.resolve("w") + " 2>/dev/null; then echo yes; else echo no; fi > /pfs/out/touch";
+        DatumResult r = run(task("esc", sh(script), List.of(), Map.of(), List.of(file("in", "r", "c", "/a", "a")), null));
+        assertThat(r.success()).as(String.valueOf(r.error())).isTrue();
+        assertThat(read(r, "/pwd")).isEqualTo("/\n");
+        assertThat(read(r, "/ls")).isEmpty();
+        assertThat(read(r, "/up")).contains("pfs").doesNotContain("marker");
+        assertThat(read(r, "/cat")).doesNotContain("secret");
+        assertThat(read(r, "/touch")).isEqualTo("no\n");
+        assertThat(data.resolve("w")).doesNotExist();
+    }
+
+    @Test
+    void userCodeRunsAsNobodyUnlessTransformUserSaysOtherwise() throws Exception {
+        assumeThat(System.getProperty("user.name")).as("the daemon runs as root").isEqualTo("root");
+        String script = "id -u > /pfs/out/uid; id -G > /pfs/out/groups; cat /pfs/in/a > /pfs/out/copy";
+        DatumResult r = run(task("u1", sh(script), List.of(), Map.of(), List.of(file("in", "r", "c", "/a", "a")), null));
+        assertThat(r.success()).as(String.valueOf(r.error())).isTrue();
+        assertThat(read(r, "/uid")).isEqualTo(LocalJobRunner.NOBODY + "\n");
+        assertThat(read(r, "/groups")).doesNotContain(" ").doesNotStartWith("0");
+        assertThat(read(r, "/copy")).isEqualTo("a");
+        DatumTask asRoot = withUser(task("u2", sh(script), List.of(), Map.of(), List.of(file("in", "r", "c", "/a", "a")), null), "root");
+        assertThat(read(run(asRoot), "/uid")).isEqualTo("0\n");
+        DatumTask asUid = withUser(task("u3", sh(script), List.of(), Map.of(), List.of(file("in", "r", "c", "/a", "a")), null), "4242:4343");
+        DatumResult r3 = run(asUid);
+        assertThat(r3.success()).as(String.valueOf(r3.error())).isTrue();
+        assertThat(read(r3, "/uid")).isEqualTo("4242\n");
+        assertThat(read(r3, "/groups")).isEqualTo("4343\n");
+        DatumResult bad = run(withUser(task("u4", sh(script), List.of(), Map.of(), List.of(file("in", "r", "c", "/a", "a")), null), "no-such-user-sluice"));
+        assertThat(bad.success()).isFalse();
+        assertThat(bad.error()).contains("transform.user names no user of this machine: no-such-user-sluice");
+    }
+
+    private static DatumTask withUser(DatumTask t, String user) {
+        return new DatumTask(t.jobId(), t.pipeline(), t.datumId(), t.attempt(), t.command().withUser(user), t.inputCommits(),
+                t.files(), t.prev(), t.source(), t.shape());
+    }
+
+    private static List<String> sh(String script) {
+        return List.of("sh", "-c", script);
+    }
+
+    /** Processes anywhere on the machine running {@code sleep seconds}. */
+    private static List<ProcessHandle> sleepers(String seconds) {
+        return ProcessHandle.allProcesses().filter(p -> p.isAlive() && p.info().arguments()
+                .map(a -> List.of(a).contains(seconds)).orElse(false)).toList();
     }
 
     /** A helper is a descendant of this JVM: the shell named sluice-slot. */
