@@ -2,6 +2,7 @@ package io.sluice.api;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.sluice.Json;
+import io.sluice.runner.exec.ProcessRun;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -12,7 +13,10 @@ import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
+import java.util.HashSet;
+import java.util.List;
 import java.util.Map;
+import java.util.Set;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -27,7 +31,7 @@ class AuthIT {
     private static final ObjectMapper JSON = Json.mapper();
     private static final String PIPELINE = """
             {"pipeline": {"name": "envdump"},
-             "transform": {"cmd": ["sh", "-c", "env > /pfs/out/env"]},
+             "transform": {"cmd": ["sh", "-c", "env > /pfs/out/env"], "env": {"GREETING": "hi"}},
              "input": {"pfs": {"repo": "in", "glob": "/"}}}""";
 
     @Test
@@ -97,7 +101,11 @@ class AuthIT {
 
     @Test
     void theTokenReachesNoJobAndBeyondLoopbackGuardsTheRecommenderToo(@TempDir Path dir) throws Exception {
-        try (DaemonProcess d = DaemonProcess.start(dir.resolve("data"), dir.resolve("daemon.log"), "--bind", "0.0.0.0")) {
+        // the daemon's store credentials (and anything else it was started with) are as much its own as the token
+        Map<String, String> daemonEnv = Map.of("AWS_ACCESS_KEY_ID", "daemon-key-id", "AWS_SECRET_ACCESS_KEY",
+                "daemon-secret-key", "SLUICE_SOMETHING_ELSE", "daemon-only");
+        try (DaemonProcess d = DaemonProcess.start(List.of(), daemonEnv, dir.resolve("data"), dir.resolve("daemon.log"),
+                "--bind", "0.0.0.0")) {
             assertThat(Files.readString(Path.of("/proc/" + d.pid() + "/cmdline"))).doesNotContain(d.token);
             assertThat(send(d.address, "POST", "/predict", null, "{\"data\": [\"1 2\"]}").statusCode()).isEqualTo(401);
 
@@ -116,7 +124,15 @@ class AuthIT {
                 }
             }
             assertThat(dumped).as("the job's environment").isNotNull().contains("PACH_JOB_ID=");
-            assertThat(dumped).doesNotContain(d.token).doesNotContain("SLUICE_AUTH_TOKEN");
+            assertThat(dumped).doesNotContain(d.token).doesNotContain("SLUICE_AUTH_TOKEN")
+                    .doesNotContain("daemon-key-id").doesNotContain("daemon-secret-key").doesNotContain("daemon-only")
+                    .contains("GREETING=hi").contains("PATH=").contains("in_COMMIT=");
+            // nothing else of the daemon's: the base names, the datum's own, and what sh itself sets
+            Set<String> allowed = new HashSet<>(ProcessRun.INHERITED);
+            allowed.addAll(List.of("GREETING", "in", "in_COMMIT", "PWD", "OLDPWD", "SHLVL", "_"));
+            List<String> names = dumped.lines().filter(l -> l.contains("=")).map(l -> l.substring(0, l.indexOf('=')))
+                    .filter(n -> !n.startsWith("LC_") && !n.startsWith("PACH_")).toList();
+            assertThat(names).allMatch(allowed::contains, "one of " + allowed);
         }
     }
 

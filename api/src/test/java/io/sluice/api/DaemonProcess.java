@@ -13,6 +13,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 
 /** A daemon as a real separate JVM (`sluice up --no-demo`), so tests can kill -9 it and start it again. */
 final class DaemonProcess implements AutoCloseable {
@@ -37,17 +38,24 @@ final class DaemonProcess implements AutoCloseable {
     /** As {@link #start(Path, Path, String...)}, with the java command run by {@code wrapper}, which must exec it. */
     static DaemonProcess start(List<String> wrapper, Path dataDir, Path log, String... extraArgs)
             throws IOException, InterruptedException {
+        return start(wrapper, Map.of(), dataDir, log, extraArgs);
+    }
+
+    /** As {@link #start(Path, Path, String...)}, with {@code env} added to the daemon's environment. */
+    static DaemonProcess start(List<String> wrapper, Map<String, String> env, Path dataDir, Path log, String... extraArgs)
+            throws IOException, InterruptedException {
         String token = "test-token-" + Long.toHexString(new SecureRandom().nextLong());
-        return start(wrapper, token, dataDir, log, extraArgs);
+        return start(wrapper, env, token, dataDir, log, extraArgs);
     }
 
     /** A daemon that makes or reads its own token file in the data dir, as a plain {@code sluice up} does. */
     static DaemonProcess startWithTokenFile(Path dataDir, Path log, String... extraArgs)
             throws IOException, InterruptedException {
-        return start(List.of(), null, dataDir, log, extraArgs);
+        return start(List.of(), Map.of(), null, dataDir, log, extraArgs);
     }
 
-    private static DaemonProcess start(List<String> wrapper, String envToken, Path dataDir, Path log, String... extraArgs)
+    private static DaemonProcess start(List<String> wrapper, Map<String, String> env, String envToken, Path dataDir, Path log,
+                                       String... extraArgs)
             throws IOException, InterruptedException {
         int port = freePort();
         List<String> cmd = new ArrayList<>(wrapper);
@@ -57,6 +65,7 @@ final class DaemonProcess implements AutoCloseable {
                 .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()));
         pb.environment().put("SLUICE_HOME", TestDaemon.HOME.toString());
         pb.environment().remove("SLUICE_AUTH_TOKEN");
+        pb.environment().putAll(env);
         if (envToken != null) {
             pb.environment().put("SLUICE_AUTH_TOKEN", envToken);
         }

@@ -51,8 +51,8 @@ public final class DirectLauncher implements Launcher {
                     Files.createSymbolicLink(ws.prev(), prev);
                 }
                 DatumCommand c = ws.pfs().equals(PFS) ? command : command.withPfsAt(ws.pfs());
-                // the worker's or daemon's own token is for talking to the daemon, never for user code
-                ProcessBuilder pb = ProcessRun.withoutDaemonSecrets(new ProcessBuilder(onPath(c))
+                // the worker's or daemon's own token and credentials are for talking to the daemon and store, never for user code
+                ProcessBuilder pb = ProcessRun.withBaseEnvironment(new ProcessBuilder(onPath(c))
                         .directory(ws.workingDir().toFile()));
                 pb.environment().putAll(c.env());
                 return ProcessRun.run(pb, c.stdin(), logs);

@@ -22,18 +22,20 @@ import java.util.concurrent.TimeUnit;
 public final class ProcessRun {
     private static final int STDERR_TAIL_LINES = 20;
 
-    /** Variables of the daemon's own environment that user code must never inherit: the API's bearer token. */
-    public static final Set<String> DAEMON_SECRETS = Set.of("SLUICE_AUTH_TOKEN");
+    /**
+     * The only variables of the daemon's (or worker's) own environment that user code inherits: what a
+     * program needs to run at all. Everything else (the API token, AWS credentials, whatever the daemon was
+     * started with) stays out; a datum gets Pachyderm's variables plus its spec's env and secrets on top.
+     */
+    public static final Set<String> INHERITED = Set.of("PATH", "HOME", "USER", "LOGNAME", "SHELL", "TERM", "TMPDIR",
+            "TZ", "LANG", "LANGUAGE");
 
     private ProcessRun() {
     }
 
-    /**
-     * {@code pb} with {@link #DAEMON_SECRETS} taken out of the environment it inherits, so user code cannot
-     * read the daemon's credentials (a transform.env entry of the same name is still passed on).
-     */
-    public static ProcessBuilder withoutDaemonSecrets(ProcessBuilder pb) {
-        pb.environment().keySet().removeAll(DAEMON_SECRETS);
+    /** {@code pb} with its inherited environment cut down to {@link #INHERITED} and the {@code LC_*} locale names. */
+    public static ProcessBuilder withBaseEnvironment(ProcessBuilder pb) {
+        pb.environment().keySet().removeIf(name -> !INHERITED.contains(name) && !name.startsWith("LC_"));
         return pb;
     }
 

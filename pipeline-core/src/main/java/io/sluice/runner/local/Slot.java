@@ -55,8 +55,8 @@ final class Slot {
     static Slot start(Path dir) throws IOException, InterruptedException {
         Workspace.deleteTree(dir);
         Files.createDirectories(dir.resolve("pfs"));
-        // the commands the helper starts inherit its environment: it must not hold the daemon's secrets
-        Process p = ProcessRun.withoutDaemonSecrets(new ProcessBuilder(HelperScript.helper(dir)))
+        // the commands the helper starts inherit its environment: it must hold none of the daemon's
+        Process p = ProcessRun.withBaseEnvironment(new ProcessBuilder(HelperScript.helper(dir)))
                 .redirectError(ProcessBuilder.Redirect.DISCARD).start();
         Slot s = new Slot(dir, p);
         try {
