@@ -272,19 +272,38 @@ class CrashIT {
         return awaitJobFor(daemon, "copy", inputCommit);
     }
 
+    /**
+     * The finished job for {@code inputCommit}. Every input commit gets a job, so the writes of the crash cycles
+     * leave a backlog that a loaded machine drains slowly: this waits as long as the pipeline keeps finishing
+     * jobs, and fails once 90 s pass without one finishing (a stalled scheduler), saying what the jobs are doing.
+     */
     private static JsonNode awaitJobFor(DaemonProcess daemon, String pipeline, String inputCommit) throws Exception {
-        long deadline = System.currentTimeMillis() + 120_000;
-        while (System.currentTimeMillis() < deadline) {
-            for (JsonNode job : send(daemon, "GET", "/api/v1/jobs", Map.of("pipeline", pipeline), null)) {
+        long stall = Duration.ofSeconds(90).toMillis();
+        long lastProgress = System.currentTimeMillis();
+        long finished = -1;
+        JsonNode jobs = JSON.createArrayNode();
+        while (System.currentTimeMillis() - lastProgress < stall) {
+            jobs = send(daemon, "GET", "/api/v1/jobs", Map.of("pipeline", pipeline), null);
+            long done = 0;
+            for (JsonNode job : jobs) {
+                boolean over = job.get("finished").isTextual();
+                done += over ? 1 : 0;
                 for (JsonNode input : job.get("inputs")) {
-                    if (input.get("id").asText().equals(inputCommit) && job.get("finished").isTextual()) {
+                    if (over && input.get("id").asText().equals(inputCommit)) {
                         return job;
                     }
                 }
             }
+            if (done > finished) {
+                finished = done;
+                lastProgress = System.currentTimeMillis();
+            }
             Thread.sleep(200);
         }
-        throw new AssertionError("no finished job for input commit " + inputCommit);
+        Map<String, Integer> states = new java.util.TreeMap<>();
+        jobs.forEach(j -> states.merge(j.get("state").asText(), 1, Integer::sum));
+        throw new AssertionError("no finished job for input commit " + inputCommit + ", and none of " + pipeline
+                + "'s jobs finished in the last 90 s; jobs by state: " + states);
     }
 
     private static final String COPY_PIPELINE = """
