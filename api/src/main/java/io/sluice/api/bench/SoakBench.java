@@ -1,22 +1,13 @@
 package io.sluice.api.bench;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
-import io.sluice.Json;
 
 import java.io.IOException;
-import java.net.ServerSocket;
-import java.net.URI;
 import java.net.URLEncoder;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.HashMap;
@@ -39,7 +30,6 @@ import java.util.concurrent.atomic.AtomicInteger;
  * Every problem is listed; the figures are counts, so runs compare.
  */
 public final class SoakBench {
-    private static final ObjectMapper JSON = Json.mapper();
     private static final String COPY = """
             {"pipeline": {"name": "copy"},
              "transform": {"cmd": ["sh", "-c", "cp -r /pfs/events/. /pfs/out/"]},
@@ -53,7 +43,6 @@ public final class SoakBench {
     public record Options(int cycles, double seconds, int putters, int paceMillis) {
     }
 
-    private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
     private final List<String> problems = new CopyOnWriteArrayList<>();
     /** path in events -> expected file hash. */
     private final Map<String, String> puts = new ConcurrentHashMap<>();
@@ -75,7 +64,7 @@ public final class SoakBench {
         pace = options.paceMillis();
         Random random = new Random(20261201);
         List<Long> restartMillis = new ArrayList<>();
-        try (Daemon d = startDaemon(data, log)) {
+        try (DaemonProcess d = startDaemon(data, log)) {
             d.ok("POST", "/api/v1/repos", "{\"name\": \"events\"}");
             d.ok("POST", "/api/v1/repos", "{\"name\": \"logs\"}");
             d.ok("POST", "/api/v1/repos", "{\"name\": \"multi\"}");
@@ -88,7 +77,7 @@ public final class SoakBench {
         long started = System.nanoTime();
         for (int cycle = 0; cycle < options.cycles(); cycle++) {
             long t0 = System.nanoTime();
-            try (Daemon d = startDaemon(data, log)) {
+            try (DaemonProcess d = startDaemon(data, log)) {
                 restartMillis.add((System.nanoTime() - t0) / 1_000_000);
                 verify(d, "after kill " + cycle);
                 AtomicBoolean stop = new AtomicBoolean();
@@ -103,7 +92,7 @@ public final class SoakBench {
         }
         double loadSeconds = (System.nanoTime() - started) / 1e9;
         Map<String, Object> jobs;
-        try (Daemon d = startDaemon(data, log)) {
+        try (DaemonProcess d = startDaemon(data, log)) {
             verify(d, "at the end");
             jobs = verifyJobs(d, true);
         }
@@ -122,7 +111,7 @@ public final class SoakBench {
         return out;
     }
 
-    private List<Thread> load(Daemon d, Options options, AtomicBoolean stop) {
+    private List<Thread> load(DaemonProcess d, Options options, AtomicBoolean stop) {
         List<Thread> threads = new ArrayList<>();
         for (int w = 0; w < options.putters(); w++) {
             threads.add(loop(stop, () -> {
@@ -189,36 +178,8 @@ public final class SoakBench {
     }
 
     /** Starts {@code sluice up --no-demo} on {@code data} in a JVM of its own and waits until it answers. */
-    private Daemon startDaemon(Path data, Path log) throws IOException, InterruptedException {
-        int port;
-        try (ServerSocket s = new ServerSocket(0)) {
-            port = s.getLocalPort();
-        }
-        List<String> cmd = List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-Xmx256m",
-                "-cp", System.getProperty("java.class.path"), "io.sluice.api.Main", "up", "--no-demo",
-                "--port", Integer.toString(port), "--data-dir", data.toString());
-        ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true)
-                .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()));
-        pb.environment().remove("SLUICE_AUTH_TOKEN"); // the daemon keeps its token in the data dir
-        Process p = pb.start();
-        Daemon d = new Daemon(p, port);
-        long deadline = System.nanoTime() + 120_000_000_000L;
-        while (System.nanoTime() < deadline) {
-            if (!p.isAlive()) {
-                throw new IOException("the daemon exited with " + p.exitValue() + " at start; see " + log);
-            }
-            try {
-                if (d.send("GET", "/api/v1/health", null).ok()) {
-                    d.token = Files.readString(data.resolve("auth-token")).strip();
-                    return d;
-                }
-            } catch (IOException notYet) {
-                // still starting
-            }
-            Thread.sleep(50);
-        }
-        d.kill();
-        throw new IOException("the daemon did not answer within 120 s; see " + log);
+    private static DaemonProcess startDaemon(Path data, Path log) throws IOException, InterruptedException {
+        return DaemonProcess.start(System.getProperty("java.class.path"), Map.of(), data, log, List.of("--no-demo"));
     }
 
     private interface Step {
@@ -240,11 +201,11 @@ public final class SoakBench {
         return t;
     }
 
-    private void verify(Daemon d, String when) throws Exception {
+    private void verify(DaemonProcess d, String when) throws Exception {
         checkFiles(d, "events", puts, when);
         checkFiles(d, "multi", multi, when);
         for (Map.Entry<String, Set<String>> e : appends.entrySet()) {
-            Reply r = d.send("GET", "/api/v1/repos/logs/files?ref=master&path=" + e.getKey(), null);
+            DaemonProcess.Reply r = d.send("GET", "/api/v1/repos/logs/files?ref=master&path=" + e.getKey(), null);
             if (!r.ok()) {
                 problems.add(when + ": logs:" + e.getKey() + " unreadable: " + r.body());
                 continue;
@@ -286,7 +247,7 @@ public final class SoakBench {
         verifyJobs(d, false);
     }
 
-    private void checkFiles(Daemon d, String repo, Map<String, String> expected, String when) throws Exception {
+    private void checkFiles(DaemonProcess d, String repo, Map<String, String> expected, String when) throws Exception {
         if (expected.isEmpty()) {
             return;
         }
@@ -307,7 +268,7 @@ public final class SoakBench {
     }
 
     /** Jobs of the copy pipeline per input commit: none may have two; with {@code settle}, all must have one. */
-    private Map<String, Object> verifyJobs(Daemon d, boolean settle) throws Exception {
+    private Map<String, Object> verifyJobs(DaemonProcess d, boolean settle) throws Exception {
         long deadline = System.nanoTime() + (settle ? 600_000_000_000L : 0);
         Map<String, Integer> perCommit;
         List<String> commits;
@@ -369,53 +330,5 @@ public final class SoakBench {
 
     private static String enc(String s) {
         return URLEncoder.encode(s, StandardCharsets.UTF_8);
-    }
-
-    private record Reply(int status, String body) {
-        boolean ok() {
-            return status >= 200 && status < 300;
-        }
-    }
-
-    /** The daemon under test: a separate JVM running {@code sluice up --no-demo}, killed with SIGKILL. */
-    private final class Daemon implements AutoCloseable {
-        private final Process process;
-        private final String address;
-        private String token;
-
-        private Daemon(Process process, int port) {
-            this.process = process;
-            this.address = "http://127.0.0.1:" + port;
-        }
-
-        Reply send(String method, String path, String body) throws IOException, InterruptedException {
-            HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(address + path)).timeout(Duration.ofSeconds(60))
-                    .header("Content-Type", "application/json")
-                    .method(method, body == null ? HttpRequest.BodyPublishers.noBody()
-                            : HttpRequest.BodyPublishers.ofString(body));
-            if (token != null) {
-                b.header("Authorization", "Bearer " + token);
-            }
-            HttpResponse<String> r = http.send(b.build(), HttpResponse.BodyHandlers.ofString());
-            return new Reply(r.statusCode(), r.body());
-        }
-
-        JsonNode ok(String method, String path, String body) throws IOException, InterruptedException {
-            Reply r = send(method, path, body);
-            if (!r.ok()) {
-                throw new IOException(method + " " + path + " answered " + r.status() + ": " + r.body());
-            }
-            return JSON.readTree(r.body());
-        }
-
-        void kill() throws InterruptedException {
-            process.destroyForcibly();
-            process.waitFor();
-        }
-
-        @Override
-        public void close() throws InterruptedException {
-            kill();
-        }
     }
 }

@@ -4,6 +4,7 @@ import io.sluice.Json;
 import io.sluice.api.Main;
 import io.sluice.api.bench.ApiBench;
 import io.sluice.api.bench.CliBench;
+import io.sluice.api.bench.ConsoleBench;
 import io.sluice.api.bench.PfsBench;
 import io.sluice.api.bench.SoakBench;
 import io.sluice.api.bench.TriggerBench;
@@ -96,6 +97,14 @@ public final class BenchCommand {
               @Option(names = "--putters", defaultValue = "2", description = "Concurrent clients putting and appending files.") int putters,
               @Option(names = "--pace-ms", defaultValue = "250", description = "Pause of each client between requests.") int paceMs) throws Exception {
         inScratch(dir -> new SoakBench().run(dir, new SoakBench.Options(kills, seconds, putters, paceMs)));
+    }
+
+    @Command(name = "console", description = "First render of every web console page in headless Chromium, with a repo of 1,000 commits and 200 jobs, on a first and a repeat visit.")
+    void console(@Option(names = "--commits", defaultValue = "1000", description = "Commits in the bench repo (default 1000).") int commits,
+                 @Option(names = "--jobs", defaultValue = "200", description = "How many of them come after its pipeline, one job each (default 200).") int jobs,
+                 @Option(names = "--rounds", defaultValue = "3", description = "Loads of each page, each way; the median counts (default 3).") int rounds,
+                 @Option(names = "--baseline", paramLabel = "DIR", description = "Another built checkout whose console is measured too, in turns with this one.") Path baseline) throws Exception {
+        inScratch(dir -> new ConsoleBench(UpCommand.home(main)).run(dir, new ConsoleBench.Options(commits, jobs, rounds, baseline)));
     }
 
     /** A benchmark body that gets a scratch dir and returns its figures. */
