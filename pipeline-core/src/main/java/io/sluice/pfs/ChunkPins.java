@@ -23,6 +23,7 @@ final class ChunkPins {
     private final Map<String, Integer> pinned = new ConcurrentHashMap<>();
     private final Object state = new Object();
     private int gcsRunning;
+    private long gcsStarted;
     private final List<Holder> deferred = new ArrayList<>();
 
     ChunkPins() {
@@ -83,6 +84,17 @@ final class ChunkPins {
     void gcStarted() {
         synchronized (state) {
             gcsRunning++;
+            gcsStarted++;
+        }
+    }
+
+    /**
+     * A mark that is the same at two moments only if no gc ran between them (-1 while one runs): pins taken
+     * on chunks of a readable commit in such a span need no check that the chunks are still stored.
+     */
+    long quietMark() {
+        synchronized (state) {
+            return gcsRunning > 0 ? -1 : gcsStarted;
         }
     }
 

@@ -902,7 +902,11 @@ public final class PfsService implements Closeable {
                 Set<String> live = new HashSet<>();
                 List<String> problems = new ArrayList<>();
                 for (DataRepo r : sortedRepos()) {
-                    walkManifests(r, true, problems, (where, chunk) -> live.add(chunk.key()));
+                    List<String> found = new ArrayList<>();
+                    walkManifests(r, true, found, (where, chunk) -> live.add(chunk.key()));
+                    if (repos.get(r.name) == r) {
+                        problems.addAll(found); // a repo deleted while it was read keeps nothing: not damage
+                    }
                 }
                 if (!problems.isEmpty()) {
                     // never sweep on a partial mark: an unreadable manifest could hide live chunks
@@ -1175,6 +1179,7 @@ public final class PfsService implements Closeable {
             String sp = Ref.normalizePath(srcPath);
             String dp = Ref.normalizePath(dstPath);
             check();
+            long quiet = pins.quietMark();
             DataRepo src = repo(srcRepo);
             Indexed x = resolve(src, srcRef, false);
             io(() -> {
@@ -1183,15 +1188,49 @@ public final class PfsService implements Closeable {
                     if (e == null) {
                         throw noFile(srcRepo, srcRef, sp);
                     }
+                    pinCopied(reader, e, srcRepo + "@" + srcRef + ":" + sp, quiet);
                     if (src != r) {
                         copyObjects(reader, e.mode(), e.id());
                     }
                     long size = cache.size(reader, e.mode(), e.id());
                     TreeEditor.Kind kind = e.mode() == FileMode.TREE ? TreeEditor.Kind.SET : TreeEditor.Kind.PUT;
                     pending.put(dp, new Pending(new Edit(dp, kind, e.mode(), e.id(), size, false, null), null, 0));
+                } catch (IOException e) {
+                    if (repos.get(srcRepo) != src) {
+                        throw SluiceException.notFound("repo '" + srcRepo + "' was deleted while copying from it");
+                    }
+                    throw e;
                 }
                 return null;
             });
+        }
+
+        /**
+         * Pins every chunk the copied entry references, as a write pins what it stores: the source may be
+         * deleted and gc run before this batch lands, and then only the pins keep those chunks. If a gc ran
+         * since the copy began, a chunk may have gone before its pin: each is checked to be stored still.
+         */
+        private void pinCopied(ObjectReader reader, Entry e, String what, long quiet) throws IOException {
+            List<FileManifest.Chunk> chunks = new ArrayList<>();
+            if (e.mode() == FileMode.TREE) {
+                List<String> problems = new ArrayList<>();
+                walkTree(reader, e.id(), "", what, new HashSet<>(), problems, (where, chunk) -> chunks.add(chunk));
+                if (!problems.isEmpty()) {
+                    throw SluiceException.unavailable("cannot copy " + what + ": " + problems.get(0), null);
+                }
+            } else {
+                chunks.addAll(cache.manifest(reader, e.id()).chunks());
+            }
+            chunks.forEach(c -> pinned.pin(c.id()));
+            if (quiet >= 0 && quiet == pins.quietMark()) {
+                return;
+            }
+            for (FileManifest.Chunk c : chunks) {
+                if (!store.exists(c.key())) {
+                    throw SluiceException.conflict("cannot copy " + what + ": its chunk " + c.id()
+                            + " was deleted by a gc while copying (was the source deleted?)");
+                }
+            }
         }
 
         /** Deletes a file or a directory with everything under it. */

@@ -323,4 +323,63 @@ class StoreIntegrityTest {
         }
         assertThat(pfs.fsck()).isEmpty();
     }
+
+    // ---- a copy pins what it references
+
+    @Test
+    void aCopyWhoseSourceIsDeletedAndCollectedBeforeItLandsStillHasEveryChunk() throws IOException {
+        pfs.createRepo("src", "");
+        pfs.createRepo("dst", "");
+        byte[] big = random(11, 100_000);
+        byte[] small = random(12, 5_000);
+        pfs.putFile("src", "master", "/f", new ByteArrayInputStream(big), false);
+        pfs.putFile("src", "master", "/dir/a", new ByteArrayInputStream(small), false);
+        CommitInfo landed;
+        try (PfsService.FileBatch b = pfs.openBatch("dst", "master")) {
+            b.copy("src", "master", "/f", "/f");
+            b.copy("src", "master", "/dir", "/dir");
+            pfs.deleteRepo("src");
+            pfs.gc(); // nothing but this batch references the source's chunks now
+            landed = b.commit();
+        }
+        assertThat(read("dst", landed.id(), "/f")).isEqualTo(big);
+        assertThat(read("dst", "master", "/dir/a")).isEqualTo(small);
+        assertThat(pfs.gc()).as("the copy's chunks are now reached from dst").isZero();
+        assertThat(pfs.fsck()).isEmpty();
+    }
+
+    @Test
+    void copiesRacingASourceDeleteAndGcAreEitherRefusedOrComplete() throws Exception {
+        pfs.createRepo("dst", "");
+        CountDownLatch stop = new CountDownLatch(1);
+        CompletableFuture<Void> collector = CompletableFuture.runAsync(() -> {
+            while (stop.getCount() > 0) {
+                pfs.gc();
+            }
+        });
+        try {
+            for (int i = 0; i < 15; i++) { // today's main lost a copy within the first few
+                byte[] bytes = random(100 + i, 40_000);
+                pfs.createRepo("src" + i, "");
+                pfs.putFile("src" + i, "master", "/f", new ByteArrayInputStream(bytes), false);
+                String name = "src" + i;
+                CompletableFuture<Void> delete = CompletableFuture.runAsync(() -> pfs.deleteRepo(name));
+                CommitInfo c = null;
+                try {
+                    c = pfs.copyFile(name, "master", "/f", "dst", "master", "/c" + i);
+                } catch (SluiceException refused) {
+                    assertThat(refused.getMessage()).as("copy %d", i).contains(name);
+                }
+                if (c != null) {
+                    // acknowledged: its bytes are all there, whatever gc did meanwhile
+                    assertThat(read("dst", c.id(), "/c" + i)).as("copy %d", i).isEqualTo(bytes);
+                }
+                delete.get(60, TimeUnit.SECONDS);
+            }
+        } finally {
+            stop.countDown();
+            collector.get(60, TimeUnit.SECONDS);
+        }
+        assertThat(pfs.fsck()).isEmpty();
+    }
 }
