@@ -20,6 +20,7 @@ import java.net.URISyntaxException;
 import java.nio.file.Path;
 import java.io.PrintStream;
 import java.io.PrintWriter;
+import java.lang.reflect.Method;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -122,14 +123,39 @@ public final class Main {
 
     /** Runs one command line; returns the exit code (0 ok, 1 for any error). */
     public int run(String... args) {
-        return execute(tree(args.length > 0 && COMMANDS.contains(args[0]) ? List.of(args[0]) : COMMANDS), args);
+        boolean one = args.length > 0 && COMMANDS.contains(args[0]);
+        return execute(tree(one ? List.of(args[0]) : COMMANDS, one && args.length > 1 ? args[1] : null), args);
     }
 
     /** The command tree with only {@code names} below the root (all of them for help, completion and typos). */
     public CommandLine tree(List<String> names) {
+        return tree(names, null);
+    }
+
+    /**
+     * The command tree with {@code names} below the root and, below a verb whose nouns are its methods
+     * ({@code addMethodSubcommands = false}), only the noun {@code noun} when it has one of that name, else all.
+     * picocli builds the model of a command by reflection on its methods, parameters and mixins, which is most
+     * of a client's start-up; {@code list repo} needs the model of {@code list repo} only. A mistyped noun gets
+     * every noun, for "did you mean".
+     */
+    private CommandLine tree(List<String> names, String noun) {
         CommandLine cli = new CommandLine(this);
         for (String name : names) {
-            cli.addSubcommand(name, command(name));
+            CommandLine verb = new CommandLine(command(name));
+            if (!verb.getCommandSpec().isAddMethodSubcommands()) {
+                List<Method> nouns = CommandLine.getCommandMethods(verb.getCommandSpec().userObject().getClass(), null);
+                boolean named = false;
+                for (Method m : nouns) {
+                    named |= m.getAnnotation(Command.class).name().equals(noun);
+                }
+                for (Method m : nouns) {
+                    if (!named || m.getAnnotation(Command.class).name().equals(noun)) {
+                        verb.addSubcommand(new CommandLine(m));
+                    }
+                }
+            }
+            cli.addSubcommand(name, verb);
         }
         withHelp(cli);
         return cli;

@@ -34,7 +34,7 @@ public final class FileVerbs {
             Column.field("NAME", "path"), Column.field("TYPE", "type"),
             Column.size("SIZE", "size")};
 
-    @Command(name = "put", description = "Put a file into a repo.")
+    @Command(name = "put", addMethodSubcommands = false, description = "Put a file into a repo.")
     public static final class Put extends Verbs.Verb {
         @Command(name = "file", description = "Put LOCAL (or a directory with -r, or stdin with -f -) at REPO@BRANCH:/PATH.")
         void file(@Parameters(paramLabel = "REPO@BRANCH:/PATH") String arg,
@@ -116,7 +116,7 @@ public final class FileVerbs {
         }
     }
 
-    @Command(name = "get", description = "Get a file out of a repo.")
+    @Command(name = "get", addMethodSubcommands = false, description = "Get a file out of a repo.")
     public static final class Get extends Verbs.Verb {
         @Command(name = "file", description = "Write REPO@REF:/PATH to stdout or to -o LOCAL; with -r a directory into -o DIR.")
         void file(@Parameters(paramLabel = "REPO@REF:/PATH") String arg,
@@ -241,7 +241,7 @@ public final class FileVerbs {
         }
     }
 
-    @Command(name = "glob", description = "Match files against a glob pattern.")
+    @Command(name = "glob", addMethodSubcommands = false, description = "Match files against a glob pattern.")
     public static final class Glob extends Verbs.Verb {
         @Command(name = "file", description = "List the files of REPO@REF matching PATTERN, e.g. 'repo@master:/*/*.csv'.")
         void file(@Parameters(paramLabel = "REPO@REF:PATTERN") String arg,
@@ -254,7 +254,7 @@ public final class FileVerbs {
         }
     }
 
-    @Command(name = "diff", description = "Show what changed between two commits.")
+    @Command(name = "diff", addMethodSubcommands = false, description = "Show what changed between two commits.")
     public static final class Diff extends Verbs.Verb {
         @Command(name = "file", description = "List paths that differ between REPO@NEW[:/DIR] and REPO@OLD.")
         void file(@Parameters(index = "0", paramLabel = "REPO@NEW") String newArg,
@@ -281,7 +281,7 @@ public final class FileVerbs {
         }
     }
 
-    @Command(name = "copy", description = "Copy a file between commits without re-uploading its bytes.")
+    @Command(name = "copy", addMethodSubcommands = false, description = "Copy a file between commits without re-uploading its bytes.")
     public static final class Copy extends Verbs.Verb {
         @Command(name = "file", description = "Copy SRC_REPO@REF:/PATH to DST_REPO@BRANCH:/PATH.")
         void file(@Parameters(index = "0", paramLabel = "SRC_REPO@REF:/PATH") String srcArg,

@@ -76,7 +76,7 @@ public final class Verbs {
         }
     }
 
-    @Command(name = "create", description = "Create a repo, branch or pipeline.")
+    @Command(name = "create", addMethodSubcommands = false, description = "Create a repo, branch or pipeline.")
     public static final class Create extends Verb {
         @Command(name = "repo", description = "Create a repo.")
         void repo(@Parameters(paramLabel = "NAME") String name,
@@ -109,7 +109,7 @@ public final class Verbs {
         }
     }
 
-    @Command(name = "update", description = "Update a pipeline to a new spec version.")
+    @Command(name = "update", addMethodSubcommands = false, description = "Update a pipeline to a new spec version.")
     public static final class Update extends Verb {
         @Command(name = "pipeline", description = "Update pipelines (creating missing ones) from a spec file or a "
                 + "jsonnet template.")
@@ -121,7 +121,7 @@ public final class Verbs {
         }
     }
 
-    @Command(name = "run", description = "Run a cron pipeline now.")
+    @Command(name = "run", addMethodSubcommands = false, description = "Run a cron pipeline now.")
     public static final class Run extends Verb {
         @Command(name = "cron", description = "Make one tick now on each cron input of a pipeline, as pachctl run cron.")
         void cron(@Parameters(paramLabel = "PIPELINE") String name, @Mixin ClientOptions o) {
@@ -130,7 +130,7 @@ public final class Verbs {
         }
     }
 
-    @Command(name = "list", description = "List repos, commits, branches, files, pipelines, jobs or datums.")
+    @Command(name = "list", addMethodSubcommands = false, description = "List repos, commits, branches, files, pipelines, jobs or datums.")
     public static final class ListCmd extends Verb {
         @Command(name = "repo", description = "List repos.")
         void repo(@Mixin ClientOptions o) {
@@ -192,7 +192,7 @@ public final class Verbs {
         }
     }
 
-    @Command(name = "inspect", description = "Show a repo, commit, file, pipeline or job.")
+    @Command(name = "inspect", addMethodSubcommands = false, description = "Show a repo, commit, file, pipeline or job.")
     public static final class Inspect extends Verb {
         @Command(name = "repo", description = "Show a repo.")
         void repo(@Parameters(paramLabel = "NAME") String name, @Mixin ClientOptions o) {
@@ -223,7 +223,7 @@ public final class Verbs {
         }
     }
 
-    @Command(name = "delete", description = "Delete a repo, branch, file or pipeline.")
+    @Command(name = "delete", addMethodSubcommands = false, description = "Delete a repo, branch, file or pipeline.")
     public static final class Delete extends Verb {
         @Command(name = "repo", description = "Delete a repo and its history.")
         void repo(@Parameters(paramLabel = "NAME") String name, @Mixin ClientOptions o) {
@@ -253,7 +253,7 @@ public final class Verbs {
         }
     }
 
-    @Command(name = "start", description = "Start a commit or a stopped pipeline.")
+    @Command(name = "start", addMethodSubcommands = false, description = "Start a commit or a stopped pipeline.")
     public static final class Start extends Verb {
         @Command(name = "commit", description = "Open a commit on REPO@BRANCH and print its id.")
         void commit(@Parameters(paramLabel = "REPO@BRANCH") String arg,
@@ -275,7 +275,7 @@ public final class Verbs {
         }
     }
 
-    @Command(name = "finish", description = "Finish the open commit of a branch.")
+    @Command(name = "finish", addMethodSubcommands = false, description = "Finish the open commit of a branch.")
     public static final class Finish extends Verb {
         @Command(name = "commit", description = "Finish the open commit on REPO@BRANCH.")
         void commit(@Parameters(paramLabel = "REPO@BRANCH") String arg, @Mixin ClientOptions o) {
@@ -284,7 +284,7 @@ public final class Verbs {
         }
     }
 
-    @Command(name = "wait", description = "Wait for a commit or a job to finish.")
+    @Command(name = "wait", addMethodSubcommands = false, description = "Wait for a commit or a job to finish.")
     public static final class Wait extends Verb {
         @Command(name = "commit", description = "Wait until REPO@REF is finished and show it.")
         void commit(@Parameters(paramLabel = "REPO@REF") String arg,
@@ -316,7 +316,7 @@ public final class Verbs {
         }
     }
 
-    @Command(name = "stop", description = "Stop a pipeline or a job.")
+    @Command(name = "stop", addMethodSubcommands = false, description = "Stop a pipeline or a job.")
     public static final class Stop extends Verb {
         @Command(name = "pipeline", description = "Stop a pipeline: no new jobs until it is started again.")
         void pipeline(@Parameters(paramLabel = "NAME") String name, @Mixin ClientOptions o) {
@@ -329,7 +329,7 @@ public final class Verbs {
         }
     }
 
-    @Command(name = "logs", description = "Show the logs of a pipeline's jobs or of one job.")
+    @Command(name = "logs", addMethodSubcommands = false, description = "Show the logs of a pipeline's jobs or of one job.")
     public static final class Logs extends Verb implements Runnable {
         @Option(names = {"-p", "--pipeline"}, paramLabel = "NAME", description = "The logs of this pipeline's jobs.") String pipeline;
         @Option(names = {"-j", "--job"}, paramLabel = "JOB_ID", description = "The logs of this job.") String job;
