@@ -95,6 +95,8 @@ final class LogStore {
                 }
                 writer.write(mapper.writeValueAsString(line));
                 writer.write('\n');
+                // Readers (logs -f, the console) see a running datum's lines as they come, not when it ends.
+                writer.flush();
             } catch (IOException e) {
                 throw SluiceException.unavailable("cannot write a log line" + ": " + e.getMessage(), e);
             }

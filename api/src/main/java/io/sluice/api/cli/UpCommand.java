@@ -117,9 +117,9 @@ public final class UpCommand implements Callable<Integer> {
                 + ", API token " + (envToken != null && !envToken.isBlank() ? "from $SLUICE_AUTH_TOKEN" : "in " + tokens)
                 + ")");
         // The line to paste into another terminal when its CLI would not find this daemon (or its token) by default.
-        String exports = (address.equals(DaemonAddress.DEFAULT_ADDRESS) ? "" : " SLUICE_ADDRESS=" + address)
+        String exports = (address.equals(DaemonAddress.DEFAULT_ADDRESS) ? "" : " SLUICE_ADDRESS=" + shellWord(address))
                 + (config.dataDir().equals(home.resolve("repos").toAbsolutePath().normalize()) ? ""
-                : " SLUICE_DATA=" + config.dataDir());
+                : " SLUICE_DATA=" + shellWord(config.dataDir().toString()));
         if (!exports.isEmpty()) {
             main.out().println("export" + exports);
         }
@@ -168,5 +168,17 @@ public final class UpCommand implements Callable<Integer> {
             e = e.getCause();
         }
         return e.getMessage();
+    }
+
+    /**
+     * {@code value} as one word of a POSIX shell line: as it is when it holds only characters no shell treats
+     * specially, else in single quotes (a quote inside as {@code '\''}), so that a pasted export line sets
+     * exactly this value, spaces, dollars, quotes and all.
+     */
+    static String shellWord(String value) {
+        if (!value.isEmpty() && value.chars().allMatch(c -> c < 128 && (Character.isLetterOrDigit(c) || "@%+=:,./_-".indexOf(c) >= 0))) {
+            return value;
+        }
+        return "'" + value.replace("'", "'\\''") + "'";
     }
 }
