@@ -170,12 +170,23 @@ final class JobRun {
         if (done == null) {
             return job;
         }
+        Set<String> inHead = head.isEmpty() ? Set.of() : datumsOf(head.get(0));
+        for (List<Datum> again = sharers(all, done, inHead); !again.isEmpty(); again = sharers(all, done, inHead)) {
+            say(jobLog, again.size() + " skipped datums write output paths that changed datums also write;"
+                    + " processing them again to merge those files");
+            Map<String, DatumResult> more = runDatums(again, prev, jobLog);
+            if (more == null) {
+                return job;
+            }
+            done.putAll(more);
+            counts(done.size(), all.size() - done.size(), 0, all.size());
+        }
         say(jobLog, done.size() + " datums processed; writing the output commit");
         Map<String, List<String>> outputs = new LinkedHashMap<>();
         done.forEach((id, r) -> outputs.put(id, r.output().paths()));
         // durable before the commit lands: a crash after it still knows which datum wrote what
         jobs.putOutputs(job.id(), outputs);
-        CommitInfo out = commitOutput(all, done, head);
+        CommitInfo out = commitOutput(all, done, head, inHead);
         return succeeded(out, outputs, jobLog);
     }
 
@@ -383,23 +394,13 @@ final class JobRun {
      * cost nothing, so a job that adds one datum to a thousand writes one datum's files. When it is not
      * known which datums made the head, the head's files are all replaced.
      */
-    private CommitInfo commitOutput(Map<String, Datum> all, Map<String, DatumResult> done, List<CommitInfo> head) {
-        Map<String, String> owner = new HashMap<>();
-        for (String id : all.keySet()) {
-            List<String> paths = done.containsKey(id) ? done.get(id).output().paths() : results.get(id).outputs();
-            for (String p : paths) {
-                String other = owner.putIfAbsent(p, id);
-                if (other != null) {
-                    throw SluiceException.invalid("datums " + other.substring(0, 12) + " and " + id.substring(0, 12)
-                            + " both wrote " + p + "; each output path must come from one datum");
-                }
-            }
-        }
+    private CommitInfo commitOutput(Map<String, Datum> all, Map<String, DatumResult> done, List<CommitInfo> head,
+                                    Set<String> inHead) {
+        Map<String, List<String>> owners = owners(all, done);
         String repo = job.pipeline();
         String branch = spec.outputBranch();
         // an output commit left open by an older Sluice or by hand: output repos are written by pps only
         pfs.abandonCommit(repo, branch);
-        Set<String> inHead = head.isEmpty() ? Set.of() : datumsOf(head.get(0));
         try (PfsService.FileBatch batch = pfs.openBatch(repo, branch, outputDescription(), provenance())) {
             if (inHead == null) {
                 for (FileInfo top : pfs.listFile(repo, head.get(0).id(), "/")) {
@@ -423,8 +424,25 @@ final class JobRun {
             for (Map.Entry<String, DatumResult> e : done.entrySet()) {
                 DatumResult.Output output = e.getValue().output();
                 for (String p : output.paths()) {
-                    try (InputStream in = output.open(p)) {
-                        batch.put(p, in, false);
+                    List<String> writers = owners.get(p);
+                    if (writers.size() > 1) {
+                        // as Pachyderm 2.x merges same-path files of several datums: their bytes in datum-id order
+                        if (!writers.get(0).equals(e.getKey())) {
+                            continue;
+                        }
+                        for (String w : writers) {
+                            try (InputStream in = done.get(w).output().open(p)) {
+                                batch.put(p, in, !w.equals(e.getKey()));
+                            }
+                        }
+                    } else if (output.source(p) != null) {
+                        // a link to an input file: the output shares that file's chunks, nothing is uploaded
+                        InputFile src = output.source(p);
+                        batch.copy(src.repo(), src.commit(), src.path(), p);
+                    } else {
+                        try (InputStream in = output.open(p)) {
+                            batch.put(p, in, false);
+                        }
                     }
                 }
             }
@@ -432,6 +450,56 @@ final class JobRun {
         } catch (java.io.IOException e) {
             throw SluiceException.unavailable("cannot read a datum's output: " + e.getMessage(), e);
         }
+    }
+
+    /**
+     * Each output path with the datums writing it, in datum-id order: the processed ones' new outputs and the
+     * skipped ones' recorded outputs.
+     */
+    private Map<String, List<String>> owners(Map<String, Datum> all, Map<String, DatumResult> done) {
+        Map<String, List<String>> owners = new HashMap<>();
+        for (String id : all.keySet()) {
+            List<String> paths = done.containsKey(id) ? done.get(id).output().paths() : results.get(id).outputs();
+            paths.forEach(p -> owners.computeIfAbsent(p, k -> new ArrayList<>()).add(id));
+        }
+        owners.values().forEach(java.util.Collections::sort);
+        return owners;
+    }
+
+    /**
+     * The skipped datums that must run again because the file they share with other datums changes: a
+     * merged file needs every writer's bytes, and a skipped datum's own share of it is not kept apart. That
+     * is a path written by several datums of which one is processed or not in the head commit; a path a
+     * datum of the head shared with a datum that is gone; and a path a datum would be copied with from a
+     * commit where another datum wrote it too.
+     */
+    private List<Datum> sharers(Map<String, Datum> all, Map<String, DatumResult> done, Set<String> inHead) {
+        Map<String, List<String>> writers = owners(all, done);
+        Map<String, List<String>> gone = new HashMap<>();
+        if (inHead != null) {
+            inHead.stream().filter(id -> !all.containsKey(id)).forEach(id -> results.get(id).outputs()
+                    .forEach(p -> gone.computeIfAbsent(p, k -> new ArrayList<>()).add(id)));
+        }
+        java.util.function.Predicate<String> fixed = id -> !done.containsKey(id) && inHead != null && inHead.contains(id);
+        Set<String> again = new java.util.TreeSet<>();
+        for (Map.Entry<String, List<String>> e : writers.entrySet()) {
+            List<String> w = e.getValue();
+            String only = w.get(0);
+            boolean rerun = w.size() > 1 ? !w.stream().allMatch(fixed) || gone.containsKey(e.getKey())
+                    : gone.containsKey(e.getKey()) && fixed.test(only)
+                    || !done.containsKey(only) && !fixed.test(only) && sharedWhereKept(only, e.getKey());
+            if (rerun) {
+                w.stream().filter(id -> !done.containsKey(id)).forEach(again::add);
+            }
+        }
+        return again.stream().map(all::get).toList();
+    }
+
+    /** Whether another datum also wrote {@code path} into the commit datum {@code id}'s output is kept in. */
+    private boolean sharedWhereKept(String id, String path) {
+        String commit = results.get(id).commit();
+        return results.entrySet().stream().anyMatch(e -> !e.getKey().equals(id)
+                && e.getValue().commit().equals(commit) && e.getValue().outputs().contains(path));
     }
 
     /**

@@ -21,5 +21,10 @@ public record DatumResult(boolean success, int exitCode, String error, Output ou
         List<String> paths();
 
         InputStream open(String path) throws IOException;
+
+        /** The input file output {@code path} is (user code linked it from /pfs/<input>), or null. */
+        default io.sluice.runner.exec.InputFile source(String path) {
+            return null;
+        }
     }
 }

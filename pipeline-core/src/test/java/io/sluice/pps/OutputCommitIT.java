@@ -80,6 +80,68 @@ class OutputCommitIT {
     }
 
     @Test
+    void datumsWritingOnePathMakeOneFileOfTheirBytesInDatumIdOrderOnEveryJob() {
+        try (PpsHarness h = new PpsHarness(tmp.resolve("data"))) {
+            h.pfs.createRepo("in", "");
+            h.pps.createPipeline(KEYED);
+            CommitInfo c1 = change(h.pfs, List.of(), Map.of("/a", "x 1", "/b", "x 2", "/k", "keep 0"));
+            JobInfo j1 = h.jobFor("keyed", c1.id());
+            assertThat(j1.state()).as(j1.reason()).isEqualTo(JobState.JOB_SUCCESS);
+            assertThat(h.files("keyed", "master")).isEqualTo(Map.of("/x", inIdOrder(h, j1, Map.of("/a", "1", "/b", "2")),
+                    "/keep", "0\n"));
+
+            // a new datum writing /x: the skipped writers of /x run again, /keep's datum stays skipped
+            CommitInfo c2 = change(h.pfs, List.of(), Map.of("/c", "x 3"));
+            JobInfo j2 = h.jobFor("keyed", c2.id());
+            assertThat(j2.state()).as(j2.reason()).isEqualTo(JobState.JOB_SUCCESS);
+            assertThat(j2.datumsSkipped()).isEqualTo(1);
+            assertThat(h.files("keyed", "master")).isEqualTo(Map.of("/x",
+                    inIdOrder(h, j2, Map.of("/a", "1", "/b", "2", "/c", "3")), "/keep", "0\n"));
+
+            // a writer disappearing leaves the others' bytes
+            CommitInfo c3 = change(h.pfs, List.of("/b"), Map.of());
+            JobInfo j3 = h.jobFor("keyed", c3.id());
+            assertThat(j3.state()).as(j3.reason()).isEqualTo(JobState.JOB_SUCCESS);
+            assertThat(h.files("keyed", "master")).isEqualTo(Map.of("/x",
+                    inIdOrder(h, j3, Map.of("/a", "1", "/c", "3")), "/keep", "0\n"));
+
+            // nothing changed for /x: every datum is skipped and the file stays as it was
+            CommitInfo c4 = change(h.pfs, List.of(), Map.of("/k", "keep 9"));
+            JobInfo j4 = h.jobFor("keyed", c4.id());
+            assertThat(j4.datumsProcessed()).isEqualTo(1);
+            assertThat(h.files("keyed", "master")).isEqualTo(Map.of("/x",
+                    inIdOrder(h, j3, Map.of("/a", "1", "/c", "3")), "/keep", "9\n"));
+        }
+    }
+
+    /** The lines {@code values} (input file to value) in the order of their datums' ids in job {@code j}. */
+    private static String inIdOrder(PpsHarness h, JobInfo j, Map<String, String> values) {
+        StringBuilder out = new StringBuilder();
+        h.pps.listDatum(j.id()).stream().sorted(java.util.Comparator.comparing(DatumInfo::id))
+                .flatMap(d -> d.files().stream()).forEach(f -> values.entrySet().stream()
+                        .filter(e -> f.endsWith(e.getKey())).forEach(e -> out.append(e.getValue()).append('\n')));
+        assertThat(out.toString().split("\n")).hasSize(values.size());
+        return out.toString();
+    }
+
+    @Test
+    void anOutputLinkedToAnInputFileIsThatFile() {
+        try (PpsHarness h = new PpsHarness(tmp.resolve("data"))) {
+            h.pfs.createRepo("in", "");
+            h.pps.createPipeline(q("{'pipeline': {'name': 'pass'}, 'transform': {'cmd': ['sh', '-c', "
+                    + "'for f in /pfs/in/*; do n=$(basename $f); mkdir -p /pfs/out/$n; ln -s $f /pfs/out/$n/copy; done']},"
+                    + " 'input': {'pfs': {'repo': 'in', 'glob': '/*'}}}"));
+            String big = "line of a passed-through file\n".repeat(20_000);
+            CommitInfo c1 = change(h.pfs, List.of(), Map.of("/a", big, "/b", "bee"));
+            JobInfo j1 = h.jobFor("pass", c1.id());
+            assertThat(j1.state()).as(j1.reason()).isEqualTo(JobState.JOB_SUCCESS);
+            assertThat(h.files("pass", "master")).isEqualTo(Map.of("/a/copy", big, "/b/copy", "bee"));
+            assertThat(h.pfs.inspectFile("pass", "master", "/a/copy").hash())
+                    .isEqualTo(h.pfs.inspectFile("in", c1.id(), "/a").hash());
+        }
+    }
+
+    @Test
     void aJobWhoseOutputCommitLandedBeforeTheDaemonDiedEndsSuccessfulWithoutASecondCommit() throws Exception {
         // The halt comes from a commit listener, on the event thread, racing the job thread that marks the
         // job: on a busy machine the job is sometimes marked first, and that run shows nothing; try again.

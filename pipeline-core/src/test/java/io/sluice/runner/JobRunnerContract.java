@@ -50,6 +50,11 @@ public abstract class JobRunnerContract {
     /** Whether user code sees /pfs in its own mount namespace (not a rewritten path). */
     protected abstract boolean privatePfs();
 
+    /** Whether an output linked to an input file is reported as that file (not only as its bytes). */
+    protected boolean keepsInputLinks() {
+        return true;
+    }
+
     protected final JobRunner runner() throws Exception {
         if (runner == null) {
             runner = create(tmp.resolve("data"), source());
@@ -213,6 +218,38 @@ public abstract class JobRunnerContract {
         assertThat(inside.success()).as(String.valueOf(inside.error())).isTrue();
         assertThat(read(inside, "/alias")).isEqualTo("x\n");
         assertThat(read(inside, "/d/abs")).isEqualTo("x\n");
+    }
+
+    @Test
+    void keepsLinksToInputFilesAsThoseFilesAndRefusesOtherLinks() throws Exception {
+        InputFile a = file("in", "r", "c", "/a", "alpha");
+        InputFile b = file("in", "r", "c", "/dir/b", "beta");
+        DatumResult r = run(task("l1", sh("mkdir /pfs/out/x && ln -s /pfs/in/a /pfs/out/x/img && ln -s ../in/dir/b /pfs/out/rel"
+                        + " && { ln /pfs/in/a /pfs/out/hard || cp /pfs/in/a /pfs/out/hard; } && echo own > /pfs/out/own"), List.of(), Map.of(), List.of(a, b), null));
+        assertThat(r.success()).as(String.valueOf(r.error())).isTrue();
+        assertThat(r.output().paths()).containsExactly("/hard", "/own", "/rel", "/x/img");
+        if (keepsInputLinks()) {
+            assertThat(r.output().source("/x/img")).isEqualTo(a);
+            assertThat(r.output().source("/rel")).isEqualTo(b);
+        }
+        assertThat(r.output().source("/own")).isNull();
+        assertThat(read(r, "/x/img")).isEqualTo("alpha");
+        assertThat(read(r, "/rel")).isEqualTo("beta");
+        // an unprivileged user may not hard-link a root-owned input (protected_hardlinks): then it copies
+        if (r.output().source("/hard") != null) {
+            assertThat(r.output().source("/hard")).isEqualTo(a);
+        }
+        assertThat(read(r, "/hard")).isEqualTo("alpha");
+
+        Path outside = Files.writeString(tmp.resolve("outside"), "host file");
+        DatumResult hard = run(task("l2", sh("ln " + outside + " /pfs/out/h"), List.of(), Map.of(), List.of(a), null));
+        assertThat(hard.success()).isFalse();
+        if (!privatePfs()) {
+            assertThat(hard.error()).contains("/h").contains("hard link");
+        }
+        DatumResult dir = run(task("l3", sh("ln -s /pfs/in /pfs/out/all"), List.of(), Map.of(), List.of(a), null));
+        assertThat(dir.success()).isFalse();
+        assertThat(dir.error()).contains("/all").contains("symlink");
     }
 
     @Test

@@ -24,17 +24,37 @@ public interface OutputSink {
     /** Takes {@code files} (collected from {@code ws}) out of the workspace; the output pps will read. */
     DatumResult.Output keep(Workspace ws, List<OutputFile> files) throws IOException;
 
-    /** Moves {@code /pfs/out} to {@code dir} (replacing what an earlier attempt left there) and reads the files from there. */
+    /**
+     * Moves {@code /pfs/out} to {@code dir} (replacing what an earlier attempt left there) and reads the files
+     * from there; a link to an input file becomes a hard link (a copy across file systems) to it first, as
+     * the input's directory is not moved.
+     */
     static OutputSink moveTo(Path dir) {
         return (ws, files) -> {
+            Map<String, InputFile> sources = new LinkedHashMap<>();
+            for (OutputFile f : files) {
+                if (f.source() != null) {
+                    sources.put(f.path(), f.source());
+                    Path link = ws.out().resolve(f.path().substring(1));
+                    if (!link.equals(f.file())) {
+                        Files.delete(link);
+                        try {
+                            Files.createLink(link, f.file());
+                        } catch (IOException | UnsupportedOperationException e) {
+                            Files.copy(f.file(), link);
+                        }
+                    }
+                }
+            }
             Workspace.deleteTree(dir);
             Files.createDirectories(dir.getParent());
             Files.move(ws.out(), dir);
             Map<String, Path> moved = new LinkedHashMap<>();
             for (OutputFile f : files) {
-                moved.put(f.path(), dir.resolve(ws.out().relativize(f.file())));
+                Path inOut = f.source() != null ? ws.out().resolve(f.path().substring(1)) : f.file();
+                moved.put(f.path(), dir.resolve(ws.out().relativize(inOut)));
             }
-            return output(moved.keySet().stream().toList(), p -> {
+            return output(moved.keySet().stream().toList(), sources, p -> {
                 Path file = moved.get(p);
                 if (file == null) {
                     throw new NoSuchFileException(p);
@@ -54,6 +74,7 @@ public interface OutputSink {
                 }
             }
             List<String> paths = files.stream().map(OutputFile::path).toList();
+            // sources are not carried through staging: a worker's linked input is uploaded as bytes
             return staged(store, prefix, paths);
         };
     }
@@ -64,7 +85,7 @@ public interface OutputSink {
         for (int i = 0; i < paths.size(); i++) {
             index.put(paths.get(i), i);
         }
-        return output(paths.stream().sorted().toList(), p -> {
+        return output(paths.stream().sorted().toList(), Map.of(), p -> {
             Integer i = index.get(p);
             if (i == null) {
                 throw new NoSuchFileException(p);
@@ -79,9 +100,14 @@ public interface OutputSink {
         InputStream open(String path) throws IOException;
     }
 
-    private static DatumResult.Output output(List<String> sortedPaths, Opener opener) {
+    private static DatumResult.Output output(List<String> sortedPaths, Map<String, InputFile> sources, Opener opener) {
         List<String> paths = List.copyOf(sortedPaths);
         return new DatumResult.Output() {
+            @Override
+            public InputFile source(String path) {
+                return sources.get(path);
+            }
+
             @Override
             public List<String> paths() {
                 return paths;

@@ -92,37 +92,86 @@ public final class Workspace {
         return target;
     }
 
-    /** One file user code left in {@code /pfs/out}: its repo path ("/a/b") and the file holding its bytes. */
-    public record OutputFile(String path, Path file) {
+    /**
+     * One file user code left in {@code /pfs/out}: its repo path ("/a/b"), the file holding its bytes, and
+     * the input file it is (a symlink or hard link to a file under {@code /pfs/<input>}), or null.
+     */
+    public record OutputFile(String path, Path file, InputFile source) {
     }
 
     /**
-     * What user code left in {@code /pfs/out}, sorted by path: regular files, and symlinks that resolve (read
-     * as user code sees {@code /pfs}) to a regular file inside {@code /pfs/out}. Any other symlink, and a file
-     * that cannot be read, is a {@link Refused refusal}: the datum fails with its reason.
+     * What user code left in {@code /pfs/out}, sorted by path: regular files, symlinks that resolve (read as
+     * user code sees {@code /pfs}) to a regular file inside {@code /pfs/out}, and symlinks or hard links to an
+     * input file under {@code /pfs/<input>} (kept as that input file, as Pachyderm passes a file through).
+     * Any other symlink, a hard link to a file outside {@code /pfs}, and a file that cannot be read, is a
+     * {@link Refused refusal}: the datum fails with its reason.
      */
     public List<OutputFile> collect() throws Refused {
         List<OutputFile> files = new ArrayList<>();
         Path out = out();
         try (Stream<Path> walk = Files.walk(out)) {
+            List<Path> regular = new ArrayList<>();
             for (Path p : (Iterable<Path>) walk::iterator) {
                 String rel = "/" + out.relativize(p).toString().replace(File.separatorChar, '/');
                 if (Files.isSymbolicLink(p)) {
                     Path target = resolve(p);
-                    if (target == null || !target.startsWith(out)
-                            || !Files.isRegularFile(target, LinkOption.NOFOLLOW_LINKS)) {
+                    InputFile source = target == null ? null : fetched.get(target);
+                    if (source == null && (target == null || !target.startsWith(out)
+                            || !Files.isRegularFile(target, LinkOption.NOFOLLOW_LINKS))) {
                         throw new Refused("output " + rel + " is a symlink to " + Files.readSymbolicLink(p)
-                                + ", which is not a regular file inside /pfs/out; refusing to follow it");
+                                + ", which is neither a regular file inside /pfs/out nor an input file under"
+                                + " /pfs/<input>; refusing to follow it");
                     }
-                    files.add(new OutputFile(rel, target));
+                    files.add(new OutputFile(rel, target, source));
                 } else if (Files.isRegularFile(p, LinkOption.NOFOLLOW_LINKS)) {
-                    files.add(new OutputFile(rel, p));
+                    regular.add(p);
                 }
             }
+            files.addAll(regularFiles(out, regular));
         } catch (IOException e) {
             throw new Refused("cannot read /pfs/out: " + e.getMessage());
         }
         files.sort(Comparator.comparing(OutputFile::path));
+        return files;
+    }
+
+    /**
+     * The regular files of {@code out}; one with several links is an input file when one link is, fine when
+     * all its links are in {@code out}, and refused otherwise: its other name is outside /pfs.
+     */
+    private List<OutputFile> regularFiles(Path out, List<Path> regular) throws IOException, Refused {
+        Map<Object, InputFile> inputs = new HashMap<>();
+        Map<Object, Integer> linksInOut = new HashMap<>();
+        Map<Path, Object> keys = new HashMap<>();
+        for (Path p : regular) {
+            if ((Integer) Files.getAttribute(p, "unix:nlink", LinkOption.NOFOLLOW_LINKS) > 1) {
+                Object key = Files.readAttributes(p, java.nio.file.attribute.BasicFileAttributes.class,
+                        LinkOption.NOFOLLOW_LINKS).fileKey();
+                keys.put(p, key);
+                linksInOut.merge(key, 1, Integer::sum);
+            }
+        }
+        if (!keys.isEmpty()) {
+            for (Map.Entry<Path, InputFile> e : fetched.entrySet()) {
+                Object key = Files.readAttributes(e.getKey(), java.nio.file.attribute.BasicFileAttributes.class,
+                        LinkOption.NOFOLLOW_LINKS).fileKey();
+                if (linksInOut.containsKey(key)) {
+                    inputs.put(key, e.getValue());
+                }
+            }
+        }
+        List<OutputFile> files = new ArrayList<>();
+        for (Path p : regular) {
+            String rel = "/" + out.relativize(p).toString().replace(File.separatorChar, '/');
+            Object key = keys.get(p);
+            InputFile source = key == null ? null : inputs.get(key);
+            if (key != null && source == null
+                    && linksInOut.get(key) < (Integer) Files.getAttribute(p, "unix:nlink", LinkOption.NOFOLLOW_LINKS)) {
+                throw new Refused("output " + rel + " is a hard link to a file outside /pfs/out and the inputs;"
+                        + " refusing it (copy the file instead)");
+            }
+            files.add(new OutputFile(rel, p, source));
+        }
         return files;
     }
 

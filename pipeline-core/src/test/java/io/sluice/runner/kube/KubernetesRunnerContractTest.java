@@ -81,6 +81,12 @@ class KubernetesRunnerContractTest extends JobRunnerContract {
     }
 
     @Override
+    protected boolean keepsInputLinks() {
+        // the worker stages every output as bytes in the object store
+        return false;
+    }
+
+    @Override
     protected boolean privatePfs() {
         return false;
     }
