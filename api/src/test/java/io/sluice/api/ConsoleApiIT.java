@@ -21,6 +21,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import java.util.zip.GZIPInputStream;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -107,10 +108,20 @@ class ConsoleApiIT {
                 assertThat(js.statusCode()).as(library).isEqualTo(200);
                 assertThat(js.body().length()).as(library).isGreaterThan(1000);
             }
-            assertThat(page.body()).contains("/console/app.js");
-            HttpResponse<String> app = raw(d, "/console/app.js");
+            Matcher appJs = Pattern.compile("src=\"(/console/[0-9a-f]{12}/app\\.js)\"").matcher(page.body());
+            assertThat(appJs.find()).as("the page names app.js at a content-named URL").isTrue();
+            HttpResponse<String> app = raw(d, appJs.group(1));
             assertThat(app.statusCode()).isEqualTo(200);
             assertThat(app.body()).contains("import");
+            // content-named, so cached for good, and gzipped for a browser that accepts it
+            assertThat(app.headers().firstValue("Cache-Control").orElse("")).contains("immutable");
+            HttpResponse<byte[]> zipped = HTTP.send(HttpRequest.newBuilder(URI.create(d.address + libraries.get(0)))
+                    .header("Accept-Encoding", "gzip").build(), HttpResponse.BodyHandlers.ofByteArray());
+            assertThat(zipped.headers().firstValue("Content-Encoding")).contains("gzip");
+            byte[] unzipped = new GZIPInputStream(new ByteArrayInputStream(zipped.body())).readAllBytes();
+            assertThat(new String(unzipped, StandardCharsets.UTF_8)).isEqualTo(raw(d, libraries.get(0)).body());
+            assertThat(zipped.body().length).isLessThan(unzipped.length / 2);
+            assertThat(raw(d, "/console/000000000000/app.js").statusCode()).isEqualTo(404);
             assertThat(raw(d, "/api/v1/dag").statusCode()).isEqualTo(401);
             assertThat(raw(d, "/console/../api/v1/repos").statusCode()).isNotEqualTo(200);
             assertThat(raw(d, "/console/nosuchfile.js").statusCode()).isEqualTo(404);

@@ -8,7 +8,6 @@ import io.javalin.http.Context;
 import io.javalin.http.Handler;
 import io.javalin.http.HandlerType;
 import io.javalin.http.HttpResponseException;
-import io.javalin.http.staticfiles.Location;
 import io.javalin.json.JavalinJackson;
 import io.javalin.router.Endpoint;
 import io.sluice.runner.kube.WorkerProtocol;
@@ -54,18 +53,14 @@ public final class ApiServer {
             JsonErrorHandler jettyErrors = new JsonErrorHandler(json);
             config.jetty.modifyServer(server -> server.setErrorHandler(jettyErrors));
             config.jetty.modifyServletContextHandler(context -> context.setErrorHandler(jettyErrors));
-            config.staticFiles.add(files -> {
-                files.hostedPath = ConsoleController.ASSETS;
-                files.directory = ConsoleController.ASSETS;
-                files.location = Location.CLASSPATH;
-            });
-            config.staticFiles.enableWebjars();
             Routes r = new Routes(config, stats);
             Access access = new Access(daemon.config().authToken(), daemon.config().loopbackOnly());
             config.routes.before(access::check);
             config.routes.before(Requests::checkQueryEncoding);
 
             r.add(HandlerType.GET, "/", "console", console::index);
+            r.add(HandlerType.GET, ConsoleController.ASSETS + "/*", "console.assets", console::asset);
+            r.add(HandlerType.GET, "/webjars/*", "console.libraries", console::asset);
             r.add(HandlerType.POST, "/train", "train", recommender::train);
             r.add(HandlerType.POST, "/predict", "predict", recommender::predict);
             r.add(HandlerType.POST, "/result", "result", recommender::result);

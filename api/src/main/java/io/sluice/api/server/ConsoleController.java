@@ -11,9 +11,6 @@ import io.sluice.pps.PipelineSpec;
 import io.sluice.pps.PpsService;
 import org.webjars.WebJarVersionLocator;
 
-import java.io.IOException;
-import java.io.InputStream;
-import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
@@ -33,17 +30,36 @@ import java.util.Set;
 public final class ConsoleController {
     /** Where the console's own files live on the classpath and under which URL path they are served. */
     public static final String ASSETS = "/console";
+    /** The WebJar files the page uses (echarts, uPlot's module and its style sheet), by WebJar name and file. */
+    private static final String[][] LIBRARIES = {
+        {"echarts", "dist/echarts.esm.min.js"}, {"uplot", "dist/uPlot.esm.js"}, {"uplot", "dist/uPlot.min.css"}};
     /** The most derived commits one lineage answer lists, newest first, so that the page stays one page. */
     private static final int MAX_DOWNSTREAM = 100;
 
     private final PfsService pfs;
     private final PpsService pps;
+    private final ConsoleAssets assets;
     private final String page;
 
     public ConsoleController(PfsService pfs, PpsService pps, ObjectMapper json) {
         this.pfs = pfs;
         this.pps = pps;
-        this.page = page(new WebJarVersionLocator(), json);
+        WebJarVersionLocator webjars = new WebJarVersionLocator();
+        Map<String, String> libraries = new LinkedHashMap<>();
+        for (String[] file : LIBRARIES) {
+            String path = webjars.path(file[0], file[1]);
+            if (path == null) {
+                throw new IllegalStateException("WebJar " + file[0] + " (" + file[1] + ") is missing from the classpath");
+            }
+            libraries.put("/webjars/" + path, "/META-INF/resources/webjars/" + path);
+        }
+        this.assets = new ConsoleAssets(ASSETS, libraries);
+        this.page = page(json, libraries.keySet().toArray(String[]::new));
+    }
+
+    /** GET /console/* and /webjars/*: the page's files, immutable at URLs naming their content. */
+    public void asset(Context ctx) {
+        assets.serve(ctx);
     }
 
     /** GET /: the console's single page. */
@@ -160,33 +176,28 @@ public final class ConsoleController {
         return spec.inputBranches().stream().map(PipelineSpec.RepoBranch::repo).distinct().toList();
     }
 
-    /** The page with its import map naming the WebJars' versions, so that upgrading one is a POM change only. */
-    private static String page(WebJarVersionLocator webjars, ObjectMapper json) {
-        String html;
-        try (InputStream in = ConsoleController.class.getResourceAsStream(ASSETS + "/index.html")) {
-            if (in == null) {
-                throw new IllegalStateException("console/index.html is missing from the build");
-            }
-            html = new String(in.readAllBytes(), StandardCharsets.UTF_8);
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
+    /**
+     * The page with its import map naming the WebJars' versions (so that upgrading one is a POM change only),
+     * its own files at their content-named URLs, and every module of its own preloaded at once.
+     */
+    private String page(ObjectMapper json, String[] libraries) {
+        String html = new String(ConsoleAssets.read(ASSETS + "/index.html"), StandardCharsets.UTF_8);
         Map<String, String> imports = new LinkedHashMap<>();
-        imports.put("echarts", webjar(webjars, "echarts", "dist/echarts.esm.min.js"));
-        imports.put("uplot", webjar(webjars, "uplot", "dist/uPlot.esm.js"));
+        imports.put("echarts", libraries[0]);
+        imports.put("uplot", libraries[1]);
+        StringBuilder preload = new StringBuilder();
+        for (String module : assets.modules()) {
+            preload.append("<link rel=\"modulepreload\" href=\"").append(module).append("\">\n");
+        }
         try {
-            return html.replace("{{uplotCss}}", webjar(webjars, "uplot", "dist/uPlot.min.css"))
+            return html.replace("{{uplotCss}}", libraries[2])
+                    .replace("{{styleCss}}", assets.url("style.css"))
+                    .replace("{{appJs}}", assets.url("app.js"))
+                    .replace("{{echarts}}", libraries[0])
+                    .replace("{{modulepreload}}", preload.toString().strip())
                     .replace("{{importmap}}", json.writeValueAsString(Map.of("imports", imports)));
         } catch (JsonProcessingException e) {
             throw new IllegalStateException(e);
         }
-    }
-
-    private static String webjar(WebJarVersionLocator webjars, String name, String file) {
-        String path = webjars.path(name, file);
-        if (path == null) {
-            throw new IllegalStateException("WebJar " + name + " (" + file + ") is missing from the classpath");
-        }
-        return "/webjars/" + path;
     }
 }
