@@ -122,7 +122,7 @@ public final class CliBench {
     }
 
     /** Nanoseconds from start to exit of one process; a failure is an error, not a figure. */
-    private static long run(Map<String, String> env, List<String> command) throws IOException, InterruptedException {
+    static long run(Map<String, String> env, List<String> command) throws IOException, InterruptedException {
         ProcessBuilder pb = new ProcessBuilder(command).redirectOutput(ProcessBuilder.Redirect.DISCARD)
                 .redirectError(ProcessBuilder.Redirect.PIPE);
         pb.environment().putAll(env);
@@ -139,7 +139,7 @@ public final class CliBench {
         return System.nanoTime() - start;
     }
 
-    private static boolean onPath(String program) {
+    static boolean onPath(String program) {
         for (String dir : System.getenv().getOrDefault("PATH", "").split(":")) {
             if (!dir.isEmpty() && Files.isExecutable(Path.of(dir, program))) {
                 return true;
@@ -174,7 +174,7 @@ public final class CliBench {
         return HexFormat.of().formatHex(sha.digest());
     }
 
-    private static double round(double v) {
+    static double round(double v) {
         return Math.round(v * 1000) / 1000.0;
     }
 

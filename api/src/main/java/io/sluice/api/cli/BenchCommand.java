@@ -5,6 +5,7 @@ import io.sluice.api.Main;
 import io.sluice.api.bench.ApiBench;
 import io.sluice.api.bench.CliBench;
 import io.sluice.api.bench.ConsoleBench;
+import io.sluice.api.bench.FilesBench;
 import io.sluice.api.bench.PfsBench;
 import io.sluice.api.bench.SoakBench;
 import io.sluice.api.bench.TriggerBench;
@@ -77,6 +78,19 @@ public final class BenchCommand {
     void transfer(@Option(names = "--file-mib", defaultValue = "1024", description = "File size in MiB (default 1024).") long fileMib)
             throws Exception {
         inScratch(dir -> new CliBench(UpCommand.home(main)).transfer(dir, fileMib));
+    }
+
+    @Command(name = "files", description = "put file -r of many 1-10 KiB files through the CLI into a daemon process, next to restic backup and git add + commit of the same tree.")
+    void files(@Option(names = "--files", defaultValue = "100000", description = "Files in the big tree (default 100000).") int files,
+               @Option(names = "--daemon-heap", defaultValue = "256m", description = "The daemon's -Xmx (default 256m).") String heap,
+               @Option(names = "--before", paramLabel = "HOME", description = "Also measure the build in this project checkout (its launcher and jars), first.") Path before,
+               @Option(names = "--no-others", description = "Skip restic and git.") boolean noOthers) throws Exception {
+        List<Path> homes = new java.util.ArrayList<>();
+        if (before != null) {
+            homes.add(before.toAbsolutePath().normalize());
+        }
+        homes.add(UpCommand.home(main));
+        inScratch(dir -> new FilesBench(new FilesBench.Options(files, heap, homes, !noOthers)).run(dir));
     }
 
     @Command(name = "trigger", description = "finish commit -> job RUNNING -> output commit latency, and per-datum overhead.")
