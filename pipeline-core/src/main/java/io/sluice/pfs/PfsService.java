@@ -1276,6 +1276,8 @@ public final class PfsService implements Closeable {
          * append happens outside the lock.
          */
         private Result land() throws IOException {
+            // every chunk this batch wrote or found in place, durable before any commit can name it
+            store.sync();
             try (ObjectReader reader = r.git.newObjectReader()) {
                 while (true) {
                     String stale;

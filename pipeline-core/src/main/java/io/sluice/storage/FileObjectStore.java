@@ -19,6 +19,9 @@ import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.BasicFileAttributes;
 import java.util.ArrayList;
 import java.util.Collections;
+import java.util.HashSet;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.List;
 import org.apache.commons.io.input.BoundedInputStream;
 
@@ -30,6 +33,11 @@ import org.apache.commons.io.input.BoundedInputStream;
 public final class FileObjectStore implements ObjectStore {
     private static final int BUFFER = 64 * 1024;
     private final Path root;
+    /** Objects put unsynced and not yet made durable by {@link #sync()}. */
+    private final Set<Path> unsynced = ConcurrentHashMap.newKeySet();
+    private final Object syncLock = new Object();
+    /** False once {@code sync -f} failed here: then {@link #sync()} fsyncs file by file. */
+    private boolean syncfs = true;
 
     /** Opens (creating if needed) the store rooted at {@code root}. */
     public FileObjectStore(Path root) {
@@ -43,6 +51,71 @@ public final class FileObjectStore implements ObjectStore {
 
     @Override
     public void put(String key, InputStream data, long length) throws IOException {
+        write(key, data, length, true);
+    }
+
+    @Override
+    public void putUnsynced(String key, InputStream data, long length) throws IOException {
+        write(key, data, length, false);
+    }
+
+    /**
+     * Makes every unsynced put durable with one {@code syncfs(2)} of the store's file system ({@code sync -f},
+     * coreutils), which costs about as much as a single fsync; where that is missing, fsyncs each file and
+     * directory. Held under a lock, so a caller that found another batch's unsynced object in place returns
+     * only after that object is durable too.
+     */
+    @Override
+    public void sync() throws IOException {
+        synchronized (syncLock) {
+            if (unsynced.isEmpty()) {
+                return;
+            }
+            List<Path> batch = new ArrayList<>(unsynced);
+            try {
+                if (!syncFileSystem()) {
+                    Set<Path> dirs = new HashSet<>();
+                    for (Path p : batch) {
+                        try (FileChannel channel = FileChannel.open(p, StandardOpenOption.READ)) {
+                            channel.force(true);
+                        } catch (NoSuchFileException gone) {
+                            // its put failed, or gc deleted it since: nothing to make durable
+                        }
+                        dirs.add(p.getParent());
+                    }
+                    for (Path d : dirs) {
+                        fsync(d);
+                    }
+                }
+            } catch (IOException e) {
+                throw unavailable(e);
+            }
+            batch.forEach(unsynced::remove);
+        }
+    }
+
+    /** One syncfs(2) through coreutils' {@code sync -f}; false where it cannot run, so the caller fsyncs instead. */
+    private boolean syncFileSystem() throws IOException {
+        if (!syncfs) {
+            return false;
+        }
+        try {
+            Process p = new ProcessBuilder("sync", "-f", root.toString()).redirectErrorStream(true)
+                    .redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
+            if (p.waitFor() == 0) {
+                return true;
+            }
+        } catch (IOException e) {
+            // no sync program on this system
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new java.io.InterruptedIOException("interrupted while syncing " + root);
+        }
+        syncfs = false;
+        return false;
+    }
+
+    private void write(String key, InputStream data, long length, boolean durable) throws IOException {
         Path target = root.resolve(Keys.check(key));
         Keys.checkNotNegative(length, "length");
         Path dir = target.getParent();
@@ -53,11 +126,18 @@ public final class FileObjectStore implements ObjectStore {
             temp = Files.createTempFile(dir, "." + target.getFileName() + ".", ".tmp");
             try (FileChannel out = FileChannel.open(temp, StandardOpenOption.WRITE)) {
                 copy(data, length, out, key);
-                out.force(true);
+                if (durable) {
+                    out.force(true);
+                }
+            }
+            if (!durable) {
+                unsynced.add(target); // before the rename: whoever sees the object in place also sees it here
             }
             Files.move(temp, target, StandardCopyOption.ATOMIC_MOVE);
             temp = null;
-            fsync(dir);
+            if (durable) {
+                fsync(dir);
+            }
         } catch (InputFailure e) {
             throw e.getCause();
         } catch (IOException e) {

@@ -37,6 +37,18 @@ public interface ObjectStore extends Closeable {
     /** A URI naming this store, such as {@code file:/data/repos} or {@code s3://bucket/prefix}. */
     String uri();
 
+    /**
+     * Stores like {@link #put(String, InputStream, long)}, visible at once, but durable only once a later
+     * {@link #sync()} returns: many small objects that land together then cost one flush, not one each.
+     */
+    default void putUnsynced(String key, InputStream data, long length) throws IOException {
+        put(key, data, length);
+    }
+
+    /** Makes every object stored so far durable, including those of {@link #putUnsynced} (a no-op where puts always are). */
+    default void sync() throws IOException {
+    }
+
     /** Stores a byte array; see {@link #put(String, InputStream, long)}. */
     default void put(String key, byte[] data) throws IOException {
         put(key, new ByteArrayInputStream(data), data.length);
