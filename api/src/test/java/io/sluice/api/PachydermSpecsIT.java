@@ -262,6 +262,44 @@ class PachydermSpecsIT {
     }
 
     @Test
+    void wordCountMergesSharedPathsAndItsReduceStartsFromAnEmptyTmpOnEveryJob() throws Exception {
+        commit("pages", "master", Map.of("/p1", "the cat sat on the mat\n", "/p2", "the dog\n"));
+        ok("create", "pipeline", "-f", spec("word-count.json").toString());
+        jobs("totals", 1);
+        assertThat(output("words").get("/the").lines().sorted().toList()).as("one count per page").containsExactly("1", "2");
+        assertThat(output("totals")).containsExactly(Map.entry("/cat", "1\n"), Map.entry("/dog", "1\n"),
+                Map.entry("/mat", "1\n"), Map.entry("/on", "1\n"), Map.entry("/sat", "1\n"), Map.entry("/the", "3\n"));
+
+        commit("pages", "master", Map.of("/p3", "the cat ran\n"));
+        JobInfo words = jobs("words", 2);
+        assertThat(words.datumsProcessed()).as("p3, and p1 and p2 again: they share /the with it").isEqualTo(3);
+        jobs("totals", 2);
+        // a /tmp kept from the first job would double every count here
+        assertThat(output("totals")).containsExactly(Map.entry("/cat", "2\n"), Map.entry("/dog", "1\n"),
+                Map.entry("/mat", "1\n"), Map.entry("/on", "1\n"), Map.entry("/ran", "1\n"), Map.entry("/sat", "1\n"),
+                Map.entry("/the", "4\n"));
+    }
+
+    @Test
+    void shufflePassesInputFilesThroughBySymlinkSharingTheirChunks() throws Exception {
+        commit("photos", "master", Map.of("/apple.img", "APPLE-PIXELS\n".repeat(5000)));
+        commit("prices", "master", Map.of("/apple.price", "{\"price\": 3}\n"));
+        ok("create", "pipeline", "-f", spec("shuffle.yaml").toString());
+        jobs("by_name", 1);
+        assertThat(output("by_name")).containsExactly(Map.entry("/apple/photo", "APPLE-PIXELS\n".repeat(5000)),
+                Map.entry("/apple/price", "{\"price\": 3}\n"));
+
+        commit("photos", "master", Map.of("/mango.img", "MANGO\n"));
+        commit("prices", "master", Map.of("/mango.price", "{\"price\": 5}\n"));
+        jobs("by_name", 3);
+        assertThat(output("by_name")).containsExactly(Map.entry("/apple/photo", "APPLE-PIXELS\n".repeat(5000)),
+                Map.entry("/apple/price", "{\"price\": 3}\n"), Map.entry("/mango/photo", "MANGO\n"),
+                Map.entry("/mango/price", "{\"price\": 5}\n"));
+        assertThat(pfs.inspectFile("by_name", "master", "/apple/photo").hash())
+                .isEqualTo(pfs.inspectFile("photos", "master", "/apple.img").hash());
+    }
+
+    @Test
     void aTriggerMovesTheInputBranchEverySecondCommit() throws Exception {
         commit("incoming", "staging", Map.of("/0", ""));
         ok("create", "pipeline", "-f", spec("trigger-every-two.json").toString());
