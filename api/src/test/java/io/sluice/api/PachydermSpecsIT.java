@@ -12,17 +12,13 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-import java.io.ByteArrayInputStream;
 import java.io.IOException;
-import java.io.InputStream;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
 import java.util.Map;
-import java.util.TreeMap;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.fail;
@@ -65,16 +61,7 @@ class PachydermSpecsIT {
 
     /** One commit on {@code repo@branch} putting {@code files} (path, content) and deleting {@code gone}. */
     private static CommitInfo commit(String repo, String branch, Map<String, String> files, String... gone) {
-        if (pfs.listRepos().stream().noneMatch(r -> r.name().equals(repo))) {
-            pfs.createRepo(repo, "");
-        }
-        try (PfsService.FileBatch b = pfs.openBatch(repo, branch)) {
-            for (String g : gone) {
-                b.delete(g);
-            }
-            files.forEach((p, c) -> b.put(p, new ByteArrayInputStream(c.getBytes(StandardCharsets.UTF_8)), false));
-            return b.commit();
-        }
+        return daemon.commit(repo, branch, files, gone);
     }
 
     /** Waits until the pipeline has {@code n} successful jobs (fails on a failed one); returns the newest. */
@@ -100,15 +87,7 @@ class PachydermSpecsIT {
 
     /** Every file of the pipeline's output head: path -> content. */
     private static Map<String, String> output(String pipeline) throws IOException {
-        Map<String, String> out = new TreeMap<>();
-        for (var f : pfs.globFile(pipeline, "master", "/**")) {
-            if (f.type() == io.sluice.pfs.FileInfo.Type.FILE) {
-                try (InputStream in = pfs.getFile(pipeline, "master", f.path(), 0, -1)) {
-                    out.put(f.path(), new String(in.readAllBytes(), StandardCharsets.UTF_8));
-                }
-            }
-        }
-        return out;
+        return daemon.output(pipeline);
     }
 
     @Test

@@ -71,6 +71,34 @@ final class TestDaemon implements AutoCloseable {
         return new Run(code, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
     }
 
+    /** One commit on {@code repo@branch} (the repo made when missing) putting {@code files} and deleting {@code gone}. */
+    io.sluice.pfs.CommitInfo commit(String repo, String branch, Map<String, String> files, String... gone) {
+        io.sluice.pfs.PfsService pfs = daemon.pfs();
+        if (pfs.listRepos().stream().noneMatch(r -> r.name().equals(repo))) {
+            pfs.createRepo(repo, "");
+        }
+        try (io.sluice.pfs.PfsService.FileBatch b = pfs.openBatch(repo, branch)) {
+            for (String g : gone) {
+                b.delete(g);
+            }
+            files.forEach((p, c) -> b.put(p, new ByteArrayInputStream(c.getBytes(StandardCharsets.UTF_8)), false));
+            return b.commit();
+        }
+    }
+
+    /** Every file of the head of {@code repo@master}: path -> content. */
+    Map<String, String> output(String repo) throws IOException {
+        Map<String, String> out = new java.util.TreeMap<>();
+        for (var f : daemon.pfs().globFile(repo, "master", "/**")) {
+            if (f.type() == io.sluice.pfs.FileInfo.Type.FILE) {
+                try (InputStream in = daemon.pfs().getFile(repo, "master", f.path(), 0, -1)) {
+                    out.put(f.path(), new String(in.readAllBytes(), StandardCharsets.UTF_8));
+                }
+            }
+        }
+        return out;
+    }
+
     @Override
     public void close() throws IOException {
         app.stop();

@@ -63,6 +63,8 @@ final class JobRun {
     private final Map<String, DatumRecord> results;
     private final Map<String, DatumInfo> datumInfos = new LinkedHashMap<>();
     private final AtomicInteger busy = new AtomicInteger();
+    /** Datums that failed but whose err_cmd exited 0: they end RECOVERED and are left out of the output. */
+    private final Set<String> recovered = new HashSet<>();
     private volatile Stop stop = Stop.NONE;
     private volatile ExecutorService pool;
     private long lastCountsWrite;
@@ -170,6 +172,8 @@ final class JobRun {
         if (done == null) {
             return job;
         }
+        // a recovered datum contributes nothing, as in Pachyderm: the output is built as if it were not there
+        all.keySet().removeAll(recovered);
         Set<String> inHead = head.isEmpty() ? Set.of() : datumsOf(head.get(0));
         for (List<Datum> again = sharers(all, done, inHead); !again.isEmpty(); again = sharers(all, done, inHead)) {
             say(jobLog, again.size() + " skipped datums write output paths that changed datums also write;"
@@ -181,7 +185,8 @@ final class JobRun {
             done.putAll(more);
             counts(done.size(), all.size() - done.size(), 0, all.size());
         }
-        say(jobLog, done.size() + " datums processed; writing the output commit");
+        say(jobLog, done.size() + " datums processed" + (recovered.isEmpty() ? "" : ", " + recovered.size()
+                + " recovered") + "; writing the output commit");
         Map<String, List<String>> outputs = new LinkedHashMap<>();
         done.forEach((id, r) -> outputs.put(id, r.output().paths()));
         // durable before the commit lands: a crash after it still knows which datum wrote what
@@ -268,9 +273,22 @@ final class JobRun {
                 futures.add(cs.submit(() -> Map.entry(d, runDatum(d, prev))));
             }
             int processed = 0;
-            while (done.size() < todo.size()) {
+            int ended = 0;
+            long deadline = spec.jobTimeout() == null ? 0 : job.started() == null
+                    ? System.nanoTime() + spec.jobTimeout().toNanos()
+                    : System.nanoTime() + java.time.Duration.between(Instant.now(), job.started().plus(spec.jobTimeout())).toNanos();
+            while (ended < todo.size()) {
                 if (stop != Stop.NONE) {
                     throw new InterruptedException("stopped");
+                }
+                if (deadline != 0 && System.nanoTime() - deadline > 0) {
+                    pool.shutdownNow();
+                    String reason = "job timed out after " + DatumCommand.Policy.format(spec.jobTimeout().toMillis())
+                            + " (job_timeout); its running datums were killed";
+                    say(jobLog, reason);
+                    counts(processed, job.datumsSkipped(), 0, job.datumsTotal());
+                    finish(JobState.JOB_KILLED, reason, null);
+                    return null;
                 }
                 Future<Map.Entry<Datum, DatumResult>> f = cs.poll(POLL_MS, TimeUnit.MILLISECONDS);
                 if (f == null) {
@@ -287,6 +305,15 @@ final class JobRun {
                     throw cause instanceof RuntimeException re ? re : new IllegalStateException(cause);
                 } catch (java.util.concurrent.CancellationException e) {
                     throw new InterruptedException("stopped");
+                }
+                ended++;
+                if (r.getValue().recovered()) {
+                    recovered.add(r.getKey().id());
+                    processed++;
+                    say(jobLog, "datum " + r.getKey().id().substring(0, 12) + " " + r.getKey().described()
+                            + " recovered: " + r.getValue().error());
+                    counts(processed, job.datumsSkipped(), 0, job.datumsTotal());
+                    continue;
                 }
                 if (!r.getValue().success()) {
                     Datum d = r.getKey();
@@ -319,10 +346,11 @@ final class JobRun {
             files.add(new InputFile(f.input(), f.repo(), f.commit(), f.path(), f.size()));
         }
         DatumCommand command = DatumCommand.of(spec.transform().cmd(), spec.transform().stdin(), datumEnv(d),
-                job.id(), d.id(), inputCommits).withUser(spec.transform().user());
+                job.id(), d.id(), inputCommits).withUser(spec.transform().user()).withPolicy(policy());
         DatumTask.JobShape shape = new DatumTask.JobShape(spec.transform().image(), spec.transform().env(),
                 resources(spec.requests()), resources(spec.limits()), spec.parallelism(), spec.datumTries());
         DatumResult result = null;
+        boolean recovered = false;
         try (LogStore.Appender log = logs.open(job.id(), d.id())) {
             for (int attempt = 1; attempt <= spec.datumTries(); attempt++) {
                 datum(d, DatumState.RUNNING, attempt, null);
@@ -336,10 +364,21 @@ final class JobRun {
                 }
                 log.add(new LogLine(job.pipeline(), job.id(), d.id(), Instant.now(), "sluice",
                         "attempt " + attempt + " of " + spec.datumTries() + " failed: " + result.error()));
-                datum(d, DatumState.FAILED, attempt, result.error());
+                // as Pachyderm's worker: an attempt whose err_cmd succeeded leaves the datum recovered if no
+                // later attempt succeeds
+                recovered |= result.recovered();
+                datum(d, recovered && attempt == spec.datumTries() ? DatumState.RECOVERED : DatumState.FAILED,
+                        attempt, result.error());
             }
         }
-        return result;
+        return recovered ? DatumResult.recovered(result.exitCode(), result.error()) : result;
+    }
+
+    /** What the datum executor enforces of the spec: accept_return_code, err_cmd, datum_timeout, working_dir. */
+    private DatumCommand.Policy policy() {
+        PipelineSpec.Transform t = spec.transform();
+        return new DatumCommand.Policy(t.acceptReturnCode(), t.errCmd(), t.errStdin(),
+                spec.datumTimeout() == null ? 0 : Math.max(1, spec.datumTimeout().toMillis()), t.workingDir());
     }
 
     private synchronized void datum(Datum d, DatumState state, int attempts, String error) {

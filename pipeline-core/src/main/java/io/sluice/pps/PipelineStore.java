@@ -8,7 +8,6 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
-import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Instant;
@@ -90,7 +89,7 @@ final class PipelineStore {
             }
             return Optional.of(s);
         } catch (IOException e) {
-            throw new UncheckedIOException("damaged " + state.getFileName() + " of pipeline " + name, e);
+            throw SluiceException.unavailable("damaged " + state.getFileName() + " of pipeline " + name + ": " + e.getMessage(), e);
         }
     }
 
@@ -105,7 +104,7 @@ final class PipelineStore {
                 }
             }
         } catch (IOException e) {
-            throw new UncheckedIOException("cannot list the specs of pipeline " + name, e);
+            throw SluiceException.unavailable("cannot list the specs of pipeline " + name + ": " + e.getMessage(), e);
         }
         out.sort(java.util.Comparator.reverseOrder());
         return out;
@@ -151,7 +150,7 @@ final class PipelineStore {
         try {
             Files.deleteIfExists(root.resolve(name).resolve(INTENT));
         } catch (IOException e) {
-            throw new UncheckedIOException("cannot delete the intent record of pipeline " + name, e);
+            throw SluiceException.unavailable("cannot delete the intent record of pipeline " + name + ": " + e.getMessage(), e);
         }
     }
 
@@ -185,7 +184,7 @@ final class PipelineStore {
         try {
             Files.move(dir, trash, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
         } catch (IOException e) {
-            throw new UncheckedIOException("cannot delete pipeline " + name, e);
+            throw SluiceException.unavailable("cannot delete pipeline " + name + ": " + e.getMessage(), e);
         }
         AtomicFiles.deleteTree(trash);
     }

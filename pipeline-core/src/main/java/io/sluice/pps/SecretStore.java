@@ -6,7 +6,6 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import io.sluice.SluiceException;
 
 import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -102,7 +101,7 @@ public final class SecretStore {
             files.map(p -> p.getFileName().toString()).filter(n -> n.endsWith(".json") && !n.startsWith("."))
                     .map(n -> n.substring(0, n.length() - 5)).sorted().forEach(out::add);
         } catch (IOException e) {
-            throw new UncheckedIOException(e);
+            throw SluiceException.unavailable("cannot list the secrets in " + dir + ": " + e.getMessage(), e);
         }
         return out;
     }
@@ -114,7 +113,7 @@ public final class SecretStore {
                 throw SluiceException.notFound("no secret '" + name + "'");
             }
         } catch (IOException e) {
-            throw new UncheckedIOException(e);
+            throw SluiceException.unavailable("cannot delete secret '" + name + "': " + e.getMessage(), e);
         }
     }
 

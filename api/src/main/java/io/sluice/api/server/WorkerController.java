@@ -59,9 +59,9 @@ public final class WorkerController {
         ctx.json(Map.of("lines", batch.size()));
     }
 
-    /** POST .../tasks/{task}/result with {"exitCode": 0, "error": null, "outputs": ["/a", ...]}. */
+    /** POST .../tasks/{task}/result with {"exitCode": 0, "error": null, "outputs": ["/a", ...], "recovered": false}. */
     public void result(Context ctx) {
-        JsonNode body = Requests.jsonObject(ctx, json, MAX_BODY, "exitCode", "error", "outputs");
+        JsonNode body = Requests.jsonObject(ctx, json, MAX_BODY, "exitCode", "error", "outputs", "recovered");
         if (!body.path("exitCode").isInt() || !(body.path("outputs").isArray() || body.path("outputs").isMissingNode())) {
             throw SluiceException.invalid("body must be {\"exitCode\": N, \"error\": TEXT or null, \"outputs\": [PATH, ...]}");
         }
@@ -69,7 +69,7 @@ public final class WorkerController {
         body.path("outputs").forEach(p -> outputs.add(p.asText()));
         String error = body.path("error").isTextual() ? body.path("error").asText() : null;
         protocol.result(ctx.pathParam("job"), ctx.pathParam("task"),
-                new WorkerResult(body.path("exitCode").asInt(), error, outputs));
+                new WorkerResult(body.path("exitCode").asInt(), error, outputs, body.path("recovered").asBoolean(false)));
         ctx.json(Map.of("reported", ctx.pathParam("task")));
     }
 }

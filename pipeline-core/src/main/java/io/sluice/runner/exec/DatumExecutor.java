@@ -35,18 +35,39 @@ public final class DatumExecutor {
         return launcher.describe();
     }
 
-    /** Runs {@code work} once, reading its files from {@code source} and keeping its output in {@code sink}. */
+    /**
+     * Runs {@code work} once, reading its files from {@code source} and keeping its output in {@code sink}.
+     * The command's {@link DatumCommand.Policy} applies here, for every runner: it starts in its working
+     * directory, an exit code it accepts is a success, a run over its timeout is killed with everything it
+     * started and fails saying so, and a failed run (not a timed-out one: its time is up) runs err_cmd over
+     * the same /pfs, whose exit 0 makes the result recovered.
+     */
     public DatumResult run(DatumWork work, FileSource source, OutputSink sink, LogSink logs)
             throws IOException, InterruptedException {
         Path prev = work.prev() == null ? null : prevs.get(work.jobId(), work.prev(), source);
+        DatumCommand command = withBaseEnv(work.command());
+        DatumCommand.Policy policy = command.policy();
         try (Launcher.Session session = launcher.open(work.dir())) {
             Workspace ws = session.workspace();
             ws.reset(work.inputs(), prev);
             ws.fetch(source, work.files());
-            Launcher.Exit exit = session.run(withBaseEnv(work.command()), prev, logs);
-            if (exit.code() != 0) {
-                return DatumResult.failed(exit.code(), "command " + work.command().cmd() + " exited with code "
-                        + exit.code() + (exit.stderrTail().isEmpty() ? "" : ": " + exit.stderrTail()));
+            Launcher.Exit exit = timed(session, command.inWorkingDir(), prev, logs, policy.timeoutMillis());
+            if (exit == null) {
+                return DatumResult.failed(-1, "datum timed out after " + DatumCommand.Policy.format(policy.timeoutMillis())
+                        + " (datum_timeout); it and every process it started were killed");
+            }
+            if (!policy.accepts(exit.code())) {
+                String error = "command " + command.cmd() + " exited with code " + exit.code()
+                        + (exit.stderrTail().isEmpty() ? "" : ": " + exit.stderrTail());
+                if (!policy.errCmd().isEmpty()) {
+                    logs.line("sluice", "running err_cmd " + policy.errCmd() + " after: " + error);
+                    Launcher.Exit err = session.run(command.errCommand().inWorkingDir(), prev, logs);
+                    if (err.code() == 0) {
+                        return DatumResult.recovered(exit.code(), error + "; err_cmd exited 0, so it is recovered");
+                    }
+                    error += "; err_cmd " + policy.errCmd() + " exited with code " + err.code();
+                }
+                return DatumResult.failed(exit.code(), error);
             }
             List<Workspace.OutputFile> files;
             try {
@@ -56,6 +77,61 @@ public final class DatumExecutor {
             }
             return new DatumResult(true, 0, null, sink.keep(ws, files));
         }
+    }
+
+    /**
+     * {@code session.run}, interrupted by a watchdog after {@code timeoutMillis} (0: never), which makes the
+     * launcher kill the command's whole tree; null when that happened. An interruption from elsewhere (the
+     * job being stopped) is passed on as it came.
+     */
+    private static Launcher.Exit timed(Launcher.Session session, DatumCommand command, Path prev, LogSink logs,
+                                       long timeoutMillis) throws IOException, InterruptedException {
+        if (timeoutMillis == 0) {
+            return session.run(command, prev, logs);
+        }
+        Thread caller = Thread.currentThread();
+        java.util.concurrent.atomic.AtomicBoolean fired = new java.util.concurrent.atomic.AtomicBoolean();
+        Thread watchdog = new Thread(() -> {
+            try {
+                Thread.sleep(timeoutMillis);
+            } catch (InterruptedException e) {
+                return;
+            }
+            fired.set(true);
+            caller.interrupt();
+        }, "datum-timeout");
+        watchdog.setDaemon(true);
+        watchdog.start();
+        try {
+            return session.run(command, prev, logs);
+        } catch (InterruptedException e) {
+            if (stopWatchdog(watchdog, fired)) {
+                return null;
+            }
+            throw e;
+        } finally {
+            if (stopWatchdog(watchdog, fired)) {
+                // it fired just as the command ended on its own: the run stands, the interrupt was ours
+                Thread.interrupted();
+            }
+        }
+    }
+
+    /** Stops {@code watchdog} for good; whether it fired. */
+    private static boolean stopWatchdog(Thread watchdog, java.util.concurrent.atomic.AtomicBoolean fired) {
+        watchdog.interrupt();
+        boolean interrupted = false;
+        while (watchdog.isAlive()) {
+            try {
+                watchdog.join();
+            } catch (InterruptedException e) {
+                interrupted = true;
+            }
+        }
+        if (interrupted && !fired.get()) {
+            Thread.currentThread().interrupt();
+        }
+        return fired.get();
     }
 
     /** Forgets what the executor kept for job {@code jobId}. */
@@ -69,6 +145,6 @@ public final class DatumExecutor {
         }
         Map<String, String> env = new LinkedHashMap<>(baseEnv);
         env.putAll(c.env());
-        return new DatumCommand(c.cmd(), c.stdin(), env, c.user());
+        return new DatumCommand(c.cmd(), c.stdin(), env, c.user(), c.policy());
     }
 }

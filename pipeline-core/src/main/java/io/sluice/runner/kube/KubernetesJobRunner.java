@@ -223,7 +223,8 @@ public final class KubernetesJobRunner implements JobRunner {
             result = WorkerResult.failed("the task was withdrawn: " + e);
         }
         if (!result.success()) {
-            return DatumResult.failed(result.exitCode(), result.error());
+            return result.recovered() ? DatumResult.recovered(result.exitCode(), result.error())
+                    : DatumResult.failed(result.exitCode(), result.error());
         }
         return new DatumResult(true, 0, null, OutputSink.staged(store, wire.staging(), result.outputs()));
     }

@@ -139,7 +139,8 @@ public final class Worker {
         DatumWork work = new DatumWork(task.jobId(), task.datumId(), null, task.command(),
                 task.inputCommits().keySet(), files, prev);
         DatumResult r = executor.run(work, source, OutputSink.upload(store, task.staging()), logs);
-        return r.success() ? new WorkerResult(0, null, r.output().paths()) : new WorkerResult(r.exitCode(), r.error(), List.of());
+        return r.success() ? new WorkerResult(0, null, r.output().paths())
+                : new WorkerResult(r.exitCode(), r.error(), List.of(), r.recovered());
     }
 
     private static List<InputFile> files(List<WorkerTask.WorkerFile> wire, Map<InputFile, String> where) {

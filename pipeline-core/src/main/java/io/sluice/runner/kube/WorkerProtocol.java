@@ -73,7 +73,7 @@ public interface WorkerProtocol {
         @Override
         public void result(String jobId, String taskId, WorkerResult result) {
             queue.complete(jobId, taskId, new WorkerResult(result.exitCode(), result.error(),
-                    result.outputs() == null ? List.of() : result.outputs()));
+                    result.outputs() == null ? List.of() : result.outputs(), result.recovered()));
         }
     }
 }
