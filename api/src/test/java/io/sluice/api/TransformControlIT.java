@@ -228,6 +228,22 @@ class TransformControlIT {
         assertThat(output("every_job")).containsExactly(Map.entry("/a.txt", "A"), Map.entry("/b.txt", "B"));
     }
 
+    @Test
+    void aCronTriggerMovesTheInputBranchOnItsSchedule() throws Exception {
+        daemon.commit("ticked", "staging", Map.of("/a.txt", "A"));
+        create("on_schedule", """
+                {"pipeline": {"name": "on_schedule"}, "transform": {"cmd": ["sh", "-c", "cp /pfs/ticked/* /pfs/out/"]},
+                 "input": {"pfs": {"repo": "ticked", "glob": "/*", "trigger": {"branch": "staging", "cronSpec": "@every 1s"}}}}
+                """);
+        assertThat(ended("on_schedule", 1).get(0).state()).isEqualTo(JobState.JOB_SUCCESS);
+        assertThat(output("on_schedule")).containsExactly(Map.entry("/a.txt", "A"));
+        daemon.commit("ticked", "staging", Map.of("/b.txt", "B"));
+        assertThat(ended("on_schedule", 2).get(0).state()).isEqualTo(JobState.JOB_SUCCESS);
+        assertThat(output("on_schedule")).containsExactly(Map.entry("/a.txt", "A"), Map.entry("/b.txt", "B"));
+        assertThat(pfs.listCommit("ticked", "master", 1).get(0).id())
+                .isEqualTo(pfs.listCommit("ticked", "staging", 1).get(0).id());
+    }
+
     /** Waits until no process on the host has {@code marker} in its command line. */
     private static void awaitGone(String marker) throws IOException, InterruptedException {
         Instant deadline = Instant.now().plus(Duration.ofSeconds(30));

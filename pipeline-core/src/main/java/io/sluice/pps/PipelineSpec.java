@@ -105,9 +105,15 @@ public record PipelineSpec(String name, String description, Transform transform,
     /**
      * {@code pfs.trigger}: the pipeline's input branch {@code branch} of the input is moved to the head of
      * {@code branch} here once {@code commits} new commits (0: unset) or {@code size} new bytes (null: unset)
-     * arrived there; {@code all} asks for every set condition rather than any.
+     * arrived there; {@code all} asks for every set condition rather than any. With {@code cronSpec} (a cron
+     * schedule, empty: unset) it fires on that schedule instead, as Pachyderm's cron triggers do: each tick
+     * moves the input branch to the head of {@code branch}, whatever arrived.
      */
-    public record Trigger(String branch, boolean all, String size, long commits) {
+    public record Trigger(String branch, boolean all, String size, long commits, String cronSpec) {
+        /** A trigger on commits and size only. */
+        public Trigger(String branch, boolean all, String size, long commits) {
+            this(branch, all, size, commits, "");
+        }
     }
 
     /** A node of the input tree. */

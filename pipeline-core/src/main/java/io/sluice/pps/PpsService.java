@@ -80,7 +80,7 @@ public final class PpsService implements Closeable {
     private final List<String> damaged = new ArrayList<>();
     private final ExecutorService watcher = Executors.newSingleThreadExecutor(r -> daemon(r, "pps-watcher"));
     private final ScheduledExecutorService cron = Executors.newSingleThreadScheduledExecutor(r -> daemon(r, "pps-cron"));
-    /** The latest tick of each cron input, by tick repo; touched by the cron thread and run cron. */
+    /** The latest tick of each cron input (by tick repo) and cron trigger ("trigger:" pipeline/input); cron thread and run cron. */
     private final Map<String, Instant> lastTicks = new ConcurrentHashMap<>();
     private Instant lastCreated = Instant.EPOCH;
     private Closeable subscription;
@@ -194,6 +194,7 @@ public final class PpsService implements Closeable {
     private void removeEverything(String name, List<String> extraRepos) {
         List<String> repos = new ArrayList<>(List.of(name));
         repos.addAll(extraRepos);
+        lastTicks.keySet().removeIf(k -> k.startsWith("trigger:" + name + "/"));
         for (String repo : repos) {
             lastTicks.remove(repo);
             try {
@@ -553,6 +554,57 @@ public final class PpsService implements Closeable {
                     LOG.warn("cron input {} of pipeline {}: cannot tick", c.name(), p.name(), e);
                 }
             }
+            for (PipelineSpec.Pfs in : p.spec().input().leaves()) {
+                if (in.trigger() != null && !in.trigger().cronSpec().isEmpty()) {
+                    cronTrigger(p, in, now);
+                }
+            }
+        }
+    }
+
+    /**
+     * Pachyderm's cron trigger: at each tick of {@code trigger.cron_spec} after the last one (at first, after
+     * the input branch head's creation, or the pipeline's), the input branch moves to the trigger branch's
+     * head if that differs, and the pipeline gets a job for it; after a gap only one move is made.
+     */
+    private void cronTrigger(Pipeline p, PipelineSpec.Pfs in, Instant now) {
+        PipelineSpec.Trigger t = in.trigger();
+        String key = "trigger:" + p.name() + "/" + in.name() + "/" + in.repo() + "@" + in.branch();
+        try {
+            CronSchedule schedule = CronSchedule.parse(t.cronSpec());
+            Instant last = lastTicks.computeIfAbsent(key, k -> {
+                List<CommitInfo> head = headOf(in.repo(), in.branch());
+                return head.isEmpty() || head.get(0).started().isBefore(p.state.created())
+                        ? p.state.created() : head.get(0).started();
+            });
+            Instant next = schedule.next(last);
+            if (next == null || next.isAfter(now)) {
+                return;
+            }
+            lastTicks.put(key, now);
+            List<CommitInfo> source = headOf(in.repo(), t.branch());
+            List<CommitInfo> target = headOf(in.repo(), in.branch());
+            if (source.isEmpty() || (!target.isEmpty() && target.get(0).id().equals(source.get(0).id()))) {
+                return;
+            }
+            String id = source.get(0).id();
+            pfs.createBranch(in.repo(), in.branch(), id);
+            LOG.info("cron trigger of pipeline {}: {}@{} moved to {}", p.name(), in.repo(), in.branch(), id);
+            trigger(p, Map.of(new RepoBranch(in.repo(), in.branch()), id));
+        } catch (RuntimeException e) {
+            LOG.warn("cron trigger of pipeline {} on {}@{}: cannot fire", p.name(), in.repo(), t.branch(), e);
+        }
+    }
+
+    /** The head commit of {@code repo@branch}, or nothing when the branch has none. */
+    private List<CommitInfo> headOf(String repo, String branch) {
+        try {
+            return pfs.listCommit(repo, branch, 1);
+        } catch (SluiceException e) {
+            if (e.kind() == SluiceException.Kind.NOT_FOUND) {
+                return List.of();
+            }
+            throw e;
         }
     }
 
@@ -743,7 +795,8 @@ public final class PpsService implements Closeable {
                 trigger(p, Map.of(rb, c.id()));
             }
             for (PipelineSpec.Pfs in : p.spec().input().leaves()) {
-                if (in.trigger() != null && in.repo().equals(c.repo()) && in.trigger().branch().equals(c.branch())) {
+                if (in.trigger() != null && in.trigger().cronSpec().isEmpty() && in.repo().equals(c.repo())
+                        && in.trigger().branch().equals(c.branch())) {
                     fireTrigger(p, in, c);
                 }
             }
@@ -758,15 +811,8 @@ public final class PpsService implements Closeable {
     private void fireTrigger(Pipeline p, PipelineSpec.Pfs in, CommitInfo c) {
         PipelineSpec.Trigger t = in.trigger();
         try {
-            CommitInfo target = null;
-            try {
-                List<CommitInfo> head = pfs.listCommit(in.repo(), in.branch(), 1);
-                target = head.isEmpty() ? null : head.get(0);
-            } catch (SluiceException e) {
-                if (e.kind() != SluiceException.Kind.NOT_FOUND) {
-                    throw e;
-                }
-            }
+            List<CommitInfo> head = headOf(in.repo(), in.branch());
+            CommitInfo target = head.isEmpty() ? null : head.get(0);
             if (target != null && target.id().equals(c.id())) {
                 return;
             }

@@ -219,11 +219,19 @@ public final class SpecParser {
                 sizeBytes(size, here + ".trigger.size");
             }
             long commits = nonNegative(tr, here + ".trigger.commits", "commits", Long.MAX_VALUE);
-            if (size == null && commits == 0) {
-                throw SluiceException.invalid("'" + here + ".trigger' needs a condition: commits or size");
+            String cronSpec = text(tr, here + ".trigger.cron_spec", "cron_spec", "").strip();
+            if (!cronSpec.isEmpty()) {
+                try {
+                    CronSchedule.parse(cronSpec);
+                } catch (SluiceException e) {
+                    throw SluiceException.invalid("'" + here + ".trigger.cron_spec': " + e.getMessage());
+                }
+            }
+            if (size == null && commits == 0 && cronSpec.isEmpty()) {
+                throw SluiceException.invalid("'" + here + ".trigger' needs a condition: commits, size or cron_spec");
             }
             trigger = new Trigger(branchName(text(tr, here + ".trigger.branch", "branch", "master"),
-                    here + ".trigger.branch"), bool(tr, here + ".trigger.all", "all"), size, commits);
+                    here + ".trigger.branch"), bool(tr, here + ".trigger.all", "all"), size, commits, cronSpec);
         }
         String branch = text(v, here + ".branch", "branch", "");
         if (branch.isEmpty()) {

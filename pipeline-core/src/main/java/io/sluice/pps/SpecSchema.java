@@ -73,7 +73,7 @@ final class SpecSchema {
                 "reference", unsupported("reference inputs (pfs.reference)"));
         message(all, "Trigger", "branch", value(), "all", value(), "size", value(), "commits", value(),
                 "rate_limit_spec", unsupported("time-based triggers (trigger.rate_limit_spec)"),
-                "cron_spec", unsupported("time-based triggers (trigger.cron_spec)"));
+                "cron_spec", value());
         message(all, "CronInput", "name", value(), "project", value(), "repo", value(), "commit", value(),
                 "spec", value(), "overwrite", value(), "start", value());
         return java.util.Collections.unmodifiableMap(all);
