@@ -34,49 +34,82 @@ public final class CliBench {
         this.home = home;
     }
 
-    /** Median and p95 of {@code runs} runs of each client command, a bare JVM and curl, in milliseconds. */
-    public Map<String, Object> startup(Path dir, int runs) throws Exception {
+    /**
+     * Median and p95 of {@code runs} runs of each client command, a bare JVM and curl, in milliseconds; with
+     * {@code before} (another built checkout), its launcher's runs of the same client commands too, taken in
+     * turn with this one's so that both see the same load, and the ratio of the medians.
+     */
+    public Map<String, Object> startup(Path dir, int runs, Path before) throws Exception {
         try (Server server = new Server(dir)) {
             Map<String, String> env = server.env(dir);
             Path small = dir.resolve("small.txt");
             Files.writeString(small, "one line\n");
-            run(env, List.of(launcher(), "create", "repo", "bench", "-d", "bench cli"));
-            run(env, List.of(launcher(), "put", "file", "bench@master:/small.txt", "-f", small.toString()));
-            Map<String, List<String>> commands = new LinkedHashMap<>();
-            commands.put("bare JVM printing one line", List.of("java", "-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC",
-                    "-Xshare:auto", "-cp", home.resolve("api/target/api.jar").toString(), BareJvm.class.getName()));
-            commands.put("sluice list repo", List.of(launcher(), "list", "repo"));
-            commands.put("sluice inspect commit bench@master", List.of(launcher(), "inspect", "commit", "bench@master"));
-            commands.put("sluice list file bench@master:/", List.of(launcher(), "list", "file", "bench@master:/"));
-            commands.put("sluice get file bench@master:/small.txt", List.of(launcher(), "get", "file", "bench@master:/small.txt"));
-            commands.put("sluice list repo --help", List.of(launcher(), "list", "repo", "--help"));
+            run(env, List.of(launcher(home), "create", "repo", "bench", "-d", "bench cli"));
+            run(env, List.of(launcher(home), "put", "file", "bench@master:/small.txt", "-f", small.toString()));
+            List<List<String>> clients = List.of(List.of("list", "repo"), List.of("inspect", "commit", "bench@master"),
+                    List.of("list", "file", "bench@master:/"), List.of("get", "file", "bench@master:/small.txt"),
+                    List.of("list", "repo", "--help"));
+            Map<String, List<List<String>>> commands = new LinkedHashMap<>();
+            commands.put("bare JVM printing one line", List.of(List.of("java", "-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC",
+                    "-Xshare:auto", "-cp", home.resolve("api/target/api.jar").toString(), BareJvm.class.getName())));
+            for (List<String> client : clients) {
+                List<List<String>> variants = new ArrayList<>();
+                variants.add(concat(launcher(home), client));
+                if (before != null) {
+                    variants.add(concat(launcher(before), client));
+                }
+                commands.put("sluice " + String.join(" ", client), variants);
+            }
             if (onPath("curl")) {
-                commands.put("curl GET /api/v1/repos", List.of("curl", "-sS", server.address + "/api/v1/repos"));
+                commands.put("curl GET /api/v1/repos", List.of(List.of("curl", "-sS", server.address + "/api/v1/repos")));
             }
             Map<String, Object> figures = new LinkedHashMap<>();
             figures.put("runs", runs);
             figures.put("java", System.getProperty("java.home"));
+            if (before != null) {
+                figures.put("before", before.toAbsolutePath().normalize().toString());
+            }
             Map<String, Double> medians = new LinkedHashMap<>();
-            for (Map.Entry<String, List<String>> c : commands.entrySet()) {
-                for (int i = 0; i < 2; i++) {
-                    run(env, c.getValue()); // warm-up: the first client run after a build makes the class-data archive
+            for (Map.Entry<String, List<List<String>>> c : commands.entrySet()) {
+                List<List<Double>> ms = new ArrayList<>();
+                for (List<String> variant : c.getValue()) {
+                    for (int i = 0; i < 2; i++) {
+                        run(env, variant); // warm-up: the first client run after a build makes the class-data archive
+                    }
+                    ms.add(new ArrayList<>());
                 }
-                List<Double> ms = new ArrayList<>();
                 for (int i = 0; i < runs; i++) {
-                    ms.add(run(env, c.getValue()) / 1e6);
+                    for (int v = 0; v < c.getValue().size(); v++) {
+                        ms.get(v).add(run(env, c.getValue().get(v)) / 1e6);
+                    }
                 }
-                Collections.sort(ms);
-                Map<String, Object> f = new LinkedHashMap<>();
-                f.put("median_ms", round(ms.get(ms.size() / 2)));
-                f.put("p95_ms", round(ms.get(Math.min(ms.size() - 1, (int) Math.ceil(ms.size() * 0.95) - 1))));
-                f.put("min_ms", round(ms.get(0)));
-                figures.put(c.getKey(), f);
-                medians.put(c.getKey(), ms.get(ms.size() / 2));
+                for (int v = 0; v < ms.size(); v++) {
+                    List<Double> sorted = ms.get(v);
+                    Collections.sort(sorted);
+                    Map<String, Object> f = new LinkedHashMap<>();
+                    f.put("median_ms", round(sorted.get(sorted.size() / 2)));
+                    f.put("p95_ms", round(sorted.get(Math.min(sorted.size() - 1, (int) Math.ceil(sorted.size() * 0.95) - 1))));
+                    f.put("min_ms", round(sorted.get(0)));
+                    String name = v == 0 ? c.getKey() : "before: " + c.getKey();
+                    figures.put(name, f);
+                    medians.put(name, sorted.get(sorted.size() / 2));
+                }
+                if (ms.size() == 2) {
+                    figures.put(c.getKey() + ": after / before (medians)",
+                            round(medians.get(c.getKey()) / medians.get("before: " + c.getKey())));
+                }
             }
             figures.put("list repo / bare JVM (medians)", round(medians.get("sluice list repo")
                     / medians.get("bare JVM printing one line")));
             return figures;
         }
+    }
+
+    private static List<String> concat(String first, List<String> rest) {
+        List<String> all = new ArrayList<>();
+        all.add(first);
+        all.addAll(rest);
+        return all;
     }
 
     /** {@code mib} MiB of new random bytes put and got through the CLI and through curl, side by side. */
@@ -91,17 +124,17 @@ public final class CliBench {
             String sha = writeRandom(file, mib << 20, 42);
             Path other = dir.resolve("other.bin");
             String otherSha = writeRandom(other, mib << 20, 43);
-            run(env, List.of(launcher(), "create", "repo", "transfer"));
-            run(env, List.of(launcher(), "list", "repo")); // the client's class-data archive, outside the timings
+            run(env, List.of(launcher(home), "create", "repo", "transfer"));
+            run(env, List.of(launcher(home), "list", "repo")); // the client's class-data archive, outside the timings
             String url = server.address + "/api/v1/repos/transfer/files";
             Map<String, Object> figures = new LinkedHashMap<>();
             figures.put("bytes", mib << 20);
-            long cliPut = run(env, List.of(launcher(), "put", "file", "transfer@master:/cli.bin", "-f", file.toString()));
+            long cliPut = run(env, List.of(launcher(home), "put", "file", "transfer@master:/cli.bin", "-f", file.toString()));
             long curlPut = run(env, List.of("curl", "-sS", "-f", "-o", "/dev/null", "-T", other.toString(),
                     url + "?branch=master&path=/curl.bin"));
             Path cliOut = dir.resolve("cli.out");
             Path curlOut = dir.resolve("curl.out");
-            long cliGet = run(env, List.of(launcher(), "get", "file", "transfer@master:/cli.bin", "-o", cliOut.toString()));
+            long cliGet = run(env, List.of(launcher(home), "get", "file", "transfer@master:/cli.bin", "-o", cliOut.toString()));
             long curlGet = run(env, List.of("curl", "-sS", "-f", "-o", curlOut.toString(), url + "?ref=master&path=/curl.bin"));
             if (!sha.equals(sha256(cliOut)) || !otherSha.equals(sha256(curlOut))) {
                 throw new IllegalStateException("the bytes got back differ from the bytes put");
@@ -117,8 +150,8 @@ public final class CliBench {
         }
     }
 
-    private String launcher() {
-        return home.resolve("sluice").toString();
+    private static String launcher(Path checkout) {
+        return checkout.resolve("sluice").toString();
     }
 
     /** Nanoseconds from start to exit of one process; a failure is an error, not a figure. */

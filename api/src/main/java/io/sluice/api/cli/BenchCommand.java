@@ -69,9 +69,10 @@ public final class BenchCommand {
     }
 
     @Command(name = "cli", description = "Start-up of client commands (./sluice processes) against a daemon, next to a bare JVM and curl.")
-    void cli(@Option(names = "--runs", defaultValue = "20", description = "Timed runs of each command (default 20).") int runs)
+    void cli(@Option(names = "--runs", defaultValue = "20", description = "Timed runs of each command (default 20).") int runs,
+             @Option(names = "--before", paramLabel = "DIR", description = "Also time the launcher of this other built checkout (an older build), run for run in turn with this one.") Path before)
             throws Exception {
-        inScratch(dir -> new CliBench(UpCommand.home(main)).startup(dir, runs));
+        inScratch(dir -> new CliBench(UpCommand.home(main)).startup(dir, runs, before));
     }
 
     @Command(name = "transfer", description = "put file and get file of new random bytes through the CLI, next to curl on the same endpoint.")
