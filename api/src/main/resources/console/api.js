@@ -66,6 +66,11 @@ export async function request(path, { method = 'GET', body, contentType, as = 'j
   }
 }
 
+/** Keeps the daemon's token in this browser for every later call. */
+export function keepToken(token) {
+  localStorage.setItem(TOKEN_KEY, token);
+}
+
 /** Shows the token dialog; every caller waiting on a 401 shares one prompt. */
 function askToken(message, hadToken) {
   if (asking) {
@@ -85,7 +90,7 @@ function askToken(message, hadToken) {
       if (!value) {
         return;
       }
-      localStorage.setItem(TOKEN_KEY, value);
+      keepToken(value);
       input.value = '';
       dialog.close();
       asking = null;

@@ -1,6 +1,6 @@
 // The console's router: one view per hash route, each rendered into a fresh container, with its live
 // refreshes stopped when the route changes. Any failure shows as one line, never as a blank page.
-import { oneLine } from './api.js';
+import { oneLine, keepToken } from './api.js';
 import { el, reset } from './util.js';
 import { showError, showPollFailure, clearPollFailure, closePanel } from './ui.js';
 import { dagView } from './dag.js';
@@ -103,5 +103,12 @@ function rendered(path, started) {
   document.body.dataset.rendered = path;
 }
 
+// `sluice up` prints the console's address with its token after '#token=': keep the token, drop it from the
+// address bar and the history, and show the DAG.
+const given = location.hash.match(/^#token=([^&]+)$/);
+if (given) {
+  keepToken(decodeURIComponent(given[1]));
+  history.replaceState(null, '', location.pathname + '#/');
+}
 window.addEventListener('hashchange', route);
 route();

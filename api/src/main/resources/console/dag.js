@@ -17,9 +17,16 @@ export async function dagView(ctx) {
     el('p', { class: 'muted' }, 'Input repo → pipeline → output repo. Pipelines are coloured by their last job. Click a node, or use the buttons below.'),
     legend(), chartBox, el('h2', { class: 'sr-only' }, 'Nodes'), nodeList);
   const chart = echarts.init(chartBox, null, { renderer: 'canvas' });
-  new ResizeObserver(() => chart.resize()).observe(chartBox);
   let lastKey = '';
   let dag = null;
+  let narrow = isNarrow(chartBox);
+  new ResizeObserver(() => {
+    chart.resize();
+    if (dag && narrow !== isNarrow(chartBox)) {
+      narrow = !narrow;
+      chart.setOption(option(dag, narrow), { notMerge: true });
+    }
+  }).observe(chartBox);
 
   chart.on('click', p => {
     if (p.dataType === 'node') {
@@ -39,7 +46,7 @@ export async function dagView(ctx) {
       return;
     }
     lastKey = key;
-    chart.setOption(option(dag), { notMerge: true });
+    chart.setOption(option(dag, narrow), { notMerge: true });
     reset(nodeList, ...nodes(dag).map(n => el('li', {},
       el('button', { type: 'button', class: 'node ' + n.kind, dataset: { node: n.id, kind: n.kind, state: n.state || '' },
         onclick: () => openNode(n.id) },
@@ -67,7 +74,12 @@ function nodes(dag) {
   return out;
 }
 
-function option(dag) {
+/** A phone-width chart: smaller nodes and labels, each on a white ground so that a label over a link or a node reads. */
+function isNarrow(box) {
+  return box.clientWidth < 600;
+}
+
+function option(dag, narrow) {
   const data = nodes(dag).map(n => ({ ...n, name: n.id, value: 1 }));
   const known = new Set(data.map(n => n.id));
   const links = [];
@@ -85,9 +97,10 @@ function option(dag) {
     animation: false,
     tooltip: { formatter: p => p.dataType === 'node' ? `${p.data.kind} ${p.data.label}${p.data.state ? ': ' + p.data.state : ''}` : '' },
     series: [{
-      type: 'sankey', left: 10, right: 110, top: 20, bottom: 20, nodeWidth: 22, nodeGap: 28, nodeAlign: 'left',
-      draggable: false, layoutIterations: 32, data, links,
-      label: { formatter: p => (p.data.kind === 'pipeline' ? '⚙ ' : '') + p.data.label, fontSize: 14, color: '#212121' },
+      type: 'sankey', left: 10, right: narrow ? 70 : 110, top: 20, bottom: 20, nodeWidth: narrow ? 12 : 22,
+      nodeGap: 28, nodeAlign: 'left', draggable: false, layoutIterations: 32, data, links,
+      label: { formatter: p => (p.data.kind === 'pipeline' ? '⚙ ' : '') + p.data.label, fontSize: narrow ? 13 : 14, color: '#212121',
+        backgroundColor: 'rgba(255,255,255,0.9)', padding: [2, 4], borderRadius: 3 },
       lineStyle: { color: 'source', opacity: 0.25, curveness: 0.5 },
       emphasis: { focus: 'adjacency' },
     }],

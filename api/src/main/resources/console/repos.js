@@ -5,6 +5,8 @@ import { el, link, table, pager, fmtTime, fmtBytes, shortId, add } from './util.
 import { showError } from './ui.js';
 
 export const PAGE = 50;
+/** Directory entries per page of the file browser. */
+const FILES_PAGE = 100;
 const PREVIEW_BYTES = 64 * 1024;
 const IMAGE = /\.(png|jpe?g|gif|webp|svg|bmp)$/i;
 
@@ -68,12 +70,22 @@ export async function browseView(ctx) {
       link(`#/repos/${enc(name)}`, 'commits'), ' · ', link(`#/lineage/${enc(name)}/${enc(commit.id)}`, 'lineage')),
     breadcrumbs(path, at));
   if (info.type === 'DIR') {
-    const files = await request(`/api/v1/repos/${enc(name)}/files/list${query({ ref: id, path })}`);
+    // one page of the directory at a time: the API's cursor names where the next page starts
+    const after = ctx.query.get('after');
+    const response = await request(`/api/v1/repos/${enc(name)}/files/list${query({ ref: id, path, limit: FILES_PAGE, after })}`,
+      { as: 'response' });
+    const files = await response.json();
+    const next = response.headers.get('Sluice-Next-Cursor');
+    const page = (cursor, ...label) => link(`${at(path)}${cursor ? '&' + query({ after: cursor }).slice(1) : ''}`, ...label);
     add(ctx.root, table([
       ['Name', f => link(at(f.path), f.path.split('/').filter(Boolean).pop() + (f.type === 'DIR' ? '/' : ''))],
       ['Type', f => f.type === 'DIR' ? 'directory' : 'file'],
       ['Size', f => fmtBytes(f.size)],
-    ], files, { empty: 'Empty directory.' }));
+    ], files, { empty: 'Empty directory.' }),
+    after || next ? el('nav', { class: 'pager', id: 'files-pager', 'aria-label': 'Pages' },
+      after ? page(null, '← First') : null, ' ',
+      el('span', { class: 'muted' }, `${files.length} entries`, after ? ' after ' : '', after ? el('code', {}, after) : null), ' ',
+      next ? page(next, 'Next →') : null) : null);
     return;
   }
   add(ctx.root, el('p', {}, el('strong', {}, fmtBytes(info.size)), ' ',

@@ -365,6 +365,7 @@ class CliIT {
         try (DaemonProcess up = DaemonProcess.start(data, log)) {
             String line = Files.readString(log).lines().filter(l -> l.startsWith("export ")).findFirst().orElseThrow();
             assertThat(line).startsWith("export SLUICE_ADDRESS=" + up.address + " SLUICE_DATA=");
+            assertThat(Files.readString(log)).contains("web console: " + up.address + "/#token=" + up.token + "\n");
             Process sh = new ProcessBuilder("sh", "-c", line + "\nprintf '%s\\n%s' \"$SLUICE_ADDRESS\" \"$SLUICE_DATA\"")
                     .redirectError(ProcessBuilder.Redirect.INHERIT).start();
             String set = new String(sh.getInputStream().readAllBytes(), StandardCharsets.UTF_8);

@@ -334,6 +334,16 @@ class ConsoleIT {
             browser.navigate().refresh();
             waitFor(Duration.ofSeconds(20), b -> "/".equals(b.findElement(By.tagName("body")).getDomAttribute("data-rendered")));
             assertThat(browser.findElement(By.id("token-dialog")).isDisplayed()).isFalse();
+
+            // the address `sluice up` prints carries the token: no prompt, and the address bar drops it
+            js("localStorage.clear()");
+            browser.get("about:blank");
+            browser.get(locked.address + "/#token=s3cret");
+            waitFor(Duration.ofSeconds(20), b -> "/".equals(b.findElement(By.tagName("body")).getDomAttribute("data-rendered")));
+            assertThat(browser.findElement(By.id("token-dialog")).isDisplayed()).isFalse();
+            assertThat(browser.findElement(By.id("view")).getText()).doesNotContain("Could not load");
+            assertThat(browser.getCurrentUrl()).isEqualTo(locked.address + "/#/");
+            assertThat(js("return localStorage.getItem('sluice.token')")).isEqualTo("s3cret");
         }
     }
 
@@ -344,7 +354,7 @@ class ConsoleIT {
      */
     @Test
     @Order(9)
-    void aRepoWithMoreCommitsThanAPageIsReadOnePageAtATime() throws Exception {
+    void moreCommitsOrFilesThanAPageAreReadOnePageAtATime() throws Exception {
         PfsService pfs = daemon.daemon.pfs();
         int commits = PAGE + 12;
         pfs.createRepo("paged", commits + " commits");
@@ -384,6 +394,34 @@ class ConsoleIT {
         waitFor(Duration.ofSeconds(30), b -> b.findElements(By.cssSelector("#view tbody tr")).size() == commits - PAGE);
         assertThat(browser.findElement(By.cssSelector(".pager")).getText()).contains((PAGE + 1) + "–" + commits);
         shot("paged-commits");
+
+        // a directory of more entries than a page of the file browser: read a page at a time, by cursor
+        pfs.createRepo("wide", "one commit of many files");
+        pfs.startCommit("wide", "master", "many files", List.of());
+        for (int i = 0; i < 230; i++) {
+            pfs.putFile("wide", "master", String.format("/d/%03d.txt", i), bytes("file " + i), false);
+        }
+        String wide = pfs.finishCommit("wide", "master").id();
+        load("/repos/wide/commit/" + wide + "?path=/d");
+        for (int[] page : new int[][] {{0, 100}, {100, 100}, {200, 30}}) {
+            int first = page[0];
+            waitFor(Duration.ofSeconds(30), b -> {
+                List<WebElement> rows = b.findElements(By.cssSelector("#view tbody tr"));
+                return rows.size() == page[1] && rows.get(0).getText().startsWith(String.format("%03d.txt", first));
+            });
+            @SuppressWarnings("unchecked")
+            List<String> calls = (List<String>) js("return performance.getEntriesByType('resource').map(e => e.name)"
+                    + ".filter(n => n.includes('/files/list'))");
+            assertThat(calls).isNotEmpty().allMatch(c -> c.contains("limit=100"));
+            if (first < 200) {
+                browser.findElement(By.linkText("Next →")).click();
+            }
+        }
+        assertThat(browser.findElements(By.linkText("Next →"))).isEmpty();
+        shot("paged-files");
+        browser.findElement(By.linkText("← First")).click();
+        waitFor(Duration.ofSeconds(30), b -> b.findElements(By.cssSelector("#view tbody tr")).size() == 100
+                && b.findElement(By.cssSelector("#view tbody tr")).getText().startsWith("000.txt"));
     }
 
     private static ByteArrayInputStream bytes(String s) {

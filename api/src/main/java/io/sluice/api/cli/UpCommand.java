@@ -14,7 +14,9 @@ import picocli.CommandLine.ParentCommand;
 
 import java.io.IOException;
 import java.net.InetAddress;
+import java.net.URLEncoder;
 import java.net.UnknownHostException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -116,6 +118,10 @@ public final class UpCommand implements Callable<Integer> {
                 + daemon.store().uri() + (config.kubernetes() == null ? "" : ", runner " + daemon.runner().describe())
                 + ", API token " + (envToken != null && !envToken.isBlank() ? "from $SLUICE_AUTH_TOKEN" : "in " + tokens)
                 + ")");
+        // The console's address with the token after '#': the browser keeps it (and drops it from the address bar)
+        // and never sends it in a request line, so one click lets it in, as Jupyter's start-up link does.
+        main.out().println("web console: " + address + "/#token="
+                + URLEncoder.encode(config.authToken(), StandardCharsets.UTF_8).replace("+", "%20"));
         // The line to paste into another terminal when its CLI would not find this daemon (or its token) by default.
         String exports = (address.equals(DaemonAddress.DEFAULT_ADDRESS) ? "" : " SLUICE_ADDRESS=" + shellWord(address))
                 + (config.dataDir().equals(home.resolve("repos").toAbsolutePath().normalize()) ? ""
