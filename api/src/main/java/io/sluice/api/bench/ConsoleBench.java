@@ -20,7 +20,7 @@ import java.util.Set;
  * over a real daemon running the demo plus a repo of {@code commits} commits and a pipeline with {@code jobs}
  * jobs. Each page is loaded with an empty browser cache (a first visit) and again with a warm one; a render
  * counts from navigation start to the view drawn with its data. Where the time goes comes from the Performance
- * API: bytes and requests, the slowest API call, long tasks. With a baseline (another built checkout), its
+ * API: bytes and requests, the slowest API call, long tasks. With {@code before} (another built checkout), its
  * daemon gets the same data and both are measured in turns, in one run.
  */
 public final class ConsoleBench {
@@ -60,8 +60,8 @@ public final class ConsoleBench {
             new PerformanceObserver(l => window.sluiceLongTasks.push(...l.getEntries()))
               .observe({ type: 'longtask', buffered: true });""";
 
-    /** How much data, how many measuring rounds (the median is reported), and an optional baseline checkout. */
-    public record Options(int commits, int jobs, int rounds, Path baseline) {
+    /** How much data, how many measuring rounds (the median is reported), and optionally another built checkout to measure first ("before"; this build is "after"). */
+    public record Options(int commits, int jobs, int rounds, Path before) {
     }
 
     private final Path home;
@@ -79,10 +79,10 @@ public final class ConsoleBench {
         // a small base set keeps the demo's first train job to seconds; the code path is the demo's own
         RatingGenerator.write(new RatingGenerator(new RatingGenerator.Shape(300, 400, 20_000, 5, 0.6, 42L)).generate(), ratings);
         Map<String, Build> builds = new LinkedHashMap<>();
-        if (options.baseline() != null) {
-            builds.put("baseline", new Build(options.baseline().toAbsolutePath().normalize()));
+        if (options.before() != null) {
+            builds.put("before", new Build(options.before().toAbsolutePath().normalize()));
         }
-        builds.put("current", new Build(home));
+        builds.put("after", new Build(home));
         List<DaemonProcess> daemons = new ArrayList<>();
         try {
             Map<String, Site> sites = new LinkedHashMap<>();
@@ -114,7 +114,7 @@ public final class ConsoleBench {
                 Map<String, Object> out = new LinkedHashMap<>();
                 out.put("benchmark", "console");
                 out.put("commits", options.commits());
-                out.put("jobs", sites.get("current").jobs());
+                out.put("jobs", sites.get("after").jobs());
                 out.put("window", "1280x800");
                 out.put("rounds", options.rounds());
                 Map<String, Object> lineage = new LinkedHashMap<>();
@@ -128,9 +128,9 @@ public final class ConsoleBench {
                     figures.put("worstRepeatVisitMs", worst(warm.get(build)));
                     out.put(build, figures);
                 }
-                if (sites.containsKey("baseline")) {
-                    out.put("worstFirstVisitRatio", ratio(worst(cold.get("current")), worst(cold.get("baseline"))));
-                    out.put("worstRepeatVisitRatio", ratio(worst(warm.get("current")), worst(warm.get("baseline"))));
+                if (sites.containsKey("before")) {
+                    out.put("worstFirstVisitRatio", ratio(worst(cold.get("after")), worst(cold.get("before"))));
+                    out.put("worstRepeatVisitRatio", ratio(worst(warm.get("after")), worst(warm.get("before"))));
                 }
                 return out;
             }

@@ -118,8 +118,8 @@ public final class BenchCommand {
     void console(@Option(names = "--commits", defaultValue = "1000", description = "Commits in the bench repo (default 1000).") int commits,
                  @Option(names = "--jobs", defaultValue = "200", description = "How many of them come after its pipeline, one job each (default 200).") int jobs,
                  @Option(names = "--rounds", defaultValue = "3", description = "Loads of each page, each way; the median counts (default 3).") int rounds,
-                 @Option(names = "--baseline", paramLabel = "DIR", description = "Another built checkout whose console is measured too, in turns with this one.") Path baseline) throws Exception {
-        inScratch(dir -> new ConsoleBench(UpCommand.home(main)).run(dir, new ConsoleBench.Options(commits, jobs, rounds, baseline)));
+                 @Option(names = "--before", paramLabel = "HOME", description = "Also measure the build in this project checkout (its jars), in turns with this one.") Path before) throws Exception {
+        inScratch(dir -> new ConsoleBench(UpCommand.home(main)).run(dir, new ConsoleBench.Options(commits, jobs, rounds, before)));
     }
 
     /** A benchmark body that gets a scratch dir and returns its figures. */
