@@ -128,6 +128,35 @@ class ManyFilesIT {
         }
     }
 
+    @Test
+    void getFileRecursiveIsOneTarAnswerThatRestoresTheTree(@TempDir Path dir) throws Exception {
+        try (TestDaemon daemon = new TestDaemon(dir.resolve("daemon"))) {
+            Path local = Files.createDirectories(dir.resolve("local/a/b"));
+            for (int i = 0; i < 120; i++) {
+                Files.writeString((i % 2 == 0 ? local : local.getParent()).resolve("f-" + i), "v".repeat(i));
+            }
+            assertThat(daemon.cli("create", "repo", "back").code()).isZero();
+            assertThat(daemon.cli("put", "file", "back@master:/top", "-f", dir.resolve("local").toString(), "-r").code()).isZero();
+            Path out = dir.resolve("out");
+            TestDaemon.Run get = daemon.cli("get", "file", "back@master:/top/a", "-r", "-o", out.toString());
+            assertThat(get.code()).as(get.err()).isZero();
+            for (int i = 0; i < 120; i++) {
+                Path got = out.resolve((i % 2 == 0 ? "b/" : "") + "f-" + i);
+                assertThat(Files.readString(got)).as(got.toString()).isEqualTo("v".repeat(i));
+            }
+            try (var files = Files.walk(out)) {
+                assertThat(files.filter(Files::isRegularFile).count()).isEqualTo(120);
+            }
+            HttpResponse<String> missing = HTTP.send(HttpRequest.newBuilder(URI.create(daemon.address
+                    + "/api/v1/repos/back/files/tar?ref=master&path=/nope")).GET().build(), HttpResponse.BodyHandlers.ofString());
+            assertThat(missing.statusCode()).isEqualTo(404);
+            assertThat(missing.body()).contains("\"error\"");
+            TestDaemon.Run file = daemon.cli("get", "file", "back@master:/top/a/f-1", "-r", "-o", dir.resolve("x").toString());
+            assertThat(file.code()).isEqualTo(1);
+            assertThat(file.err()).contains("is a file").doesNotContain("Exception");
+        }
+    }
+
     private static HttpRequest.Builder tarPut(TestDaemon daemon, String repo, String path) {
         return HttpRequest.newBuilder(URI.create(daemon.address + "/api/v1/repos/" + repo + "/files?branch=master&path=" + path))
                 .header("Content-Type", "application/x-tar");

@@ -796,6 +796,40 @@ public final class PfsService implements Closeable {
     }
 
     /**
+     * Writes every file under directory {@code dir} to {@code out} as tar members named relative to it, in tree
+     * order, streamed one chunk at a time (memory does not grow with the file count), then the end-of-archive
+     * block. A missing path or a file fails before anything is written; a damaged chunk fails mid-stream, so
+     * the archive ends without its end block and a reader knows it is cut short.
+     */
+    public void getTree(String repo, String ref, String dir, Tar.Writer out) throws IOException {
+        DataRepo r = repo(repo);
+        String p = Ref.normalizePath(dir);
+        Indexed x = resolve(r, ref, false);
+        try (ObjectReader reader = r.git.newObjectReader()) {
+            Entry e = io(() -> lookup(reader, x.tree(), p));
+            if (e == null) {
+                throw noFile(repo, ref, p);
+            }
+            if (e.mode() != FileMode.TREE) {
+                throw SluiceException.invalid("'" + p + "' is a file in " + repo + "@" + ref + "; get it without -r");
+            }
+            try (TreeWalk tw = new TreeWalk(reader)) {
+                tw.addTree(e.id());
+                tw.setRecursive(true);
+                while (tw.next()) {
+                    String rel = tw.getPathString();
+                    FileManifest m = cache.manifest(reader, tw.getObjectId(0));
+                    String name = repo + "@" + ref + ":" + (p.equals("/") ? "" : p) + "/" + rel;
+                    try (ChunkStream in = new ChunkStream(store, m.chunks(), 0, -1, name)) {
+                        out.file(rel, m.size(), in);
+                    }
+                }
+            }
+            out.finish();
+        }
+    }
+
+    /**
      * The chunks that hold a file, in order: what a reader with access to the object store (a Kubernetes
      * worker) needs to read it without the daemon; {@link ChunkStream} reads them.
      */

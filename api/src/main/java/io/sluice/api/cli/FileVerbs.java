@@ -137,21 +137,28 @@ public final class FileVerbs {
             download(client, ref, path, offset, target == null || target.equals("-") ? null : Path.of(target));
         }
 
-        /** Every file under {@code dir} to the same relative path under {@code local}. */
+        /**
+         * Every file under {@code dir} to the same relative path under {@code local}, from one streamed tar
+         * answer; an answer cut short (a damaged chunk on the daemon) fails with one line.
+         */
         private void getTree(SluiceClient client, RefArg ref, String dir, Path local) throws IOException {
-            String base = dir.endsWith("/") ? dir : dir + "/";
-            JsonNode files = client.get(ref.repoPath() + "/files/glob", query("ref", ref.ref(), "pattern", base + "**"));
-            for (JsonNode file : files) {
-                if (!"FILE".equalsIgnoreCase(file.path("type").asText())) {
-                    continue;
+            SluiceClient.Streamed response = client.getStream(ref.repoPath() + "/files/tar", query("ref", ref.ref(), "path", dir));
+            Path root = local.toAbsolutePath().normalize();
+            try (InputStream body = new java.io.BufferedInputStream(response.body(), 1 << 16)) {
+                io.sluice.pfs.Tar.Reader tar = new io.sluice.pfs.Tar.Reader(body);
+                for (io.sluice.pfs.Tar.Entry e; (e = tar.next()) != null; ) {
+                    Path to = root.resolve(e.path()).normalize();
+                    if (e.directory() || !to.startsWith(root) || to.equals(root)) {
+                        continue; // a repo path never climbs out; refuse to write outside DIR all the same
+                    }
+                    Files.createDirectories(to.getParent());
+                    save(tar.data(), to);
                 }
-                String path = file.path("path").asText();
-                Path to = local.resolve(path.substring(base.length())).normalize();
-                if (!to.startsWith(local.normalize())) {
-                    continue; // a repo path never climbs out; refuse to write outside DIR all the same
-                }
-                Files.createDirectories(to.toAbsolutePath().getParent());
-                download(client, ref, path, 0, to);
+            } catch (io.sluice.SluiceException e) {
+                throw new ClientException("get file -r " + ref.repo() + "@" + ref.ref() + ":" + dir + " broke off: "
+                        + e.getMessage().replace(": nothing was put", ""));
+            } catch (IOException e) {
+                throw new ClientException("get file -r " + ref.repo() + "@" + ref.ref() + ":" + dir + " broke off: " + e.getMessage());
             }
         }
 

@@ -103,6 +103,7 @@ public final class ApiServer {
             r.add(HandlerType.DELETE, v1 + "/repos/{repo}/files", "files.delete", pfs::deleteFile);
             r.add(HandlerType.POST, v1 + "/repos/{repo}/files/copy", "files.copy", pfs::copyFile);
             r.add(HandlerType.GET, v1 + "/repos/{repo}/files/inspect", "files.inspect", pfs::inspectFile);
+            r.add(HandlerType.GET, v1 + "/repos/{repo}/files/tar", "files.tar", pfs::getTree);
             r.add(HandlerType.GET, v1 + "/repos/{repo}/files/list", "files.list", pfs::listFiles);
             r.add(HandlerType.GET, v1 + "/repos/{repo}/files/glob", "files.glob", pfs::globFiles);
             r.add(HandlerType.GET, v1 + "/repos/{repo}/diff", "files.diff", pfs::diffFiles);

@@ -251,6 +251,18 @@ public final class PfsController {
         }
     }
 
+    /**
+     * GET .../files/tar?ref=R&path=DIR: every file under DIR (default "/") as one streamed tar body, names
+     * relative to DIR; cut short (no end-of-archive block) if a chunk turns out damaged on the way.
+     */
+    public void getTree(Context ctx) throws IOException {
+        String repo = ctx.pathParam("repo");
+        String ref = Requests.optional(ctx, "ref", "master");
+        String path = Requests.optional(ctx, "path", "/");
+        ctx.contentType(TAR); // pfs refuses a missing path or a file before it writes a byte
+        pfs.getTree(repo, ref, path, new io.sluice.pfs.Tar.Writer(new java.io.BufferedOutputStream(ctx.outputStream(), 1 << 16)));
+    }
+
     public void deleteFile(Context ctx) {
         ctx.json(pfs.deleteFile(writableRepo(ctx), Requests.optional(ctx, "branch", "master"),
                 Requests.required(ctx, "path")));
