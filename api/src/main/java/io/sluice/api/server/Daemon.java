@@ -98,7 +98,10 @@ public final class Daemon implements Closeable {
         WorkQueue workQueue = new WorkQueue();
         JobRunner runner;
         try {
-            runner = config.kubernetes() == null ? new LocalJobRunner(dataDir, config.jobPath())
+            // a chunk store outside the data dir holds every repo's bytes: datums must not read it either
+            List<Path> storeDir = store.uri().startsWith("file:") ? List.of(Path.of(store.uri().substring("file:".length())))
+                    : List.of();
+            runner = config.kubernetes() == null ? new LocalJobRunner(dataDir, config.jobPath(), null, storeDir)
                     : kubernetesRunner(config, env, store, pfs, workQueue);
         } catch (RuntimeException e) {
             pfs.close();

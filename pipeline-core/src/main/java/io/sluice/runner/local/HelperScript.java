@@ -25,15 +25,17 @@ final class HelperScript {
 
     /**
      * One datum, as PID 1 of a PID namespace of its own (so whatever it starts dies with it) in a mount
-     * namespace of its own. $1: the job's prev dir or empty; $2: the directory to hide (the data dir); $3: the
-     * user to run as (name or uid, optionally :group; empty: stay); the rest: the command. Shows $1 read-only
-     * at /pfs/prev, covers $2 with an empty read-only tmpfs (after which /pfs is all the datum sees of the
-     * data dir), gives it fresh tmpfs /tmp and /var/tmp (gone with the namespace), hands /pfs/out to the
-     * user, changes to / and execs the command as that user.
+     * namespace of its own. $1: the job's prev dir or empty; $2: the user to run as (name or uid, optionally
+     * :group; empty: stay); then the directories to hide (the data dir, a chunk store outside it) up to a
+     * {@code --}; the rest: the command. Shows $1 read-only at /pfs/prev, covers each directory to hide with
+     * an empty read-only tmpfs (after which /pfs is all the datum sees of them; one already covered by an
+     * earlier one is gone), gives it fresh tmpfs /tmp and /var/tmp (gone with the namespace), hands /pfs/out
+     * to the user, changes to / and execs the command as that user.
      */
-    static final String DATUM = "p=$1 h=$2 u=$3; shift 3;"
+    static final String DATUM = "p=$1 u=$2; shift 2;"
             + " if [ -n \"$p\" ]; then mount --bind \"$p\" /pfs/prev && mount -o remount,bind,ro /pfs/prev || exit 126; fi;"
-            + " mount -t tmpfs -o ro,mode=0755,size=4k sluice-hidden \"$h\" || exit 126;"
+            + " while [ \"$1\" != -- ]; do [ ! -d \"$1\" ] || mount -t tmpfs -o ro,mode=0755,size=4k sluice-hidden \"$1\""
+            + " || exit 126; shift; done; shift;"
             + " for t in /tmp /var/tmp; do [ ! -d $t ] || mount -t tmpfs -o mode=1777 sluice-tmp $t || exit 126; done;"
             + " cd / || exit 126;"
             + " [ -n \"$u\" ] || exec \"$@\";"
@@ -61,15 +63,16 @@ final class HelperScript {
 
     /**
      * The request for one datum: start {@link #DATUM} in namespaces of its own over {@code prev} (null: none),
-     * hiding {@code hidden}, as {@code user} (empty: the helper's), and exec {@code c} there through
+     * hiding the directories {@code hidden}, as {@code user} (empty: the helper's), and exec {@code c} there through
      * {@code env}, which adds its environment (names a shell could not export included) and looks the
      * program up on its PATH.
      */
-    static String request(DatumCommand c, Path prev, Path hidden, String user) {
+    static String request(DatumCommand c, Path prev, List<Path> hidden, String user) {
         StringBuilder script = new StringBuilder("exec unshare --mount --propagation private --pid --fork"
                 + " --kill-child --mount-proc sh -c ").append(quote(DATUM)).append(" sluice-datum ")
-                .append(quote(prev == null ? "" : prev.toString())).append(' ').append(quote(hidden.toString()))
-                .append(' ').append(quote(user)).append(" env --");
+                .append(quote(prev == null ? "" : prev.toString())).append(' ').append(quote(user));
+        hidden.forEach(h -> script.append(' ').append(quote(h.toString())));
+        script.append(" -- env --");
         for (Map.Entry<String, String> e : c.env().entrySet()) {
             script.append(' ').append(quote(e.getKey() + "=" + e.getValue()));
         }

@@ -64,6 +64,14 @@ public final class LocalJobRunner implements JobRunner {
 
     /** As above, but with the isolation forced ({@code null}: detect). */
     public LocalJobRunner(Path dataDir, List<Path> extraPathDirs, Isolation isolation) {
+        this(dataDir, extraPathDirs, isolation, List.of());
+    }
+
+    /**
+     * As above; user code also never sees the directories {@code alsoHidden} (a chunk store kept outside the
+     * data dir) when it runs in namespaces.
+     */
+    public LocalJobRunner(Path dataDir, List<Path> extraPathDirs, Isolation isolation, List<Path> alsoHidden) {
         this.workRoot = dataDir.resolve("pps").resolve("work").toAbsolutePath();
         StringBuilder p = new StringBuilder();
         for (Path dir : extraPathDirs) {
@@ -81,7 +89,7 @@ public final class LocalJobRunner implements JobRunner {
                 : SlotLauncher.permitted(workRoot.resolve(".probe")) ? Isolation.MOUNT_NAMESPACE : Isolation.PATH_REWRITE;
         // a daemon running as root runs user code as nobody, as a container would without USER
         this.launcher = this.isolation == Isolation.MOUNT_NAMESPACE
-                ? new SlotLauncher(workRoot.resolve("slots"), dataDir, runsAsRoot() ? NOBODY : "")
+                ? new SlotLauncher(workRoot.resolve("slots"), hidden(dataDir, alsoHidden), runsAsRoot() ? NOBODY : "")
                 : new DirectLauncher();
         this.executor = new DatumExecutor(launcher, new PrevCache(job -> workRoot.resolve(job).resolve("prev")),
                 Map.of("PATH", path));
@@ -89,6 +97,12 @@ public final class LocalJobRunner implements JobRunner {
         if (!isolationGap().isEmpty()) {
             LOG.warn("local runner: {}", isolationGap());
         }
+    }
+
+    private static List<Path> hidden(Path dataDir, List<Path> alsoHidden) {
+        List<Path> all = new java.util.ArrayList<>(List.of(dataDir));
+        all.addAll(alsoHidden);
+        return all;
     }
 
     /** Whether this process runs as uid 0. */

@@ -16,6 +16,7 @@ import java.io.Writer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.LinkedBlockingQueue;
 
@@ -85,7 +86,7 @@ final class Slot {
      * at /pfs/prev and {@code hidden} covered, and waits for it. On interruption the helper and everything in its PID
      * namespace are killed (the slot is then useless) and {@link InterruptedException} is thrown.
      */
-    Launcher.Exit run(DatumCommand c, Path prev, Path hidden, String user, LogSink logs)
+    Launcher.Exit run(DatumCommand c, Path prev, List<Path> hidden, String user, LogSink logs)
             throws IOException, InterruptedException {
         Files.writeString(dir.resolve("request"), HelperScript.request(c, prev, hidden, user));
         StringBuilder stdin = new StringBuilder();

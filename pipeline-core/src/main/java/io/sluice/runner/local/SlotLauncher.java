@@ -32,7 +32,7 @@ import java.util.stream.Stream;
 public final class SlotLauncher implements Launcher {
     private static final Logger LOG = LoggerFactory.getLogger(SlotLauncher.class);
     private final Path root;
-    private final Path hidden;
+    private final List<Path> hidden;
     private final String defaultUser;
     private final String prefix = "slot-" + ProcessHandle.current().pid() + "-";
     private final Deque<Slot> idle = new ArrayDeque<>();
@@ -46,13 +46,13 @@ public final class SlotLauncher implements Launcher {
     private boolean closed;
 
     /**
-     * Slots under {@code root}; slots left there by a daemon that is gone are deleted. Datums never see
-     * {@code hidden} (the data dir) but through their own /pfs, and run as {@code defaultUser} (a name or uid;
-     * empty: the daemon's own) unless their command names a user.
+     * Slots under {@code root}; slots left there by a daemon that is gone are deleted. Datums never see the
+     * directories {@code hidden} (the data dir, a chunk store outside it) but through their own /pfs, and run
+     * as {@code defaultUser} (a name or uid; empty: the daemon's own) unless their command names a user.
      */
-    public SlotLauncher(Path root, Path hidden, String defaultUser) {
+    public SlotLauncher(Path root, List<Path> hidden, String defaultUser) {
         this.root = root;
-        this.hidden = hidden.toAbsolutePath().normalize();
+        this.hidden = hidden.stream().map(h -> h.toAbsolutePath().normalize()).toList();
         this.defaultUser = defaultUser;
         deleteStale();
     }

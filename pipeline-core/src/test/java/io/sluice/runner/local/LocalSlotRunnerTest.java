@@ -116,6 +116,20 @@ class LocalSlotRunnerTest extends JobRunnerContract {
     }
 
     @Test
+    void aChunkStoreOutsideTheDataDirIsOutOfReachToo() throws Exception {
+        Path store = Files.createDirectories(tmp.resolve("store"));
+        Files.writeString(store.resolve("chunk"), "secret");
+        try (LocalJobRunner r = new LocalJobRunner(tmp.resolve("data2"), List.of(), null, List.of(store))) {
+            DatumResult d = r.run(task("st", sh("ls -A " + store + " > /pfs/out/ls; cat " + store.resolve("chunk")
+                    + " > /pfs/out/cat 2>&1; true"), List.of(), Map.of(), List.of(file("in", "r", "c", "/a", "a")), null),
+                    (s, m) -> { });
+            assertThat(d.success()).as(String.valueOf(d.error())).isTrue();
+            assertThat(read(d, "/ls")).isEmpty();
+            assertThat(read(d, "/cat")).doesNotContain("secret");
+        }
+    }
+
+    @Test
     void userCodeRunsAsNobodyUnlessTransformUserSaysOtherwise() throws Exception {
         assumeThat(System.getProperty("user.name")).as("the daemon runs as root").isEqualTo("root");
         String script = "id -u > /pfs/out/uid; id -G > /pfs/out/groups; cat /pfs/in/a > /pfs/out/copy";
