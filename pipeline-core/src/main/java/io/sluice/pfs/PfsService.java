@@ -245,7 +245,7 @@ public final class PfsService implements Closeable {
         DataRepo r = repo(repo);
         Ref.checkBranchName(branch);
         List<CommitRef> prov = provenance == null ? List.of() : provenance;
-        checkProvenance(prov);
+        String set = setOf(prov);
         ReentrantLock lock = r.lock(branch);
         lock.lock();
         try {
@@ -259,7 +259,7 @@ public final class PfsService implements Closeable {
                 Indexed h = head == null ? null : r.atCommit(head);
                 CommitMeta meta = new CommitMeta(newId(), branch, h == null ? null : h.meta().id(),
                         description == null ? "" : description, Instant.now(), null,
-                        h == null ? 0 : h.meta().size(), prov);
+                        h == null ? 0 : h.meta().size(), prov, set);
                 try (DataRepo.Writer w = r.new Writer()) {
                     ObjectId tree = h == null ? r.emptyTree(w.inserter()) : h.tree();
                     ObjectId c = r.writeCommit(w.inserter(), tree, head, meta);
@@ -472,7 +472,7 @@ public final class PfsService implements Closeable {
                 }
                 created = io(() -> {
                     Instant now = Instant.now();
-                    CommitMeta meta = new CommitMeta(newId(), branch, null, "", now, now, 0, List.of());
+                    CommitMeta meta = new CommitMeta(newId(), branch, null, "", now, now, 0, List.of(), null);
                     try (DataRepo.Writer w = r.new Writer()) {
                         ObjectId tree = r.emptyTree(w.inserter());
                         ObjectId c = r.writeCommit(w.inserter(), tree, null, meta);
@@ -555,7 +555,7 @@ public final class PfsService implements Closeable {
     public FileBatch openBatch(String repo, String branch) {
         DataRepo r = repo(repo);
         Ref.checkBranchName(branch);
-        return new FileBatch(r, branch, null, List.of());
+        return new FileBatch(r, branch, null, List.of(), null);
     }
 
     /**
@@ -569,17 +569,29 @@ public final class PfsService implements Closeable {
         DataRepo r = repo(repo);
         Ref.checkBranchName(branch);
         List<CommitRef> prov = provenance == null ? List.of() : List.copyOf(provenance);
-        checkProvenance(prov);
-        return new FileBatch(r, branch, description == null ? "" : description, prov);
+        return new FileBatch(r, branch, description == null ? "" : description, prov, setOf(prov));
     }
 
-    private void checkProvenance(List<CommitRef> prov) {
+    /**
+     * Checks that every provenance commit exists and answers the commit set a commit made from them joins:
+     * that of the one that finished last (the input whose arrival caused the job), null (a set of its own)
+     * without provenance.
+     */
+    private String setOf(List<CommitRef> prov) {
+        CommitMeta newest = null;
         for (CommitRef p : prov) {
             DataRepo pr = repo(p.repo());
-            if (pr.byId(p.id()) == null) {
+            Indexed x = pr.byId(p.id());
+            if (x == null) {
                 throw SluiceException.notFound("provenance commit " + p + " does not exist");
             }
+            CommitMeta m = x.meta();
+            if (newest == null || (m.finished() != null
+                    && (newest.finished() == null || m.finished().isAfter(newest.finished())))) {
+                newest = m;
+            }
         }
+        return newest == null ? null : newest.setId();
     }
 
     /**
@@ -1065,6 +1077,7 @@ public final class PfsService implements Closeable {
         /** Null: land into the open commit if there is one; else always a commit of its own with these. */
         private final String description;
         private final List<CommitRef> provenance;
+        private final String set;
         /** Every chunk this batch writes or reuses, safe from gc until the batch closes (after its commit). */
         private final ChunkPins.Holder pinned = pins.holder();
         private boolean closed;
@@ -1073,11 +1086,12 @@ public final class PfsService implements Closeable {
         private record Pending(Edit edit, FileManifest written, long appendedFrom) {
         }
 
-        private FileBatch(DataRepo r, String branch, String description, List<CommitRef> provenance) {
+        private FileBatch(DataRepo r, String branch, String description, List<CommitRef> provenance, String set) {
             this.r = r;
             this.branch = branch;
             this.description = description;
             this.provenance = provenance;
+            this.set = set;
             this.writer = r.new Writer();
         }
 
@@ -1347,7 +1361,7 @@ public final class PfsService implements Closeable {
             TreeEditor.Result res = edit(reader, h == null ? null : h.tree());
             CommitMeta meta = new CommitMeta(commitId, branch, h == null ? null : h.meta().id(),
                     description == null ? "" : description, started, Instant.now(),
-                    (h == null ? 0 : h.meta().size()) + res.sizeDelta(), provenance);
+                    (h == null ? 0 : h.meta().size()) + res.sizeDelta(), provenance, set);
             ObjectId c = r.writeCommit(writer.inserter(), res.tree(), head, meta);
             writer.flush();
             if (!r.cas(DataRepo.HEADS + branch, head, c)) {
@@ -1515,6 +1529,9 @@ public final class PfsService implements Closeable {
         String name = rev.name();
         return io(() -> {
             Indexed x = Ref.looksLikeCommitId(name) ? r.byId(name) : null;
+            if (x == null && Ref.looksLikeCommitId(name)) {
+                x = inSet(r, name);
+            }
             if (x == null) {
                 ObjectId open = preferOpen && rev.ancestry() == 0 ? r.ref(DataRepo.OPEN + name) : null;
                 ObjectId head = open != null ? open : r.ref(DataRepo.HEADS + name);
@@ -1538,6 +1555,32 @@ public final class PfsService implements Closeable {
             }
             return x;
         });
+    }
+
+    /**
+     * The repo's commit in commit set {@code set} (Pachyderm's {@code repo@<global id>}): the newest finished
+     * one if several (a job re-run after a restart), else its open one; null if it has none.
+     */
+    private Indexed inSet(DataRepo r, String set) throws IOException {
+        Indexed best = null;
+        Set<String> seen = new HashSet<>();
+        for (ObjectId head : r.finishedHeads()) {
+            Indexed x = r.atCommit(head);
+            while (x != null && seen.add(x.meta().id())) {
+                CommitMeta m = x.meta();
+                if (m.setId().equals(set) && (best == null || m.finished().isAfter(best.meta().finished()))) {
+                    best = x;
+                }
+                x = m.parent() == null ? null : r.byId(m.parent());
+            }
+        }
+        for (String b : best != null ? List.<String>of() : r.branchNames()) {
+            ObjectId open = r.ref(DataRepo.OPEN + b);
+            if (open != null && r.atCommit(open).meta().setId().equals(set)) {
+                return r.atCommit(open);
+            }
+        }
+        return best;
     }
 
     private static SluiceException noFile(String repo, String ref, String path) {

@@ -74,6 +74,7 @@ public final class PpsService implements Closeable {
     private final SecretStore secrets;
     private final ObjectMapper mapper;
     private final JobStore jobs;
+    private final CommitSets sets;
     private final LogStore logs;
     private final Map<String, Pipeline> pipelines = new ConcurrentHashMap<>();
     private final Map<String, JobRun> running = new ConcurrentHashMap<>();
@@ -132,6 +133,8 @@ public final class PpsService implements Closeable {
         this.secrets = new SecretStore(root.resolve("secrets"), mapper);
         this.jobs = new JobStore(root.resolve("jobs"), mapper);
         this.logs = new LogStore(root.resolve("logs"), mapper);
+        this.sets = new CommitSets(pfs, jobs, () -> pipelines.values().stream()
+                .filter(p -> p.state.state().equals(RUNNING)).map(Pipeline::spec).toList());
         for (String name : pipelineStore.names()) {
             PipelineStore.State s = recover(name);
             if (s != null) {
@@ -247,6 +250,11 @@ public final class PpsService implements Closeable {
     }
 
     /** The secrets that {@code transform.secrets} names. */
+    /** Commit sets: the commits and jobs one change caused, and whether the DAG has caught up with it. */
+    public CommitSets commitSets() {
+        return sets;
+    }
+
     public SecretStore secrets() {
         return secrets;
     }

@@ -38,6 +38,26 @@ public final class Verbs {
             Column.field("REPO", "repo"), Column.field("BRANCH", "branch"), Column.field("COMMIT", "id"),
             Column.field("FINISHED", "finished"), Column.size("SIZE", "sizeBytes"),
             Column.field("DESCRIPTION", "description")};
+    static final Column[] COMMIT_SET = {
+            Column.field("SET", "id"), Column.field("STARTED", "started"),
+            new Column("COMMITS") {
+                @Override
+                String value(JsonNode r) {
+                    List<String> commits = new ArrayList<>();
+                    for (JsonNode c : r.path("commits")) {
+                        commits.add(c.path("repo").asText() + "@" + c.path("id").asText());
+                    }
+                    return String.join(",", commits);
+                }
+            },
+            new Column("PENDING") {
+                @Override
+                String value(JsonNode r) {
+                    List<String> pending = new ArrayList<>();
+                    r.path("pending").forEach(p -> pending.add(p.asText()));
+                    return r.path("complete").asBoolean() ? "-" : String.join(",", pending);
+                }
+            }};
     static final Column[] BRANCH = {Column.field("BRANCH", "name"), Column.field("HEAD", "head")};
     static final Column[] PIPELINE = {
             Column.field("NAME", "name"), Column.field("VERSION", "version"), Column.field("STATE", "state"),
@@ -137,13 +157,13 @@ public final class Verbs {
             print(o, o.client(main).get("/api/v1/repos", null), REPO);
         }
 
-        @Command(name = "commit", description = "List commits of REPO[@BRANCH], newest first; with no repo, the newest of all repos.")
-        void commit(@Parameters(paramLabel = "REPO[@BRANCH]", arity = "0..1", description = "The repo (default: all repos).") String arg,
-                    @Option(names = "--limit", paramLabel = "N", defaultValue = "-1", description = "At most N commits (default: all of one repo, the newest 20 of all repos).") int limit,
+        @Command(name = "commit", description = "List commits of REPO[@BRANCH], newest first; with no repo, the newest commit sets with their commits.")
+        void commit(@Parameters(paramLabel = "REPO[@BRANCH]", arity = "0..1", description = "The repo (default: commit sets of all repos).") String arg,
+                    @Option(names = "--limit", paramLabel = "N", defaultValue = "-1", description = "At most N commits (default: all of one repo), or N commit sets (default 20).") int limit,
                     @Mixin ClientOptions o) {
             SluiceClient client = o.client(main);
             if (arg == null) {
-                print(o, newestOfAllRepos(client, limit < 0 ? 20 : limit), COMMIT);
+                print(o, client.get("/api/v1/commitsets", query("limit", limit < 0 ? 20 : limit)), COMMIT_SET);
                 return;
             }
             RefArg ref = RefArg.parse(arg);
@@ -177,9 +197,17 @@ public final class Verbs {
             print(o, o.client(main).get("/api/v1/secrets", null), Column.field("NAME", "name"));
         }
 
-        @Command(name = "job", description = "List jobs, newest first.")
-        void job(@Option(names = {"-p", "--pipeline"}, paramLabel = "NAME", description = "Only this pipeline's jobs.") String pipeline, @Mixin ClientOptions o) {
+        @Command(name = "job", description = "List jobs, newest first; with a commit set id, the jobs of that set.")
+        void job(@Parameters(paramLabel = "SET_ID", arity = "0..1", description = "A commit set (its first commit's id).") String set,
+                 @Option(names = {"-p", "--pipeline"}, paramLabel = "NAME", description = "Only this pipeline's jobs.") String pipeline, @Mixin ClientOptions o) {
             SluiceClient client = o.client(main);
+            if (set != null) {
+                if (pipeline != null) {
+                    throw new Main.UsageError("give a commit set or --pipeline, not both");
+                }
+                print(o, client.get("/api/v1/commitsets/" + segment(set) + "/jobs", null), JOB);
+                return;
+            }
             if (pipeline != null) {
                 client.get("/api/v1/pipelines/" + segment(pipeline), null); // "no pipeline 'x'", not its missing repo
             }
@@ -199,8 +227,12 @@ public final class Verbs {
             print(o, o.client(main).get(RefArg.parse(name).repoPath(), null));
         }
 
-        @Command(name = "commit", description = "Show a commit, REPO@REF, with its provenance.")
-        void commit(@Parameters(paramLabel = "REPO@REF") String arg, @Mixin ClientOptions o) {
+        @Command(name = "commit", description = "Show a commit, REPO@REF, with its provenance; or a commit set, SET_ID, with its commits.")
+        void commit(@Parameters(paramLabel = "REPO@REF|SET_ID") String arg, @Mixin ClientOptions o) {
+            if (isSetId(arg)) {
+                print(o, o.client(main).get("/api/v1/commitsets/" + arg, null));
+                return;
+            }
             RefArg ref = RefArg.parse(arg);
             print(o, o.client(main).get(ref.repoPath() + "/commit", query("ref", ref.ref())));
         }
@@ -286,10 +318,27 @@ public final class Verbs {
 
     @Command(name = "wait", addMethodSubcommands = false, description = "Wait for a commit or a job to finish.")
     public static final class Wait extends Verb {
-        @Command(name = "commit", description = "Wait until REPO@REF is finished and show it.")
-        void commit(@Parameters(paramLabel = "REPO@REF") String arg,
+        @Command(name = "commit", description = "Wait until REPO@REF is finished, or until every pipeline downstream of commit set SET_ID has run for it (exit 1 if a job of it failed), and show it.")
+        void commit(@Parameters(paramLabel = "REPO@REF|SET_ID") String arg,
                     @Option(names = "--timeout", defaultValue = "3600", description = "Seconds.") long timeout,
                     @Mixin ClientOptions o) {
+            if (isSetId(arg)) {
+                SluiceClient client = o.client(main);
+                JsonNode set = client.get("/api/v1/commitsets/" + arg, query("wait", timeout));
+                print(o, set);
+                if (!set.path("complete").asBoolean()) {
+                    throw new Main.UsageError("timed out after " + timeout + " s: commit set " + arg
+                            + " still waits for " + pendingOf(set));
+                }
+                for (JsonNode job : client.get("/api/v1/commitsets/" + arg + "/jobs", null)) {
+                    String state = job.path("state").asText();
+                    if (!"JOB_SUCCESS".equals(state)) {
+                        throw new Main.UsageError("job " + job.path("id").asText() + " of pipeline "
+                                + job.path("pipeline").asText() + " ended in " + state);
+                    }
+                }
+                return;
+            }
             RefArg ref = RefArg.parse(arg);
             JsonNode commit = o.client(main).get(ref.repoPath() + "/commit", query("ref", ref.ref(), "wait", timeout));
             print(o, commit);
@@ -376,33 +425,17 @@ public final class Verbs {
         }
     }
 
-    /** The newest {@code limit} commits over every repo, newest first (open ones, not finished yet, on top). */
-    private static JsonNode newestOfAllRepos(SluiceClient client, int limit) {
-        List<JsonNode> all = new ArrayList<>();
-        for (JsonNode repo : client.get("/api/v1/repos", null)) {
-            for (JsonNode commit : client.get("/api/v1/repos/" + segment(repo.path("name").asText()) + "/commits",
-                    query("limit", limit))) {
-                all.add(commit);
-            }
-        }
-        all.sort(new java.util.Comparator<JsonNode>() {
-            @Override
-            public int compare(JsonNode a, JsonNode b) {
-                return newness(b).compareTo(newness(a));
-            }
-        });
-        com.fasterxml.jackson.databind.node.ArrayNode out = com.fasterxml.jackson.databind.node.JsonNodeFactory.instance.arrayNode();
-        for (int i = 0; i < Math.min(limit, all.size()); i++) {
-            out.add(all.get(i));
-        }
-        return out;
+    private static String pendingOf(JsonNode set) {
+        List<String> pending = new ArrayList<>();
+        set.path("pending").forEach(p -> pending.add(p.asText()));
+        return pending.isEmpty() ? "its open commits" : "pipelines " + String.join(", ", pending);
     }
 
-    /** When a commit was finished; an open one ("finished": null) is newer than every finished one. */
-    private static java.time.Instant newness(JsonNode commit) {
-        JsonNode finished = commit.get("finished");
-        return finished == null || finished.isNull() ? java.time.Instant.MAX : java.time.Instant.parse(finished.asText());
+    /** A bare id (no {@code @}) names a commit set, as pachctl reads {@code inspect commit <id>}. */
+    private static boolean isSetId(String arg) {
+        return !arg.contains("@") && io.sluice.pfs.Ref.looksLikeCommitId(arg);
     }
+
 
     /** Reads a spec or manifest file as UTF-8. */
     static String readSpec(Path spec) {

@@ -42,6 +42,7 @@ public final class ApiServer {
         RequestStats stats = new RequestStats(Clock.systemUTC());
         var pfs = new PfsController(daemon.pfs(), daemon.pps(), json);
         var pps = new PpsController(daemon.pps());
+        var commitSets = new CommitSetController(daemon.pps().commitSets());
         var workers = new WorkerController(new WorkerProtocol.Server(daemon.workQueue()), json);
         var recommender = new RecommenderController(daemon.pfs(), json, Clock.systemUTC());
         var console = new ConsoleController(daemon.pfs(), daemon.pps(), json);
@@ -95,6 +96,9 @@ public final class ApiServer {
             r.add(HandlerType.GET, v1 + "/repos/{repo}/commit", "commits.inspect", pfs::inspectCommit);
             r.add(HandlerType.POST, v1 + "/repos/{repo}/commits/start", "commits.start", pfs::startCommit);
             r.add(HandlerType.POST, v1 + "/repos/{repo}/commits/finish", "commits.finish", pfs::finishCommit);
+            r.add(HandlerType.GET, v1 + "/commitsets", "commitsets.list", commitSets::list);
+            r.add(HandlerType.GET, v1 + "/commitsets/{id}", "commitsets.inspect", commitSets::inspect);
+            r.add(HandlerType.GET, v1 + "/commitsets/{id}/jobs", "commitsets.jobs", commitSets::jobs);
             r.add(HandlerType.GET, v1 + "/repos/{repo}/branches", "branches.list", pfs::listBranches);
             r.add(HandlerType.POST, v1 + "/repos/{repo}/branches", "branches.create", pfs::createBranch);
             r.add(HandlerType.DELETE, v1 + "/repos/{repo}/branches", "branches.delete", pfs::deleteBranch);
