@@ -7,7 +7,10 @@ import io.sluice.api.demo.Demo;
 import io.sluice.train.RatingGenerator;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.MethodOrderer;
+import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestMethodOrder;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.io.ByteArrayOutputStream;
@@ -36,6 +39,7 @@ import static org.assertj.core.api.Assertions.assertThat;
  * The original recommender's curl session replayed over real HTTP against a daemon running its demo with
  * real train and predict stage processes, plus every bad input the API must refuse.
  */
+@TestMethodOrder(MethodOrderer.OrderAnnotation.class) // few request files while models change: each new model re-predicts them all
 class RecommenderIT {
     private static final ObjectMapper JSON = Json.mapper();
     private static final HttpClient HTTP = HttpClient.newHttpClient();
@@ -90,6 +94,7 @@ class RecommenderIT {
     }
 
     @Test
+    @Order(1)
     void theOriginalSessionAnswersAndTheModelUpdates() throws Exception {
         assertThat(demoOutput).contains("sluice is ready: model");
 
@@ -105,18 +110,51 @@ class RecommenderIT {
         assertThat(lines[2]).startsWith("99999 1 ").matches(line);
         String firstModel = first.get("model").asText();
 
+        // predict again without training: the same model, the same answer, on the first ready one
+        JsonNode same = awaitResult(postOk("/predict", "{\"data\": [\"233 346\", \"125 378\", \"99999 1\"]}")
+                .get("filename").asText());
+        assertThat(same.get("model").asText()).isEqualTo(firstModel);
+        assertThat(same.get("data").asText()).isEqualTo(first.get("data").asText());
+
         JsonNode train = postOk("/train", "{\"data\": [\"233 346 1 880606923\", \"233 346 1 880606924\", \"125 378 5 880606925\"]}");
         assertThat(train.get("filename").asText()).startsWith("train-").endsWith(".txt");
-        // Wait for the model built on the new ratings, then ask again: the answer comes from it.
-        Instant deadline = Instant.now().plusSeconds(180);
-        JsonNode second;
-        do {
-            Thread.sleep(200);
-            String again = postOk("/predict", "{\"data\": [\"233 346\", \"125 378\", \"99999 1\"]}").get("filename").asText();
-            second = awaitResult(again);
-        } while (second.get("model").asText().equals(firstModel) && Instant.now().isBefore(deadline));
+        String commit = train.get("commit").asText();
+        assertThat(commit).matches("[0-9a-f]{32}");
+        // at once, no waiting for the model: the first ready answer is made with the new training data
+        JsonNode second = awaitResult(postOk("/predict", "{\"data\": [\"233 346\", \"125 378\", \"99999 1\"]}")
+                .get("filename").asText());
+        assertThat(second.get("training").asText()).isEqualTo(commit);
         assertThat(second.get("model").asText()).isNotEqualTo(firstModel);
         assertThat(second.get("data").asText()).isNotEqualTo(first.get("data").asText());
+    }
+
+    /**
+     * Train then predict at once, round after round: every first ready answer (polled, or from a waiting
+     * /predict) comes from a model trained on that round's ratings. Three rounds keep the suite fast; `bench
+     * api` runs fifty.
+     */
+    @Test
+    @Order(2)
+    void everyFirstReadyResultReflectsTheTrainingPostedBeforeIt() throws Exception {
+        String previous = null;
+        for (int round = 0; round < 3; round++) {
+            int rating = 1 + (round % 2) * 4;
+            String commit = postOk("/train", "{\"data\": [\"42 7 " + rating + " 88060" + round + "\", \"42 8 "
+                    + rating + " 88061" + round + "\"]}").get("commit").asText();
+            JsonNode ready;
+            if (round % 2 == 0) {
+                ready = awaitResult(postOk("/predict", "{\"data\": [\"42 7\", \"42 8\"]}").get("filename").asText());
+            } else {
+                ready = postOk("/predict", "{\"data\": [\"42 7\", \"42 8\"], \"wait\": 120}");
+                assertThat(ready.get("filename").asText()).startsWith("predict-");
+                assertThat(ready.get("ready").asBoolean()).as("ready within 120 s: %s", ready).isTrue();
+            }
+            assertThat(ready.get("training").asText()).as("round %d", round).isEqualTo(commit);
+            assertThat(ready.get("data").asText()).isNotEqualTo(previous);
+            previous = ready.get("data").asText();
+        }
+        assertBad(post("/predict", "application/json", "{\"data\": [\"1 2\"], \"wait\": -1}"), 400, "wait");
+        assertBad(post("/predict", "application/json", "{\"data\": [\"1 2\"], \"wait\": \"soon\"}"), 400, "wait");
     }
 
     @Test

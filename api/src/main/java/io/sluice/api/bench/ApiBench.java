@@ -33,7 +33,9 @@ import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * {@code sluice bench api}: a daemon with its demo on a scratch data dir, then (1) POST /predict to a ready
- * POST /result, sequentially, with where the time went, and (2) POST /result throughput for a ready file.
+ * POST /result, sequentially, with where the time went, (2) the same right after a POST /train each time
+ * (the first ready answer must come from a model trained on it), and (3) POST /result throughput for a
+ * ready file.
  */
 public final class ApiBench {
     private final ObjectMapper json = Json.mapper();
@@ -57,6 +59,7 @@ public final class ApiBench {
                 out.put("benchmark", "api");
                 out.put("demoToFirstModelSeconds", round(firstModelSeconds));
                 String readyFile = predictLatency(daemon, base, options.requests(), out);
+                out.put("trainThenPredictToResult", trainThenPredict(base, options.requests()));
                 HttpLoad.Result load = HttpLoad.post("127.0.0.1", app.port(), "/result",
                         "{\"filename\": \"" + readyFile + "\"}", options.connections(), options.loadSeconds());
                 Map<String, Object> result = new LinkedHashMap<>();
@@ -121,6 +124,36 @@ public final class ApiBench {
         latency.put("medianBreakdown", spent);
         out.put("predictToResult", latency);
         return last;
+    }
+
+    /**
+     * Rounds of POST /train (two ratings) then at once POST /predict and polling /result until ready; counts
+     * the first ready answers whose model was not trained on that round's commit (must be 0).
+     */
+    private Map<String, Object> trainThenPredict(String base, int n) throws Exception {
+        double[] total = new double[n];
+        int stale = 0;
+        for (int i = 0; i < n; i++) {
+            String commit = post(base + "/train", "{\"data\": [\"" + (1 + i % 900) + " " + (1 + i % 1600) + " "
+                    + (1 + i % 5) + " 88060" + i + "\"]}").get("commit").asText();
+            long start = System.nanoTime();
+            String file = post(base + "/predict", "{\"data\": [\"" + (1 + i % 900) + " " + (1 + i % 1600) + "\"]}")
+                    .get("filename").asText();
+            JsonNode result;
+            while (!(result = post(base + "/result", "{\"filename\": \"" + file + "\"}")).get("ready").asBoolean()) {
+                Thread.sleep(2);
+            }
+            total[i] = (System.nanoTime() - start) / 1e6;
+            if (!commit.equals(result.path("training").asText())) {
+                stale++;
+            }
+        }
+        Map<String, Object> latency = new LinkedHashMap<>();
+        latency.put("rounds", n);
+        latency.put("medianMillis", round(percentile(total, 50)));
+        latency.put("p95Millis", round(percentile(total, 95)));
+        latency.put("firstReadyWithoutThatTraining", stale);
+        return latency;
     }
 
     /**

@@ -20,14 +20,20 @@ import java.time.format.DateTimeFormatter;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Executor;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.regex.Pattern;
 
 /**
  * The movie recommender's original API: {@code POST /train} and {@code POST /predict} each write one new
  * request file (one commit) into the {@code training} or {@code streaming} repo, and {@code POST /result}
- * answers a prediction file from the {@code predict} repo once its job has committed it.
+ * answers a prediction file from the {@code predict} repo once its job has committed it. It reads its own
+ * writes: {@code /train} names the commit (its commit set) it wrote, and a prediction is ready only when the
+ * model it was made with includes every training commit acknowledged before its {@code /predict}; the request
+ * commit's description records which training commit that was, so the rule holds across restarts.
  */
 public final class RecommenderController {
     public static final String TRAINING_REPO = "training";
@@ -41,6 +47,10 @@ public final class RecommenderController {
     private static final Pattern FILENAME = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._:-]{0,254}");
     private static final Pattern NUMBER = Pattern.compile("[+-]?(\\d+\\.?\\d*|\\.\\d+)([eE][+-]?\\d+)?");
     private static final Pattern INTEGER = Pattern.compile("[+-]?\\d+");
+    /** How a request commit names the training head at its {@code /predict}: "predict request after training ID". */
+    private static final Pattern AFTER = Pattern.compile("after training ([0-9a-f]{32})");
+    private static final long WAIT_POLL_MS = 20;
+    private static final long MAX_WAIT_SECONDS = 3600;
     private static final DateTimeFormatter STAMP = DateTimeFormatter.ofPattern("yyyy-MM-dd'T'HH:mm:ss.SSSSSS");
 
     private final PfsService pfs;
@@ -49,6 +59,10 @@ public final class RecommenderController {
     private final AtomicLong lastStampMicros = new AtomicLong();
     /** Finished prediction files by (predict commit, filename): a commit never changes, so no invalidation. */
     private final Map<String, byte[]> results = new ConcurrentHashMap<>();
+    /** The training commit each request file must see in its model ("" for none); facts that never change. */
+    private final Map<String, String> requiredTraining = new ConcurrentHashMap<>();
+    /** (model's training commit, required training commit) pairs known to be one the other's descendant. */
+    private final Map<String, Boolean> includes = new ConcurrentHashMap<>();
 
     public RecommenderController(PfsService pfs, ObjectMapper json, Clock clock) {
         this.pfs = pfs;
@@ -56,12 +70,66 @@ public final class RecommenderController {
         this.clock = clock;
     }
 
+    /** POST /train: one training file; answers its name and its commit (the id of the set it starts). */
     public void train(Context ctx) {
-        writeRequest(ctx, TRAINING_REPO, "train", 4);
+        JsonNode body = Requests.jsonObject(ctx, json, MAX_BODY_BYTES, "data");
+        String filename = "train-" + nextStamp() + ".txt";
+        CommitInfo c = pfs.putFile(TRAINING_REPO, BRANCH, "/" + filename,
+                new ByteArrayInputStream(requestFile(body, 4)), false);
+        Map<String, Object> answer = new LinkedHashMap<>();
+        answer.put("filename", filename);
+        answer.put("commit", c.set());
+        ctx.json(answer);
     }
 
+    /**
+     * POST /predict: one request file, committed with the training head of this moment; with {@code "wait":
+     * SECONDS} the answer comes once its prediction is ready (as /result would answer it), or at the timeout
+     * with {@code "ready": false}.
+     */
     public void predict(Context ctx) {
-        writeRequest(ctx, STREAMING_REPO, "predict", 2);
+        JsonNode body = Requests.jsonObject(ctx, json, MAX_BODY_BYTES, "data", "wait");
+        JsonNode waitNode = body.get("wait");
+        if (waitNode != null && (!waitNode.canConvertToLong() || waitNode.asLong() < 0
+                || waitNode.asLong() > MAX_WAIT_SECONDS)) {
+            throw SluiceException.invalid("'wait' must be a whole number of seconds from 0 to " + MAX_WAIT_SECONDS);
+        }
+        byte[] bytes = requestFile(body, 2);
+        String filename = "predict-" + nextStamp() + ".txt";
+        // what /train acknowledged so far: every finished training commit, the newest one naming them all
+        CommitInfo training = headOrNull(TRAINING_REPO);
+        String after = training == null ? "" : training.id();
+        try (PfsService.FileBatch batch = pfs.openBatch(STREAMING_REPO, BRANCH, filename
+                + (after.isEmpty() ? "" : " after training " + after), List.of())) {
+            batch.put("/" + filename, new ByteArrayInputStream(bytes), false);
+            batch.commit();
+        }
+        requiredTraining.put(filename, after);
+        if (waitNode == null) {
+            ctx.json(Map.of("filename", filename));
+            return;
+        }
+        long deadline = System.nanoTime() + waitNode.asLong() * 1_000_000_000L;
+        CompletableFuture<Map<String, Object>> ready = new CompletableFuture<>();
+        Executor later = CompletableFuture.delayedExecutor(WAIT_POLL_MS, TimeUnit.MILLISECONDS);
+        Runnable[] look = new Runnable[1];
+        look[0] = () -> {
+            try {
+                Map<String, Object> answer = answer(filename);
+                if (Boolean.TRUE.equals(answer.get("ready")) || System.nanoTime() >= deadline) {
+                    Map<String, Object> out = new LinkedHashMap<>();
+                    out.put("filename", filename);
+                    out.putAll(answer);
+                    ready.complete(out);
+                } else {
+                    later.execute(look[0]);
+                }
+            } catch (IOException | RuntimeException e) {
+                ready.completeExceptionally(e);
+            }
+        };
+        look[0].run();
+        Requests.longPoll(ctx, ready);
     }
 
     public void result(Context ctx) throws IOException {
@@ -75,27 +143,94 @@ public final class RecommenderController {
             throw SluiceException.invalid("'filename' must be a plain file name such as predict-2019-05-09T16:33:25.613314.txt, not '"
                     + printable(filename) + "'");
         }
+        ctx.json(answer(filename));
+    }
+
+    /**
+     * /result's answer: the prediction in the newest predict commit, ready only if that commit's model was
+     * trained on the request's required training commit or a later one; NOT_FOUND for an unknown request.
+     */
+    private Map<String, Object> answer(String filename) throws IOException {
         Map<String, Object> answer = new LinkedHashMap<>();
         CommitInfo head = headOrNull(PREDICT_REPO);
         byte[] data = head == null ? null : predictionOrNull(head, filename);
-        if (data == null) {
-            if (!exists(STREAMING_REPO, filename)) {
-                throw SluiceException.notFound("no prediction request named '" + filename + "'");
-            }
+        String required = requiredTraining(filename);
+        String model = head == null ? null : provenanceIn(head, MODEL_REPO);
+        String trainedOn = head == null ? null : provenanceIn(head, TRAINING_REPO);
+        if (data == null || !(required.isEmpty() || (trainedOn != null && includes(trainedOn, required)))) {
             answer.put("data", "");
             answer.put("ready", false);
         } else {
             answer.put("data", new String(data, StandardCharsets.UTF_8));
             answer.put("ready", true);
             answer.put("commit", head.id());
-            head.provenance().stream().filter(p -> p.repo().equals(MODEL_REPO)).findFirst()
-                    .map(CommitRef::id).ifPresent(model -> answer.put("model", model));
+            answer.put("model", model);
+            answer.put("training", trainedOn);
         }
-        ctx.json(answer);
+        return answer;
     }
 
-    private void writeRequest(Context ctx, String repo, String prefix, int fields) {
-        JsonNode body = Requests.jsonObject(ctx, json, MAX_BODY_BYTES, "data");
+    private static String provenanceIn(CommitInfo c, String repo) {
+        return c.provenance().stream().filter(p -> p.repo().equals(repo)).findFirst().map(CommitRef::id).orElse(null);
+    }
+
+    /**
+     * The training commit the request's prediction must include ("" for none), from the request commit's
+     * description; NOT_FOUND when no request file has that name.
+     */
+    private String requiredTraining(String filename) {
+        String known = requiredTraining.get(filename);
+        if (known != null) {
+            return known;
+        }
+        if (!exists(STREAMING_REPO, filename)) {
+            throw SluiceException.notFound("no prediction request named '" + filename + "'");
+        }
+        String found = "";
+        for (CommitInfo c : pfs.listCommit(STREAMING_REPO, BRANCH, 0)) {
+            if (c.description().startsWith(filename)) {
+                java.util.regex.Matcher m = AFTER.matcher(c.description());
+                found = m.find() ? m.group(1) : "";
+                break;
+            }
+        }
+        if (requiredTraining.size() >= MAX_CACHED_RESULTS) {
+            requiredTraining.clear();
+        }
+        requiredTraining.put(filename, found);
+        return found;
+    }
+
+    /** Whether training commit {@code newer} is {@code older} or one of its descendants on the branch. */
+    private boolean includes(String newer, String older) {
+        String key = newer + "/" + older;
+        if (includes.containsKey(key)) {
+            return true;
+        }
+        CommitInfo c;
+        CommitInfo target;
+        try {
+            c = pfs.inspectCommit(TRAINING_REPO, newer);
+            target = pfs.inspectCommit(TRAINING_REPO, older);
+        } catch (SluiceException e) {
+            return false;
+        }
+        // a parent finished before its child: below the target's finish time it cannot be found any more
+        while (c != null && !c.id().equals(older) && !c.finished().isBefore(target.finished())) {
+            c = c.parent() == null ? null : pfs.inspectCommit(TRAINING_REPO, c.parent());
+        }
+        if (c == null || !c.id().equals(older)) {
+            return false;
+        }
+        if (includes.size() >= MAX_CACHED_RESULTS) {
+            includes.clear();
+        }
+        includes.put(key, true);
+        return true;
+    }
+
+    /** The request's lines checked and normalised, one per line, as the file to commit. */
+    private static byte[] requestFile(JsonNode body, int fields) {
         JsonNode data = body.get("data");
         if (data == null || !data.isArray() || data.isEmpty()) {
             throw SluiceException.invalid("'data' must be a non-empty array of lines");
@@ -112,10 +247,7 @@ public final class RecommenderController {
             }
             file.append(validLine(line.asText(), i + 1, fields)).append('\n');
         }
-        String filename = prefix + "-" + nextStamp() + ".txt";
-        byte[] bytes = file.toString().getBytes(StandardCharsets.UTF_8);
-        pfs.putFile(repo, BRANCH, "/" + filename, new ByteArrayInputStream(bytes), false);
-        ctx.json(Map.of("filename", filename));
+        return file.toString().getBytes(StandardCharsets.UTF_8);
     }
 
     /** "user movie" (fields = 2) or "user movie rating timestamp" (fields = 4), normalised to single spaces. */
