@@ -82,10 +82,17 @@ final class DaemonProcess implements AutoCloseable {
 
     /** The java command line of {@code sluice up --no-demo} on {@code port} and {@code dataDir}. */
     static List<String> upCommand(int port, Path dataDir) {
+        List<String> cmd = new ArrayList<>(upWithDemoCommand(port, dataDir));
+        cmd.add(cmd.indexOf("up") + 1, "--no-demo");
+        return cmd;
+    }
+
+    /** The java command line of {@code sluice up} (with its demo) on {@code port} and {@code dataDir}. */
+    static List<String> upWithDemoCommand(int port, Path dataDir) {
         Path home = TestDaemon.HOME;
         return List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-Xmx256m",
                 "-cp", home.resolve("api/target/api.jar") + ":" + home.resolve("api/target/lib/*"),
-                "io.sluice.api.Main", "up", "--no-demo", "--port", Integer.toString(port), "--data-dir", dataDir.toString());
+                "io.sluice.api.Main", "up", "--port", Integer.toString(port), "--data-dir", dataDir.toString());
     }
 
     /** The daemon's process id. */

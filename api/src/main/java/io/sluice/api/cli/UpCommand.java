@@ -97,6 +97,9 @@ public final class UpCommand implements Callable<Integer> {
             throw e;
         }
         Daemon daemon = Daemon.open(lock, config, main.env());
+        if (!noDemo) {
+            daemon.startup().begin("creating the demo's repos and pipelines and training its first model");
+        }
         Javalin app = ApiServer.create(daemon);
         try {
             app.start(config.host(), config.port());
@@ -131,6 +134,7 @@ public final class UpCommand implements Callable<Integer> {
         }
         if (!noDemo) {
             new Demo(daemon, main.out()).run(dataset, address);
+            daemon.startup().ready();
         }
         return 0;
     }

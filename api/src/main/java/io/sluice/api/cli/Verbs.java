@@ -365,6 +365,37 @@ public final class Verbs {
         }
     }
 
+    @Command(name = "subscribe", addMethodSubcommands = false, description = "Follow the commits of a branch as they finish.")
+    public static final class Subscribe extends Verb {
+        @Command(name = "commit", description = "Print the commits of REPO@BRANCH as they finish, oldest first: all of its history first, or those after --from, or (--new) only new ones; until Ctrl-C or --count commits.")
+        void commit(@Parameters(paramLabel = "REPO@BRANCH") String arg,
+                    @Option(names = "--from", paramLabel = "ID", description = "Start after this commit of the branch.") String from,
+                    @Option(names = "--new", description = "Only commits that finish from now on.") boolean onlyNew,
+                    @Option(names = "--count", paramLabel = "N", defaultValue = "0", description = "Stop after N commits (default: never).") long count,
+                    @Mixin ClientOptions o) throws IOException {
+            RefArg ref = RefArg.parse(arg);
+            SluiceClient client = o.client(main);
+            SluiceClient.Streamed stream = client.getStream(ref.repoPath() + "/subscribe",
+                    query("branch", ref.branch(), "from", from, "new", onlyNew ? true : null, "count", count > 0 ? count : null));
+            try (java.io.BufferedReader lines = new java.io.BufferedReader(
+                    new java.io.InputStreamReader(stream.body(), java.nio.charset.StandardCharsets.UTF_8))) {
+                for (String line = lines.readLine(); line != null; line = lines.readLine()) {
+                    if (line.isEmpty()) {
+                        continue; // the daemon's heartbeat
+                    }
+                    JsonNode c = client.json().readTree(line);
+                    if (o.format().equals("table")) {
+                        main.out().println(c.path("repo").asText() + "@" + c.path("branch").asText() + "\t" + c.path("id").asText()
+                                + "\t" + c.path("finished").asText() + "\t" + c.path("description").asText());
+                    } else {
+                        main.out().println(io.sluice.api.client.JsonTree.compact(c));
+                    }
+                    main.out().flush();
+                }
+            }
+        }
+    }
+
     @Command(name = "stop", addMethodSubcommands = false, description = "Stop a pipeline or a job.")
     public static final class Stop extends Verb {
         @Command(name = "pipeline", description = "Stop a pipeline: no new jobs until it is started again.")

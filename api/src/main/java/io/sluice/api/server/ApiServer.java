@@ -43,6 +43,7 @@ public final class ApiServer {
         var pfs = new PfsController(daemon.pfs(), daemon.pps(), json);
         var pps = new PpsController(daemon.pps());
         var commitSets = new CommitSetController(daemon.pps().commitSets());
+        var subscriptions = new SubscribeController(daemon.pfs(), json);
         var workers = new WorkerController(new WorkerProtocol.Server(daemon.workQueue()), json);
         var recommender = new RecommenderController(daemon.pfs(), json, Clock.systemUTC());
         var console = new ConsoleController(daemon.pfs(), daemon.pps(), json);
@@ -67,7 +68,14 @@ public final class ApiServer {
             r.add(HandlerType.POST, "/result", "result", recommender::result);
 
             String v1 = "/api/v1";
-            r.add(HandlerType.GET, v1 + "/health", "health", ctx -> ctx.json(health(daemon, Access.granted(ctx))));
+            r.add(HandlerType.GET, v1 + "/health", "health", ctx -> {
+                String starting = daemon.startup().waitingFor();
+                if (starting != null) {
+                    ctx.status(503).json(Map.of("status", "starting", "error", "starting: " + starting));
+                    return;
+                }
+                ctx.json(health(daemon, Access.granted(ctx)));
+            });
             r.add(HandlerType.GET, v1 + "/statistics", "statistics", ctx -> {
                 String api = ctx.queryParam("api");
                 if (api == null) {
@@ -96,6 +104,7 @@ public final class ApiServer {
             r.add(HandlerType.GET, v1 + "/repos/{repo}/commit", "commits.inspect", pfs::inspectCommit);
             r.add(HandlerType.POST, v1 + "/repos/{repo}/commits/start", "commits.start", pfs::startCommit);
             r.add(HandlerType.POST, v1 + "/repos/{repo}/commits/finish", "commits.finish", pfs::finishCommit);
+            r.add(HandlerType.GET, v1 + "/repos/{repo}/subscribe", "commits.subscribe", subscriptions::subscribe);
             r.add(HandlerType.GET, v1 + "/commitsets", "commitsets.list", commitSets::list);
             r.add(HandlerType.GET, v1 + "/commitsets/{id}", "commitsets.inspect", commitSets::inspect);
             r.add(HandlerType.GET, v1 + "/commitsets/{id}/jobs", "commitsets.jobs", commitSets::jobs);

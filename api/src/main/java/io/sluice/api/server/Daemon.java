@@ -30,6 +30,7 @@ public final class Daemon implements Closeable {
     private final WorkQueue workQueue;
     private final JobRunner runner;
     private final PpsService pps;
+    private final Startup startup = new Startup();
 
     /** What worker pods need to find the same store. */
     private static final List<String> STORE_ENV = List.of("AWS_ENDPOINT_URL_S3", "AWS_ENDPOINT_URL", "AWS_REGION");
@@ -144,6 +145,11 @@ public final class Daemon implements Closeable {
                     + "s3://BUCKET[/PREFIX], not " + store.uri());
         }
         return runner;
+    }
+
+    /** What {@code sluice up} still sets up before health answers 200. */
+    public Startup startup() {
+        return startup;
     }
 
     public DaemonConfig config() {
