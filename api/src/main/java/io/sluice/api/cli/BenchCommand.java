@@ -37,8 +37,8 @@ public final class BenchCommand {
     @Option(names = "--scratch", paramLabel = "DIR", scope = CommandLine.ScopeType.INHERIT, description = "Where to keep the benchmark's data (default: a temp dir, deleted after).")
     Path scratch;
 
-    @Command(name = "api", description = "POST /predict to a ready /result (latency and where it goes), and /result throughput.")
-    void api(@Option(names = "--requests", defaultValue = "50", description = "POST /predict requests timed (default 50).") int requests,
+    @Command(name = "api", description = "POST /predict to a ready /result (latency and where it goes), the same right after a POST /train, and /result throughput.")
+    void api(@Option(names = "--requests", defaultValue = "50", description = "POST /predict requests timed, and train-then-predict rounds (default 50 each).") int requests,
              @Option(names = "--load-seconds", defaultValue = "10", description = "Seconds of /result load (default 10).") double loadSeconds,
              @Option(names = "--connections", defaultValue = "8", description = "Concurrent connections of the load (default 8).") int connections,
              @Option(names = "--soak-seconds", defaultValue = "0", description = "Then mixed /result + /predict load for this long, sampling heap.") double soakSeconds) throws Exception {
