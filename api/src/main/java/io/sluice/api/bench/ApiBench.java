@@ -28,6 +28,7 @@ import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 
@@ -54,6 +55,11 @@ public final class ApiBench {
                 long t0 = System.nanoTime();
                 new Demo(daemon, new PrintStream(OutputStream.nullOutputStream())).run(null, base);
                 double firstModelSeconds = (System.nanoTime() - t0) / 1e9;
+                if (daemon.pps().listJob("train").stream().noneMatch(j -> j.state() == JobState.JOB_SUCCESS)) {
+                    // no model, so no prediction would ever be ready: say why instead of waiting for ever
+                    throw new IllegalStateException("the demo trained no model: " + daemon.pps().listJob("train").stream()
+                            .map(j -> j.state() + " " + j.reason()).findFirst().orElse("no train job"));
+                }
 
                 Map<String, Object> out = new LinkedHashMap<>();
                 out.put("benchmark", "api");
@@ -97,7 +103,11 @@ public final class ApiBench {
                     + "\", \"" + (2 + i % 900) + " " + (3 + i % 1600) + "\"]}");
             long written = System.nanoTime();
             last = predicted.get("filename").asText();
+            long giveUp = written + TimeUnit.MINUTES.toNanos(5);
             while (!post(base + "/result", "{\"filename\": \"" + last + "\"}").get("ready").asBoolean()) {
+                if (System.nanoTime() > giveUp) {
+                    throw new IllegalStateException("no result for " + last + " within 5 minutes (a failed predict job?)");
+                }
                 Thread.sleep(2);
             }
             long ready = System.nanoTime();
