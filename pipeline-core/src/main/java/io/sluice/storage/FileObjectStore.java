@@ -123,8 +123,12 @@ public final class FileObjectStore implements ObjectStore {
         try {
             makeDirectories(dir);
             // Hidden name next to the target: the rename stays inside one directory and list() skips it.
-            temp = Files.createTempFile(dir, "." + target.getFileName() + ".", ".tmp");
-            try (FileChannel out = FileChannel.open(temp, StandardOpenOption.WRITE)) {
+            // one open that creates the temp file (createTempFile and a second open would be two); a random
+            // 64-bit name, and CREATE_NEW refuses the clash that is all but impossible
+            Path fresh = dir.resolve("." + target.getFileName() + "."
+                    + Long.toUnsignedString(java.util.concurrent.ThreadLocalRandom.current().nextLong(), 36) + ".tmp");
+            try (FileChannel out = FileChannel.open(fresh, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
+                temp = fresh; // ours to delete on failure from here on, never another put's
                 copy(data, length, out, key);
                 if (durable) {
                     out.force(true);
