@@ -61,8 +61,11 @@ final class SpecReader {
         String trimmed = text.stripLeading();
         boolean isJson = trimmed.startsWith("{") || trimmed.startsWith("[");
         if (isJson && YAML_SEPARATOR.matcher(text).find()) {
-            // JSON objects between '---' lines, as pachctl (a YAML reader) takes them: JSON is YAML
-            isJson = false;
+            // JSON objects between '---' lines, as pachctl (a YAML reader) takes them: the separator lines are
+            // emptied (positions stay right; a JSON string cannot span a line) and the objects read as
+            // concatenated JSON, so a tab after a value stays whitespace as JSON and YAML 1.2 allow
+            // (Pachyderm's tensorflow example has one, which a YAML 1.1 reader refuses)
+            text = YAML_SEPARATOR.matcher(text).replaceAll("");
         }
         String format = isJson ? "JSON" : "YAML";
         List<JsonNode> values = new ArrayList<>();

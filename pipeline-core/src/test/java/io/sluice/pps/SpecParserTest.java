@@ -310,6 +310,10 @@ class SpecParserTest {
         String one = q("{'pipeline': {'name': 'x1'}, 'transform': {'cmd': ['a']}, 'input': {'pfs': {'repo': 'r', 'glob': '/'}}}");
         assertThat(parser.parseAll(one + "\n---\n" + one.replace("x1", "x2") + "\n"))
                 .extracting(PipelineSpec::name).containsExactly("x1", "x2");
+        // a tab after a value, as in Pachyderm's examples/ml/tensorflow: JSON whitespace, not a YAML error
+        String tabbed = one.replace("['a']", "['a']\t");
+        assertThat(parser.parseAll(tabbed + "\n---\n" + tabbed.replace("x1", "x2")))
+                .extracting(PipelineSpec::name).containsExactly("x1", "x2");
     }
 
     @Test
