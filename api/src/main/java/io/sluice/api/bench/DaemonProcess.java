@@ -60,7 +60,7 @@ final class DaemonProcess implements AutoCloseable {
         pb.environment().remove("SLUICE_AUTH_TOKEN"); // the daemon keeps its token in the data dir
         pb.environment().putAll(env);
         DaemonProcess d = new DaemonProcess(pb.start(), port);
-        long deadline = System.nanoTime() + 120_000_000_000L;
+        long deadline = System.nanoTime() + 600_000_000_000L; // health answers once the demo is in place
         while (System.nanoTime() < deadline) {
             if (!d.process.isAlive()) {
                 throw new IOException("the daemon exited with " + d.process.exitValue() + " at start; see " + log);
@@ -76,7 +76,7 @@ final class DaemonProcess implements AutoCloseable {
             Thread.sleep(50);
         }
         d.kill();
-        throw new IOException("the daemon did not answer within 120 s; see " + log);
+        throw new IOException("the daemon did not answer within 600 s; see " + log);
     }
 
     String address() {
