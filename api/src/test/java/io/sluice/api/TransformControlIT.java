@@ -126,6 +126,16 @@ class TransformControlIT {
                 .orElseThrow().attempts()).as("datum_tries still applies").isEqualTo(2);
         assertThat(pps.logs("recover", job.id(), null)).anyMatch(l -> l.message().startsWith("recovering "));
 
+        create("slow_err_cmd", """
+                {"pipeline": {"name": "slow_err_cmd"}, "input": {"pfs": {"repo": "mixed", "glob": "/bad.txt"}},
+                 "datum_tries": 1, "datum_timeout": "1s",
+                 "transform": {"cmd": ["false"], "err_cmd": ["sleep", "615.5"]}}
+                """);
+        JobInfo slow = ended("slow_err_cmd", 1).get(0);
+        assertThat(slow.state()).isEqualTo(JobState.JOB_FAILURE);
+        assertThat(slow.reason()).contains("err_cmd [sleep, 615.5] was killed: the datum timed out after 1s");
+        awaitGone("615.5");
+
         JobInfo other = ended("unrecovered", 1).get(0);
         assertThat(other.state()).isEqualTo(JobState.JOB_FAILURE);
         assertThat(other.reason()).contains("err_cmd [sh, -c, exit 7] exited with code 7");

@@ -51,6 +51,7 @@ public final class DatumExecutor {
             Workspace ws = session.workspace();
             ws.reset(work.inputs(), prev);
             ws.fetch(source, work.files());
+            long started = System.nanoTime();
             Launcher.Exit exit = timed(session, command.inWorkingDir(), prev, logs, policy.timeoutMillis());
             if (exit == null) {
                 return DatumResult.failed(-1, "datum timed out after " + DatumCommand.Policy.format(policy.timeoutMillis())
@@ -61,7 +62,15 @@ public final class DatumExecutor {
                         + (exit.stderrTail().isEmpty() ? "" : ": " + exit.stderrTail());
                 if (!policy.errCmd().isEmpty()) {
                     logs.line("sluice", "running err_cmd " + policy.errCmd() + " after: " + error);
-                    Launcher.Exit err = session.run(command.errCommand().inWorkingDir(), prev, logs);
+                    // as in Pachyderm, err_cmd runs within the datum's time, not after it
+                    long left = policy.timeoutMillis() == 0 ? 0 : Math.max(1, policy.timeoutMillis()
+                            - (System.nanoTime() - started) / 1_000_000);
+                    Launcher.Exit err = timed(session, command.errCommand().inWorkingDir(), prev, logs, left);
+                    if (err == null) {
+                        return DatumResult.failed(exit.code(), error + "; err_cmd " + policy.errCmd() + " was killed:"
+                                + " the datum timed out after " + DatumCommand.Policy.format(policy.timeoutMillis())
+                                + " (datum_timeout)");
+                    }
                     if (err.code() == 0) {
                         return DatumResult.recovered(exit.code(), error + "; err_cmd exited 0, so it is recovered");
                     }
