@@ -29,7 +29,7 @@ final class HelperScript {
      * :group; empty: stay); then the directories to hide (the data dir, a chunk store outside it) up to a
      * {@code --}; the rest: the command. Shows $1 read-only at /pfs/prev, covers each directory to hide with
      * an empty read-only tmpfs (after which /pfs is all the datum sees of them; one already covered by an
-     * earlier one is gone), gives it fresh tmpfs /tmp and /var/tmp (gone with the namespace), hands /pfs/out
+     * earlier one is gone), gives it fresh tmpfs /tmp and /var/tmp (gone with the namespace; TMPDIR, when set, points there), hands /pfs/out
      * to the user, changes to / and execs the command as that user.
      */
     static final String DATUM = "p=$1 u=$2; shift 2;"
@@ -37,14 +37,15 @@ final class HelperScript {
             + " while [ \"$1\" != -- ]; do [ ! -d \"$1\" ] || mount -t tmpfs -o ro,mode=0755,size=4k sluice-hidden \"$1\""
             + " || exit 126; shift; done; shift;"
             + " for t in /tmp /var/tmp; do [ ! -d $t ] || mount -t tmpfs -o mode=1777 sluice-tmp $t || exit 126; done;"
-            + " cd / || exit 126;"
+            + " [ -z \"${TMPDIR:-}\" ] || export TMPDIR=/tmp; cd / || exit 126;"
             + " [ -n \"$u\" ] || exec \"$@\";"
             + " g=; case $u in *:*) g=${u#*:}; u=${u%%:*};; esac;"
             + " if ! i=$(id -u -- \"$u\" 2>/dev/null); then case $u in ''|*[!0-9]*)"
             + " echo \"sluice: transform.user names no user of this machine: $u\" >&2; exit 126;; esac; i=$u; fi;"
             + " [ -n \"$g\" ] || g=$(id -g -- \"$i\" 2>/dev/null) || g=$i;"
             + " chown \"$i:$g\" /pfs/out || exit 126;"
-            + " [ \"$i\" = 0 ] || set -- env HOME=/tmp \"$@\";"
+            + " n=$(id -un -- \"$i\" 2>/dev/null) || n=$i;"
+            + " [ \"$i\" = 0 ] || set -- env HOME=/tmp USER=\"$n\" LOGNAME=\"$n\" \"$@\";"
             + " exec setpriv --reuid=\"$i\" --regid=\"$g\" --clear-groups -- \"$@\"";
 
     /** $1: a pfs dir; the rest: a command. The probe: binds $1 on /pfs in a private namespace and runs it. */

@@ -132,12 +132,14 @@ class LocalSlotRunnerTest extends JobRunnerContract {
     @Test
     void userCodeRunsAsNobodyUnlessTransformUserSaysOtherwise() throws Exception {
         assumeThat(System.getProperty("user.name")).as("the daemon runs as root").isEqualTo("root");
-        String script = "id -u > /pfs/out/uid; id -G > /pfs/out/groups; cat /pfs/in/a > /pfs/out/copy";
+        String script = "id -u > /pfs/out/uid; id -G > /pfs/out/groups; cat /pfs/in/a > /pfs/out/copy;"
+                + " echo \"$HOME $([ \"$USER\" = \"$(id -un)\" ] && echo named)\" > /pfs/out/who";
         DatumResult r = run(task("u1", sh(script), List.of(), Map.of(), List.of(file("in", "r", "c", "/a", "a")), null));
         assertThat(r.success()).as(String.valueOf(r.error())).isTrue();
         assertThat(read(r, "/uid")).isEqualTo(LocalJobRunner.NOBODY + "\n");
         assertThat(read(r, "/groups")).doesNotContain(" ").doesNotStartWith("0");
         assertThat(read(r, "/copy")).isEqualTo("a");
+        assertThat(read(r, "/who")).isEqualTo("/tmp named\n");
         DatumTask asRoot = withUser(task("u2", sh(script), List.of(), Map.of(), List.of(file("in", "r", "c", "/a", "a")), null), "root");
         assertThat(read(run(asRoot), "/uid")).isEqualTo("0\n");
         DatumTask asUid = withUser(task("u3", sh(script), List.of(), Map.of(), List.of(file("in", "r", "c", "/a", "a")), null), "4242:4343");
