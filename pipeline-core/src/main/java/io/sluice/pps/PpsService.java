@@ -9,6 +9,7 @@ import io.sluice.pfs.CommitRef;
 import io.sluice.pfs.FileInfo;
 import io.sluice.pfs.Glob;
 import io.sluice.pfs.PfsService;
+import io.sluice.pfs.RepoInfo;
 import io.sluice.pps.PipelineSpec.RepoBranch;
 import io.sluice.pps.PipelineStore.DatumRecord;
 import io.sluice.runner.JobRunner;
@@ -60,6 +61,8 @@ public final class PpsService implements Closeable {
     static final String PAUSED = "PIPELINE_PAUSED";
 
     private static final Logger LOG = LoggerFactory.getLogger(PpsService.class);
+    /** How a tick repo pps made for a cron input starts its description: what marks it as pps's to delete. */
+    static final String TICK_REPO_DESCRIPTION = "cron ticks of pipeline ";
     /** How far back {@link #start()} looks for input commits that never got a job. */
     private static final int CATCH_UP_LIMIT = 10_000;
     /** How often the cron thread looks for due ticks. */
@@ -141,8 +144,37 @@ public final class PpsService implements Closeable {
                 pipelines.put(s.name(), new Pipeline(s));
             }
         }
+        deleteOrphanTickRepos();
         damaged.addAll(jobs.damaged());
         damaged.forEach(d -> LOG.error("pps: {}", d));
+    }
+
+    /**
+     * Deletes the tick repos pps made that no version of any pipeline reads: a crash between making a cron
+     * input's tick repo and saving the spec that names it (in create or update) leaves one behind. When a
+     * spec cannot be read, nothing is deleted, since that spec might name any of them.
+     */
+    private void deleteOrphanTickRepos() {
+        Set<String> read = new HashSet<>();
+        try {
+            for (Pipeline p : pipelines.values()) {
+                for (int v = 1; v <= p.state.version(); v++) {
+                    PipelineSpec spec = p.spec(v);
+                    spec.input().crons().forEach(c -> read.add(c.repo()));
+                    spec.input().leaves().forEach(in -> read.add(in.repo()));
+                }
+            }
+        } catch (RuntimeException e) {
+            LOG.warn("pps: a pipeline spec is unreadable, so tick repos no pipeline reads are kept: {}", e.getMessage());
+            return;
+        }
+        for (RepoInfo r : pfs.listRepos()) {
+            if (r.description() != null && r.description().startsWith(TICK_REPO_DESCRIPTION) && !read.contains(r.name())) {
+                LOG.info("pps: deleting tick repo {}, which no pipeline reads (left by a crash while a pipeline with "
+                        + "a cron input was created or updated)", r.name());
+                pfs.deleteRepo(r.name());
+            }
+        }
     }
 
     /**
@@ -728,7 +760,7 @@ public final class PpsService implements Closeable {
         pfs.listRepos().forEach(r -> existing.add(r.name()));
         for (PipelineSpec.Cron c : spec.input().crons()) {
             if (!existing.contains(c.repo())) {
-                pfs.createRepo(c.repo(), "cron ticks of pipeline " + spec.name() + " (" + c.spec() + ")");
+                pfs.createRepo(c.repo(), TICK_REPO_DESCRIPTION + spec.name() + " (" + c.spec() + ")");
                 existing.add(c.repo());
                 made.add(c.repo());
             }

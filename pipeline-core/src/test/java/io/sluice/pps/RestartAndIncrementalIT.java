@@ -136,4 +136,23 @@ class RestartAndIncrementalIT {
             assertThat(h.pps.logs(null, j2.id(), null)).noneMatch(l -> l.message().equals("writable"));
         }
     }
+
+    @Test
+    void aTickRepoLeftByACrashBeforeItsPipelineWasRecordedIsDeletedAtStartAndNoOtherRepo() {
+        Path data = tmp.resolve("data");
+        try (PpsHarness h = new PpsHarness(data)) {
+            h.pps.createPipeline(q("{'pipeline': {'name': 'clock'}, 'transform': {'cmd': ['true']},"
+                    + " 'input': {'cron': {'name': 'tick', 'spec': '@every 1h'}}}"));
+            h.pfs.createRepo("plain", "cron ticks are not in here");
+            // the state a kill -9 leaves between making a cron input's tick repo and saving the spec naming it
+            h.pfs.createRepo("gone_tick", PpsService.TICK_REPO_DESCRIPTION + "gone (@every 1m)");
+        }
+        try (PpsHarness h = new PpsHarness(data)) {
+            List<String> repos = h.pfs.listRepos().stream().map(r -> r.name()).toList();
+            List<String> clockTicks = h.pfs.listRepos().stream()
+                    .filter(r -> r.description() != null && r.description().startsWith(PpsService.TICK_REPO_DESCRIPTION + "clock ")).map(r -> r.name()).toList();
+            assertThat(clockTicks).as("the tick repo clock reads").hasSize(1);
+            assertThat(repos).contains("clock", clockTicks.get(0), "plain").doesNotContain("gone_tick");
+        }
+    }
 }
