@@ -103,7 +103,7 @@ class WorkerIT {
                             Files.createDirectories(dir.resolve("pfs" + i)), dir.resolve("worker" + i + ".log")));
                 }
                 String jobId = podEnv.get("SLUICE_JOB_ID");
-                TestDaemon.Run waited = TestDaemon.cli(address, new byte[0], "wait", "job", jobId, "--timeout", "60",
+                TestDaemon.Run waited = TestDaemon.cli(address, new byte[0], "wait", "job", jobId, "--timeout", "120",
                         "-o", "json");
                 assertThat(waited.code()).as("wait job: %s%nworker 0:%n%s%nworker 1:%n%s", waited.err(),
                         Files.readString(dir.resolve("worker0.log")), Files.readString(dir.resolve("worker1.log")))
@@ -126,10 +126,16 @@ class WorkerIT {
 
                 // the job ended: its Job is deleted, the staged outputs too, and the workers exit 0
                 for (int i = 0; i < workers.size(); i++) {
-                    assertThat(workers.get(i).waitFor(30, TimeUnit.SECONDS)).as("worker %d exits", i).isTrue();
+                    assertThat(workers.get(i).waitFor(60, TimeUnit.SECONDS)).as("worker %d exits", i).isTrue();
                     String log = Files.readString(dir.resolve("worker" + i + ".log"));
                     assertThat(workers.get(i).exitValue()).as(log).isZero();
                     assertThat(log).contains("exiting");
+                }
+                // both are cleaned up after the job's end is recorded, so on a loaded machine they may lag a little
+                long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+                while (System.nanoTime() < deadline && !(kube.batch().v1().jobs().inNamespace(NS).list().getItems().isEmpty()
+                        && daemon.store().list("staging/").isEmpty())) {
+                    Thread.sleep(100);
                 }
                 assertThat(kube.batch().v1().jobs().inNamespace(NS).list().getItems()).isEmpty();
                 assertThat(daemon.store().list("staging/")).isEmpty();

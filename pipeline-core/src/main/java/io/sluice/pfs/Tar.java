@@ -1,5 +1,6 @@
 package io.sluice.pfs;
 
+import io.sluice.BlockInputStream;
 import io.sluice.SluiceException;
 
 import java.io.EOFException;
@@ -88,13 +89,7 @@ public final class Tar {
 
         /** The current file's bytes; reading past them gives end of stream. */
         public InputStream data() {
-            return new InputStream() {
-                @Override
-                public int read() throws IOException {
-                    byte[] one = new byte[1];
-                    return read(one, 0, 1) < 0 ? -1 : one[0] & 0xff;
-                }
-
+            return new BlockInputStream() {
                 @Override
                 public int read(byte[] b, int off, int len) throws IOException {
                     if (left == 0) {

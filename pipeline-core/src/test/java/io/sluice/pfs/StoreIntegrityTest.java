@@ -234,7 +234,7 @@ class StoreIntegrityTest {
     // ---- item 7: gc neither waits for a slow upload nor deletes what it will reference
 
     /** A body that sends {@code head} bytes, then waits until released, then sends {@code tail}. */
-    private static final class SlowBody extends InputStream {
+    private static final class SlowBody extends io.sluice.BlockInputStream {
         private final byte[] bytes;
         private final int pause;
         private final CountDownLatch paused = new CountDownLatch(1);
@@ -246,11 +246,6 @@ class StoreIntegrityTest {
             this.pause = pause;
         }
 
-        @Override
-        public int read() throws IOException {
-            byte[] one = new byte[1];
-            return read(one, 0, 1) < 0 ? -1 : one[0] & 0xff;
-        }
 
         @Override
         public int read(byte[] b, int off, int len) throws IOException {

@@ -197,26 +197,26 @@ public final class FileVerbs {
         }
 
         /** The daemon's bytes, counted; fails (and remembers it) if they stop short of the expected size. */
-        private static final class Received extends java.io.FilterInputStream {
+        private static final class Received extends io.sluice.BlockInputStream {
+            private final InputStream in;
             private final long expected;
             long count;
             boolean failed;
 
             Received(InputStream in, long expected) {
-                super(in);
+                this.in = in;
                 this.expected = expected;
             }
 
             @Override
-            public int read() throws IOException {
-                byte[] one = new byte[1];
-                return read(one, 0, 1) < 0 ? -1 : one[0] & 0xff;
+            public void close() throws IOException {
+                in.close();
             }
 
             @Override
             public int read(byte[] b, int off, int len) throws IOException {
                 try {
-                    int n = super.read(b, off, len);
+                    int n = in.read(b, off, len);
                     if (n < 0 && expected >= 0 && count < expected) {
                         throw new java.io.EOFException("the connection closed early");
                     }
