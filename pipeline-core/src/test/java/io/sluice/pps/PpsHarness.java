@@ -54,7 +54,8 @@ final class PpsHarness implements AutoCloseable {
         while (System.nanoTime() < deadline) {
             for (JobInfo j : pps.listJob(pipeline)) {
                 if (j.inputs().stream().anyMatch(c -> c.id().equals(commitId))) {
-                    return pps.waitJob(j.id(), Duration.ofSeconds(60));
+                    // generous: a loaded 2-core machine runs a 1,000-datum job in minutes, and this checks answers, not speed
+                    return pps.waitJob(j.id(), Duration.ofSeconds(240));
                 }
             }
             sleep(5);
