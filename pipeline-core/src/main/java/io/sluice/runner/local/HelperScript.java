@@ -23,20 +23,31 @@ final class HelperScript {
             + " while read -r _; do ( . \"$d/request\" ) <\"$d/stdin\" >\"$d/stdout\" 2>\"$d/stderr\" &"
             + " wait $!; echo \"exit $?\"; done";
 
+    /** Where a datum sees the daemon's program directories: in its own /tmp, so no host path must be reachable. */
+    static final String PROGRAMS = "/tmp/.sluice-programs";
+
+    /** At most this many program directories: each is held open on a file descriptor 3..9 while /tmp is replaced. */
+    static final int MAX_PROGRAMS = 7;
+
     /**
      * One datum, as PID 1 of a PID namespace of its own (so whatever it starts dies with it) in a mount
      * namespace of its own. $1: the job's prev dir or empty; $2: the user to run as (name or uid, optionally
-     * :group; empty: stay); then the directories to hide (the data dir, a chunk store outside it) up to a
-     * {@code --}; the rest: the command. Shows $1 read-only at /pfs/prev, covers each directory to hide with
-     * an empty read-only tmpfs (after which /pfs is all the datum sees of them; one already covered by an
-     * earlier one is gone), gives it fresh tmpfs /tmp and /var/tmp (gone with the namespace; TMPDIR, when set, points there), hands /pfs/out
-     * to the user, changes to / and execs the command as that user.
+     * :group; empty: stay); then the program directories up to a {@code --}; then the directories to hide (the
+     * data dir, a chunk store outside it) up to a {@code --}; the rest: the command. Shows $1 read-only at
+     * /pfs/prev, opens each program directory, covers each directory to hide with an empty read-only tmpfs
+     * (after which /pfs is all the datum sees of them; one already covered by an earlier one is gone), gives it
+     * fresh tmpfs /tmp and /var/tmp (gone with the namespace; TMPDIR, when set, points there), shows program
+     * directory N read-only at {@link #PROGRAMS}/N (so a checkout under /tmp, or under a directory the user
+     * cannot search, still runs), hands /pfs/out to the user, changes to / and execs the command as that user.
      */
     static final String DATUM = "p=$1 u=$2; shift 2;"
             + " if [ -n \"$p\" ]; then mount --bind \"$p\" /pfs/prev && mount -o remount,bind,ro /pfs/prev || exit 126; fi;"
+            + " n=0; while [ \"$1\" != -- ]; do eval \"exec $((n + 3))<\\\"\\$1\\\"\" || exit 126; n=$((n + 1)); shift; done; shift;"
             + " while [ \"$1\" != -- ]; do [ ! -d \"$1\" ] || mount -t tmpfs -o ro,mode=0755,size=4k sluice-hidden \"$1\""
             + " || exit 126; shift; done; shift;"
             + " for t in /tmp /var/tmp; do [ ! -d $t ] || mount -t tmpfs -o mode=1777 sluice-tmp $t || exit 126; done;"
+            + " j=0; while [ $j -lt $n ]; do m=" + PROGRAMS + "/$j; mkdir -p $m && mount --bind /proc/self/fd/$((j + 3)) $m"
+            + " && mount -o remount,bind,ro $m && eval \"exec $((j + 3))<&-\" || exit 126; j=$((j + 1)); done;"
             + " [ -z \"${TMPDIR:-}\" ] || export TMPDIR=/tmp; cd / || exit 126;"
             + " [ -n \"$u\" ] || exec \"$@\";"
             + " g=; case $u in *:*) g=${u#*:}; u=${u%%:*};; esac;"
@@ -64,14 +75,16 @@ final class HelperScript {
 
     /**
      * The request for one datum: start {@link #DATUM} in namespaces of its own over {@code prev} (null: none),
-     * hiding the directories {@code hidden}, as {@code user} (empty: the helper's), and exec {@code c} there through
+     * showing the directories {@code programs} at {@link #PROGRAMS}, hiding the directories {@code hidden}, as {@code user} (empty: the helper's), and exec {@code c} there through
      * {@code env}, which adds its environment (names a shell could not export included) and looks the
      * program up on its PATH.
      */
-    static String request(DatumCommand c, Path prev, List<Path> hidden, String user) {
+    static String request(DatumCommand c, Path prev, List<Path> programs, List<Path> hidden, String user) {
         StringBuilder script = new StringBuilder("exec unshare --mount --propagation private --pid --fork"
                 + " --kill-child --mount-proc sh -c ").append(quote(DATUM)).append(" sluice-datum ")
                 .append(quote(prev == null ? "" : prev.toString())).append(' ').append(quote(user));
+        programs.forEach(d -> script.append(' ').append(quote(d.toString())));
+        script.append(" --");
         hidden.forEach(h -> script.append(' ').append(quote(h.toString())));
         script.append(" -- env --");
         for (Map.Entry<String, String> e : c.env().entrySet()) {

@@ -89,7 +89,8 @@ public final class LocalJobRunner implements JobRunner {
                 : SlotLauncher.permitted(workRoot.resolve(".probe")) ? Isolation.MOUNT_NAMESPACE : Isolation.PATH_REWRITE;
         // a daemon running as root runs user code as nobody, as a container would without USER
         this.launcher = this.isolation == Isolation.MOUNT_NAMESPACE
-                ? new SlotLauncher(workRoot.resolve("slots"), hidden(dataDir, alsoHidden), runsAsRoot() ? NOBODY : "")
+                ? new SlotLauncher(workRoot.resolve("slots"), hidden(dataDir, alsoHidden), extraPathDirs,
+                        runsAsRoot() ? NOBODY : "")
                 : new DirectLauncher();
         this.executor = new DatumExecutor(launcher, new PrevCache(job -> workRoot.resolve(job).resolve("prev")),
                 Map.of("PATH", path));

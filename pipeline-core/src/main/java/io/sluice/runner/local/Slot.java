@@ -83,12 +83,12 @@ final class Slot {
 
     /**
      * Runs {@code c} in the slot as {@code user} (empty: the helper's), with {@code prev} (or null) read-only
-     * at /pfs/prev and {@code hidden} covered, and waits for it. On interruption the helper and everything in its PID
+     * at /pfs/prev, {@code programs} shown at {@link HelperScript#PROGRAMS} and {@code hidden} covered, and waits for it. On interruption the helper and everything in its PID
      * namespace are killed (the slot is then useless) and {@link InterruptedException} is thrown.
      */
-    Launcher.Exit run(DatumCommand c, Path prev, List<Path> hidden, String user, LogSink logs)
+    Launcher.Exit run(DatumCommand c, Path prev, List<Path> programs, List<Path> hidden, String user, LogSink logs)
             throws IOException, InterruptedException {
-        Files.writeString(dir.resolve("request"), HelperScript.request(c, prev, hidden, user));
+        Files.writeString(dir.resolve("request"), HelperScript.request(c, prev, programs, hidden, user));
         StringBuilder stdin = new StringBuilder();
         c.stdin().forEach(l -> stdin.append(l).append('\n'));
         Files.writeString(dir.resolve("stdin"), stdin);

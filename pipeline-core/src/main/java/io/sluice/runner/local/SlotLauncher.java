@@ -33,6 +33,7 @@ public final class SlotLauncher implements Launcher {
     private static final Logger LOG = LoggerFactory.getLogger(SlotLauncher.class);
     private final Path root;
     private final List<Path> hidden;
+    private final List<Path> programs;
     private final String defaultUser;
     private final String prefix = "slot-" + ProcessHandle.current().pid() + "-";
     private final Deque<Slot> idle = new ArrayDeque<>();
@@ -48,11 +49,19 @@ public final class SlotLauncher implements Launcher {
     /**
      * Slots under {@code root}; slots left there by a daemon that is gone are deleted. Datums never see the
      * directories {@code hidden} (the data dir, a chunk store outside it) but through their own /pfs, and run
-     * as {@code defaultUser} (a name or uid; empty: the daemon's own) unless their command names a user.
+     * as {@code defaultUser} (a name or uid; empty: the daemon's own) unless their command names a user. The
+     * directories {@code programDirs} (the daemon's stage programs, put first on PATH) are shown to datums with
+     * their parent directory (a stage's bin beside its build output) under the datum's own /tmp, and PATH names
+     * them there: a checkout under /tmp, or under a directory the user cannot search (/root, a 0700 temp dir),
+     * runs its stages all the same.
      */
-    public SlotLauncher(Path root, List<Path> hidden, String defaultUser) {
+    public SlotLauncher(Path root, List<Path> hidden, List<Path> programDirs, String defaultUser) {
+        if (programDirs.size() > HelperScript.MAX_PROGRAMS) {
+            throw new IllegalArgumentException("at most " + HelperScript.MAX_PROGRAMS + " program directories");
+        }
         this.root = root;
         this.hidden = hidden.stream().map(h -> h.toAbsolutePath().normalize()).toList();
+        this.programs = programDirs.stream().map(d -> d.toAbsolutePath().normalize()).filter(Files::isDirectory).toList();
         this.defaultUser = defaultUser;
         deleteStale();
     }
@@ -114,9 +123,10 @@ public final class SlotLauncher implements Launcher {
                     Files.createDirectories(workspace().prev());
                 }
                 String user = command.user().isEmpty() ? defaultUser : command.user();
-                DatumCommand c = user.isEmpty() || user.equals("0") || user.equals("root") ? command
-                        : command.withEnv(Map.of("PATH", reachable(command.env().getOrDefault("PATH", ""))));
-                Exit exit = slot.run(c, prev, hidden, user, logs);
+                boolean privileged = user.isEmpty() || user.equals("0") || user.equals("root");
+                DatumCommand c = command.withEnv(Map.of("PATH",
+                        inNamespace(command.env().getOrDefault("PATH", ""), privileged)));
+                Exit exit = slot.run(c, prev, parents(), hidden, user, logs);
                 healthy = true;
                 return exit;
             }
@@ -128,15 +138,28 @@ public final class SlotLauncher implements Launcher {
         };
     }
 
+    /** The directories shown at {@link HelperScript#PROGRAMS}/N: each program directory's parent. */
+    private List<Path> parents() {
+        return programs.stream().map(d -> d.getParent() == null ? d : d.getParent()).toList();
+    }
+
     /**
-     * The directories of {@code path} every user may search: an unprivileged user would otherwise get
-     * "Permission denied" (exit 126) instead of "not found" (127) from a daemon's PATH entry under /root.
+     * {@code path} as a datum sees it: a program directory becomes its place under {@link HelperScript#PROGRAMS},
+     * and unless {@code privileged}, any other directory an unprivileged user cannot search is dropped (it would
+     * get "Permission denied", exit 126, instead of "not found", 127, from a daemon's PATH entry under /root).
      */
-    static String reachable(String path) {
+    String inNamespace(String path, boolean privileged) {
         StringBuilder out = new StringBuilder();
         for (String dir : path.split(":")) {
-            if (!dir.isEmpty() && searchable(Path.of(dir).toAbsolutePath())) {
-                out.append(out.length() == 0 ? "" : ":").append(dir);
+            if (dir.isEmpty()) {
+                continue;
+            }
+            int n = programs.indexOf(Path.of(dir).toAbsolutePath().normalize());
+            String seen = n >= 0 ? HelperScript.PROGRAMS + "/" + n
+                    + (programs.get(n).getParent() == null ? "" : "/" + programs.get(n).getFileName())
+                    : privileged || searchable(Path.of(dir).toAbsolutePath()) ? dir : null;
+            if (seen != null) {
+                out.append(out.length() == 0 ? "" : ":").append(seen);
             }
         }
         return out.toString();

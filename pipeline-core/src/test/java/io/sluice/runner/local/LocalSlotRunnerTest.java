@@ -130,6 +130,27 @@ class LocalSlotRunnerTest extends JobRunnerContract {
     }
 
     @Test
+    void aStageProgramUnderAPrivateTmpDirectoryRunsWithTheFilesBesideIt() throws Exception {
+        // a checkout in a 0700 directory under /tmp (mktemp -d, /root): hidden by the datum's own /tmp, and
+        // unsearchable for nobody, yet its stage programs and their build output must stay runnable
+        Path closed = Files.createDirectories(tmp.resolve("closed"));
+        Files.setPosixFilePermissions(closed, java.nio.file.attribute.PosixFilePermissions.fromString("rwx------"));
+        Path bin = Files.createDirectories(closed.resolve("stage/bin"));
+        Files.writeString(closed.resolve("stage/model.txt"), "beside\n");
+        Files.writeString(bin.resolve("sluice-probe"), "#!/bin/sh\ncat \"$(dirname \"$(readlink -f \"$0\")\")/../model.txt\"\n");
+        for (Path p : List.of(closed.resolve("stage"), bin, bin.resolve("sluice-probe"))) {
+            Files.setPosixFilePermissions(p, java.nio.file.attribute.PosixFilePermissions.fromString("rwxr-xr-x"));
+        }
+        try (LocalJobRunner r = new LocalJobRunner(tmp.resolve("data3"), List.of(bin))) {
+            assumeThat(r.isolation()).isEqualTo(LocalJobRunner.Isolation.MOUNT_NAMESPACE);
+            DatumResult d = r.run(task("pr", sh("sluice-probe > /pfs/out/model; id -u > /pfs/out/uid"), List.of(), Map.of(),
+                    List.of(file("in", "r", "c", "/a", "a")), null), (s, m) -> { });
+            assertThat(d.success()).as(String.valueOf(d.error())).isTrue();
+            assertThat(read(d, "/model")).isEqualTo("beside\n");
+        }
+    }
+
+    @Test
     void userCodeRunsAsNobodyUnlessTransformUserSaysOtherwise() throws Exception {
         assumeThat(System.getProperty("user.name")).as("the daemon runs as root").isEqualTo("root");
         String script = "id -u > /pfs/out/uid; id -G > /pfs/out/groups; cat /pfs/in/a > /pfs/out/copy;"
