@@ -125,8 +125,11 @@ public abstract class JobRunnerContract {
 
     @Test
     void feedsStdinScriptAndSetsEnvironment() throws Exception {
-        // not under /tmp: a datum gets a /tmp of its own, so the program must live where images keep them
-        Path bin = Files.createTempDirectory(Files.createDirectories(Path.of("target").toAbsolutePath()), "contract-bin",
+        // not under /tmp (a datum gets a /tmp of its own) nor under the checkout (which may sit in a directory
+        // an unprivileged datum cannot search, such as /root or a mktemp -d one): /dev/shm where there is one
+        Path shm = Path.of("/dev/shm");
+        Path bin = Files.createTempDirectory(Files.isDirectory(shm) && Files.isWritable(shm) ? shm
+                        : Files.createDirectories(Path.of("target").toAbsolutePath()), "sluice-contract-bin",
                 java.nio.file.attribute.PosixFilePermissions.asFileAttribute(
                         java.nio.file.attribute.PosixFilePermissions.fromString("rwxr-xr-x")));
         Files.writeString(bin.resolve("sluice-hello"), "#!/bin/sh\necho hello from path\n");
@@ -144,6 +147,8 @@ public abstract class JobRunnerContract {
         assertThat(read(r, "/env")).isEqualTo("job1 d2 c9 hi\n");
         assertThat(read(r, "/path")).isEqualTo("hello from path\n");
         assertThat(read(r, "/sub/count").trim()).isEqualTo("3");
+        Files.delete(bin.resolve("sluice-hello"));
+        Files.delete(bin);
     }
 
     @Test
