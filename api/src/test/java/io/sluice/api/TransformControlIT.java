@@ -174,8 +174,11 @@ class TransformControlIT {
 
     @Test
     void failedAttemptsAreRetriedUpToDatumTries() throws Exception {
-        // a place outside the daemon's data dir and the datum's private /tmp where attempts can be counted
-        Path counts = Files.createTempDirectory(TestDaemon.HOME.resolve("api/target"), "tries-");
+        // a place outside the daemon's data dir and the datum's private /tmp where attempts can be counted, and
+        // not in the checkout, which may sit in a directory the datum's unprivileged user cannot search
+        Path shm = Path.of("/dev/shm");
+        Path counts = Files.createTempDirectory(Files.isDirectory(shm) && Files.isWritable(shm) ? shm
+                : TestDaemon.HOME.resolve("api/target"), "sluice-tries-");
         Files.setPosixFilePermissions(counts, PosixFilePermissions.fromString("rwxrwxrwx"));
         commit("flaky", Map.of("/a.txt", "A"));
         String cmd = "echo x >> COUNTS/$PIPE; test $(wc -l < COUNTS/$PIPE) -ge 3 && cp /pfs/flaky/a.txt /pfs/out/";
@@ -193,6 +196,10 @@ class TransformControlIT {
         assertThat(two.state()).isEqualTo(JobState.JOB_FAILURE);
         assertThat(two.reason()).contains("failed after 2 attempts");
         assertThat(Files.readAllLines(counts.resolve("tries2"))).hasSize(2);
+        for (String f : List.of("tries3", "tries2")) {
+            Files.deleteIfExists(counts.resolve(f));
+        }
+        Files.delete(counts);
     }
 
     @Test
