@@ -34,6 +34,8 @@ public final class SlotLauncher implements Launcher {
     private final Path root;
     private final List<Path> hidden;
     private final List<Path> programs;
+    /** What datums see at {@link HelperScript#PROGRAMS}/N: program directory N's parent. */
+    private final List<Path> programParents;
     private final String defaultUser;
     private final String prefix = "slot-" + ProcessHandle.current().pid() + "-";
     private final Deque<Slot> idle = new ArrayDeque<>();
@@ -62,6 +64,7 @@ public final class SlotLauncher implements Launcher {
         this.root = root;
         this.hidden = hidden.stream().map(h -> h.toAbsolutePath().normalize()).toList();
         this.programs = programDirs.stream().map(d -> d.toAbsolutePath().normalize()).filter(Files::isDirectory).toList();
+        this.programParents = programs.stream().map(d -> d.getParent() == null ? d : d.getParent()).toList();
         this.defaultUser = defaultUser;
         deleteStale();
     }
@@ -126,7 +129,7 @@ public final class SlotLauncher implements Launcher {
                 boolean privileged = user.isEmpty() || user.equals("0") || user.equals("root");
                 DatumCommand c = command.withEnv(Map.of("PATH",
                         inNamespace(command.env().getOrDefault("PATH", ""), privileged)));
-                Exit exit = slot.run(c, prev, parents(), hidden, user, logs);
+                Exit exit = slot.run(c, prev, programParents, hidden, user, logs);
                 healthy = true;
                 return exit;
             }
@@ -136,11 +139,6 @@ public final class SlotLauncher implements Launcher {
                 release(slot, healthy);
             }
         };
-    }
-
-    /** The directories shown at {@link HelperScript#PROGRAMS}/N: each program directory's parent. */
-    private List<Path> parents() {
-        return programs.stream().map(d -> d.getParent() == null ? d : d.getParent()).toList();
     }
 
     /**
