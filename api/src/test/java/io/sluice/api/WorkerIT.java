@@ -4,16 +4,16 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.fabric8.kubernetes.api.model.EnvVar;
 import io.fabric8.kubernetes.api.model.batch.v1.Job;
-import io.fabric8.kubernetes.client.KubernetesClient;
-import io.fabric8.kubernetes.client.server.mock.EnableKubernetesMockClient;
 import io.javalin.Javalin;
 import io.sluice.Json;
 import io.sluice.SluiceException;
 import io.sluice.api.server.ApiServer;
 import io.sluice.api.server.Daemon;
 import io.sluice.api.server.DaemonConfig;
+import io.sluice.runner.kube.MockCluster;
 import io.sluice.storage.S3ProxyServer;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.io.IOException;
@@ -42,16 +42,16 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
  * transform, stream its logs, stage /pfs/out in S3; pps commits the outputs; the Job is deleted when the
  * job ends and the workers then exit 0.
  */
-@EnableKubernetesMockClient(crud = true)
 class WorkerIT {
     private static final ObjectMapper JSON = Json.mapper();
     private static final String NS = "pipelines";
 
-    KubernetesClient kube;
+    @RegisterExtension
+    final MockCluster cluster = new MockCluster();
 
     @Test
     void workersCompleteAJobEndToEnd(@TempDir Path dir) throws Exception {
-        Path kubeconfig = kubeconfig(dir, kube.getConfiguration().getMasterUrl());
+        Path kubeconfig = kubeconfig(dir, cluster.client().getConfiguration().getMasterUrl());
         int port = freePort();
         String address = "http://127.0.0.1:" + port;
         try (S3ProxyServer s3 = new S3ProxyServer(Files.createDirectories(dir.resolve("s3")))) {
@@ -133,11 +133,11 @@ class WorkerIT {
                 }
                 // both are cleaned up after the job's end is recorded, so on a loaded machine they may lag a little
                 long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
-                while (System.nanoTime() < deadline && !(kube.batch().v1().jobs().inNamespace(NS).list().getItems().isEmpty()
+                while (System.nanoTime() < deadline && !(cluster.client().batch().v1().jobs().inNamespace(NS).list().getItems().isEmpty()
                         && daemon.store().list("staging/").isEmpty())) {
                     Thread.sleep(100);
                 }
-                assertThat(kube.batch().v1().jobs().inNamespace(NS).list().getItems()).isEmpty();
+                assertThat(cluster.client().batch().v1().jobs().inNamespace(NS).list().getItems()).isEmpty();
                 assertThat(daemon.store().list("staging/")).isEmpty();
             } finally {
                 app.stop();
@@ -149,7 +149,7 @@ class WorkerIT {
     @Test
     void aStoreThePodsCannotReachIsRefused(@TempDir Path dir) throws IOException {
         Map<String, String> env = Map.of("KUBECONFIG",
-                kubeconfig(dir, kube.getConfiguration().getMasterUrl()).toString());
+                kubeconfig(dir, cluster.client().getConfiguration().getMasterUrl()).toString());
         DaemonConfig config = new DaemonConfig(dir.resolve("data"), null, "127.0.0.1", 0, List.of(), null,
                 new DaemonConfig.Kubernetes(NS, "http://sluice:5000", null, 600));
         assertThatThrownBy(() -> Daemon.open(config, env)).isInstanceOf(SluiceException.class)
@@ -176,7 +176,7 @@ class WorkerIT {
     private Job awaitJob() throws InterruptedException {
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
         while (System.nanoTime() < deadline) {
-            List<Job> jobs = kube.batch().v1().jobs().inNamespace(NS).list().getItems();
+            List<Job> jobs = cluster.client().batch().v1().jobs().inNamespace(NS).list().getItems();
             if (!jobs.isEmpty()) {
                 return jobs.get(0);
             }

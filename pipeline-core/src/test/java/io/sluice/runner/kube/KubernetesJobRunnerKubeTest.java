@@ -7,8 +7,6 @@ import io.fabric8.kubernetes.api.model.Quantity;
 import io.fabric8.kubernetes.api.model.batch.v1.Job;
 import io.fabric8.kubernetes.api.model.batch.v1.JobBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
-import io.fabric8.kubernetes.client.server.mock.EnableKubernetesMockClient;
-import io.fabric8.kubernetes.client.server.mock.KubernetesMockServer;
 import io.sluice.SluiceException;
 import io.sluice.runner.DatumResult;
 import io.sluice.runner.DatumTask;
@@ -18,6 +16,7 @@ import io.sluice.storage.MemObjectStore;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.io.IOException;
@@ -46,12 +45,12 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
  * the test plays the Job controller (it creates pods from the Job's template and sets their status) and
  * the pods' {@code sluice worker} (it takes tasks from the work queue, stages outputs and reports).
  */
-@EnableKubernetesMockClient(crud = true)
 class KubernetesJobRunnerKubeTest {
     private static final String NS = "pipelines";
 
-    KubernetesMockServer server;
-    KubernetesClient client;
+    @RegisterExtension
+    final MockCluster cluster = new MockCluster();
+    private KubernetesClient client;
 
     private final WorkQueue queue = new WorkQueue();
     private final MemObjectStore store = new MemObjectStore();
@@ -60,6 +59,7 @@ class KubernetesJobRunnerKubeTest {
 
     @BeforeEach
     void start() {
+        client = cluster.client();
         runner = new KubernetesJobRunner(client, new KubernetesJobRunner.Options(NS, "http://sluice.pipelines:5000",
                 Map.of("SLUICE_STORE", "s3://chunks/sluice", "AWS_ENDPOINT_URL_S3", "http://minio:9000"), "sluice-minio", 600,
                 new KubernetesJobRunner.Owner("sluice-7d9f-x2", "1f0c-uid")), queue, store,
@@ -67,9 +67,10 @@ class KubernetesJobRunnerKubeTest {
     }
 
     @AfterEach
-    void stop() {
-        pool.shutdownNow();
+    void stop() throws InterruptedException {
         runner.close();
+        pool.shutdownNow();
+        assertThat(pool.awaitTermination(30, TimeUnit.SECONDS)).as("every runner call ended").isTrue();
     }
 
     private static DatumTask task(String jobId, String datum, int attempt, String image, Map<String, String> requests) {
@@ -205,7 +206,7 @@ class KubernetesJobRunnerKubeTest {
         Future<DatumResult> result = submit(task("job2", "d1", 1, "img:1", Map.of()), new Logs());
         Job job = theJob();
         Pod pod = podOf(job, job.getMetadata().getName() + "-x1y2z");
-        server.expect().get().withPath("/api/v1/namespaces/" + NS + "/pods/" + pod.getMetadata().getName()
+        cluster.server().expect().get().withPath("/api/v1/namespaces/" + NS + "/pods/" + pod.getMetadata().getName()
                 + "/log?pretty=false&tailLines=20").andReturn(200, "loading model\njava.lang.OutOfMemoryError: Java heap space\n")
                 .always();
         take("job2", pod.getMetadata().getName());

@@ -1,12 +1,12 @@
 package io.sluice.runner.kube;
 
-import io.fabric8.kubernetes.client.KubernetesClient;
-import io.fabric8.kubernetes.client.server.mock.EnableKubernetesMockClient;
 import io.sluice.runner.JobRunner;
 import io.sluice.runner.JobRunnerContract;
 import io.sluice.runner.exec.FileSource;
 import io.sluice.runner.exec.InputFile;
 import io.sluice.storage.MemObjectStore;
+
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 import java.io.OutputStream;
 import java.io.PrintStream;
@@ -24,9 +24,9 @@ import static org.assertj.core.api.Assertions.assertThat;
  * {@link Worker}s (each on a /pfs directory of its own, so /pfs is rewritten) talking to the protocol's
  * server side directly; files travel as locators, outputs through an in-memory object store.
  */
-@EnableKubernetesMockClient(crud = true)
 class KubernetesRunnerContractTest extends JobRunnerContract {
-    KubernetesClient client;
+    @RegisterExtension
+    final MockCluster cluster = new MockCluster();
 
     private final List<Thread> workers = new ArrayList<>();
     private final WorkQueue queue = new WorkQueue();
@@ -34,7 +34,7 @@ class KubernetesRunnerContractTest extends JobRunnerContract {
     @Override
     protected JobRunner create(Path dataDir, FileSource source) throws Exception {
         MemObjectStore store = new MemObjectStore();
-        KubernetesJobRunner runner = new KubernetesJobRunner(client, new KubernetesJobRunner.Options("pipelines",
+        KubernetesJobRunner runner = new KubernetesJobRunner(cluster.client(), new KubernetesJobRunner.Options("pipelines",
                 "http://sluice:5000", Map.of(), null, 600, null), queue, store,
                 (repo, commit, path) -> String.join("\n", repo, commit, path));
         WorkerProtocol server = new WorkerProtocol.Server(queue);
