@@ -77,7 +77,7 @@ final class TestDaemon implements AutoCloseable {
         if (pfs.listRepos().stream().noneMatch(r -> r.name().equals(repo))) {
             pfs.createRepo(repo, "");
         }
-        try (io.sluice.pfs.PfsService.FileBatch b = pfs.openBatch(repo, branch)) {
+        try (io.sluice.pfs.FileBatch b = pfs.openBatch(repo, branch)) {
             for (String g : gone) {
                 b.delete(g);
             }

@@ -6,11 +6,9 @@ import io.sluice.Waiters;
 import io.sluice.pfs.DataRepo.Indexed;
 import io.sluice.pfs.TreeEditor.Edit;
 import io.sluice.storage.ObjectStore;
-import org.eclipse.jgit.lib.Constants;
 import org.eclipse.jgit.lib.FileMode;
 import org.eclipse.jgit.lib.ObjectId;
 import org.eclipse.jgit.lib.ObjectInserter;
-import org.eclipse.jgit.lib.ObjectLoader;
 import org.eclipse.jgit.lib.ObjectReader;
 import org.eclipse.jgit.revwalk.RevCommit;
 import org.eclipse.jgit.revwalk.RevWalk;
@@ -38,7 +36,6 @@ import java.util.Comparator;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.HexFormat;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -74,24 +71,22 @@ public final class PfsService implements Closeable {
      * (two buffers of twice the maximum chunk size each); slow or small streams hold only what they sent.
      */
     private static final int STREAMS_AT_FULL_SPEED = 4;
-    /** Small files of one tar upload being hashed and stored at once. */
-    private static final int SMALL_FILES_IN_FLIGHT = 64;
 
     private final Path root;
-    private final ObjectStore store;
+    final ObjectStore store;
     private final ObjectMapper json = new ObjectMapper();
-    private final MetaCache cache = new MetaCache(json.getFactory(), 500_000, 100_000);
-    private final Chunker chunker;
-    private final ExecutorService hashers;
+    final MetaCache cache = new MetaCache(json.getFactory(), 500_000, 100_000);
+    final Chunker chunker;
+    final ExecutorService hashers;
     private final ExecutorService events;
-    private final ByteBudget uploadMemory;
-    private final AtomicLong storedBytes = new AtomicLong();
-    private final Map<String, DataRepo> repos = new ConcurrentHashMap<>();
+    final ByteBudget uploadMemory;
+    final AtomicLong storedBytes = new AtomicLong();
+    final Map<String, DataRepo> repos = new ConcurrentHashMap<>();
     private final Map<String, String> damagedRepos = new java.util.TreeMap<>();
     /** Long polls on commits, by "repo@id", completed when the commit is published finished. */
     private final Waiters<String, CommitInfo> finishWaiters = new Waiters<>(10_000);
     /** The chunks of writes not yet committed, which gc leaves alone without waiting for the writes. */
-    private final ChunkPins pins = new ChunkPins();
+    final ChunkPins pins = new ChunkPins();
     /** One gc at a time. */
     private final Object gcTurn = new Object();
     private final List<Consumer<CommitInfo>> listeners = new CopyOnWriteArrayList<>();
@@ -229,7 +224,7 @@ public final class PfsService implements Closeable {
         });
     }
 
-    private DataRepo repo(String name) {
+    DataRepo repo(String name) {
         Ref.checkRepoName(name);
         DataRepo r = repos.get(name);
         if (r == null) {
@@ -555,7 +550,7 @@ public final class PfsService implements Closeable {
     public FileBatch openBatch(String repo, String branch) {
         DataRepo r = repo(repo);
         Ref.checkBranchName(branch);
-        return new FileBatch(r, branch, null, List.of(), null);
+        return new FileBatch(this, r, branch, null, List.of(), null);
     }
 
     /**
@@ -569,7 +564,7 @@ public final class PfsService implements Closeable {
         DataRepo r = repo(repo);
         Ref.checkBranchName(branch);
         List<CommitRef> prov = provenance == null ? List.of() : List.copyOf(provenance);
-        return new FileBatch(r, branch, description == null ? "" : description, prov, setOf(prov));
+        return new FileBatch(this, r, branch, description == null ? "" : description, prov, setOf(prov));
     }
 
     /**
@@ -974,7 +969,7 @@ public final class PfsService implements Closeable {
         }
     }
 
-    private interface ChunkVisitor {
+    interface ChunkVisitor {
         void visit(String where, FileManifest.Chunk chunk);
     }
 
@@ -997,7 +992,7 @@ public final class PfsService implements Closeable {
         }
     }
 
-    private void walkTree(ObjectReader reader, ObjectId tree, String dir, String where, Set<ObjectId> seen,
+    void walkTree(ObjectReader reader, ObjectId tree, String dir, String where, Set<ObjectId> seen,
                           List<String> problems, ChunkVisitor visitor) throws IOException {
         if (!seen.add(tree.copy())) {
             return;
@@ -1037,7 +1032,7 @@ public final class PfsService implements Closeable {
         return () -> listeners.remove(listener);
     }
 
-    private void published(CommitInfo info) {
+    void published(CommitInfo info) {
         finishWaiters.complete(info.repo() + "@" + info.id(), info);
         for (Consumer<CommitInfo> l : listeners) {
             events.execute(() -> {
@@ -1060,394 +1055,11 @@ public final class PfsService implements Closeable {
         }
     }
 
-    // ---- the write path
-
-    /**
-     * File changes to one branch that land together as one commit, or into the branch's open commit, when
-     * {@link #commit()} is called; file bytes are chunked and stored as each put streams in. Closing an
-     * uncommitted batch drops its changes (its chunks are left for gc). Not thread-safe.
-     */
-    public final class FileBatch implements Closeable {
-        private final DataRepo r;
-        private final String branch;
-        private final DataRepo.Writer writer;
-        private final Map<String, Pending> pending = new LinkedHashMap<>();
-        private final String commitId = newId();
-        private final Instant started = Instant.now();
-        /** Null: land into the open commit if there is one; else always a commit of its own with these. */
-        private final String description;
-        private final List<CommitRef> provenance;
-        private final String set;
-        /** Every chunk this batch writes or reuses, safe from gc until the batch closes (after its commit). */
-        private final ChunkPins.Holder pinned = pins.holder();
-        private boolean closed;
-
-        /** An edit and, for an append, what is needed to redo it if its basis changed: the bytes it added. */
-        private record Pending(Edit edit, FileManifest written, long appendedFrom) {
-        }
-
-        private FileBatch(DataRepo r, String branch, String description, List<CommitRef> provenance, String set) {
-            this.r = r;
-            this.branch = branch;
-            this.description = description;
-            this.provenance = provenance;
-            this.set = set;
-            this.writer = r.new Writer();
-        }
-
-        /** Streams {@code data} into {@code path}, replacing the file or ({@code append}) extending it. */
-        public void put(String path, InputStream data, boolean append) {
-            String p = Ref.normalizePath(path);
-            if (p.equals("/")) {
-                throw SluiceException.invalid("cannot put a file at '/': give a file path");
-            }
-            check();
-            io(() -> {
-                Pending before = pending.get(p);
-                FileManifest basis = null;
-                ObjectId basisId = null;
-                boolean checkOld = append;
-                if (append && before != null && before.edit().kind() == TreeEditor.Kind.PUT) {
-                    basis = before.written();
-                    checkOld = before.edit().checkOld();
-                    basisId = before.edit().old();
-                } else if (append) {
-                    try (ObjectReader reader = r.git.newObjectReader()) {
-                        Entry e = lookup(reader, currentTree(), p);
-                        if (e != null && e.mode() == FileMode.TREE) {
-                            throw SluiceException.invalid("cannot append to '" + p + "': it is a directory");
-                        }
-                        if (e != null) {
-                            basis = cache.manifest(reader, e.id());
-                            basisId = e.id();
-                        }
-                    }
-                }
-                long from = before != null && before.edit().kind() == TreeEditor.Kind.PUT && append
-                        ? before.appendedFrom() : basis == null ? 0 : basis.size();
-                record(p, writeChunks(basis, data, pinned), checkOld, basisId, from);
-                return null;
-            });
-        }
-
-        private void record(String p, List<FileManifest.Chunk> chunks, boolean checkOld, ObjectId basisId, long from)
-                throws IOException {
-            FileManifest m = FileManifest.of(chunks);
-            ObjectId blob = writer.inserter().insert(Constants.OBJ_BLOB, m.toJson());
-            cache.remember(blob, m);
-            Edit edit = new Edit(p, TreeEditor.Kind.PUT, FileMode.REGULAR_FILE, blob, m.size(), checkOld, basisId);
-            pending.put(p, new Pending(edit, m, from));
-        }
-
-        /**
-         * Puts every file of a tar stream under directory {@code dir}, replacing files of the same paths; small
-         * files are hashed and stored in parallel, larger ones streamed through the chunker. Returns how many
-         * files it put. A stream that is not tar, or ends before its end-of-archive block, fails and (the
-         * batch then being closed uncommitted) lands nothing.
-         */
-        public int putTar(String dir, InputStream tar) {
-            String base = Ref.normalizePath(dir);
-            check();
-            return io(() -> {
-                Tar.Reader in = new Tar.Reader(tar);
-                java.util.ArrayDeque<SmallFile> window = new java.util.ArrayDeque<>();
-                int files = 0;
-                try {
-                    for (Tar.Entry e; (e = in.next()) != null; ) {
-                        if (e.directory()) {
-                            continue; // a directory exists through its files, as in Git
-                        }
-                        String p = Ref.normalizePath(base + "/" + e.path());
-                        if (p.equals(base) || p.equals("/")) {
-                            throw SluiceException.invalid("tar member '" + e.path() + "' has no file name");
-                        }
-                        files++;
-                        if (e.size() <= chunker.min()) {
-                            uploadMemory.acquire(e.size());
-                            byte[] bytes;
-                            try {
-                                bytes = in.data().readAllBytes();
-                            } catch (IOException | RuntimeException failed) {
-                                uploadMemory.release(e.size());
-                                throw failed;
-                            }
-                            ChunkWriter w = new ChunkWriter(chunker, store, hashers, storedBytes, uploadMemory);
-                            window.add(new SmallFile(p, bytes.length, bytes.length == 0
-                                    ? java.util.concurrent.CompletableFuture.completedFuture(null)
-                                    : java.util.concurrent.CompletableFuture.supplyAsync(
-                                            () -> w.storeWhole(bytes, bytes.length, pinned), hashers)));
-                            while (window.size() >= SMALL_FILES_IN_FLIGHT) {
-                                settle(window.poll());
-                            }
-                        } else {
-                            while (!window.isEmpty()) {
-                                settle(window.poll());
-                            }
-                            record(p, writeChunks(null, in.data(), pinned), false, null, 0);
-                        }
-                    }
-                    while (!window.isEmpty()) {
-                        settle(window.poll());
-                    }
-                } finally {
-                    for (SmallFile f : window) {
-                        try {
-                            f.chunk().join();
-                        } catch (RuntimeException ignored) {
-                            // the batch fails anyway; this only waits to give the memory back
-                        }
-                        uploadMemory.release(f.size());
-                    }
-                }
-                return files;
-            });
-        }
-
-        private record SmallFile(String path, int size, java.util.concurrent.CompletableFuture<FileManifest.Chunk> chunk) {
-        }
-
-        /** Waits for a small file's chunk and records the file. */
-        private void settle(SmallFile f) throws IOException {
-            FileManifest.Chunk c;
-            try {
-                c = f.chunk().join();
-            } catch (java.util.concurrent.CompletionException e) {
-                if (e.getCause() instanceof java.io.UncheckedIOException u) {
-                    throw u.getCause();
-                }
-                throw e;
-            } finally {
-                uploadMemory.release(f.size());
-            }
-            record(f.path(), f.size() == 0 ? List.of() : List.of(c), false, null, 0);
-        }
-
-        /** Copies a file or directory of {@code srcRepo@srcRef} to {@code dstPath}, sharing its manifests. */
-        public void copy(String srcRepo, String srcRef, String srcPath, String dstPath) {
-            String sp = Ref.normalizePath(srcPath);
-            String dp = Ref.normalizePath(dstPath);
-            check();
-            long quiet = pins.quietMark();
-            DataRepo src = repo(srcRepo);
-            Indexed x = resolve(src, srcRef, false);
-            io(() -> {
-                try (ObjectReader reader = src.git.newObjectReader()) {
-                    Entry e = lookup(reader, x.tree(), sp);
-                    if (e == null) {
-                        throw noFile(srcRepo, srcRef, sp);
-                    }
-                    pinCopied(reader, e, srcRepo + "@" + srcRef + ":" + sp, quiet);
-                    if (src != r) {
-                        copyObjects(reader, e.mode(), e.id());
-                    }
-                    long size = cache.size(reader, e.mode(), e.id());
-                    TreeEditor.Kind kind = e.mode() == FileMode.TREE ? TreeEditor.Kind.SET : TreeEditor.Kind.PUT;
-                    pending.put(dp, new Pending(new Edit(dp, kind, e.mode(), e.id(), size, false, null), null, 0));
-                } catch (IOException e) {
-                    if (repos.get(srcRepo) != src) {
-                        throw SluiceException.notFound("repo '" + srcRepo + "' was deleted while copying from it");
-                    }
-                    throw e;
-                }
-                return null;
-            });
-        }
-
-        /**
-         * Pins every chunk the copied entry references, as a write pins what it stores: the source may be
-         * deleted and gc run before this batch lands, and then only the pins keep those chunks. If a gc ran
-         * since the copy began, a chunk may have gone before its pin: each is checked to be stored still.
-         */
-        private void pinCopied(ObjectReader reader, Entry e, String what, long quiet) throws IOException {
-            List<FileManifest.Chunk> chunks = new ArrayList<>();
-            if (e.mode() == FileMode.TREE) {
-                List<String> problems = new ArrayList<>();
-                walkTree(reader, e.id(), "", what, new HashSet<>(), problems, (where, chunk) -> chunks.add(chunk));
-                if (!problems.isEmpty()) {
-                    throw SluiceException.unavailable("cannot copy " + what + ": " + problems.get(0), null);
-                }
-            } else {
-                chunks.addAll(cache.manifest(reader, e.id()).chunks());
-            }
-            chunks.forEach(c -> pinned.pin(c.id()));
-            if (quiet >= 0 && quiet == pins.quietMark()) {
-                return;
-            }
-            for (FileManifest.Chunk c : chunks) {
-                if (!store.exists(c.key())) {
-                    throw SluiceException.conflict("cannot copy " + what + ": its chunk " + c.id()
-                            + " was deleted by a gc while copying (was the source deleted?)");
-                }
-            }
-        }
-
-        /** Deletes a file or a directory with everything under it. */
-        public void delete(String path) {
-            String p = Ref.normalizePath(path);
-            if (p.equals("/")) {
-                // '.', '/' and '' all normalise to the root: one typo would empty the branch
-                throw SluiceException.invalid("cannot delete '/': that would delete every file; name a file or "
-                        + "directory, or delete the repo");
-            }
-            check();
-            pending.put(p, new Pending(Edit.delete(p), null, 0));
-        }
-
-        /** Deletes a file or a directory with everything under it if it is there (no error when it is not). */
-        public void remove(String path) {
-            String p = Ref.normalizePath(path);
-            check();
-            pending.put(p, new Pending(new Edit(p, TreeEditor.Kind.REMOVE, null, null, 0, false, null), null, 0));
-        }
-
-        /** Lands every change as one commit (or into the open commit) and returns that commit. */
-        public CommitInfo commit() {
-            check();
-            try {
-                Result result = io(this::land);
-                if (result.finished()) {
-                    published(result.info());
-                }
-                return result.info();
-            } finally {
-                close();
-            }
-        }
-
-        private record Result(CommitInfo info, boolean finished) {
-        }
-
-        /**
-         * Lands the edits with the branch lock held from the open-commit check to the ref move: the lock is
-         * the branch's one serialisation point, so no commit can be opened on a head this batch is about to
-         * replace (its finish would replay a stale copy of what this batch changed). Only re-chunking a stale
-         * append happens outside the lock.
-         */
-        private Result land() throws IOException {
-            // every chunk this batch wrote or found in place, durable before any commit can name it
-            store.sync();
-            try (ObjectReader reader = r.git.newObjectReader()) {
-                while (true) {
-                    String stale;
-                    ReentrantLock lock = r.lock(branch);
-                    lock.lock();
-                    try {
-                        ObjectId open = r.ref(DataRepo.OPEN + branch);
-                        if (open != null && description != null) {
-                            throw SluiceException.conflict(r.name + "@" + branch + " has an open commit "
-                                    + r.atCommit(open).meta().id() + ": finish or drop it first");
-                        }
-                        try {
-                            Result res = open != null ? intoOpen(reader, open) : ownCommit(reader);
-                            if (res != null) {
-                                return res;
-                            }
-                            continue;
-                        } catch (TreeEditor.StaleEditException e) {
-                            stale = e.path;
-                        }
-                    } finally {
-                        lock.unlock();
-                    }
-                    redoAppend(reader, currentTree(), stale);
-                }
-            }
-        }
-
-        /** A commit of its own on the branch head; null if the ref moved underneath (retry). */
-        private Result ownCommit(ObjectReader reader) throws IOException, TreeEditor.StaleEditException {
-            ObjectId head = r.ref(DataRepo.HEADS + branch);
-            Indexed h = head == null ? null : r.atCommit(head);
-            TreeEditor.Result res = edit(reader, h == null ? null : h.tree());
-            CommitMeta meta = new CommitMeta(commitId, branch, h == null ? null : h.meta().id(),
-                    description == null ? "" : description, started, Instant.now(),
-                    (h == null ? 0 : h.meta().size()) + res.sizeDelta(), provenance, set);
-            ObjectId c = r.writeCommit(writer.inserter(), res.tree(), head, meta);
-            writer.flush();
-            if (!r.cas(DataRepo.HEADS + branch, head, c)) {
-                return null;
-            }
-            r.remember(new Indexed(meta, c, res.tree(), head));
-            return new Result(meta.info(r.name), true);
-        }
-
-        /** Applies the edits to the open commit; null if its ref moved underneath (retry). */
-        private Result intoOpen(ObjectReader reader, ObjectId open) throws IOException, TreeEditor.StaleEditException {
-            Indexed wip = r.atCommit(open);
-            TreeEditor.Result res = edit(reader, wip.tree());
-            CommitMeta meta = wip.meta().withSize(wip.meta().size() + res.sizeDelta());
-            ObjectId c = r.writeCommit(writer.inserter(), res.tree(), wip.parentCommit(), meta);
-            writer.flush();
-            if (!r.cas(DataRepo.OPEN + branch, open, c)) {
-                return null;
-            }
-            r.remember(new Indexed(meta, c, res.tree(), wip.parentCommit()));
-            return new Result(meta.info(r.name), false);
-        }
-
-        private TreeEditor.Result edit(ObjectReader reader, ObjectId base) throws IOException, TreeEditor.StaleEditException {
-            return applyEdits(reader, writer.inserter(), base, pending.values().stream().map(Pending::edit).toList());
-        }
-
-        /** Re-chunks an append onto the file as it is now in {@code base}, reading the added bytes back. */
-        private void redoAppend(ObjectReader reader, ObjectId base, String path) throws IOException {
-            Pending p = pending.get(path);
-            Entry now = lookup(reader, base, path);
-            if (now != null && now.mode() == FileMode.TREE) {
-                throw SluiceException.conflict("cannot append to '" + path + "': it became a directory");
-            }
-            FileManifest basis = now == null ? null : cache.manifest(reader, now.id());
-            InputStream added = new ChunkStream(store, p.written().chunks(), p.appendedFrom(), -1);
-            FileManifest m = FileManifest.of(writeChunks(basis, added, pinned));
-            ObjectId blob = writer.inserter().insert(Constants.OBJ_BLOB, m.toJson());
-            cache.remember(blob, m);
-            Edit edit = new Edit(path, TreeEditor.Kind.PUT, FileMode.REGULAR_FILE, blob, m.size(), true,
-                    now == null ? null : now.id());
-            pending.put(path, new Pending(edit, m, basis == null ? 0 : basis.size()));
-        }
-
-        /** The tree appends are chunked against: the open commit's, else the branch head's. */
-        private ObjectId currentTree() throws IOException {
-            ObjectId open = r.ref(DataRepo.OPEN + branch);
-            ObjectId c = open != null ? open : r.ref(DataRepo.HEADS + branch);
-            return c == null ? null : r.atCommit(c).tree();
-        }
-
-        private void copyObjects(ObjectReader from, FileMode mode, ObjectId id) throws IOException {
-            if (r.git.getObjectDatabase().has(id)) {
-                return;
-            }
-            ObjectLoader loader = from.open(id);
-            if (mode == FileMode.TREE) {
-                for (CanonicalTreeParser t = new CanonicalTreeParser(null, from, id); !t.eof(); t.next()) {
-                    copyObjects(from, t.getEntryFileMode(), t.getEntryObjectId());
-                }
-            }
-            writer.inserter().insert(loader.getType(), loader.getCachedBytes());
-        }
-
-        private void check() {
-            if (closed) {
-                throw new IllegalStateException("this batch was already committed or closed");
-            }
-        }
-
-        /** Drops uncommitted changes and unpins the chunks written for them. */
-        @Override
-        public void close() {
-            if (!closed) {
-                closed = true;
-                writer.close();
-                pinned.close();
-            }
-        }
-    }
-
     /**
      * Chunks {@code data} into the store, pinning every chunk for {@code pinned}; with a basis, re-chunks from
      * its last chunk so only new chunks are stored.
      */
-    private List<FileManifest.Chunk> writeChunks(FileManifest basis, InputStream data, ChunkPins.Holder pinned)
+    List<FileManifest.Chunk> writeChunks(FileManifest basis, InputStream data, ChunkPins.Holder pinned)
             throws IOException {
         ChunkWriter w = new ChunkWriter(chunker, store, hashers, storedBytes, uploadMemory);
         if (basis == null || basis.chunks().isEmpty()) {
@@ -1462,7 +1074,7 @@ public final class PfsService implements Closeable {
         return out;
     }
 
-    private TreeEditor.Result applyEdits(ObjectReader reader, ObjectInserter ins, ObjectId base, List<Edit> edits)
+    TreeEditor.Result applyEdits(ObjectReader reader, ObjectInserter ins, ObjectId base, List<Edit> edits)
             throws IOException, TreeEditor.StaleEditException {
         return new TreeEditor(reader, ins, cache).apply(base, edits);
     }
@@ -1495,10 +1107,10 @@ public final class PfsService implements Closeable {
 
     // ---- reading
 
-    private record Entry(FileMode mode, ObjectId id) {
+    record Entry(FileMode mode, ObjectId id) {
     }
 
-    private static Entry lookup(ObjectReader reader, ObjectId tree, String path) throws IOException {
+    static Entry lookup(ObjectReader reader, ObjectId tree, String path) throws IOException {
         if (tree == null) {
             return null;
         }
@@ -1524,7 +1136,7 @@ public final class PfsService implements Closeable {
      * provenance names). A branch name means its finished head, or with {@code preferOpen} its open commit if
      * it has one.
      */
-    private Indexed resolve(DataRepo r, String ref, boolean preferOpen) {
+    Indexed resolve(DataRepo r, String ref, boolean preferOpen) {
         Ref rev = Ref.parseRevision(ref);
         String name = rev.name();
         return io(() -> {
@@ -1583,21 +1195,21 @@ public final class PfsService implements Closeable {
         return best;
     }
 
-    private static SluiceException noFile(String repo, String ref, String path) {
+    static SluiceException noFile(String repo, String ref, String path) {
         return SluiceException.notFound("no file or directory '" + path + "' in " + repo + "@" + ref);
     }
 
-    private String newId() {
+    String newId() {
         byte[] b = new byte[16];
         random.nextBytes(b);
         return HexFormat.of().formatHex(b);
     }
 
-    private interface IoCall<T> {
+    interface IoCall<T> {
         T call() throws IOException;
     }
 
-    private static <T> T io(IoCall<T> call) {
+    static <T> T io(IoCall<T> call) {
         try {
             return call.call();
         } catch (ChunkStream.DamagedChunkException e) {

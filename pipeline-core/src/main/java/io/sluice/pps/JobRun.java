@@ -3,6 +3,7 @@ package io.sluice.pps;
 import io.sluice.SluiceException;
 import io.sluice.pfs.CommitInfo;
 import io.sluice.pfs.CommitRef;
+import io.sluice.pfs.FileBatch;
 import io.sluice.pfs.FileInfo;
 import io.sluice.pfs.PfsService;
 import io.sluice.pps.Datums.Datum;
@@ -440,7 +441,7 @@ final class JobRun {
         String branch = spec.outputBranch();
         // an output commit left open by an older Sluice or by hand: output repos are written by pps only
         pfs.abandonCommit(repo, branch);
-        try (PfsService.FileBatch batch = pfs.openBatch(repo, branch, outputDescription(), provenance())) {
+        try (FileBatch batch = pfs.openBatch(repo, branch, outputDescription(), provenance())) {
             if (inHead == null) {
                 for (FileInfo top : pfs.listFile(repo, head.get(0).id(), "/")) {
                     batch.delete(top.path());

@@ -6,6 +6,7 @@ import io.sluice.SluiceException;
 import io.sluice.Waiters;
 import io.sluice.pfs.CommitInfo;
 import io.sluice.pfs.CommitRef;
+import io.sluice.pfs.FileBatch;
 import io.sluice.pfs.FileInfo;
 import io.sluice.pfs.Glob;
 import io.sluice.pfs.PfsService;
@@ -675,7 +676,7 @@ public final class PpsService implements Closeable {
      */
     private synchronized CommitInfo tick(PipelineSpec.Cron c, Instant at) {
         Instant t = at.truncatedTo(ChronoUnit.SECONDS);
-        try (PfsService.FileBatch batch = pfs.openBatch(c.repo(), "master", "cron tick " + TICK_NAME.format(t),
+        try (FileBatch batch = pfs.openBatch(c.repo(), "master", "cron tick " + TICK_NAME.format(t),
                 List.of())) {
             if (c.overwrite()) {
                 try {

@@ -29,7 +29,7 @@ class CommitSetMembershipTest {
             assertThat(a.set()).isEqualTo(a.id());
             assertThat(b.set()).isEqualTo(b.id());
             CommitInfo out;
-            try (PfsService.FileBatch batch = pfs.openBatch("out", "master", "job", List.of(a.ref(), b.ref()))) {
+            try (FileBatch batch = pfs.openBatch("out", "master", "job", List.of(a.ref(), b.ref()))) {
                 batch.put("/z", bytes("3"), false);
                 out = batch.commit();
             }

@@ -282,7 +282,7 @@ class PfsServiceTest {
         pfs.putFile("out", "master", "/keep", text("k"), false);
         pfs.putFile("out", "master", "/old", text("o"), false);
         CommitInfo before = pfs.inspectCommit("out", "master");
-        try (PfsService.FileBatch b = pfs.openBatch("out", "master", "output of job j", List.of(input.ref()))) {
+        try (FileBatch b = pfs.openBatch("out", "master", "output of job j", List.of(input.ref()))) {
             b.put("/new", text("n"), false);
             b.remove("/old");
             b.remove("/never-there");
@@ -300,7 +300,7 @@ class PfsServiceTest {
         assertThat(pfs.inspectCommit("out", "master").sizeBytes()).isEqualTo(2);
 
         pfs.startCommit("out", "master", "", List.of());
-        try (PfsService.FileBatch b = pfs.openBatch("out", "master", "second", List.of(input.ref()))) {
+        try (FileBatch b = pfs.openBatch("out", "master", "second", List.of(input.ref()))) {
             b.put("/more", text("m"), false);
             assertKind(b::commit, SluiceException.Kind.CONFLICT, "open commit");
         }
@@ -445,7 +445,7 @@ class PfsServiceTest {
         pfs.putFile("r", "master", "/a", new ByteArrayInputStream(random(4, 1500)), false);
         assertThat(pfs.gc()).isZero();
         // an unfinished batch leaves garbage that gc removes
-        try (PfsService.FileBatch b = pfs.openBatch("r", "master")) {
+        try (FileBatch b = pfs.openBatch("r", "master")) {
             b.put("/never", new ByteArrayInputStream(random(5, 1500)), false);
         }
         pfs.startCommit("r", "master", "", List.of());
@@ -503,7 +503,7 @@ class PfsServiceTest {
     @Test
     void aBatchLandsManyFilesAsOneCommit() {
         pfs.createRepo("r", "");
-        try (PfsService.FileBatch b = pfs.openBatch("r", "master")) {
+        try (FileBatch b = pfs.openBatch("r", "master")) {
             for (int i = 0; i < 500; i++) {
                 b.put("/many/f" + i, text("file " + i), false);
             }

@@ -330,7 +330,7 @@ class StoreIntegrityTest {
         pfs.putFile("src", "master", "/f", new ByteArrayInputStream(big), false);
         pfs.putFile("src", "master", "/dir/a", new ByteArrayInputStream(small), false);
         CommitInfo landed;
-        try (PfsService.FileBatch b = pfs.openBatch("dst", "master")) {
+        try (FileBatch b = pfs.openBatch("dst", "master")) {
             b.copy("src", "master", "/f", "/f");
             b.copy("src", "master", "/dir", "/dir");
             pfs.deleteRepo("src");

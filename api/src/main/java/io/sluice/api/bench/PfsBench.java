@@ -1,6 +1,7 @@
 package io.sluice.api.bench;
 
 import io.sluice.pfs.CommitInfo;
+import io.sluice.pfs.FileBatch;
 import io.sluice.pfs.FileInfo;
 import io.sluice.pfs.PfsService;
 import io.sluice.storage.ObjectStore;
@@ -145,7 +146,7 @@ public final class PfsBench {
     private void listFiles(PfsService pfs, Map<String, Object> out) {
         pfs.createRepo("bench-files", "sluice bench ingest: many files");
         long t = System.nanoTime();
-        try (PfsService.FileBatch batch = pfs.openBatch("bench-files", "master")) {
+        try (FileBatch batch = pfs.openBatch("bench-files", "master")) {
             for (int i = 0; i < sizes.files(); i++) {
                 batch.put("/f" + i, small("file " + i), false);
             }

@@ -5,6 +5,7 @@ import io.sluice.pps.JobInfo;
 import io.sluice.pps.JobState;
 import io.sluice.pps.PpsService;
 import io.sluice.pfs.CommitRef;
+import io.sluice.pfs.FileBatch;
 import io.sluice.pfs.PfsService;
 import io.sluice.runner.DatumTask;
 import io.sluice.runner.exec.DatumCommand;
@@ -129,7 +130,7 @@ public final class TriggerBench {
     /** One commit of {@code n} small files /f0000... on {@code repo@master}. */
     private static CommitInfo putSmallFiles(PfsService pfs, String repo, int n) {
         pfs.startCommit(repo, "master", n + " small files", List.of());
-        try (PfsService.FileBatch batch = pfs.openBatch(repo, "master")) {
+        try (FileBatch batch = pfs.openBatch(repo, "master")) {
             for (int i = 0; i < n; i++) {
                 batch.put(String.format("/f%04d", i), bytes("file " + i + "\n"), false);
             }

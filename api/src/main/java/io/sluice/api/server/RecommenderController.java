@@ -6,6 +6,7 @@ import io.javalin.http.Context;
 import io.sluice.SluiceException;
 import io.sluice.pfs.CommitInfo;
 import io.sluice.pfs.CommitRef;
+import io.sluice.pfs.FileBatch;
 import io.sluice.pfs.PfsService;
 
 import java.io.ByteArrayInputStream;
@@ -99,7 +100,7 @@ public final class RecommenderController {
         // what /train acknowledged so far: every finished training commit, the newest one naming them all
         CommitInfo training = headOrNull(TRAINING_REPO);
         String after = training == null ? "" : training.id();
-        try (PfsService.FileBatch batch = pfs.openBatch(STREAMING_REPO, BRANCH, filename
+        try (FileBatch batch = pfs.openBatch(STREAMING_REPO, BRANCH, filename
                 + (after.isEmpty() ? "" : " after training " + after), List.of())) {
             batch.put("/" + filename, new ByteArrayInputStream(bytes), false);
             batch.commit();

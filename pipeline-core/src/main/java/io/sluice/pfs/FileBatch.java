@@ -1,0 +1,416 @@
+package io.sluice.pfs;
+
+import io.sluice.SluiceException;
+import io.sluice.pfs.DataRepo.Indexed;
+import io.sluice.pfs.PfsService.Entry;
+import io.sluice.pfs.TreeEditor.Edit;
+import org.eclipse.jgit.lib.Constants;
+import org.eclipse.jgit.lib.FileMode;
+import org.eclipse.jgit.lib.ObjectId;
+import org.eclipse.jgit.lib.ObjectLoader;
+import org.eclipse.jgit.lib.ObjectReader;
+import org.eclipse.jgit.treewalk.CanonicalTreeParser;
+
+import java.io.Closeable;
+import java.io.IOException;
+import java.io.InputStream;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.locks.ReentrantLock;
+
+import static io.sluice.pfs.PfsService.io;
+import static io.sluice.pfs.PfsService.lookup;
+import static io.sluice.pfs.PfsService.noFile;
+
+/**
+ * File changes to one branch that land together as one commit, or into the branch's open commit, when
+ * {@link #commit()} is called; file bytes are chunked and stored as each put streams in. Closing an
+ * uncommitted batch drops its changes (its chunks are left for gc). Not thread-safe.
+ */
+public final class FileBatch implements Closeable {
+    /** Small files of one tar upload being hashed and stored at once. */
+    private static final int SMALL_FILES_IN_FLIGHT = 64;
+
+    private final PfsService pfs;
+    private final DataRepo r;
+    private final String branch;
+    private final DataRepo.Writer writer;
+    private final Map<String, Pending> pending = new LinkedHashMap<>();
+    private final String commitId;
+    private final Instant started = Instant.now();
+    /** Null: land into the open commit if there is one; else always a commit of its own with these. */
+    private final String description;
+    private final List<CommitRef> provenance;
+    private final String set;
+    /** Every chunk this batch writes or reuses, safe from gc until the batch closes (after its commit). */
+    private final ChunkPins.Holder pinned;
+    private boolean closed;
+
+    /** An edit and, for an append, what is needed to redo it if its basis changed: the bytes it added. */
+    private record Pending(Edit edit, FileManifest written, long appendedFrom) {
+    }
+
+    FileBatch(PfsService pfs, DataRepo r, String branch, String description, List<CommitRef> provenance,
+              String set) {
+        this.pfs = pfs;
+        this.commitId = pfs.newId();
+        this.pinned = pfs.pins.holder();
+        this.r = r;
+        this.branch = branch;
+        this.description = description;
+        this.provenance = provenance;
+        this.set = set;
+        this.writer = r.new Writer();
+    }
+
+    /** Streams {@code data} into {@code path}, replacing the file or ({@code append}) extending it. */
+    public void put(String path, InputStream data, boolean append) {
+        String p = Ref.normalizePath(path);
+        if (p.equals("/")) {
+            throw SluiceException.invalid("cannot put a file at '/': give a file path");
+        }
+        check();
+        io(() -> {
+            Pending before = pending.get(p);
+            FileManifest basis = null;
+            ObjectId basisId = null;
+            boolean checkOld = append;
+            if (append && before != null && before.edit().kind() == TreeEditor.Kind.PUT) {
+                basis = before.written();
+                checkOld = before.edit().checkOld();
+                basisId = before.edit().old();
+            } else if (append) {
+                try (ObjectReader reader = r.git.newObjectReader()) {
+                    Entry e = lookup(reader, currentTree(), p);
+                    if (e != null && e.mode() == FileMode.TREE) {
+                        throw SluiceException.invalid("cannot append to '" + p + "': it is a directory");
+                    }
+                    if (e != null) {
+                        basis = pfs.cache.manifest(reader, e.id());
+                        basisId = e.id();
+                    }
+                }
+            }
+            long from = before != null && before.edit().kind() == TreeEditor.Kind.PUT && append
+                    ? before.appendedFrom() : basis == null ? 0 : basis.size();
+            record(p, pfs.writeChunks(basis, data, pinned), checkOld, basisId, from);
+            return null;
+        });
+    }
+
+    private void record(String p, List<FileManifest.Chunk> chunks, boolean checkOld, ObjectId basisId, long from)
+            throws IOException {
+        FileManifest m = FileManifest.of(chunks);
+        ObjectId blob = writer.inserter().insert(Constants.OBJ_BLOB, m.toJson());
+        pfs.cache.remember(blob, m);
+        Edit edit = new Edit(p, TreeEditor.Kind.PUT, FileMode.REGULAR_FILE, blob, m.size(), checkOld, basisId);
+        pending.put(p, new Pending(edit, m, from));
+    }
+
+    /**
+     * Puts every file of a tar stream under directory {@code dir}, replacing files of the same paths; small
+     * files are hashed and stored in parallel, larger ones streamed through the chunker. Returns how many
+     * files it put. A stream that is not tar, or ends before its end-of-archive block, fails and (the
+     * batch then being closed uncommitted) lands nothing.
+     */
+    public int putTar(String dir, InputStream tar) {
+        String base = Ref.normalizePath(dir);
+        check();
+        return io(() -> {
+            Tar.Reader in = new Tar.Reader(tar);
+            java.util.ArrayDeque<SmallFile> window = new java.util.ArrayDeque<>();
+            int files = 0;
+            try {
+                for (Tar.Entry e; (e = in.next()) != null; ) {
+                    if (e.directory()) {
+                        continue; // a directory exists through its files, as in Git
+                    }
+                    String p = Ref.normalizePath(base + "/" + e.path());
+                    if (p.equals(base) || p.equals("/")) {
+                        throw SluiceException.invalid("tar member '" + e.path() + "' has no file name");
+                    }
+                    files++;
+                    if (e.size() <= pfs.chunker.min()) {
+                        pfs.uploadMemory.acquire(e.size());
+                        byte[] bytes;
+                        try {
+                            bytes = in.data().readAllBytes();
+                        } catch (IOException | RuntimeException failed) {
+                            pfs.uploadMemory.release(e.size());
+                            throw failed;
+                        }
+                        ChunkWriter w = new ChunkWriter(pfs.chunker, pfs.store, pfs.hashers, pfs.storedBytes, pfs.uploadMemory);
+                        window.add(new SmallFile(p, bytes.length, bytes.length == 0
+                                ? java.util.concurrent.CompletableFuture.completedFuture(null)
+                                : java.util.concurrent.CompletableFuture.supplyAsync(
+                                        () -> w.storeWhole(bytes, bytes.length, pinned), pfs.hashers)));
+                        while (window.size() >= SMALL_FILES_IN_FLIGHT) {
+                            settle(window.poll());
+                        }
+                    } else {
+                        while (!window.isEmpty()) {
+                            settle(window.poll());
+                        }
+                        record(p, pfs.writeChunks(null, in.data(), pinned), false, null, 0);
+                    }
+                }
+                while (!window.isEmpty()) {
+                    settle(window.poll());
+                }
+            } finally {
+                for (SmallFile f : window) {
+                    try {
+                        f.chunk().join();
+                    } catch (RuntimeException ignored) {
+                        // the batch fails anyway; this only waits to give the memory back
+                    }
+                    pfs.uploadMemory.release(f.size());
+                }
+            }
+            return files;
+        });
+    }
+
+    private record SmallFile(String path, int size, java.util.concurrent.CompletableFuture<FileManifest.Chunk> chunk) {
+    }
+
+    /** Waits for a small file's chunk and records the file. */
+    private void settle(SmallFile f) throws IOException {
+        FileManifest.Chunk c;
+        try {
+            c = f.chunk().join();
+        } catch (java.util.concurrent.CompletionException e) {
+            if (e.getCause() instanceof java.io.UncheckedIOException u) {
+                throw u.getCause();
+            }
+            throw e;
+        } finally {
+            pfs.uploadMemory.release(f.size());
+        }
+        record(f.path(), f.size() == 0 ? List.of() : List.of(c), false, null, 0);
+    }
+
+    /** Copies a file or directory of {@code srcRepo@srcRef} to {@code dstPath}, sharing its manifests. */
+    public void copy(String srcRepo, String srcRef, String srcPath, String dstPath) {
+        String sp = Ref.normalizePath(srcPath);
+        String dp = Ref.normalizePath(dstPath);
+        check();
+        long quiet = pfs.pins.quietMark();
+        DataRepo src = pfs.repo(srcRepo);
+        Indexed x = pfs.resolve(src, srcRef, false);
+        io(() -> {
+            try (ObjectReader reader = src.git.newObjectReader()) {
+                Entry e = lookup(reader, x.tree(), sp);
+                if (e == null) {
+                    throw noFile(srcRepo, srcRef, sp);
+                }
+                pinCopied(reader, e, srcRepo + "@" + srcRef + ":" + sp, quiet);
+                if (src != r) {
+                    copyObjects(reader, e.mode(), e.id());
+                }
+                long size = pfs.cache.size(reader, e.mode(), e.id());
+                TreeEditor.Kind kind = e.mode() == FileMode.TREE ? TreeEditor.Kind.SET : TreeEditor.Kind.PUT;
+                pending.put(dp, new Pending(new Edit(dp, kind, e.mode(), e.id(), size, false, null), null, 0));
+            } catch (IOException e) {
+                if (pfs.repos.get(srcRepo) != src) {
+                    throw SluiceException.notFound("repo '" + srcRepo + "' was deleted while copying from it");
+                }
+                throw e;
+            }
+            return null;
+        });
+    }
+
+    /**
+     * Pins every chunk the copied entry references, as a write pins what it stores: the source may be
+     * deleted and gc run before this batch lands, and then only the pins keep those chunks. If a gc ran
+     * since the copy began, a chunk may have gone before its pin: each is checked to be stored still.
+     */
+    private void pinCopied(ObjectReader reader, Entry e, String what, long quiet) throws IOException {
+        List<FileManifest.Chunk> chunks = new ArrayList<>();
+        if (e.mode() == FileMode.TREE) {
+            List<String> problems = new ArrayList<>();
+            pfs.walkTree(reader, e.id(), "", what, new HashSet<>(), problems, (where, chunk) -> chunks.add(chunk));
+            if (!problems.isEmpty()) {
+                throw SluiceException.unavailable("cannot copy " + what + ": " + problems.get(0), null);
+            }
+        } else {
+            chunks.addAll(pfs.cache.manifest(reader, e.id()).chunks());
+        }
+        chunks.forEach(c -> pinned.pin(c.id()));
+        if (quiet >= 0 && quiet == pfs.pins.quietMark()) {
+            return;
+        }
+        for (FileManifest.Chunk c : chunks) {
+            if (!pfs.store.exists(c.key())) {
+                throw SluiceException.conflict("cannot copy " + what + ": its chunk " + c.id()
+                        + " was deleted by a gc while copying (was the source deleted?)");
+            }
+        }
+    }
+
+    /** Deletes a file or a directory with everything under it. */
+    public void delete(String path) {
+        String p = Ref.normalizePath(path);
+        if (p.equals("/")) {
+            // '.', '/' and '' all normalise to the root: one typo would empty the branch
+            throw SluiceException.invalid("cannot delete '/': that would delete every file; name a file or "
+                    + "directory, or delete the repo");
+        }
+        check();
+        pending.put(p, new Pending(Edit.delete(p), null, 0));
+    }
+
+    /** Deletes a file or a directory with everything under it if it is there (no error when it is not). */
+    public void remove(String path) {
+        String p = Ref.normalizePath(path);
+        check();
+        pending.put(p, new Pending(new Edit(p, TreeEditor.Kind.REMOVE, null, null, 0, false, null), null, 0));
+    }
+
+    /** Lands every change as one commit (or into the open commit) and returns that commit. */
+    public CommitInfo commit() {
+        check();
+        try {
+            Result result = io(this::land);
+            if (result.finished()) {
+                pfs.published(result.info());
+            }
+            return result.info();
+        } finally {
+            close();
+        }
+    }
+
+    private record Result(CommitInfo info, boolean finished) {
+    }
+
+    /**
+     * Lands the edits with the branch lock held from the open-commit check to the ref move: the lock is
+     * the branch's one serialisation point, so no commit can be opened on a head this batch is about to
+     * replace (its finish would replay a stale copy of what this batch changed). Only re-chunking a stale
+     * append happens outside the lock.
+     */
+    private Result land() throws IOException {
+        // every chunk this batch wrote or found in place, durable before any commit can name it
+        pfs.store.sync();
+        try (ObjectReader reader = r.git.newObjectReader()) {
+            while (true) {
+                String stale;
+                ReentrantLock lock = r.lock(branch);
+                lock.lock();
+                try {
+                    ObjectId open = r.ref(DataRepo.OPEN + branch);
+                    if (open != null && description != null) {
+                        throw SluiceException.conflict(r.name + "@" + branch + " has an open commit "
+                                + r.atCommit(open).meta().id() + ": finish or drop it first");
+                    }
+                    try {
+                        Result res = open != null ? intoOpen(reader, open) : ownCommit(reader);
+                        if (res != null) {
+                            return res;
+                        }
+                        continue;
+                    } catch (TreeEditor.StaleEditException e) {
+                        stale = e.path;
+                    }
+                } finally {
+                    lock.unlock();
+                }
+                redoAppend(reader, currentTree(), stale);
+            }
+        }
+    }
+
+    /** A commit of its own on the branch head; null if the ref moved underneath (retry). */
+    private Result ownCommit(ObjectReader reader) throws IOException, TreeEditor.StaleEditException {
+        ObjectId head = r.ref(DataRepo.HEADS + branch);
+        Indexed h = head == null ? null : r.atCommit(head);
+        TreeEditor.Result res = edit(reader, h == null ? null : h.tree());
+        CommitMeta meta = new CommitMeta(commitId, branch, h == null ? null : h.meta().id(),
+                description == null ? "" : description, started, Instant.now(),
+                (h == null ? 0 : h.meta().size()) + res.sizeDelta(), provenance, set);
+        ObjectId c = r.writeCommit(writer.inserter(), res.tree(), head, meta);
+        writer.flush();
+        if (!r.cas(DataRepo.HEADS + branch, head, c)) {
+            return null;
+        }
+        r.remember(new Indexed(meta, c, res.tree(), head));
+        return new Result(meta.info(r.name), true);
+    }
+
+    /** Applies the edits to the open commit; null if its ref moved underneath (retry). */
+    private Result intoOpen(ObjectReader reader, ObjectId open) throws IOException, TreeEditor.StaleEditException {
+        Indexed wip = r.atCommit(open);
+        TreeEditor.Result res = edit(reader, wip.tree());
+        CommitMeta meta = wip.meta().withSize(wip.meta().size() + res.sizeDelta());
+        ObjectId c = r.writeCommit(writer.inserter(), res.tree(), wip.parentCommit(), meta);
+        writer.flush();
+        if (!r.cas(DataRepo.OPEN + branch, open, c)) {
+            return null;
+        }
+        r.remember(new Indexed(meta, c, res.tree(), wip.parentCommit()));
+        return new Result(meta.info(r.name), false);
+    }
+
+    private TreeEditor.Result edit(ObjectReader reader, ObjectId base) throws IOException, TreeEditor.StaleEditException {
+        return pfs.applyEdits(reader, writer.inserter(), base, pending.values().stream().map(Pending::edit).toList());
+    }
+
+    /** Re-chunks an append onto the file as it is now in {@code base}, reading the added bytes back. */
+    private void redoAppend(ObjectReader reader, ObjectId base, String path) throws IOException {
+        Pending p = pending.get(path);
+        Entry now = lookup(reader, base, path);
+        if (now != null && now.mode() == FileMode.TREE) {
+            throw SluiceException.conflict("cannot append to '" + path + "': it became a directory");
+        }
+        FileManifest basis = now == null ? null : pfs.cache.manifest(reader, now.id());
+        InputStream added = new ChunkStream(pfs.store, p.written().chunks(), p.appendedFrom(), -1);
+        FileManifest m = FileManifest.of(pfs.writeChunks(basis, added, pinned));
+        ObjectId blob = writer.inserter().insert(Constants.OBJ_BLOB, m.toJson());
+        pfs.cache.remember(blob, m);
+        Edit edit = new Edit(path, TreeEditor.Kind.PUT, FileMode.REGULAR_FILE, blob, m.size(), true,
+                now == null ? null : now.id());
+        pending.put(path, new Pending(edit, m, basis == null ? 0 : basis.size()));
+    }
+
+    /** The tree appends are chunked against: the open commit's, else the branch head's. */
+    private ObjectId currentTree() throws IOException {
+        ObjectId open = r.ref(DataRepo.OPEN + branch);
+        ObjectId c = open != null ? open : r.ref(DataRepo.HEADS + branch);
+        return c == null ? null : r.atCommit(c).tree();
+    }
+
+    private void copyObjects(ObjectReader from, FileMode mode, ObjectId id) throws IOException {
+        if (r.git.getObjectDatabase().has(id)) {
+            return;
+        }
+        ObjectLoader loader = from.open(id);
+        if (mode == FileMode.TREE) {
+            for (CanonicalTreeParser t = new CanonicalTreeParser(null, from, id); !t.eof(); t.next()) {
+                copyObjects(from, t.getEntryFileMode(), t.getEntryObjectId());
+            }
+        }
+        writer.inserter().insert(loader.getType(), loader.getCachedBytes());
+    }
+
+    private void check() {
+        if (closed) {
+            throw new IllegalStateException("this batch was already committed or closed");
+        }
+    }
+
+    /** Drops uncommitted changes and unpins the chunks written for them. */
+    @Override
+    public void close() {
+        if (!closed) {
+            closed = true;
+            writer.close();
+            pinned.close();
+        }
+    }
+}
