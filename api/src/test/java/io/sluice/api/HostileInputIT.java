@@ -211,7 +211,7 @@ class HostileInputIT {
         String good = spec("p4", "data");
         probes.add(new Probe("POST", "/api/v1/pipelines", good.replace("{\"pipeline\"", "{\"enable_stats\": true, \"pipeline\"")));
         probes.add(new Probe("POST", "/api/v1/pipelines", good.replace("\"glob\"", "\"s3\": true, \"glob\"")));
-        probes.add(new Probe("POST", "/api/v1/pipelines", good.replace("\"cmd\"", "\"image_pull_secrets\": [\"k\"], \"cmd\"")));
+        probes.add(new Probe("POST", "/api/v1/pipelines", good.replace("\"cmd\"", "\"memory_volume\": true, \"cmd\"")));
         probes.add(new Probe("POST", "/api/v1/pipelines", good.replace("[\"true\"]", "\"true\"")));
         probes.add(new Probe("POST", "/api/v1/pipelines", good.replace("{\"name\": \"p4\"}", "\"p4\"")));
         probes.add(new Probe("POST", "/api/v1/pipelines", spec("p5", "p5")));

@@ -212,6 +212,35 @@ class PachydermSpecsIT {
     }
 
     @Test
+    void secretKeysAreFilesUnderMountPathAndImagePullSecretsAreAccepted() throws Exception {
+        commit("rows", "master", Map.of("/r1", "alpha"));
+        assertThat(daemon.cli("create", "pipeline", "-f", spec("secret-files.json").toString()).err())
+                .contains("no secret 'db-creds'");
+        ok("create", "secret", "-f", spec("db-creds.yaml").toString());
+        TestDaemon.Run created = daemon.cli("create", "pipeline", "-f", spec("secret-files.json").toString());
+        String gap = daemon.daemon.runner().secretFilesGap();
+        if (!gap.isEmpty()) {
+            // a daemon without namespaces cannot keep the files to the datum: refused, in one line
+            assertThat(created.code()).isEqualTo(1);
+            assertThat(created.err()).contains("'transform.secrets[0].mount_path' cannot be run here").hasLineCount(1);
+            return;
+        }
+        assertThat(created.code()).as(created.err()).isZero();
+        assertThat(created.err()).contains("does not pull transform.image 'registry.example/query:1' (so"
+                + " transform.image_pull_secrets go unused)").hasLineCount(1);
+        jobs("row_owners", 1);
+        assertThat(output("row_owners")).containsExactly(Map.entry("/r1", "alpha reporter@db.internal:5432\n"));
+        commit("rows", "master", Map.of("/r2", "beta"));
+        JobInfo second = jobs("row_owners", 2);
+        assertThat(second.datumsSkipped()).isEqualTo(1);
+        assertThat(output("row_owners")).containsExactly(Map.entry("/r1", "alpha reporter@db.internal:5432\n"),
+                Map.entry("/r2", "beta reporter@db.internal:5432\n"));
+        JsonNode spec = Json.mapper().readTree(ok("inspect", "pipeline", "row_owners", "-o", "json").out()).path("spec");
+        assertThat(spec.path("transform").path("secrets").get(0).path("mount_path").asText()).isEqualTo("/tmp/dbsecret");
+        assertThat(spec.path("transform").path("image_pull_secrets").get(0).asText()).isEqualTo("regcred");
+    }
+
+    @Test
     void aTemplateReturningTwoSpecsMakesAChainOfPipelines() throws Exception {
         commit("labs", "master", Map.of("/T1-CLIA24D0.txt", "a\n", "/T2-CLIA24D0.txt", "b\nb2\n", "/T3-CLIA99X1.txt", "c\n"));
         ok("create", "pipeline", "--jsonnet", spec("lab-and-total.jsonnet").toString(), "--arg", "suffix=t");

@@ -347,9 +347,14 @@ final class JobRun {
             files.add(new InputFile(f.input(), f.repo(), f.commit(), f.path(), f.size()));
         }
         DatumCommand command = DatumCommand.of(spec.transform().cmd(), spec.transform().stdin(), datumEnv(d),
-                job.id(), d.id(), inputCommits).withUser(spec.transform().user()).withPolicy(policy());
-        DatumTask.JobShape shape = new DatumTask.JobShape(spec.transform().image(), spec.transform().env(),
-                resources(spec.requests()), resources(spec.limits()), spec.parallelism(), spec.datumTries());
+                job.id(), d.id(), inputCommits).withUser(spec.transform().user()).withPolicy(policy())
+                .withSecretFiles(secretFiles());
+        PipelineSpec.Transform t = spec.transform();
+        Map<String, String> secretMounts = new LinkedHashMap<>();
+        t.secrets().stream().filter(s -> s.mountPath() != null).forEach(s -> secretMounts.put(s.mountPath(), s.name()));
+        DatumTask.JobShape shape = new DatumTask.JobShape(t.image(), t.env(), resources(spec.requests()),
+                resources(spec.limits()), spec.parallelism(), spec.datumTries(), secretMounts, t.imagePullSecrets(),
+                t.user(), t.workingDir());
         DatumResult result = null;
         boolean recovered = false;
         try (LogStore.Appender log = logs.open(job.id(), d.id())) {
@@ -380,6 +385,17 @@ final class JobRun {
         PipelineSpec.Transform t = spec.transform();
         return new DatumCommand.Policy(t.acceptReturnCode(), t.errCmd(), t.errStdin(),
                 spec.datumTimeout() == null ? 0 : Math.max(1, spec.datumTimeout().toMillis()), t.workingDir());
+    }
+
+    /** The secrets with a mount_path, each as its directory of files: one per key, as Kubernetes mounts them. */
+    private Map<String, Map<String, String>> secretFiles() {
+        Map<String, Map<String, String>> out = new LinkedHashMap<>();
+        for (PipelineSpec.SecretMount s : spec.transform().secrets()) {
+            if (s.mountPath() != null) {
+                out.put(s.mountPath(), secrets.get(s.name()));
+            }
+        }
+        return out;
     }
 
     private synchronized void datum(Datum d, DatumState state, int attempts, String error) {

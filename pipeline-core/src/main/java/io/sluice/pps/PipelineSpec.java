@@ -40,16 +40,17 @@ public record PipelineSpec(String name, String description, Transform transform,
      * The user code: a command and the lines fed to its stdin, extra environment, the container image, the
      * command run when a datum fails ({@code errCmd} with {@code errStdin}: exit 0 marks the datum recovered,
      * empty when not given), the exit codes that count as success besides 0 ({@code acceptReturnCode}), the
-     * user and working directory to run as and in (empty: the runner's default), secrets shown to it, and
-     * {@code debug} (more logging).
+     * user and working directory to run as and in (empty: the runner's default), secrets shown to it, the
+     * Kubernetes Secrets the image is pulled with ({@code imagePullSecrets}), and {@code debug} (more logging).
      */
     public record Transform(List<String> cmd, List<String> stdin, Map<String, String> env, String image,
                             List<String> errCmd, List<String> errStdin, List<Integer> acceptReturnCode,
-                            String user, String workingDir, List<SecretMount> secrets, boolean debug) {
+                            String user, String workingDir, List<SecretMount> secrets, List<String> imagePullSecrets,
+                            boolean debug) {
 
         /** A transform with only a command, stdin, env and image. */
         public Transform(List<String> cmd, List<String> stdin, Map<String, String> env, String image) {
-            this(cmd, stdin, env, image, List.of(), List.of(), List.of(), "", "", List.of(), false);
+            this(cmd, stdin, env, image, List.of(), List.of(), List.of(), "", "", List.of(), List.of(), false);
         }
     }
 

@@ -728,7 +728,8 @@ public final class PpsService implements Closeable {
         List<String> out = new ArrayList<>();
         if (runner.runsOnHost()) {
             out.add("the local runner runs transform.cmd on this host" + (spec.transform().image().isEmpty() ? ""
-                    : " and does not pull transform.image '" + spec.transform().image() + "'")
+                    : " and does not pull transform.image '" + spec.transform().image() + "'"
+                    + (spec.transform().imagePullSecrets().isEmpty() ? "" : " (so transform.image_pull_secrets go unused)"))
                     + "; its tools must be installed here");
             if (!runner.isolationGap().isEmpty()) {
                 out.add(runner.isolationGap());
@@ -782,9 +783,16 @@ public final class PpsService implements Closeable {
      * or not.
      */
     private void checkInputs(PipelineSpec spec) {
-        for (PipelineSpec.SecretMount s : spec.transform().secrets()) {
-            if (!secrets.get(s.name()).containsKey(s.key())) {
+        List<PipelineSpec.SecretMount> mounts = spec.transform().secrets();
+        for (int i = 0; i < mounts.size(); i++) {
+            PipelineSpec.SecretMount s = mounts.get(i);
+            Map<String, String> keys = secrets.get(s.name());
+            if (s.key() != null && !keys.containsKey(s.key())) {
                 throw SluiceException.invalid("secret '" + s.name() + "' has no key '" + s.key() + "'");
+            }
+            if (s.mountPath() != null && !runner.secretFilesGap().isEmpty()) {
+                throw SluiceException.invalid("'transform.secrets[" + i + "].mount_path' cannot be run here: "
+                        + runner.secretFilesGap() + "; use env_var with key");
             }
         }
         for (PipelineSpec.Pfs in : spec.input().leaves()) {

@@ -135,7 +135,7 @@ public final class SecretStore {
     }
 
     private static void key(String key) {
-        if (!KEY.matcher(key).matches()) {
+        if (!KEY.matcher(key).matches() || key.equals(".") || key.equals("..")) {
             throw SluiceException.invalid("secret key '" + key + "' must be letters, digits, '-', '_' or '.'");
         }
     }

@@ -115,7 +115,7 @@ public final class SpecParser {
         Transform transform = new Transform(cmd, strings(t, "transform", "stdin"), env(t),
                 text(t, "transform.image", "image", ""), strings(t, "transform", "err_cmd"),
                 strings(t, "transform", "err_stdin"), returnCodes(t), text(t, "transform.user", "user", ""),
-                workingDir, secrets(t), bool(t, "transform.debug", "debug"));
+                workingDir, secrets(t), pullSecrets(t), bool(t, "transform.debug", "debug"));
 
         Input input = input(object(root, "input", "input", true), "input", name);
         checkNames(input);
@@ -361,12 +361,46 @@ public final class SpecParser {
                 envName(envVar, here + ".env_var");
             }
             if (mountPath != null) {
-                throw SluiceException.invalid("Sluice does not run secret files (" + here + ".mount_path) yet; "
-                        + "use env_var with key");
+                mountPath = mountPath(mountPath, here + ".mount_path");
+                for (int j = 0; j < out.size(); j++) {
+                    if (mountPath.equals(out.get(j).mountPath())) {
+                        throw SluiceException.invalid("'" + here + ".mount_path' " + mountPath
+                                + " is also transform.secrets[" + j + "].mount_path; each secret needs a directory of its own");
+                    }
+                }
             }
             out.add(new SecretMount(name, key, mountPath, envVar));
         }
         return List.copyOf(out);
+    }
+
+    /** {@code transform.image_pull_secrets}: names of Kubernetes Secrets the image is pulled with. */
+    private static List<String> pullSecrets(JsonNode t) {
+        List<String> names = strings(t, "transform", "image_pull_secrets");
+        for (int i = 0; i < names.size(); i++) {
+            if (!names.get(i).matches("[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?")) {
+                throw SluiceException.invalid("'transform.image_pull_secrets[" + i + "]' must be a Kubernetes Secret"
+                        + " name: lower-case letters, digits, '-' and '.' (got '" + names.get(i) + "')");
+            }
+        }
+        return names;
+    }
+
+    /**
+     * A secret's directory: absolute and plain (no "." or ".." parts, no ':' Kubernetes would refuse), and
+     * neither / nor /pfs or under it, where it would hide the datum's own files.
+     */
+    private static String mountPath(String path, String field) {
+        if (!path.startsWith("/") || path.contains(":") || path.contains("\0")) {
+            throw SluiceException.invalid("'" + field + "' must be an absolute path (got '" + path + "')");
+        }
+        String plain = java.nio.file.Path.of(path).normalize().toString();
+        if (java.util.Arrays.asList(path.split("/")).contains("..") || plain.equals("/")
+                || plain.equals("/pfs") || plain.startsWith("/pfs/")) {
+            throw SluiceException.invalid("'" + field + "' cannot be /, /pfs or under /pfs, or go up with '..' (got '"
+                    + path + "')");
+        }
+        return plain;
     }
 
     private static List<Integer> returnCodes(JsonNode t) {

@@ -54,7 +54,7 @@ final class SpecSchema {
         message(all, "Transform", "image", value(), "cmd", value(), "err_cmd", value(), "env", map(),
                 "secrets", list("SecretMount"), "stdin", value(), "err_stdin", value(),
                 "accept_return_code", value(), "debug", value(), "user", value(), "working_dir", value(),
-                "image_pull_secrets", unsupported("image pull secrets (transform.image_pull_secrets)"),
+                "image_pull_secrets", value(),
                 "dockerfile", unsupported("Dockerfile builds (transform.dockerfile)"),
                 "memory_volume", unsupported("memory volumes (transform.memory_volume)"),
                 "datum_batching", unsupported("datum batching (transform.datum_batching)"));

@@ -22,11 +22,21 @@ public record DatumTask(String jobId, String pipeline, String datumId, int attem
 
     /**
      * What a runner that sizes a whole job at once needs (Kubernetes: the image, {@code transform.env} for
-     * the pod, resources, {@code parallelism_spec.constant} worker pods and a back-off limit of
-     * {@code datum_tries}); the local runner ignores it.
+     * the pod, resources, {@code parallelism_spec.constant} worker pods, a back-off limit of
+     * {@code datum_tries}, the secrets mounted as volumes ({@code secretMounts}: mount path, then secret
+     * name), {@code transform.image_pull_secrets}, and {@code transform.user} and {@code working_dir}, empty
+     * when unset); the local runner ignores it.
      */
     public record JobShape(String image, Map<String, String> env, Map<String, String> resourceRequests,
-                           Map<String, String> resourceLimits, int parallelism, int datumTries) {
+                           Map<String, String> resourceLimits, int parallelism, int datumTries,
+                           Map<String, String> secretMounts, List<String> imagePullSecrets, String user,
+                           String workingDir) {
+
+        /** A shape with no secrets, pull secrets, user or working directory. */
+        public JobShape(String image, Map<String, String> env, Map<String, String> resourceRequests,
+                        Map<String, String> resourceLimits, int parallelism, int datumTries) {
+            this(image, env, resourceRequests, resourceLimits, parallelism, datumTries, Map.of(), List.of(), "", "");
+        }
 
         /** No image or resources, one worker, Pachyderm's default of 3 tries. */
         public static JobShape local() {

@@ -28,6 +28,14 @@ public interface JobRunner extends Closeable {
     }
 
     /**
+     * Why this runner cannot show user code secret files at their {@code mount_path}, in one clause; empty
+     * when it can.
+     */
+    default String secretFilesGap() {
+        return "";
+    }
+
+    /**
      * Runs {@code task}'s command once and blocks until it ends, passing each line it prints to
      * {@code logs}. A failing command is an unsuccessful result, never an exception; an exception means
      * the runner itself could not work (disk full, cluster gone).

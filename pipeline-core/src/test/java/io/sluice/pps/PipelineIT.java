@@ -80,6 +80,24 @@ class PipelineIT {
     }
 
     @Test
+    void withoutNamespacesSecretFilesAreRefusedAtCreateInOneLine() {
+        h.close();
+        h = new PpsHarness(tmp.resolve("direct"), io.sluice.runner.local.LocalJobRunner.Isolation.PATH_REWRITE);
+        h.pfs.createRepo("in", "");
+        h.pps.secrets().create("{\"metadata\": {\"name\": \"creds\"}, \"stringData\": {\"token\": \"t\"}}");
+        String spec = q("{'pipeline': {'name': 'p'}, 'input': {'pfs': {'repo': 'in', 'glob': '/'}},"
+                + " 'transform': {'cmd': ['true'], 'secrets': [{'name': 'creds', 'key': 'token', 'env_var': 'T'},"
+                + " {'name': 'creds', 'mount_path': '/tmp/creds'}]}}");
+        assertThatThrownBy(() -> h.pps.createPipeline(spec)).isInstanceOf(io.sluice.SluiceException.class)
+                .hasMessage("'transform.secrets[1].mount_path' cannot be run here: secret files need a private mount"
+                        + " namespace per datum, which this daemon cannot make (it needs root or CAP_SYS_ADMIN); use"
+                        + " env_var with key");
+        assertThat(h.pps.listPipeline()).isEmpty();
+        h.pps.createPipeline(spec.replace(", {\"name\": \"creds\", \"mount_path\": \"/tmp/creds\"}", ""));
+        assertThat(h.pps.listPipeline()).hasSize(1);
+    }
+
+    @Test
     void runsAPachydermSpecWithShellStdinAndEnvironment() {
         h.pfs.createRepo("images", "");
         CommitInfo c = h.commit("images", Map.of("/cat.png", "meow", "/dir/dog.png", "woof!"));

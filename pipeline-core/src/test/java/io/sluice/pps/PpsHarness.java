@@ -25,9 +25,14 @@ final class PpsHarness implements AutoCloseable {
     final PpsService pps;
 
     PpsHarness(Path dataDir) {
+        this(dataDir, null);
+    }
+
+    /** With the local runner's isolation forced ({@code null}: detected). */
+    PpsHarness(Path dataDir, LocalJobRunner.Isolation isolation) {
         this.dataDir = dataDir;
         this.pfs = openPfs(dataDir);
-        this.pps = new PpsService(dataDir, pfs, new LocalJobRunner(dataDir, List.of()));
+        this.pps = new PpsService(dataDir, pfs, new LocalJobRunner(dataDir, List.of(), isolation));
         pps.start();
     }
 

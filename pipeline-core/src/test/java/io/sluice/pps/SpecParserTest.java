@@ -145,13 +145,33 @@ class SpecParserTest {
                 .hasMessageContaining("input.cross[1].pfs.glob");
     }
 
+    @Test
+    void secretMountPathsAreAbsoluteOwnDirectoriesOutsidePfs() {
+        String template = q("""
+                {'pipeline': {'name': 'q'}, 'input': {'pfs': {'repo': 'a', 'glob': '/'}},
+                 'transform': {'cmd': ['x'], 'imagePullSecrets': [PULL],
+                               'secrets': [{'name': 's', 'mountPath': 'PATH'}, {'name': 't', 'mountPath': '/other'}]}}""");
+        assertThat(parser.parse(template.replace("PULL", "").replace("PATH", "/tmp/mongosecret")).transform().secrets())
+                .extracting(PipelineSpec.SecretMount::mountPath).containsExactly("/tmp/mongosecret", "/other");
+        for (String bad : List.of("tmp/x", "/", "/pfs", "/pfs/in", "/tmp/../etc", "/a:b")) {
+            assertThatThrownBy(() -> parser.parse(template.replace("PULL", "").replace("PATH", bad)))
+                    .as(bad).isInstanceOf(SluiceException.class).hasMessageContaining("transform.secrets[0].mount_path");
+        }
+        assertThatThrownBy(() -> parser.parse(template.replace("PULL", "").replace("PATH", "/other/")))
+                .hasMessageContaining("'transform.secrets[1].mount_path' /other is also transform.secrets[0].mount_path");
+        assertThatThrownBy(() -> parser.parse(template.replace("PULL", "\"Reg_Cred\"").replace("PATH", "/s")))
+                .hasMessageContaining("'transform.image_pull_secrets[0]' must be a Kubernetes Secret name");
+    }
+
     /** One spec using every field Sluice runs, in snake_case. */
     private static final String EVERY_FIELD = q("""
             {"pipeline": {"name": "all", "project": {"name": "default"}}, "description": "d",
              "transform": {"cmd": ["sh"], "stdin": ["true"], "err_cmd": ["true"], "err_stdin": ["x"],
                            "env": {"K": "v"}, "image": "i:1", "accept_return_code": [1, 2], "user": "nobody",
                            "working_dir": "/tmp", "debug": true,
-                           "secrets": [{"name": "creds", "key": "token", "env_var": "TOKEN"}]},
+                           "secrets": [{"name": "creds", "key": "token", "env_var": "TOKEN"},
+                                       {"name": "pgpass", "mount_path": "/secrets/pgpass/"}],
+                           "image_pull_secrets": ["regcred", "mirror.creds"]},
              "input": {"cross": [
                  {"join": [{"pfs": {"repo": "a", "glob": "/(*).txt", "join_on": "$1", "outer_join": true,
                                     "project": "default", "repo_type": "user", "lazy": true, "empty_files": true}},
@@ -176,7 +196,9 @@ class SpecParserTest {
         assertThat(s.transform().acceptReturnCode()).containsExactly(1, 2);
         assertThat(s.transform().user()).isEqualTo("nobody");
         assertThat(s.transform().workingDir()).isEqualTo("/tmp");
-        assertThat(s.transform().secrets()).containsExactly(new PipelineSpec.SecretMount("creds", "token", null, "TOKEN"));
+        assertThat(s.transform().secrets()).containsExactly(new PipelineSpec.SecretMount("creds", "token", null, "TOKEN"),
+                new PipelineSpec.SecretMount("pgpass", null, "/secrets/pgpass", null));
+        assertThat(s.transform().imagePullSecrets()).containsExactly("regcred", "mirror.creds");
         assertThat(s.datumTimeout()).isEqualTo(java.time.Duration.ofSeconds(90));
         assertThat(s.jobTimeout()).isEqualTo(java.time.Duration.ofHours(1));
         assertThat(s.reprocessSpec()).isEqualTo(PipelineSpec.ReprocessSpec.EVERY_JOB);

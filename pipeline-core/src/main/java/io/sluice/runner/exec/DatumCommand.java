@@ -12,10 +12,12 @@ import java.util.regex.Pattern;
  * ({@code transform.stdin}) and the environment added to the runner's own ({@code transform.env} plus
  * Pachyderm's job variables and whatever else pps sets for the datum; later entries win), and the user it
  * runs as ({@code transform.user}: a name or uid, optionally {@code :group}; empty means the runner's default),
- * and the {@link Policy} that decides how its end counts.
+ * the {@link Policy} that decides how its end counts, and the read-only files it finds in directories of
+ * their own ({@code secretFiles}: directory, then file name, then content; {@code transform.secrets} with a
+ * {@code mount_path}).
  */
 public record DatumCommand(List<String> cmd, List<String> stdin, Map<String, String> env, String user,
-                           Policy policy) {
+                           Policy policy, Map<String, Map<String, String>> secretFiles) {
     private static final Pattern PFS = Pattern.compile("(?<![\\w./-])/pfs(?=/|\\b|$)");
 
     public DatumCommand {
@@ -27,6 +29,15 @@ public record DatumCommand(List<String> cmd, List<String> stdin, Map<String, Str
         env = java.util.Collections.unmodifiableMap(new LinkedHashMap<>(env == null ? Map.of() : env));
         user = user == null ? "" : user.trim();
         policy = policy == null ? Policy.NONE : policy;
+        Map<String, Map<String, String>> files = new LinkedHashMap<>();
+        (secretFiles == null ? Map.<String, Map<String, String>>of() : secretFiles)
+                .forEach((dir, content) -> files.put(dir, java.util.Collections.unmodifiableMap(new LinkedHashMap<>(content))));
+        secretFiles = java.util.Collections.unmodifiableMap(files);
+    }
+
+    /** A command with no secret files. */
+    public DatumCommand(List<String> cmd, List<String> stdin, Map<String, String> env, String user, Policy policy) {
+        this(cmd, stdin, env, user, policy, Map.of());
     }
 
     /** A command run as the runner's default user under no policy. */
@@ -84,17 +95,17 @@ public record DatumCommand(List<String> cmd, List<String> stdin, Map<String, Str
 
     /** This command run as {@code user} ({@code transform.user}; empty: the runner's default). */
     public DatumCommand withUser(String user) {
-        return new DatumCommand(cmd, stdin, env, user, policy);
+        return new DatumCommand(cmd, stdin, env, user, policy, secretFiles);
     }
 
     /** This command judged by {@code policy}. */
     public DatumCommand withPolicy(Policy policy) {
-        return new DatumCommand(cmd, stdin, env, user, policy);
+        return new DatumCommand(cmd, stdin, env, user, policy, secretFiles);
     }
 
     /** The policy's {@code err_cmd} as a command of its own: same env and user, fed {@code err_stdin}. */
     public DatumCommand errCommand() {
-        return new DatumCommand(policy.errCmd(), policy.errStdin(), env, user, policy);
+        return new DatumCommand(policy.errCmd(), policy.errStdin(), env, user, policy, secretFiles);
     }
 
     /**
@@ -123,24 +134,32 @@ public record DatumCommand(List<String> cmd, List<String> stdin, Map<String, Str
         return new DatumCommand(cmd, stdin, env);
     }
 
+    /**
+     * This command showing {@code files} (directory, file name, content) read-only, in place of any it
+     * showed; empty when a runner shows them by other means (a Kubernetes secret volume).
+     */
+    public DatumCommand withSecretFiles(Map<String, Map<String, String>> files) {
+        return new DatumCommand(cmd, stdin, env, user, policy, files);
+    }
+
     /** This command with {@code more} added to its environment (replacing names it already has). */
     public DatumCommand withEnv(Map<String, String> more) {
         Map<String, String> env = new LinkedHashMap<>(this.env);
         env.putAll(more);
-        return new DatumCommand(cmd, stdin, env, user, policy);
+        return new DatumCommand(cmd, stdin, env, user, policy, secretFiles);
     }
 
     /** This command with {@code extra} put before the program (a wrapper that then execs it). */
     public DatumCommand wrappedIn(List<String> extra) {
         List<String> all = new java.util.ArrayList<>(extra);
         all.addAll(cmd);
-        return new DatumCommand(all, stdin, env, user, policy);
+        return new DatumCommand(all, stdin, env, user, policy, secretFiles);
     }
 
     /** This command with every {@code /pfs} path prefix in its arguments and stdin replaced by {@code pfsDir}. */
     public DatumCommand withPfsAt(Path pfsDir) {
         String dir = Matcher.quoteReplacement(pfsDir.toString());
         return new DatumCommand(cmd.stream().map(a -> PFS.matcher(a).replaceAll(dir)).toList(),
-                stdin.stream().map(l -> PFS.matcher(l).replaceAll(dir)).toList(), env, user, policy);
+                stdin.stream().map(l -> PFS.matcher(l).replaceAll(dir)).toList(), env, user, policy, secretFiles);
     }
 }

@@ -154,6 +154,6 @@ public final class DatumExecutor {
         }
         Map<String, String> env = new LinkedHashMap<>(baseEnv);
         env.putAll(c.env());
-        return new DatumCommand(c.cmd(), c.stdin(), env, c.user(), c.policy());
+        return new DatumCommand(c.cmd(), c.stdin(), env, c.user(), c.policy(), c.secretFiles());
     }
 }

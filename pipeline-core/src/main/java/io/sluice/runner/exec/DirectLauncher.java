@@ -32,7 +32,7 @@ public final class DirectLauncher implements Launcher {
 
     @Override
     public String describe() {
-        return fixedPfs != null && fixedPfs.equals(PFS) ? "child processes with /pfs as is"
+        return fixedPfs != null && fixedPfs.equals(PFS) ? "child processes with /pfs as is, started in the worker's directory"
                 : "child processes, /pfs rewritten to each datum's directory in cmd and stdin (no private mount namespace)";
     }
 
@@ -52,8 +52,11 @@ public final class DirectLauncher implements Launcher {
                 }
                 DatumCommand c = ws.pfs().equals(PFS) ? command : command.withPfsAt(ws.pfs());
                 // the worker's or daemon's own token and credentials are for talking to the daemon and store, never for user code
-                ProcessBuilder pb = ProcessRun.withBaseEnvironment(new ProcessBuilder(onPath(c))
-                        .directory(ws.workingDir().toFile()));
+                ProcessBuilder pb = ProcessRun.withBaseEnvironment(new ProcessBuilder(onPath(c)));
+                if (!ws.pfs().equals(PFS)) {
+                    pb.directory(ws.workingDir().toFile());
+                }
+                // else a worker pod's: user code starts where the worker did (the image's WORKDIR, or working_dir)
                 pb.environment().putAll(c.env());
                 return ProcessRun.run(pb, c.stdin(), logs);
             }

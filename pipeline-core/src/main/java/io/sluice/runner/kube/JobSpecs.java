@@ -3,9 +3,16 @@ package io.sluice.runner.kube;
 import io.fabric8.kubernetes.api.model.EnvFromSourceBuilder;
 import io.fabric8.kubernetes.api.model.EnvVar;
 import io.fabric8.kubernetes.api.model.EnvVarBuilder;
+import io.fabric8.kubernetes.api.model.LocalObjectReference;
 import io.fabric8.kubernetes.api.model.OwnerReference;
 import io.fabric8.kubernetes.api.model.OwnerReferenceBuilder;
+import io.fabric8.kubernetes.api.model.PodSecurityContext;
+import io.fabric8.kubernetes.api.model.PodSecurityContextBuilder;
 import io.fabric8.kubernetes.api.model.Quantity;
+import io.fabric8.kubernetes.api.model.Volume;
+import io.fabric8.kubernetes.api.model.VolumeBuilder;
+import io.fabric8.kubernetes.api.model.VolumeMount;
+import io.fabric8.kubernetes.api.model.VolumeMountBuilder;
 import io.fabric8.kubernetes.api.model.batch.v1.Job;
 import io.fabric8.kubernetes.api.model.batch.v1.JobBuilder;
 import io.sluice.runner.DatumTask;
@@ -20,7 +27,8 @@ import java.util.concurrent.ThreadLocalRandom;
 
 /**
  * Pure functions from a job's shape to the batch/v1 Job that runs its workers: names, labels, owner,
- * environment, resources. Nothing here talks to a cluster.
+ * environment, resources, secret volumes, image pull secrets, user and working directory. Nothing here talks
+ * to a cluster.
  */
 final class JobSpecs {
 
@@ -46,6 +54,21 @@ final class JobSpecs {
                 .build());
         new TreeMap<>(options.workerEnv()).forEach((k, v) -> env.add(new EnvVar(k, v, null)));
         shape.env().forEach((k, v) -> env.add(new EnvVar(k, v, null)));
+        List<Volume> volumes = new ArrayList<>();
+        List<VolumeMount> mounts = new ArrayList<>();
+        // /pfs writable whatever user the image runs as, and gone with the pod
+        volumes.add(new VolumeBuilder().withName("pfs").withNewEmptyDir().endEmptyDir().build());
+        mounts.add(new VolumeMountBuilder().withName("pfs").withMountPath("/pfs").build());
+        int n = 0;
+        for (Map.Entry<String, String> secret : shape.secretMounts().entrySet()) {
+            // as Pachyderm mounts them: every key of the Secret a file, read-only; named by index, as one
+            // Secret may be mounted twice
+            String volume = "secret-" + n++;
+            volumes.add(new VolumeBuilder().withName(volume).withNewSecret().withSecretName(secret.getValue())
+                    .endSecret().build());
+            mounts.add(new VolumeMountBuilder().withName(volume).withMountPath(secret.getKey()).withReadOnly(true)
+                    .build());
+        }
         return new JobBuilder()
                 .withNewMetadata().withName(name).withNamespace(namespace).withLabels(labels)
                 .withOwnerReferences(ownerReferences(options.owner())).endMetadata()
@@ -57,13 +80,15 @@ final class JobSpecs {
                 .withNewMetadata().withLabels(labels).endMetadata()
                 .withNewSpec()
                 .withRestartPolicy("Never")
-                // /pfs writable whatever user the image runs as, and gone with the pod
-                .addNewVolume().withName("pfs").withNewEmptyDir().endEmptyDir().endVolume()
+                .withVolumes(volumes)
+                .withImagePullSecrets(shape.imagePullSecrets().stream().map(LocalObjectReference::new).toList())
+                .withSecurityContext(securityContext(shape.user()))
                 .addNewContainer()
                 .withName(KubernetesJobRunner.CONTAINER)
                 .withImage(shape.image())
                 .withCommand("sluice", "worker")
-                .addNewVolumeMount().withName("pfs").withMountPath("/pfs").endVolumeMount()
+                .withWorkingDir(shape.workingDir().isEmpty() ? null : shape.workingDir())
+                .withVolumeMounts(mounts)
                 .withEnv(env)
                 .withEnvFrom(options.envSecret() == null ? List.of()
                         : List.of(new EnvFromSourceBuilder().withNewSecretRef().withName(options.envSecret())
@@ -77,6 +102,26 @@ final class JobSpecs {
                 .endTemplate()
                 .endSpec()
                 .build();
+    }
+
+    /**
+     * {@code transform.user} as the pod's security context: a uid, or uid:gid (the group is the uid when not
+     * given, as Pachyderm sets it); null when unset. A name cannot be looked up in an image from here:
+     * IllegalArgumentException with a line for the user.
+     */
+    static PodSecurityContext securityContext(String user) {
+        if (user.isEmpty()) {
+            return null;
+        }
+        java.util.regex.Matcher m = java.util.regex.Pattern.compile("(\\d{1,10})(?::(\\d{1,10}))?").matcher(user);
+        if (!m.matches() || Long.parseLong(m.group(1)) > Integer.MAX_VALUE
+                || (m.group(2) != null && Long.parseLong(m.group(2)) > Integer.MAX_VALUE)) {
+            throw new IllegalArgumentException("transform.user '" + user + "' is not a uid or uid:gid; the"
+                    + " Kubernetes runner sets it as the pod's runAsUser and runAsGroup, which take numbers");
+        }
+        long uid = Long.parseLong(m.group(1));
+        long gid = m.group(2) == null ? uid : Long.parseLong(m.group(2));
+        return new PodSecurityContextBuilder().withRunAsUser(uid).withRunAsGroup(gid).build();
     }
 
     private static List<OwnerReference> ownerReferences(KubernetesJobRunner.Owner owner) {

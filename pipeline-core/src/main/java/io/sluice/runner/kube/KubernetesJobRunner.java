@@ -17,6 +17,7 @@ import io.sluice.SluiceException;
 import io.sluice.runner.DatumResult;
 import io.sluice.runner.DatumTask;
 import io.sluice.runner.JobRunner;
+import io.sluice.runner.exec.DatumCommand;
 import io.sluice.runner.exec.InputFile;
 import io.sluice.runner.exec.OutputSink;
 import io.sluice.storage.ObjectStore;
@@ -40,7 +41,10 @@ import java.util.concurrent.ExecutionException;
  * /pfs/out files in the object store and reports back; {@link #run} blocks until then. The Job has
  * {@code parallelism_spec.constant} pods, the pipeline's resource requests and limits, {@code transform.env}
  * and the worker environment (store URI and credentials, or a Secret holding them), {@code restartPolicy: Never}, a back-off limit of
- * {@code datum_tries} and a TTL after it finishes. A pod that fails or vanishes fails the datum it held
+ * {@code datum_tries} and a TTL after it finishes; {@code transform.secrets} with a mount_path are Secret
+ * volumes (the Kubernetes Secret of that name must exist in the namespace, as {@code pachctl create secret}
+ * makes it), {@code image_pull_secrets} the pod's imagePullSecrets, a numeric {@code transform.user} its
+ * runAsUser and runAsGroup (a name fails the job) and {@code working_dir} the container's workingDir. A pod that fails or vanishes fails the datum it held
  * with the end of its log; a pod that cannot start its container, or a Job that fails, fails every datum
  * of the job. The Job is deleted when its job is released or stopped, and is owned by the daemon's pod when
  * the daemon runs in the cluster.
@@ -208,7 +212,7 @@ public final class KubernetesJobRunner implements JobRunner {
                     + ": " + rootMessage(e), e);
         }
         String taskId = task.datumId() + "-" + task.attempt();
-        WorkerTask wire = new WorkerTask(task.jobId(), taskId, task.datumId(), task.attempt(), task.command(),
+        WorkerTask wire = new WorkerTask(task.jobId(), taskId, task.datumId(), task.attempt(), onPod(task.command()),
                 task.inputCommits(), located(task.files()), task.prev() == null ? null : located(task.prev()),
                 stagingPrefix(task.jobId()) + taskId + "/");
         WorkQueue.Pending pending = queue.submit(wire, logs);
@@ -227,6 +231,16 @@ public final class KubernetesJobRunner implements JobRunner {
                     : DatumResult.failed(result.exitCode(), result.error());
         }
         return new DatumResult(true, 0, null, OutputSink.staged(store, wire.staging(), result.outputs()));
+    }
+
+    /**
+     * The command as a worker pod runs it: its secret files and working directory are the pod's own (secret
+     * volumes, the container's workingDir), so neither travels with the task.
+     */
+    private static DatumCommand onPod(DatumCommand c) {
+        DatumCommand.Policy p = c.policy();
+        return c.withSecretFiles(Map.of())
+                .withPolicy(new DatumCommand.Policy(p.acceptReturnCode(), p.errCmd(), p.errStdin(), p.timeoutMillis(), ""));
     }
 
     private Handle start(DatumTask task) {

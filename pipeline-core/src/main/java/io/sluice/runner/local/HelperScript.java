@@ -33,12 +33,15 @@ final class HelperScript {
      * One datum, as PID 1 of a PID namespace of its own (so whatever it starts dies with it) in a mount
      * namespace of its own. $1: the job's prev dir or empty; $2: the user to run as (name or uid, optionally
      * :group; empty: stay); then the program directories up to a {@code --}; then the directories to hide (the
-     * data dir, a chunk store outside it) up to a {@code --}; the rest: the command. Shows $1 read-only at
+     * data dir, a chunk store outside it) up to a {@code --}; then for each secret directory its path, its
+     * number of files and each file's name and content, up to a {@code --}; the rest: the command. Shows $1 read-only at
      * /pfs/prev, opens each program directory, covers each directory to hide with an empty read-only tmpfs
      * (after which /pfs is all the datum sees of them; one already covered by an earlier one is gone), gives it
      * fresh tmpfs /tmp and /var/tmp (gone with the namespace; TMPDIR, when set, points there), shows program
      * directory N read-only at {@link #PROGRAMS}/N (so a checkout under /tmp, or under a directory the user
-     * cannot search, still runs), hands /pfs/out to the user, changes to / and execs the command as that user.
+     * cannot search, still runs), shows each secret directory as a read-only tmpfs of its own holding its files
+     * (mode 0644, so any user can read them; a missing directory outside /tmp is made empty on the host, where
+     * it stays), hands /pfs/out to the user, changes to / and execs the command as that user.
      */
     static final String DATUM = "p=$1 u=$2; shift 2;"
             + " if [ -n \"$p\" ]; then mount --bind \"$p\" /pfs/prev && mount -o remount,bind,ro /pfs/prev || exit 126; fi;"
@@ -48,6 +51,10 @@ final class HelperScript {
             + " for t in /tmp /var/tmp; do [ ! -d $t ] || mount -t tmpfs -o mode=1777 sluice-tmp $t || exit 126; done;"
             + " j=0; while [ $j -lt $n ]; do m=" + PROGRAMS + "/$j; mkdir -p $m && mount --bind /proc/self/fd/$((j + 3)) $m"
             + " && mount -o remount,bind,ro $m && eval \"exec $((j + 3))<&-\" || exit 126; j=$((j + 1)); done;"
+            + " while [ \"$1\" != -- ]; do m=$1 c=$2; shift 2; mkdir -p -- \"$m\" && mount -t tmpfs -o mode=0755"
+            + " sluice-secret \"$m\" || { echo \"sluice: cannot mount the secret files at $m\" >&2; exit 126; };"
+            + " while [ $c -gt 0 ]; do printf %s \"$2\" >\"$m/$1\" && chmod 0644 \"$m/$1\" || exit 126; shift 2;"
+            + " c=$((c - 1)); done; mount -o remount,ro \"$m\" || exit 126; done; shift;"
             + " [ -z \"${TMPDIR:-}\" ] || export TMPDIR=/tmp; cd / || exit 126;"
             + " [ -n \"$u\" ] || exec \"$@\";"
             + " g=; case $u in *:*) g=${u#*:}; u=${u%%:*};; esac;"
@@ -75,7 +82,8 @@ final class HelperScript {
 
     /**
      * The request for one datum: start {@link #DATUM} in namespaces of its own over {@code prev} (null: none),
-     * showing the directories {@code programs} at {@link #PROGRAMS}, hiding the directories {@code hidden}, as {@code user} (empty: the helper's), and exec {@code c} there through
+     * showing the directories {@code programs} at {@link #PROGRAMS}, hiding the directories {@code hidden},
+     * showing {@code c}'s secret files, as {@code user} (empty: the helper's), and exec {@code c} there through
      * {@code env}, which adds its environment (names a shell could not export included) and looks the
      * program up on its PATH.
      */
@@ -86,6 +94,11 @@ final class HelperScript {
         programs.forEach(d -> script.append(' ').append(quote(d.toString())));
         script.append(" --");
         hidden.forEach(h -> script.append(' ').append(quote(h.toString())));
+        script.append(" --");
+        c.secretFiles().forEach((dir, files) -> {
+            script.append(' ').append(quote(dir)).append(' ').append(files.size());
+            files.forEach((name, content) -> script.append(' ').append(quote(name)).append(' ').append(quote(content)));
+        });
         script.append(" -- env --");
         for (Map.Entry<String, String> e : c.env().entrySet()) {
             script.append(' ').append(quote(e.getKey() + "=" + e.getValue()));

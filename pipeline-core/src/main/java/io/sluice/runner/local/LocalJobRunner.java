@@ -127,6 +127,13 @@ public final class LocalJobRunner implements JobRunner {
     }
 
     @Override
+    public String secretFilesGap() {
+        return isolation == Isolation.MOUNT_NAMESPACE ? ""
+                : "secret files need a private mount namespace per datum, which this daemon cannot make (it needs"
+                + " root or CAP_SYS_ADMIN)";
+    }
+
+    @Override
     public boolean runsOnHost() {
         return true;
     }
@@ -139,6 +146,10 @@ public final class LocalJobRunner implements JobRunner {
     @Override
     public DatumResult run(DatumTask task, LogSink logs) throws InterruptedException {
         Path datumDir = workRoot.resolve(task.jobId()).resolve(task.datumId());
+        if (!task.command().secretFiles().isEmpty() && !secretFilesGap().isEmpty()) {
+            // created while namespaces worked; never write secrets where other users could read them
+            return DatumResult.failed(-1, "transform.secrets with mount_path cannot be shown: " + secretFilesGap());
+        }
         try {
             return executor.run(task.work(datumDir), task.source(), OutputSink.moveTo(datumDir.resolve("out")), logs);
         } catch (IOException e) {

@@ -281,6 +281,55 @@ class KubernetesJobRunnerKubeTest {
     }
 
     @Test
+    void secretsPullSecretsUserAndWorkingDirAreThePodsOwn() throws Exception {
+        DatumTask plain = task("job8", "d1", 1, "registry.local/query:1", Map.of());
+        DatumCommand command = plain.command().withUser("1000:2000")
+                .withPolicy(new DatumCommand.Policy(List.of(3), List.of(), List.of(), 0, "/work"))
+                .withSecretFiles(Map.of("/tmp/mongosecret", Map.of("uri", "mongodb://db")));
+        DatumTask.JobShape shape = new DatumTask.JobShape("registry.local/query:1", Map.of(), Map.of(), Map.of(), 1, 3,
+                new java.util.LinkedHashMap<>(Map.of("/tmp/mongosecret", "mongosecret")), List.of("regcred"), "1000:2000", "/work");
+        Future<DatumResult> result = submit(new DatumTask("job8", "query", "d1", 1, command, plain.inputCommits(),
+                plain.files(), null, plain.source(), shape), new Logs());
+        Job job = theJob();
+        var pod = job.getSpec().getTemplate().getSpec();
+        var container = pod.getContainers().get(0);
+        assertThat(pod.getImagePullSecrets()).extracting(r -> r.getName()).containsExactly("regcred");
+        assertThat(pod.getSecurityContext().getRunAsUser()).isEqualTo(1000L);
+        assertThat(pod.getSecurityContext().getRunAsGroup()).isEqualTo(2000L);
+        assertThat(container.getWorkingDir()).isEqualTo("/work");
+        assertThat(pod.getVolumes()).filteredOn(v -> v.getSecret() != null).singleElement().satisfies(v -> {
+            assertThat(v.getSecret().getSecretName()).isEqualTo("mongosecret");
+            assertThat(container.getVolumeMounts()).filteredOn(m -> m.getName().equals(v.getName())).singleElement()
+                    .satisfies(m -> {
+                        assertThat(m.getMountPath()).isEqualTo("/tmp/mongosecret");
+                        assertThat(m.getReadOnly()).isTrue();
+                    });
+        });
+        assertThat(container.getVolumeMounts()).extracting(m -> m.getMountPath()).contains("/pfs");
+
+        // the pod has them, so the task carries neither the secret's bytes nor a working-directory wrapper
+        WorkerTask t = take("job8", "pod-q");
+        assertThat(t.command().secretFiles()).isEmpty();
+        assertThat(t.command().policy().workingDir()).isEmpty();
+        assertThat(t.command().policy().acceptReturnCode()).containsExactly(3);
+        assertThat(t.command().inWorkingDir().cmd()).containsExactly("sh", "-c", "cp /pfs/in/* /pfs/out/");
+        queue.complete("job8", t.taskId(), new WorkerResult(0, null, List.of()));
+        assertThat(result.get(10, TimeUnit.SECONDS).success()).isTrue();
+
+        // a user name cannot be looked up in an image from here: the job fails in one line, no Job is made
+        runner.release("job8");
+        DatumTask.JobShape named = new DatumTask.JobShape("img:1", Map.of(), Map.of(), Map.of(), 1, 3, Map.of(), List.of(),
+                "postgres", "");
+        DatumResult byName = runner.run(new DatumTask("job9", "query", "d1", 1, plain.command(), plain.inputCommits(),
+                plain.files(), null, plain.source(), named), new Logs());
+        assertThat(byName.success()).isFalse();
+        assertThat(byName.error()).contains("transform.user 'postgres' is not a uid or uid:gid");
+        assertThat(jobs()).isEmpty();
+        assertThat(JobSpecs.securityContext("7").getRunAsGroup()).as("the group is the uid, as Pachyderm sets it").isEqualTo(7L);
+        assertThat(JobSpecs.securityContext("")).isNull();
+    }
+
+    @Test
     void jobNamesAreDnsLabels() {
         String name = JobSpecs.jobName("My_Very.Long-Pipeline-Name-That-Goes-On-And-On-Forever",
                 "0123456789abcdef0123456789abcdef");

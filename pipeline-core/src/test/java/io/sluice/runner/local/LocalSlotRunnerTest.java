@@ -173,6 +173,44 @@ class LocalSlotRunnerTest extends JobRunnerContract {
         assertThat(bad.error()).contains("transform.user names no user of this machine: no-such-user-sluice");
     }
 
+    @Test
+    void secretFilesAreReadOnlyFilesUnderTheirMountPathSeenByThisDatumAlone() throws Exception {
+        runner();
+        String tricky = "line one\n'quoted' $HOME \"x\"\n--";
+        // outside /tmp, which is the datum's own: a directory of the host the files are mounted over
+        Path onHost = Files.createTempDirectory(Path.of("/dev/shm"), "sluice-secrets-");
+        try {
+            secretFilesIn(tricky, onHost);
+        } finally {
+            Files.deleteIfExists(onHost);
+        }
+    }
+
+    private void secretFilesIn(String tricky, Path onHost) throws Exception {
+        Map<String, Map<String, String>> files = Map.of("/tmp/mongosecret", Map.of("uri", "mongodb://db:27017", "password", tricky),
+                onHost.toString(), Map.of("pgpass", "h:5439:dev:u:pw"));
+        String script = "cat /tmp/mongosecret/uri > /pfs/out/uri; cat /tmp/mongosecret/password > /pfs/out/password;"
+                + " cat " + onHost + "/pgpass > /pfs/out/pgpass; id -u > /pfs/out/uid; ls /tmp/mongosecret > /pfs/out/keys;"
+                + " if echo changed 2>/dev/null > /tmp/mongosecret/uri; then echo writable; else echo read-only; fi > /pfs/out/ro";
+        DatumTask t = task("s1", sh(script), List.of(), Map.of(), List.of(file("in", "r", "c", "/a", "a")), null);
+        DatumResult r = run(new DatumTask(t.jobId(), t.pipeline(), t.datumId(), t.attempt(),
+                t.command().withSecretFiles(files), t.inputCommits(), t.files(), t.prev(), t.source(), t.shape()));
+        assertThat(r.success()).as(String.valueOf(r.error())).isTrue();
+        assertThat(read(r, "/uri")).isEqualTo("mongodb://db:27017");
+        assertThat(read(r, "/password")).isEqualTo(tricky);
+        assertThat(read(r, "/pgpass")).isEqualTo("h:5439:dev:u:pw");
+        assertThat(read(r, "/keys")).isEqualTo("password\nuri\n");
+        assertThat(read(r, "/ro")).isEqualTo("read-only\n");
+        if (System.getProperty("user.name").equals("root")) {
+            assertThat(read(r, "/uid")).as("read by user code as nobody").isEqualTo(LocalJobRunner.NOBODY + "\n");
+        }
+        // the files lived in the datum's own mount namespace: the host's directory stays empty
+        assertThat(onHost).isEmptyDirectory();
+        DatumResult next = run(task("s2", sh("ls -A /tmp > /pfs/out/tmp"), List.of(), Map.of(),
+                List.of(file("in", "r", "c", "/a", "a")), null));
+        assertThat(read(next, "/tmp")).doesNotContain("mongosecret");
+    }
+
     private static DatumTask withUser(DatumTask t, String user) {
         return new DatumTask(t.jobId(), t.pipeline(), t.datumId(), t.attempt(), t.command().withUser(user), t.inputCommits(),
                 t.files(), t.prev(), t.source(), t.shape());
