@@ -64,6 +64,11 @@ public final class Waiters<K, V> {
         waiting.forEach(f -> f.complete(value));
     }
 
+    /** The keys something is waiting on now. */
+    public synchronized List<K> keys() {
+        return List.copyOf(byKey.keySet());
+    }
+
     private synchronized void forget(K key, CompletableFuture<V> f) {
         List<CompletableFuture<V>> waiting = byKey.get(key);
         if (waiting != null && waiting.remove(f)) {

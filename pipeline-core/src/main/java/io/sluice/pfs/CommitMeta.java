@@ -37,6 +37,10 @@ record CommitMeta(String id, String branch, String parent, String description, I
         return new CommitMeta(id, branch, parent, description, started, finished, newSize, provenance, set);
     }
 
+    CommitMeta withParent(String newParent) {
+        return new CommitMeta(id, branch, newParent, description, started, finished, size, provenance, set);
+    }
+
     CommitMeta finish(String newParent, Instant at, long newSize) {
         return new CommitMeta(id, branch, newParent, description, started, at, newSize, provenance, set);
     }

@@ -63,6 +63,8 @@ final class DataRepo implements Closeable {
     private final ObjectMapper json;
     private final Map<String, Indexed> byId = new ConcurrentHashMap<>();
     private final Map<ObjectId, String> idOfCommit = new ConcurrentHashMap<>();
+    /** The ids of the indexed commits of each commit set, so a set's commits are found without a walk. */
+    private final Map<String, Set<String>> idsBySet = new ConcurrentHashMap<>();
     private final Map<String, ReentrantLock> branchLocks = new ConcurrentHashMap<>();
 
     private DataRepo(String name, Path dir, ObjectMapper json) throws IOException {
@@ -161,6 +163,7 @@ final class DataRepo implements Closeable {
     /** Adds a commit to the index; a finished commit is never shadowed by an open one with the same id. */
     void remember(Indexed x) {
         idOfCommit.put(x.commit(), x.meta().id());
+        idsBySet.computeIfAbsent(x.meta().setId(), k -> ConcurrentHashMap.newKeySet()).add(x.meta().id());
         byId.merge(x.meta().id(), x, (old, now) -> {
             if (old.meta().finished() != null && now.meta().finished() == null) {
                 return old;
@@ -174,6 +177,27 @@ final class DataRepo implements Closeable {
 
     Indexed byId(String id) {
         return byId.get(id);
+    }
+
+    /** The indexed commits (finished, or open when not finished yet) of commit set {@code set}. */
+    List<Indexed> inSet(String set) {
+        Set<String> ids = idsBySet.get(set);
+        if (ids == null) {
+            return List.of();
+        }
+        List<Indexed> out = new ArrayList<>();
+        for (String id : ids) {
+            Indexed x = byId.get(id);
+            if (x != null) {
+                out.add(x);
+            }
+        }
+        return out;
+    }
+
+    /** Every commit set with an indexed commit in this repo. */
+    Set<String> setIds() {
+        return idsBySet.keySet();
     }
 
     /** The indexed commit for a git commit, parsing it if this process has not seen it yet. */
@@ -216,6 +240,10 @@ final class DataRepo implements Closeable {
             boolean dead = !live.contains(x.meta().id());
             if (dead) {
                 idOfCommit.remove(x.commit());
+                idsBySet.computeIfPresent(x.meta().setId(), (set, ids) -> {
+                    ids.remove(x.meta().id());
+                    return ids.isEmpty() ? null : ids;
+                });
             }
             return dead;
         });
@@ -242,6 +270,22 @@ final class DataRepo implements Closeable {
      * order cannot deadlock.
      */
     List<ObjectId> stableTips() throws IOException {
+        try (AllBranches locked = lockAll()) {
+            return tips();
+        }
+    }
+
+    /** Every branch's lock, held until closed: no ref of this repo moves meanwhile. */
+    interface AllBranches extends AutoCloseable {
+        @Override
+        void close();
+    }
+
+    /**
+     * Locks every branch in name order (see {@link #stableTips()} for why this cannot deadlock). Only a ref of
+     * a branch created after the call could still move.
+     */
+    AllBranches lockAll() throws IOException {
         Set<String> names = new TreeSet<>(branchLocks.keySet());
         names.addAll(branchNames());
         List<ReentrantLock> held = new ArrayList<>();
@@ -251,10 +295,25 @@ final class DataRepo implements Closeable {
                 l.lock();
                 held.add(l);
             }
-            return tips();
-        } finally {
+        } catch (RuntimeException e) {
             held.forEach(ReentrantLock::unlock);
+            throw e;
         }
+        return () -> held.forEach(ReentrantLock::unlock);
+    }
+
+    /** Every indexed commit, finished or open. */
+    List<Indexed> indexed() {
+        return List.copyOf(byId.values());
+    }
+
+    /** The refs under {@code prefix} with the commits they point at, by full ref name. */
+    Map<String, ObjectId> refs(String prefix) throws IOException {
+        Map<String, ObjectId> out = new java.util.TreeMap<>();
+        for (org.eclipse.jgit.lib.Ref ref : git.getRefDatabase().getRefsByPrefix(prefix)) {
+            out.put(ref.getName(), ref.getObjectId());
+        }
+        return out;
     }
 
     /** The git commits at the heads of branches and of deleted branches: every finished commit descends from one. */

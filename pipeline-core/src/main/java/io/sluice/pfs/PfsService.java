@@ -224,6 +224,7 @@ public final class PfsService implements Closeable {
         });
     }
 
+    /** The open repo {@code name}; NOT_FOUND if there is none. */
     DataRepo repo(String name) {
         Ref.checkRepoName(name);
         DataRepo r = repos.get(name);
@@ -466,18 +467,12 @@ public final class PfsService implements Closeable {
                     throw SluiceException.conflict("branch '" + branch + "' already exists in repo " + repo);
                 }
                 created = io(() -> {
-                    Instant now = Instant.now();
-                    CommitMeta meta = new CommitMeta(newId(), branch, null, "", now, now, 0, List.of(), null);
-                    try (DataRepo.Writer w = r.new Writer()) {
-                        ObjectId tree = r.emptyTree(w.inserter());
-                        ObjectId c = r.writeCommit(w.inserter(), tree, null, meta);
-                        w.flush();
-                        if (!r.cas(DataRepo.HEADS + branch, null, c)) {
-                            throw SluiceException.conflict("branch '" + branch + "' was created concurrently");
-                        }
-                        r.remember(new Indexed(meta, c, tree, null));
+                    Indexed empty = emptyCommit(r, branch);
+                    if (!r.cas(DataRepo.HEADS + branch, null, empty.commit())) {
+                        throw SluiceException.conflict("branch '" + branch + "' was created concurrently");
                     }
-                    return meta.info(repo);
+                    r.remember(empty);
+                    return empty.meta().info(repo);
                 });
                 out = new BranchInfo(repo, branch, created.id());
             } else {
@@ -494,6 +489,18 @@ public final class PfsService implements Closeable {
             published(created);
         }
         return out;
+    }
+
+    /** A new finished root commit of {@code branch} with no files, durable but on no ref yet. */
+    Indexed emptyCommit(DataRepo r, String branch) throws IOException {
+        Instant now = Instant.now();
+        CommitMeta meta = new CommitMeta(newId(), branch, null, "", now, now, 0, List.of(), null);
+        try (DataRepo.Writer w = r.new Writer()) {
+            ObjectId tree = r.emptyTree(w.inserter());
+            ObjectId c = r.writeCommit(w.inserter(), tree, null, meta);
+            w.flush();
+            return new Indexed(meta, c, tree, null);
+        }
     }
 
     public List<BranchInfo> listBranch(String repo) {
@@ -1017,7 +1024,8 @@ public final class PfsService implements Closeable {
         }
     }
 
-    private List<DataRepo> sortedRepos() {
+    /** The open repos by name. */
+    List<DataRepo> sortedRepos() {
         return repos.values().stream().sorted(Comparator.comparing(r -> r.name)).toList();
     }
 
@@ -1173,26 +1181,40 @@ public final class PfsService implements Closeable {
      * The repo's commit in commit set {@code set} (Pachyderm's {@code repo@<global id>}): the newest finished
      * one if several (a job re-run after a restart), else its open one; null if it has none.
      */
-    private Indexed inSet(DataRepo r, String set) throws IOException {
+    private Indexed inSet(DataRepo r, String set) {
         Indexed best = null;
-        Set<String> seen = new HashSet<>();
-        for (ObjectId head : r.finishedHeads()) {
-            Indexed x = r.atCommit(head);
-            while (x != null && seen.add(x.meta().id())) {
-                CommitMeta m = x.meta();
-                if (m.setId().equals(set) && (best == null || m.finished().isAfter(best.meta().finished()))) {
-                    best = x;
-                }
-                x = m.parent() == null ? null : r.byId(m.parent());
+        Indexed open = null;
+        for (Indexed x : r.inSet(set)) {
+            CommitMeta m = x.meta();
+            if (m.finished() == null) {
+                open = x;
+            } else if (best == null || m.finished().isAfter(best.meta().finished())) {
+                best = x;
             }
         }
-        for (String b : best != null ? List.<String>of() : r.branchNames()) {
-            ObjectId open = r.ref(DataRepo.OPEN + b);
-            if (open != null && r.atCommit(open).meta().setId().equals(set)) {
-                return r.atCommit(open);
+        return best != null ? best : open;
+    }
+
+    /**
+     * Every commit of commit set {@code set} in every repo, newest first: what each repo's index holds for it,
+     * so the cost grows with the set, not with the store.
+     */
+    public List<CommitInfo> commitsInSet(String set) {
+        List<CommitInfo> out = new ArrayList<>();
+        for (DataRepo r : repos.values()) {
+            for (Indexed x : r.inSet(set)) {
+                out.add(x.meta().info(r.name));
             }
         }
-        return best;
+        out.sort(Comparator.comparing(CommitInfo::started).reversed());
+        return out;
+    }
+
+    /** The ids of every commit set with a commit in some repo. */
+    public Set<String> commitSetIds() {
+        Set<String> out = new HashSet<>();
+        repos.values().forEach(r -> out.addAll(r.setIds()));
+        return out;
     }
 
     static SluiceException noFile(String repo, String ref, String path) {

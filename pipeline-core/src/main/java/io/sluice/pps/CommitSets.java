@@ -1,10 +1,10 @@
 package io.sluice.pps;
 
 import io.sluice.SluiceException;
+import io.sluice.Waiters;
 import io.sluice.pfs.CommitInfo;
 import io.sluice.pfs.CommitRef;
 import io.sluice.pfs.PfsService;
-import io.sluice.pfs.RepoInfo;
 import io.sluice.pps.PipelineSpec.RepoBranch;
 
 import java.time.Duration;
@@ -18,8 +18,9 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.Executor;
-import java.util.concurrent.TimeUnit;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Supplier;
 
 /**
@@ -30,18 +31,52 @@ import java.util.function.Supplier;
  * a newer commit of that branch or cannot run at all (an input without commits).
  */
 public final class CommitSets {
+    private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(CommitSets.class);
 
-    /** How often a waiter looks again; commits and job ends between two looks are seen at the next. */
-    private static final long POLL_MS = 50;
 
     private final PfsService pfs;
     private final JobStore jobs;
     private final Supplier<List<PipelineSpec>> runningPipelines;
+    /** Waits on sets, by set id, completed when a look after some change finds the set complete. */
+    private final Waiters<String, CommitSetInfo> waiters = new Waiters<>(10_000);
+    /** Looks at the waited sets again after changes; one look covers every change before it started. */
+    private final ExecutorService looker;
+    private final AtomicBoolean lookDue = new AtomicBoolean();
 
-    CommitSets(PfsService pfs, JobStore jobs, Supplier<List<PipelineSpec>> runningPipelines) {
+    CommitSets(PfsService pfs, JobStore jobs, Supplier<List<PipelineSpec>> runningPipelines, ExecutorService looker) {
         this.pfs = pfs;
         this.jobs = jobs;
         this.runningPipelines = runningPipelines;
+        this.looker = looker;
+    }
+
+    /**
+     * Notes that something a set's completeness depends on changed (a commit finished, a job was stored, a
+     * pipeline was created, changed or deleted): every waited set is looked at again, once for a burst.
+     */
+    void changed() {
+        if (!waiters.keys().isEmpty() && lookDue.compareAndSet(false, true)) {
+            try {
+                looker.execute(this::lookAgain);
+            } catch (RejectedExecutionException e) {
+                lookDue.set(false); // shutting down: the waiters end at their timeouts
+            }
+        }
+    }
+
+    private void lookAgain() {
+        lookDue.set(false);
+        for (String id : waiters.keys()) {
+            try {
+                CommitSetInfo s = inspect(id);
+                if (s.complete()) {
+                    waiters.complete(id, s);
+                }
+            } catch (SluiceException e) {
+                // gone (its repos deleted): its waiters answer with what their own look finds at the timeout
+                LOG.debug("commit set {} cannot be looked at: {}", id, e.getMessage());
+            }
+        }
     }
 
     /**
@@ -54,13 +89,12 @@ public final class CommitSets {
 
     /** The newest {@code limit} sets (all when {@code limit <= 0}), newest first by their first commit. */
     public List<CommitSetInfo> list(int limit) {
-        Map<String, List<CommitInfo>> bySet = new LinkedHashMap<>();
-        for (CommitInfo c : allCommits()) {
-            bySet.computeIfAbsent(c.set(), k -> new ArrayList<>()).add(c);
-        }
         List<CommitSetInfo> out = new ArrayList<>();
-        for (Map.Entry<String, List<CommitInfo>> e : bySet.entrySet()) {
-            out.add(new CommitSetInfo(e.getKey(), first(e.getValue()), e.getValue(), List.of(), false));
+        for (String id : pfs.commitSetIds()) {
+            List<CommitInfo> commits = pfs.commitsInSet(id);
+            if (!commits.isEmpty()) {
+                out.add(new CommitSetInfo(id, first(commits), commits, List.of(), false));
+            }
         }
         out.sort(Comparator.comparing(CommitSetInfo::started).reversed());
         List<CommitSetInfo> page = limit > 0 && out.size() > limit ? out.subList(0, limit) : out;
@@ -69,7 +103,7 @@ public final class CommitSets {
 
     /** The set {@code id}; NOT_FOUND if no commit belongs to it. */
     public CommitSetInfo inspect(String id) {
-        List<CommitInfo> commits = allCommits().stream().filter(c -> c.set().equals(id)).toList();
+        List<CommitInfo> commits = pfs.commitsInSet(id);
         if (commits.isEmpty()) {
             throw SluiceException.notFound("no commit set '" + id + "'");
         }
@@ -77,46 +111,27 @@ public final class CommitSets {
     }
 
     /**
-     * The set once it is complete, or as it is when {@code timeout} passes; the wait holds no thread between
-     * its looks. NOT_FOUND at once if no commit belongs to it.
+     * The set once it is complete, or as it is when {@code timeout} passes; the wait holds no thread, and is
+     * looked at again only after a change ({@link #changed()}). NOT_FOUND at once if no commit belongs to it.
      */
     public CompletableFuture<CommitSetInfo> await(String id, Duration timeout) {
-        CommitSetInfo now = inspect(id);
-        CompletableFuture<CommitSetInfo> f = new CompletableFuture<>();
-        if (now.complete()) {
-            f.complete(now);
-            return f;
-        }
-        long deadline = System.nanoTime() + timeout.toNanos();
-        Executor later = CompletableFuture.delayedExecutor(POLL_MS, TimeUnit.MILLISECONDS);
-        Runnable[] look = new Runnable[1];
-        look[0] = () -> {
-            try {
-                CommitSetInfo s = inspect(id);
-                if (s.complete() || System.nanoTime() >= deadline) {
-                    f.complete(s);
-                } else {
-                    later.execute(look[0]);
-                }
-            } catch (RuntimeException e) {
-                f.completeExceptionally(e);
-            }
-        };
-        later.execute(look[0]);
-        return f;
+        inspect(id); // NOT_FOUND at once
+        return waiters.await(id, timeout, () -> {
+            CommitSetInfo now = inspect(id);
+            return now.complete() ? now : null;
+        }, () -> inspect(id));
     }
 
     /** The jobs of the set (each job belongs to the set of its input that finished last), newest first. */
     public List<JobInfo> jobs(String id) {
         CommitSetInfo s = inspect(id);
-        Map<String, CommitInfo> byRef = new HashMap<>();
-        s.commits().forEach(c -> byRef.put(c.repo() + "@" + c.id(), c));
+        Map<String, JobInfo> candidates = new LinkedHashMap<>();
+        for (CommitInfo c : s.commits()) {
+            jobs.reading(c.repo(), c.id()).forEach(j -> candidates.put(j.id(), j));
+        }
         List<JobInfo> out = new ArrayList<>();
         Map<String, CommitInfo> seen = new HashMap<>();
-        for (JobInfo j : jobs.list(null)) {
-            if (j.inputs().stream().noneMatch(r -> byRef.containsKey(r.repo() + "@" + r.id()))) {
-                continue;
-            }
+        for (JobInfo j : candidates.values()) {
             CommitInfo newest = null;
             for (CommitRef r : j.inputs()) {
                 CommitInfo c = seen.computeIfAbsent(r.repo() + "@" + r.id(), k -> commit(r));
@@ -129,6 +144,7 @@ public final class CommitSets {
                 out.add(j);
             }
         }
+        out.sort(Comparator.comparing(JobInfo::created).thenComparing(JobInfo::id).reversed());
         return out;
     }
 
@@ -156,10 +172,9 @@ public final class CommitSets {
         if (!p.inputBranches().contains(rb)) {
             return false;
         }
-        List<JobInfo> history = jobs.list(p.name());
         boolean read = false;
-        for (JobInfo j : history) {
-            if (j.inputs().stream().anyMatch(r -> r.repo().equals(c.repo()) && r.id().equals(c.id()))) {
+        for (JobInfo j : jobs.reading(c.repo(), c.id())) {
+            if (j.pipeline().equals(p.name())) {
                 read = true;
                 if (j.state().terminal()) {
                     return false;
@@ -169,10 +184,11 @@ public final class CommitSets {
         if (read) {
             return true;
         }
-        if (!history.isEmpty()) {
+        JobInfo latest = jobs.latest(p.name()).orElse(null);
+        if (latest != null) {
             // the newest job read a newer commit of this branch: this one was passed over, as Pachyderm's
             // pipelines pass over commits that land before their first job
-            for (CommitRef r : history.get(0).inputs()) {
+            for (CommitRef r : latest.inputs()) {
                 if (r.repo().equals(c.repo()) && r.branch().equals(c.branch())) {
                     CommitInfo other = commit(r);
                     if (other != null && other.finished() != null && other.finished().isAfter(c.finished())) {
@@ -203,19 +219,6 @@ public final class CommitSets {
         } catch (SluiceException e) {
             return null;
         }
-    }
-
-    private List<CommitInfo> allCommits() {
-        List<CommitInfo> out = new ArrayList<>();
-        for (RepoInfo repo : pfs.listRepos()) {
-            try {
-                out.addAll(pfs.listCommit(repo.name(), null, 0, true));
-            } catch (SluiceException e) {
-                // a repo deleted while listing has no commits left to show
-            }
-        }
-        out.sort(Comparator.comparing(CommitInfo::started).reversed());
-        return out;
     }
 
     private static Instant first(List<CommitInfo> commits) {

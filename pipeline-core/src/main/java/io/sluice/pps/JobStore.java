@@ -7,6 +7,7 @@ import com.fasterxml.jackson.core.type.TypeReference;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.sluice.SluiceException;
 import io.sluice.Waiters;
+import io.sluice.pfs.CommitRef;
 
 import java.io.IOException;
 import java.nio.file.Files;
@@ -16,6 +17,9 @@ import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.function.Consumer;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Supplier;
@@ -43,6 +47,11 @@ final class JobStore {
     private final List<String> damaged = new java.util.ArrayList<>();
     /** Long polls on jobs, by id, completed when the job is stored in a terminal state. */
     private final Waiters<String, JobInfo> endWaiters = new Waiters<>(10_000);
+    /** The ids of the jobs that read each input commit ("repo@id"): a job's inputs never change. */
+    private final Map<String, Set<String>> byInput = new ConcurrentHashMap<>();
+    /** The newest job of each pipeline, so the newest is found without sorting all of them. */
+    private final Map<String, JobInfo> newest = new ConcurrentHashMap<>();
+    private final List<Consumer<JobInfo>> listeners = new CopyOnWriteArrayList<>();
 
     JobStore(Path root, ObjectMapper mapper) {
         this.root = root;
@@ -71,7 +80,7 @@ final class JobStore {
             if (j == null || j.id() == null || j.pipeline() == null || j.state() == null || j.inputs() == null) {
                 throw new IOException("fields missing");
             }
-            jobs.put(j.id(), j);
+            index(j);
         } catch (IOException | IllegalArgumentException e) {
             String why = Files.size(f) == 0 ? "it is empty" : "it is not a complete job record";
             damaged.add("job record " + root.getFileName() + "/" + f.getFileName() + " is damaged (" + why
@@ -93,10 +102,40 @@ final class JobStore {
         if (durable) {
             AtomicFiles.write(root.resolve(job.id() + ".json"), json(job));
         }
-        jobs.put(job.id(), job);
+        index(job);
         if (job.state().terminal()) {
             endWaiters.complete(job.id(), job);
         }
+        listeners.forEach(l -> l.accept(job));
+    }
+
+    private void index(JobInfo job) {
+        jobs.put(job.id(), job);
+        for (CommitRef in : job.inputs()) {
+            byInput.computeIfAbsent(key(in.repo(), in.id()), k -> ConcurrentHashMap.newKeySet()).add(job.id());
+        }
+        newest.merge(job.pipeline(), job, (old, now) -> NEWEST_FIRST.compare(now, old) <= 0 ? now : old);
+    }
+
+    private static String key(String repo, String commitId) {
+        return repo + "@" + commitId;
+    }
+
+    /**
+     * Calls {@code listener} with every job as it is stored, on the storing thread and under this store's lock,
+     * so it must only note the change and return.
+     */
+    void subscribe(Consumer<JobInfo> listener) {
+        listeners.add(listener);
+    }
+
+    /** The jobs that read commit {@code commitId} of {@code repo}, newest first. */
+    List<JobInfo> reading(String repo, String commitId) {
+        Set<String> ids = byInput.get(key(repo, commitId));
+        if (ids == null) {
+            return List.of();
+        }
+        return ids.stream().map(jobs::get).filter(java.util.Objects::nonNull).sorted(NEWEST_FIRST).toList();
     }
 
     Optional<JobInfo> get(String id) {
@@ -110,7 +149,7 @@ final class JobStore {
     }
 
     Optional<JobInfo> latest(String pipeline) {
-        return jobs.values().stream().filter(j -> j.pipeline().equals(pipeline)).min(NEWEST_FIRST);
+        return Optional.ofNullable(newest.get(pipeline));
     }
 
     /** The job once it has ended, or as it is when the timeout passes; the wait holds no thread. */
@@ -169,7 +208,18 @@ final class JobStore {
     }
 
     synchronized void delete(String jobId) {
-        jobs.remove(jobId);
+        JobInfo gone = jobs.remove(jobId);
+        if (gone != null) {
+            for (CommitRef in : gone.inputs()) {
+                byInput.computeIfPresent(key(in.repo(), in.id()), (k, ids) -> {
+                    ids.remove(jobId);
+                    return ids.isEmpty() ? null : ids;
+                });
+            }
+            newest.remove(gone.pipeline());
+            jobs.values().stream().filter(j -> j.pipeline().equals(gone.pipeline())).min(NEWEST_FIRST)
+                    .ifPresent(j -> newest.put(j.pipeline(), j));
+        }
         try {
             Files.deleteIfExists(root.resolve(jobId + ".json"));
             Files.deleteIfExists(root.resolve(jobId + DATUMS));

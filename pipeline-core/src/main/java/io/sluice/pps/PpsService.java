@@ -84,6 +84,8 @@ public final class PpsService implements Closeable {
     private final Map<String, JobRun> running = new ConcurrentHashMap<>();
     private final List<String> damaged = new ArrayList<>();
     private final ExecutorService watcher = Executors.newSingleThreadExecutor(r -> daemon(r, "pps-watcher"));
+    private final ExecutorService setLooker = Executors.newSingleThreadExecutor(r -> daemon(r, "pps-commit-sets"));
+    private final Closeable setEvents;
     private final ScheduledExecutorService cron = Executors.newSingleThreadScheduledExecutor(r -> daemon(r, "pps-cron"));
     /** The latest tick of each cron input (by tick repo) and cron trigger ("trigger:" pipeline/input); cron thread and run cron. */
     private final Map<String, Instant> lastTicks = new ConcurrentHashMap<>();
@@ -138,7 +140,10 @@ public final class PpsService implements Closeable {
         this.jobs = new JobStore(root.resolve("jobs"), mapper);
         this.logs = new LogStore(root.resolve("logs"), mapper);
         this.sets = new CommitSets(pfs, jobs, () -> pipelines.values().stream()
-                .filter(p -> p.state.state().equals(RUNNING)).map(Pipeline::spec).toList());
+                .filter(p -> p.state.state().equals(RUNNING)).map(Pipeline::spec).toList(), setLooker);
+        // a waited set changes only when a commit finishes or a job is stored (or a pipeline changes, below)
+        this.setEvents = pfs.subscribe(c -> sets.changed());
+        jobs.subscribe(j -> sets.changed());
         for (String name : pipelineStore.names()) {
             PipelineStore.State s = recover(name);
             if (s != null) {
@@ -424,6 +429,7 @@ public final class PpsService implements Closeable {
             p.specs.put(1, spec);
             pipelines.put(spec.name(), p);
         }
+        sets.changed();
         kick(p);
         return info(p);
     }
@@ -465,6 +471,7 @@ public final class PpsService implements Closeable {
             p.specs.put(version, spec);
             p.state = state;
         }
+        sets.changed();
         kick(p);
         return info(p);
     }
@@ -514,6 +521,7 @@ public final class PpsService implements Closeable {
         p.queue.shutdown();
         awaitQuietly(p.queue);
         removeEverything(name, cronRepos);
+        sets.changed();
     }
 
     /**
@@ -713,6 +721,7 @@ public final class PpsService implements Closeable {
         PipelineStore.State s = p.state;
         p.state = new PipelineStore.State(s.name(), s.version(), to, s.created(), Instant.now(), s.salts());
         pipelineStore.saveState(p.state);
+        sets.changed();
         return info(p);
     }
 
@@ -1090,14 +1099,15 @@ public final class PpsService implements Closeable {
             }
             closed = true;
         }
-        if (subscription != null) {
+        for (Closeable c : subscription == null ? List.of(setEvents) : List.of(subscription, setEvents)) {
             try {
-                subscription.close();
+                c.close();
             } catch (IOException e) {
                 LOG.warn("cannot unsubscribe from pfs", e);
             }
         }
         watcher.shutdownNow();
+        setLooker.shutdownNow();
         cron.shutdownNow();
         running.values().forEach(r -> r.stop(JobRun.Stop.SHUTDOWN));
         pipelines.values().forEach(p -> p.queue.shutdown());

@@ -20,12 +20,14 @@ class CommitSetMembershipTest {
 
     @Test
     void anOutputJoinsTheSetOfItsNewestInputAndRepoAtSetNamesIt() throws IOException {
+        CommitInfo a;
+        CommitInfo b;
         try (PfsService pfs = new PfsService(dir, new MemObjectStore())) {
             pfs.createRepo("a", "");
             pfs.createRepo("b", "");
             pfs.createRepo("out", "");
-            CommitInfo a = pfs.putFile("a", "master", "/x", bytes("1"), false);
-            CommitInfo b = pfs.putFile("b", "master", "/y", bytes("2"), false);
+            a = pfs.putFile("a", "master", "/x", bytes("1"), false);
+            b = pfs.putFile("b", "master", "/y", bytes("2"), false);
             assertThat(a.set()).isEqualTo(a.id());
             assertThat(b.set()).isEqualTo(b.id());
             CommitInfo out;
@@ -43,6 +45,26 @@ class CommitSetMembershipTest {
         try (PfsService reopened = new PfsService(dir, new MemObjectStore())) {
             assertThat(reopened.inspectCommit("out", "master").set())
                     .isEqualTo(reopened.inspectCommit("b", "master").id());
+            // the index by set is rebuilt from the repos: both commits of b's set, in their repos
+            assertThat(reopened.commitsInSet(b.set())).extracting(CommitInfo::repo).containsExactlyInAnyOrder("b", "out");
+            assertThat(reopened.commitSetIds()).contains(a.set(), b.set());
+        }
+    }
+
+    @Test
+    void theIndexBySetFollowsOpenFinishedAndDeletedCommits() throws IOException {
+        try (PfsService pfs = new PfsService(dir, new MemObjectStore())) {
+            pfs.createRepo("r", "");
+            CommitInfo open = pfs.startCommit("r", "dev", "", List.of());
+            assertThat(pfs.commitsInSet(open.set())).singleElement().satisfies(c -> assertThat(c.finished()).isNull());
+            pfs.finishCommit("r", "dev");
+            assertThat(pfs.commitsInSet(open.set())).singleElement().satisfies(c -> assertThat(c.finished()).isNotNull());
+            CommitInfo dropped = pfs.startCommit("r", "dev", "", List.of());
+            pfs.abandonCommit("r", "dev");
+            assertThat(pfs.commitsInSet(dropped.set())).isEmpty();
+            // a deleted branch keeps its commits, and so their sets
+            pfs.deleteBranch("r", "dev");
+            assertThat(pfs.commitsInSet(open.set())).hasSize(1);
         }
     }
 

@@ -142,7 +142,7 @@ public final class ConsoleBench {
     }
 
     /** The jar and libraries of one checkout's build. */
-    private record Build(Path home) {
+    record Build(Path home) {
         Build {
             if (!Files.isRegularFile(home.resolve("api/target/api.jar"))) {
                 throw new IllegalArgumentException("no build at " + home + " (api/target/api.jar is missing: run mvn -DskipTests package there)");

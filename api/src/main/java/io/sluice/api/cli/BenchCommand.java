@@ -7,6 +7,7 @@ import io.sluice.api.bench.CliBench;
 import io.sluice.api.bench.ConsoleBench;
 import io.sluice.api.bench.FilesBench;
 import io.sluice.api.bench.PfsBench;
+import io.sluice.api.bench.SetsBench;
 import io.sluice.api.bench.SoakBench;
 import io.sluice.api.bench.TriggerBench;
 import io.sluice.train.TrainBenchmark;
@@ -120,6 +121,15 @@ public final class BenchCommand {
                  @Option(names = "--rounds", defaultValue = "3", description = "Loads of each page, each way; the median counts (default 3).") int rounds,
                  @Option(names = "--before", paramLabel = "HOME", description = "Also measure the build in this project checkout (its jars), in turns with this one.") Path before) throws Exception {
         inScratch(dir -> new ConsoleBench(UpCommand.home(main)).run(dir, new ConsoleBench.Options(commits, jobs, rounds, before)));
+    }
+
+    @Command(name = "sets", description = "Inspect commit set, list job <set>, repo@<set> and list commit latency over many commits across repos, and how soon wait commit answers.")
+    void sets(@Option(names = "--repos", defaultValue = "4", description = "Repos (default 4).") int repos,
+              @Option(names = "--commits", defaultValue = "300", description = "Commits in each repo (default 300).") int commits,
+              @Option(names = "--jobs", defaultValue = "20", description = "How many of the first repo's commits come after its pipeline, one job each (default 20).") int jobs,
+              @Option(names = "--rounds", defaultValue = "20", description = "Timed rounds; the median counts (default 20).") int rounds,
+              @Option(names = "--before", paramLabel = "HOME", description = "Also time the build in this project checkout (its jars), in turns with this one.") Path before) throws Exception {
+        inScratch(dir -> new SetsBench(UpCommand.home(main)).run(dir, new SetsBench.Options(repos, commits, jobs, rounds, before)));
     }
 
     /** A benchmark body that gets a scratch dir and returns its figures. */
