@@ -22,7 +22,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.locks.ReentrantLock;
 
-import static io.sluice.pfs.PfsService.io;
+import static io.sluice.pfs.Io.io;
 import static io.sluice.pfs.PfsService.lookup;
 import static io.sluice.pfs.PfsService.noFile;
 
@@ -58,7 +58,7 @@ public final class FileBatch implements Closeable {
               String set) {
         this.pfs = pfs;
         this.commitId = pfs.newId();
-        this.pinned = pfs.pins.holder();
+        this.pinned = pfs.chunks.pinHolder();
         this.r = r;
         this.branch = branch;
         this.description = description;
@@ -97,7 +97,7 @@ public final class FileBatch implements Closeable {
             }
             long from = before != null && before.edit().kind() == TreeEditor.Kind.PUT && append
                     ? before.appendedFrom() : basis == null ? 0 : basis.size();
-            record(p, pfs.writeChunks(basis, data, pinned), checkOld, basisId, from);
+            record(p, pfs.chunks.write(basis, data, pinned), checkOld, basisId, from);
             return null;
         });
     }
@@ -134,20 +134,16 @@ public final class FileBatch implements Closeable {
                         throw SluiceException.invalid("tar member '" + e.path() + "' has no file name");
                     }
                     files++;
-                    if (e.size() <= pfs.chunker.min()) {
-                        pfs.uploadMemory.acquire(e.size());
+                    if (e.size() <= pfs.chunks.smallFileLimit()) {
+                        pfs.chunks.reserve(e.size());
                         byte[] bytes;
                         try {
                             bytes = in.data().readAllBytes();
                         } catch (IOException | RuntimeException failed) {
-                            pfs.uploadMemory.release(e.size());
+                            pfs.chunks.release(e.size());
                             throw failed;
                         }
-                        ChunkWriter w = new ChunkWriter(pfs.chunker, pfs.store, pfs.hashers, pfs.storedBytes, pfs.uploadMemory);
-                        window.add(new SmallFile(p, bytes.length, bytes.length == 0
-                                ? java.util.concurrent.CompletableFuture.completedFuture(null)
-                                : java.util.concurrent.CompletableFuture.supplyAsync(
-                                        () -> w.storeWhole(bytes, bytes.length, pinned), pfs.hashers)));
+                        window.add(new SmallFile(p, bytes.length, pfs.chunks.storeSmall(bytes, pinned)));
                         while (window.size() >= SMALL_FILES_IN_FLIGHT) {
                             settle(window.poll());
                         }
@@ -155,7 +151,7 @@ public final class FileBatch implements Closeable {
                         while (!window.isEmpty()) {
                             settle(window.poll());
                         }
-                        record(p, pfs.writeChunks(null, in.data(), pinned), false, null, 0);
+                        record(p, pfs.chunks.write(null, in.data(), pinned), false, null, 0);
                     }
                 }
                 while (!window.isEmpty()) {
@@ -168,7 +164,7 @@ public final class FileBatch implements Closeable {
                     } catch (RuntimeException ignored) {
                         // the batch fails anyway; this only waits to give the memory back
                     }
-                    pfs.uploadMemory.release(f.size());
+                    pfs.chunks.release(f.size());
                 }
             }
             return files;
@@ -189,7 +185,7 @@ public final class FileBatch implements Closeable {
             }
             throw e;
         } finally {
-            pfs.uploadMemory.release(f.size());
+            pfs.chunks.release(f.size());
         }
         record(f.path(), f.size() == 0 ? List.of() : List.of(c), false, null, 0);
     }
@@ -199,7 +195,7 @@ public final class FileBatch implements Closeable {
         String sp = Ref.normalizePath(srcPath);
         String dp = Ref.normalizePath(dstPath);
         check();
-        long quiet = pfs.pins.quietMark();
+        long quiet = pfs.chunks.quietMark();
         DataRepo src = pfs.repo(srcRepo);
         Indexed x = pfs.resolve(src, srcRef, false);
         io(() -> {
@@ -234,7 +230,7 @@ public final class FileBatch implements Closeable {
         List<FileManifest.Chunk> chunks = new ArrayList<>();
         if (e.mode() == FileMode.TREE) {
             List<String> problems = new ArrayList<>();
-            pfs.walkTree(reader, e.id(), "", what, new HashSet<>(), problems, (where, chunk) -> chunks.add(chunk));
+            pfs.chunks.walkTree(reader, e.id(), "", what, new HashSet<>(), problems, (where, chunk) -> chunks.add(chunk));
             if (!problems.isEmpty()) {
                 throw SluiceException.unavailable("cannot copy " + what + ": " + problems.get(0), null);
             }
@@ -242,11 +238,11 @@ public final class FileBatch implements Closeable {
             chunks.addAll(pfs.cache.manifest(reader, e.id()).chunks());
         }
         chunks.forEach(c -> pinned.pin(c.id()));
-        if (quiet >= 0 && quiet == pfs.pins.quietMark()) {
+        if (quiet >= 0 && quiet == pfs.chunks.quietMark()) {
             return;
         }
         for (FileManifest.Chunk c : chunks) {
-            if (!pfs.store.exists(c.key())) {
+            if (!pfs.chunks.store().exists(c.key())) {
                 throw SluiceException.conflict("cannot copy " + what + ": its chunk " + c.id()
                         + " was deleted by a gc while copying (was the source deleted?)");
             }
@@ -297,7 +293,7 @@ public final class FileBatch implements Closeable {
      */
     private Result land() throws IOException {
         // every chunk this batch wrote or found in place, durable before any commit can name it
-        pfs.store.sync();
+        pfs.chunks.store().sync();
         try (ObjectReader reader = r.git.newObjectReader()) {
             while (true) {
                 String stale;
@@ -369,8 +365,8 @@ public final class FileBatch implements Closeable {
             throw SluiceException.conflict("cannot append to '" + path + "': it became a directory");
         }
         FileManifest basis = now == null ? null : pfs.cache.manifest(reader, now.id());
-        InputStream added = new ChunkStream(pfs.store, p.written().chunks(), p.appendedFrom(), -1);
-        FileManifest m = FileManifest.of(pfs.writeChunks(basis, added, pinned));
+        InputStream added = new ChunkStream(pfs.chunks.store(), p.written().chunks(), p.appendedFrom(), -1);
+        FileManifest m = FileManifest.of(pfs.chunks.write(basis, added, pinned));
         ObjectId blob = writer.inserter().insert(Constants.OBJ_BLOB, m.toJson());
         pfs.cache.remember(blob, m);
         Edit edit = new Edit(path, TreeEditor.Kind.PUT, FileMode.REGULAR_FILE, blob, m.size(), true,

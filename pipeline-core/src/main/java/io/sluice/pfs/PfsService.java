@@ -10,8 +10,6 @@ import org.eclipse.jgit.lib.FileMode;
 import org.eclipse.jgit.lib.ObjectId;
 import org.eclipse.jgit.lib.ObjectInserter;
 import org.eclipse.jgit.lib.ObjectReader;
-import org.eclipse.jgit.revwalk.RevCommit;
-import org.eclipse.jgit.revwalk.RevWalk;
 import org.eclipse.jgit.treewalk.CanonicalTreeParser;
 import org.eclipse.jgit.treewalk.TreeWalk;
 import org.eclipse.jgit.treewalk.filter.AndTreeFilter;
@@ -23,17 +21,13 @@ import org.slf4j.LoggerFactory;
 import java.io.Closeable;
 import java.io.IOException;
 import java.io.InputStream;
-import java.io.SequenceInputStream;
 import java.nio.file.Files;
-import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
-import java.security.MessageDigest;
 import java.security.SecureRandom;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Comparator;
-import java.util.HashMap;
 import java.util.HashSet;
 import java.util.HexFormat;
 import java.util.List;
@@ -44,12 +38,12 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
-import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.Consumer;
 import java.util.function.Supplier;
-import java.util.regex.Pattern;
 import java.util.stream.Stream;
+
+import static io.sluice.pfs.Io.io;
 
 /**
  * The versioned file system: repos, branches, commits and files, kept as one bare JGit repository per
@@ -65,30 +59,16 @@ import java.util.stream.Stream;
 public final class PfsService implements Closeable {
 
     private static final Logger LOG = LoggerFactory.getLogger(PfsService.class);
-    private static final Pattern CHUNK_KEY = Pattern.compile("chunks/[0-9a-f]{2}/[0-9a-f]{64}");
-    /**
-     * Upload buffer memory for all streams being chunked at once: what four streams at full speed hold
-     * (two buffers of twice the maximum chunk size each); slow or small streams hold only what they sent.
-     */
-    private static final int STREAMS_AT_FULL_SPEED = 4;
 
     private final Path root;
-    final ObjectStore store;
     private final ObjectMapper json = new ObjectMapper();
     final MetaCache cache = new MetaCache(json.getFactory(), 500_000, 100_000);
-    final Chunker chunker;
-    final ExecutorService hashers;
+    final ChunkStore chunks;
     private final ExecutorService events;
-    final ByteBudget uploadMemory;
-    final AtomicLong storedBytes = new AtomicLong();
     final Map<String, DataRepo> repos = new ConcurrentHashMap<>();
     private final Map<String, String> damagedRepos = new java.util.TreeMap<>();
     /** Long polls on commits, by "repo@id", completed when the commit is published finished. */
     private final Waiters<String, CommitInfo> finishWaiters = new Waiters<>(10_000);
-    /** The chunks of writes not yet committed, which gc leaves alone without waiting for the writes. */
-    final ChunkPins pins = new ChunkPins();
-    /** One gc at a time. */
-    private final Object gcTurn = new Object();
     private final List<Consumer<CommitInfo>> listeners = new CopyOnWriteArrayList<>();
     private final SecureRandom random = new SecureRandom();
 
@@ -100,14 +80,8 @@ public final class PfsService implements Closeable {
     /** As {@link #PfsService(Path, ObjectStore)} with a custom chunker (small sizes make tests fast). */
     public PfsService(Path dataDir, ObjectStore store, Chunker chunker) {
         this.root = dataDir.resolve("pfs");
-        this.store = store;
-        this.chunker = chunker;
-        // twice the cores: a durable chunk put spends most of its time waiting on fsync, so more puts in
-        // flight keep both the disk and the gear loop busy (1 GiB put: ~140 -> ~500 MiB/s on 2 cores)
-        int threads = 2 * Math.max(1, Runtime.getRuntime().availableProcessors());
-        this.hashers = Executors.newFixedThreadPool(threads, daemon("pfs-hash"));
-        this.events = Executors.newSingleThreadExecutor(daemon("pfs-events"));
-        this.uploadMemory = new ByteBudget(STREAMS_AT_FULL_SPEED * 4L * chunker.max(), Duration.ofSeconds(60));
+        this.chunks = new ChunkStore(store, chunker, cache);
+        this.events = Executors.newSingleThreadExecutor(Io.daemon("pfs-events"));
         try {
             Files.createDirectories(root);
             try (Stream<Path> entries = Files.list(root)) {
@@ -147,22 +121,14 @@ public final class PfsService implements Closeable {
         return List.copyOf(damagedRepos.values());
     }
 
-    private static java.util.concurrent.ThreadFactory daemon(String name) {
-        return r -> {
-            Thread t = new Thread(r, name);
-            t.setDaemon(true);
-            return t;
-        };
-    }
-
     /** Bytes of chunks this service has written to the store (deduplicated chunks do not count). */
     public long storedBytes() {
-        return storedBytes.get();
+        return chunks.storedBytes();
     }
 
     /** The object store holding the chunks. */
     public ObjectStore store() {
-        return store;
+        return chunks.store();
     }
 
     // ---- repos
@@ -801,7 +767,7 @@ public final class PfsService implements Closeable {
         if (offset < 0 || offset > m.size()) {
             throw SluiceException.invalid("offset " + offset + " is outside " + p + " (size " + m.size() + ")");
         }
-        ChunkStream in = new ChunkStream(store, m.chunks(), offset, length, repo + "@" + ref + ":" + p);
+        ChunkStream in = new ChunkStream(chunks.store(), m.chunks(), offset, length, repo + "@" + ref + ":" + p);
         io(() -> {
             in.prefetch();
             return null;
@@ -834,7 +800,7 @@ public final class PfsService implements Closeable {
                     String rel = tw.getPathString();
                     FileManifest m = cache.manifest(reader, tw.getObjectId(0));
                     String name = repo + "@" + ref + ":" + (p.equals("/") ? "" : p) + "/" + rel;
-                    try (ChunkStream in = new ChunkStream(store, m.chunks(), 0, -1, name)) {
+                    try (ChunkStream in = new ChunkStream(chunks.store(), m.chunks(), 0, -1, name)) {
                         out.file(rel, m.size(), in);
                     }
                 }
@@ -907,35 +873,7 @@ public final class PfsService implements Closeable {
      * waits for no write and no gc (gc only deletes what no ref reached when it looked).
      */
     public List<String> fsck() {
-        List<String> problems = new ArrayList<>();
-        Map<String, String> verdicts = new HashMap<>();
-        for (DataRepo r : sortedRepos()) {
-            walkManifests(r, false, problems, (where, chunk) -> {
-                String verdict = verdicts.computeIfAbsent(chunk.id(), id -> verify(chunk));
-                if (verdict != null) {
-                    problems.add(where + ": chunk " + chunk.id() + " " + verdict);
-                }
-            });
-        }
-        return problems;
-    }
-
-    /** Null when the chunk is intact, else "missing" or "corrupt". */
-    private String verify(FileManifest.Chunk chunk) {
-        try (InputStream in = store.get(chunk.key(), 0, -1)) {
-            MessageDigest md = FileManifest.sha256();
-            byte[] buf = new byte[1 << 16];
-            long n = 0;
-            for (int k; (k = in.read(buf)) > 0; ) {
-                md.update(buf, 0, k);
-                n += k;
-            }
-            return n == chunk.size() && HexFormat.of().formatHex(md.digest()).equals(chunk.id()) ? null : "corrupt";
-        } catch (NoSuchFileException e) {
-            return "missing";
-        } catch (IOException e) {
-            return "unreadable (" + e.getMessage() + ")";
-        }
+        return chunks.fsck(sortedRepos());
     }
 
     /**
@@ -944,84 +882,7 @@ public final class PfsService implements Closeable {
      * for a write, however slow: a slow upload's chunks are pinned, not waited for.
      */
     public long gc() {
-        synchronized (gcTurn) {
-            pins.gcStarted();
-            try {
-                Set<String> live = new HashSet<>();
-                List<String> problems = new ArrayList<>();
-                for (DataRepo r : sortedRepos()) {
-                    List<String> found = new ArrayList<>();
-                    walkManifests(r, true, found, (where, chunk) -> live.add(chunk.key()));
-                    if (repos.get(r.name) == r) {
-                        problems.addAll(found); // a repo deleted while it was read keeps nothing: not damage
-                    }
-                }
-                if (!problems.isEmpty()) {
-                    // never sweep on a partial mark: an unreadable manifest could hide live chunks
-                    throw SluiceException.unavailable("gc stopped, run fsck: " + problems.get(0), null);
-                }
-                return io(() -> {
-                    long deleted = 0;
-                    for (String key : store.list("chunks/")) {
-                        if (CHUNK_KEY.matcher(key).matches() && !live.contains(key)
-                                && pins.deleteUnlessPinned(key.substring(key.lastIndexOf('/') + 1), () -> store.delete(key))) {
-                            deleted++;
-                        }
-                    }
-                    return deleted;
-                });
-            } finally {
-                pins.gcEnded();
-            }
-        }
-    }
-
-    interface ChunkVisitor {
-        void visit(String where, FileManifest.Chunk chunk);
-    }
-
-    /**
-     * Visits every chunk of every manifest reachable from any ref of {@code r}, each manifest once; with
-     * {@code stable}, the refs are read while no commit can move from one ref to another (what gc needs).
-     */
-    private void walkManifests(DataRepo r, boolean stable, List<String> problems, ChunkVisitor visitor) {
-        Set<ObjectId> seen = new HashSet<>();
-        try (ObjectReader reader = r.git.newObjectReader(); RevWalk walk = new RevWalk(reader)) {
-            for (ObjectId tip : stable ? r.stableTips() : r.tips()) {
-                walk.markStart(walk.parseCommit(tip));
-            }
-            for (RevCommit c : walk) {
-                String where = r.name + "@" + r.atCommit(c).meta().id();
-                walkTree(reader, c.getTree(), "", where, seen, problems, visitor);
-            }
-        } catch (IOException e) {
-            problems.add(r.name + ": git repository unreadable (" + e.getMessage() + ")");
-        }
-    }
-
-    void walkTree(ObjectReader reader, ObjectId tree, String dir, String where, Set<ObjectId> seen,
-                          List<String> problems, ChunkVisitor visitor) throws IOException {
-        if (!seen.add(tree.copy())) {
-            return;
-        }
-        for (CanonicalTreeParser t = new CanonicalTreeParser(null, reader, tree); !t.eof(); t.next()) {
-            String path = dir + "/" + t.getEntryPathString();
-            ObjectId id = t.getEntryObjectId();
-            if (t.getEntryFileMode() == FileMode.TREE) {
-                walkTree(reader, id, path, where, seen, problems, visitor);
-            } else if (seen.add(id)) {
-                FileManifest m;
-                try {
-                    m = cache.manifest(reader, id);
-                } catch (IOException e) {
-                    problems.add(where + ":" + path + ": manifest unreadable (" + e.getMessage() + ")");
-                    continue;
-                }
-                for (FileManifest.Chunk chunk : m.chunks()) {
-                    visitor.visit(where + ":" + path, chunk);
-                }
-            }
-        }
+        return chunks.gc(sortedRepos(), r -> repos.get(r.name) == r);
     }
 
     /** The open repos by name. */
@@ -1055,31 +916,12 @@ public final class PfsService implements Closeable {
 
     @Override
     public void close() {
-        hashers.shutdown();
+        chunks.close();
         events.shutdown();
         synchronized (repos) {
             repos.values().forEach(DataRepo::close);
             repos.clear();
         }
-    }
-
-    /**
-     * Chunks {@code data} into the store, pinning every chunk for {@code pinned}; with a basis, re-chunks from
-     * its last chunk so only new chunks are stored.
-     */
-    List<FileManifest.Chunk> writeChunks(FileManifest basis, InputStream data, ChunkPins.Holder pinned)
-            throws IOException {
-        ChunkWriter w = new ChunkWriter(chunker, store, hashers, storedBytes, uploadMemory);
-        if (basis == null || basis.chunks().isEmpty()) {
-            return w.write(data, pinned);
-        }
-        List<FileManifest.Chunk> old = basis.chunks();
-        FileManifest.Chunk last = old.get(old.size() - 1);
-        List<FileManifest.Chunk> out = new ArrayList<>(old.subList(0, old.size() - 1));
-        out.forEach(c -> pinned.pin(c.id()));
-        // checked like any read: re-chunking a damaged last chunk would give its damage a valid checksum
-        out.addAll(w.write(new SequenceInputStream(new ChunkStream(store, List.of(last), 0, -1), data), pinned));
-        return out;
     }
 
     TreeEditor.Result applyEdits(ObjectReader reader, ObjectInserter ins, ObjectId base, List<Edit> edits)
@@ -1225,20 +1067,6 @@ public final class PfsService implements Closeable {
         byte[] b = new byte[16];
         random.nextBytes(b);
         return HexFormat.of().formatHex(b);
-    }
-
-    interface IoCall<T> {
-        T call() throws IOException;
-    }
-
-    static <T> T io(IoCall<T> call) {
-        try {
-            return call.call();
-        } catch (ChunkStream.DamagedChunkException e) {
-            throw SluiceException.unavailable(e.getMessage(), e);
-        } catch (IOException e) {
-            throw SluiceException.unavailable("pfs storage failed: " + e.getMessage(), e);
-        }
     }
 
     private static void deleteTree(Path dir) throws IOException {
