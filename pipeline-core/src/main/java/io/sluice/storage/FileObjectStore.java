@@ -38,6 +38,11 @@ public final class FileObjectStore implements ObjectStore {
     private final Object syncLock = new Object();
     /** False once {@code sync -f} failed here: then {@link #sync()} fsyncs file by file. */
     private boolean syncfs = true;
+    /**
+     * Directories this store made or found, so a put into one costs no stat: a small object's put is a handful
+     * of system calls, and that stat was one of them. One that vanished (removed by hand) is made again.
+     */
+    private final Set<Path> madeDirs = ConcurrentHashMap.newKeySet();
 
     /** Opens (creating if needed) the store rooted at {@code root}. */
     public FileObjectStore(Path root) {
@@ -121,13 +126,15 @@ public final class FileObjectStore implements ObjectStore {
         Path dir = target.getParent();
         Path temp = null;
         try {
-            makeDirectories(dir);
+            if (!madeDirs.contains(dir)) {
+                makeDirectories(dir);
+            }
             // Hidden name next to the target: the rename stays inside one directory and list() skips it.
             // one open that creates the temp file (createTempFile and a second open would be two); a random
             // 64-bit name, and CREATE_NEW refuses the clash that is all but impossible
             Path fresh = dir.resolve("." + target.getFileName() + "."
                     + Long.toUnsignedString(java.util.concurrent.ThreadLocalRandom.current().nextLong(), 36) + ".tmp");
-            try (FileChannel out = FileChannel.open(fresh, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
+            try (FileChannel out = createNew(fresh)) {
                 temp = fresh; // ours to delete on failure from here on, never another put's
                 copy(data, length, out, key);
                 if (durable) {
@@ -157,7 +164,8 @@ public final class FileObjectStore implements ObjectStore {
     public InputStream get(String key, long offset, long length) throws IOException {
         Path file = root.resolve(Keys.check(key));
         Keys.checkNotNegative(offset, "offset");
-        if (Files.isDirectory(file)) {
+        // one stat that tells both a missing key (it throws NoSuchFileException) and a directory
+        if (Files.readAttributes(file, BasicFileAttributes.class).isDirectory()) {
             throw new NoSuchFileException(key);
         }
         FileChannel channel = FileChannel.open(file, StandardOpenOption.READ);
@@ -212,18 +220,38 @@ public final class FileObjectStore implements ObjectStore {
         return "file:" + root;
     }
 
-    /** Creates {@code dir} and any missing parents below the root, fsyncing each new entry's parent. */
+    /** Opens a new file for writing; if its directory vanished since it was remembered, makes it again first. */
+    private FileChannel createNew(Path file) throws IOException {
+        try {
+            return FileChannel.open(file, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
+        } catch (NoSuchFileException e) {
+            madeDirs.remove(file.getParent());
+            makeDirectories(file.getParent());
+            return FileChannel.open(file, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
+        }
+    }
+
+    /**
+     * Creates {@code dir} and any missing parents below the root, fsyncing each new entry's parent, and
+     * remembers it made or found {@code dir}.
+     */
     private void makeDirectories(Path dir) throws IOException {
-        if (Files.isDirectory(dir) || dir.equals(root)) {
+        if (dir.equals(root)) {
             return;
         }
-        makeDirectories(dir.getParent());
-        try {
-            Files.createDirectory(dir);
-        } catch (FileAlreadyExistsException e) {
-            return; // another put created it, or a file is in the way and createTempFile will say so
+        if (!Files.isDirectory(dir)) {
+            makeDirectories(dir.getParent());
+            try {
+                Files.createDirectory(dir);
+                fsync(dir.getParent());
+            } catch (FileAlreadyExistsException e) {
+                if (!Files.isDirectory(dir)) {
+                    return; // a file is in the way: the open in it will say so, every time
+                }
+                // another put created it
+            }
         }
-        fsync(dir.getParent());
+        madeDirs.add(dir);
     }
 
     private static void fsync(Path dir) throws IOException {

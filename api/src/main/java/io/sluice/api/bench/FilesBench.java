@@ -83,13 +83,19 @@ public final class FilesBench {
             Map<String, Object> f = new LinkedHashMap<>();
             f.put("daemon", "-Xmx" + options.daemonHeap());
             long s1 = CliBench.run(env, List.of(launcher, "put", "file", "small@master:/", "-f", small.toString(), "-r"));
+            long cpu0 = cpuNanos(daemon);
             long sn = CliBench.run(env, List.of(launcher, "put", "file", "big@master:/", "-f", big.toString(), "-r"));
+            long cpu1 = cpuNanos(daemon);
             long rssAfterFirst = peakRss(daemon.pid());
             long again = CliBench.run(env, List.of(launcher, "put", "file", "again@master:/", "-f", big.toString(), "-r"));
+            long cpu2 = cpuNanos(daemon);
             long list = CliBench.run(env, List.of(launcher, "list", "file", "big@master:/d0000/"));
             perFile(f, s1, 1000, sn, options.files());
             f.put("the same " + options.files() + " files again (already stored): s", CliBench.round(again / 1e9));
             f.put("again: files/s", Math.round(options.files() / (again / 1e9)));
+            // CPU time is what a loaded machine disturbs least: wall time there is mostly waiting for a core
+            f.put("daemon CPU per file, the N files: us", CliBench.round((cpu1 - cpu0) / 1e3 / options.files()));
+            f.put("daemon CPU per file, again: us", CliBench.round((cpu2 - cpu1) / 1e3 / options.files()));
             f.put("list file of a 1,000-file directory: ms", CliBench.round(list / 1e6));
             f.put("daemon peak RSS after the first N: MiB", rssAfterFirst >> 10);
             f.put("daemon peak RSS: MiB", peakRss(daemon.pid()) >> 10);
@@ -187,6 +193,11 @@ public final class FilesBench {
             Thread.sleep(100);
         }
         throw new IOException("the daemon did not answer within 120 s; see " + log);
+    }
+
+    /** The CPU time (user and system) a process has used so far, in ns; 0 where the system does not say. */
+    private static long cpuNanos(Process p) {
+        return p.info().totalCpuDuration().map(java.time.Duration::toNanos).orElse(0L);
     }
 
     /** VmHWM of a process in KiB (0 where /proc does not say). */
