@@ -3,8 +3,6 @@ package io.sluice.api.server;
 import io.javalin.http.Context;
 import io.sluice.pps.CommitSets;
 
-import java.time.Duration;
-
 /** REST access to commit sets (Pachyderm's global ids) under {@code /api/v1/commitsets}; only translation. */
 public final class CommitSetController {
     private final CommitSets sets;
@@ -20,13 +18,8 @@ public final class CommitSetController {
 
     /** GET /commitsets/{id}[?wait=SECONDS]: inspect, or wait until every pipeline downstream has run for it. */
     public void inspect(Context ctx) {
-        Duration wait = Requests.waitParam(ctx);
         String id = ctx.pathParam("id");
-        if (wait == null) {
-            ctx.json(sets.inspect(id));
-        } else {
-            Requests.longPoll(ctx, sets.await(id, wait));
-        }
+        Requests.inspectOrAwait(ctx, () -> sets.inspect(id), wait -> sets.await(id, wait));
     }
 
     /** GET /commitsets/{id}/jobs: the jobs the set's commits caused, newest first. */

@@ -11,7 +11,6 @@ import io.sluice.pps.PpsService;
 
 import java.io.IOException;
 import java.io.InputStream;
-import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 
@@ -63,12 +62,7 @@ public final class PfsController {
     public void inspectCommit(Context ctx) {
         String repo = ctx.pathParam("repo");
         String ref = Requests.required(ctx, "ref");
-        Duration wait = Requests.waitParam(ctx);
-        if (wait == null) {
-            ctx.json(pfs.inspectCommit(repo, ref));
-        } else {
-            Requests.longPoll(ctx, pfs.awaitCommit(repo, ref, wait));
-        }
+        Requests.inspectOrAwait(ctx, () -> pfs.inspectCommit(repo, ref), wait -> pfs.awaitCommit(repo, ref, wait));
     }
 
     public void startCommit(Context ctx) {

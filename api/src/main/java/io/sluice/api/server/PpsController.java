@@ -9,7 +9,6 @@ import java.nio.ByteBuffer;
 import java.nio.charset.CharacterCodingException;
 import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
-import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 
@@ -88,13 +87,8 @@ public final class PpsController {
 
     /** GET /jobs/{id}[?wait=SECONDS]: inspect, or wait until the job has ended. */
     public void inspectJob(Context ctx) {
-        Duration wait = Requests.waitParam(ctx);
         String id = ctx.pathParam("id");
-        if (wait == null) {
-            ctx.json(pps.inspectJob(id));
-        } else {
-            Requests.longPoll(ctx, pps.awaitJob(id, wait));
-        }
+        Requests.inspectOrAwait(ctx, () -> pps.inspectJob(id), wait -> pps.awaitJob(id, wait));
     }
 
     public void stopJob(Context ctx) {

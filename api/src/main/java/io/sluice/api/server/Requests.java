@@ -19,7 +19,9 @@ import java.util.Iterator;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.Set;
+import java.util.function.Function;
 import java.util.function.IntFunction;
+import java.util.function.Supplier;
 
 /** Reading requests with one clear message per mistake: required parameters, numbers, bounded JSON bodies. */
 final class Requests {
@@ -115,6 +117,19 @@ final class Requests {
      */
     static <T> void longPoll(Context ctx, CompletableFuture<T> answer) {
         ctx.future(() -> answer.thenAccept(ctx::json));
+    }
+
+    /**
+     * Answers what {@code inspect} returns at once or, with {@code ?wait=SECONDS}, what {@code await} (given that
+     * wait) completes with, as a long poll: the one shape of every inspect-or-wait endpoint.
+     */
+    static <T> void inspectOrAwait(Context ctx, Supplier<?> inspect, Function<Duration, CompletableFuture<T>> await) {
+        Duration wait = waitParam(ctx);
+        if (wait == null) {
+            ctx.json(inspect.get());
+        } else {
+            longPoll(ctx, await.apply(wait));
+        }
     }
 
     /** Whether the request's Content-Type is exactly {@code type} (any case), parameters such as charset aside. */
