@@ -3,10 +3,8 @@ package io.sluice.api;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.sluice.Json;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 import java.io.IOException;
 import java.nio.file.Files;
@@ -22,54 +20,39 @@ import static org.assertj.core.api.Assertions.assertThat;
 class CommitSetIT {
     private static final ObjectMapper JSON = Json.mapper();
 
-    @TempDir
-    static Path dir;
-    static TestDaemon daemon;
-
-    @BeforeAll
-    static void start() throws IOException {
-        daemon = new TestDaemon(dir.resolve("data"));
-    }
-
-    @AfterAll
-    static void stop() throws IOException {
-        daemon.close();
-    }
-
-    private static TestDaemon.Run ok(String... args) {
-        TestDaemon.Run run = daemon.cli(args);
-        assertThat(run.code()).as("sluice %s: %s", String.join(" ", args), run.err()).isZero();
-        return run;
-    }
-
-    private static JsonNode json(String... args) throws IOException {
-        return JSON.readTree(ok(args).out());
-    }
+    @RegisterExtension
+    static final ClassDaemon daemon = new ClassDaemon();
 
     private static void pipeline(String name, String input, String script) throws IOException {
-        Path spec = dir.resolve(name + ".json");
+        Path spec = daemon.dir().resolve(name + ".json");
         Files.writeString(spec, "{\"pipeline\": {\"name\": \"" + name + "\"}, \"transform\": {\"cmd\": [\"sh\", \"-c\", \""
                 + script + "\"]}, \"input\": {\"pfs\": {\"repo\": \"" + input + "\", \"glob\": \"/\"}}}");
-        ok("create", "pipeline", "-f", spec.toString());
+        daemon.ok("create", "pipeline", "-f", spec.toString());
+    }
+
+    /** Puts {@code content} at {@code target} ({@code repo@branch:/path}); returns the commit that made, as inspected. */
+    private static JsonNode put(String target, String content) throws IOException {
+        Path local = daemon.dir().resolve("upload");
+        Files.writeString(local, content);
+        daemon.ok("put", "file", target, "-f", local.toString());
+        return daemon.json("inspect", "commit", target.substring(0, target.indexOf(':')), "-o", "json");
     }
 
     @Test
     void waitCommitOnAnInputSetReturnsWhenTheLastStageHasLanded() throws Exception {
-        ok("create", "repo", "src");
+        daemon.ok("create", "repo", "src");
         pipeline("one", "src", "cp -r /pfs/src/. /pfs/out/");
         pipeline("two", "one", "cp -r /pfs/one/. /pfs/out/");
         // the last stage is slow, so a wait that stopped at the first stages would return seconds too early
         pipeline("three", "two", "sleep 3; cp -r /pfs/two/. /pfs/out/");
-        Path local = dir.resolve("in.txt");
-        Files.writeString(local, "hello\n");
-        ok("put", "file", "src@master:/in.txt", "-f", local.toString());
-        String set = json("inspect", "commit", "src@master", "-o", "json").get("set").asText();
-        assertThat(set).isEqualTo(json("inspect", "commit", "src@master", "-o", "json").get("id").asText());
+        JsonNode put = put("src@master:/in.txt", "hello\n");
+        String set = put.get("set").asText();
+        assertThat(set).isEqualTo(put.get("id").asText());
 
         // asked before any job of the set may exist: it must count the pipelines that have not started yet
         CompletableFuture<TestDaemon.Run> waiter = CompletableFuture.supplyAsync(
                 () -> daemon.cli("wait", "commit", set, "--timeout", "120", "-o", "json"));
-        JsonNode early = json("inspect", "commit", set, "-o", "json");
+        JsonNode early = daemon.json("inspect", "commit", set, "-o", "json");
         assertThat(early.get("complete").asBoolean()).isFalse();
         assertThat(early.get("pending").size()).isPositive();
 
@@ -83,50 +66,43 @@ class CommitSetIT {
         assertThat(repos).containsExactlyInAnyOrder("src", "one", "two", "three");
 
         // repo@<set id> names that repo's commit of the set; the last stage's landed before the wait returned
-        JsonNode last = json("inspect", "commit", "three@" + set, "-o", "json");
+        JsonNode last = daemon.json("inspect", "commit", "three@" + set, "-o", "json");
         assertThat(last.get("set").asText()).isEqualTo(set);
         assertThat(Instant.parse(last.get("finished").asText())).isBefore(returned);
-        assertThat(ok("get", "file", "three@" + set + ":/in.txt").out()).isEqualTo("hello\n");
-        JsonNode two = json("inspect", "commit", "two@" + set, "-o", "json");
+        assertThat(daemon.ok("get", "file", "three@" + set + ":/in.txt").out()).isEqualTo("hello\n");
+        JsonNode two = daemon.json("inspect", "commit", "two@" + set, "-o", "json");
         assertThat(last.get("provenance").findValuesAsText("id")).contains(two.get("id").asText());
 
-        JsonNode jobs = json("list", "job", set, "-o", "json");
+        JsonNode jobs = daemon.json("list", "job", set, "-o", "json");
         assertThat(jobs.findValuesAsText("pipeline")).containsExactlyInAnyOrder("one", "two", "three");
         assertThat(jobs.findValuesAsText("state")).containsOnly("JOB_SUCCESS");
 
         // list commit with no repo lists sets newest first; a second change makes a second, newer set
-        Files.writeString(local, "again\n");
-        ok("put", "file", "src@master:/in.txt", "-f", local.toString());
-        String second = json("inspect", "commit", "src@master", "-o", "json").get("set").asText();
+        String second = put("src@master:/in.txt", "again\n").get("set").asText();
         List<String> sets = new java.util.ArrayList<>();
-        json("list", "commit", "-o", "json").forEach(s -> sets.add(s.get("id").asText()));
+        daemon.json("list", "commit", "-o", "json").forEach(s -> sets.add(s.get("id").asText()));
         sets.retainAll(List.of(set, second));
         assertThat(sets).containsExactly(second, set);
-        ok("wait", "commit", second, "--timeout", "120");
-        assertThat(ok("get", "file", "three@" + second + ":/in.txt").out()).isEqualTo("again\n");
-        assertThat(ok("get", "file", "three@" + set + ":/in.txt").out()).isEqualTo("hello\n");
+        daemon.ok("wait", "commit", second, "--timeout", "120");
+        assertThat(daemon.ok("get", "file", "three@" + second + ":/in.txt").out()).isEqualTo("again\n");
+        assertThat(daemon.ok("get", "file", "three@" + set + ":/in.txt").out()).isEqualTo("hello\n");
     }
 
     @Test
     void aFailedStageEndsTheWaitWithExitOne() throws IOException {
-        ok("create", "repo", "bad");
+        daemon.ok("create", "repo", "bad");
         pipeline("breaks", "bad", "exit 3");
         pipeline("after", "breaks", "cp -r /pfs/breaks/. /pfs/out/");
-        Path local = dir.resolve("bad.txt");
-        Files.writeString(local, "x\n");
-        ok("put", "file", "bad@master:/x", "-f", local.toString());
-        String set = json("inspect", "commit", "bad@master", "-o", "json").get("id").asText();
+        String set = put("bad@master:/x", "x\n").get("id").asText();
         TestDaemon.Run run = daemon.cli("wait", "commit", set, "--timeout", "120");
         assertThat(run.code()).isEqualTo(1);
         assertThat(run.err()).contains("breaks").contains("JOB_FAILURE").doesNotContain("Exception");
-        assertThat(json("inspect", "commit", set, "-o", "json").get("complete").asBoolean()).isTrue();
+        assertThat(daemon.json("inspect", "commit", set, "-o", "json").get("complete").asBoolean()).isTrue();
     }
 
     @Test
     void anUnknownSetIsOneLine() {
-        TestDaemon.Run run = daemon.cli("wait", "commit", "0123456789abcdef0123456789abcdef", "--timeout", "1");
-        assertThat(run.code()).isEqualTo(1);
-        assertThat(run.err().strip()).contains("no commit set").doesNotContain("Exception");
-        assertThat(run.err().strip().lines().count()).isEqualTo(1);
+        TestDaemon.Run run = daemon.fails("wait", "commit", "0123456789abcdef0123456789abcdef", "--timeout", "1");
+        assertThat(run.err().strip()).contains("no commit set");
     }
 }

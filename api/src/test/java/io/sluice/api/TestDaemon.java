@@ -17,7 +17,7 @@ import java.util.List;
 import java.util.Map;
 
 /** A real daemon on a free loopback port over a temp data dir, plus a way to run CLI commands against it. */
-final class TestDaemon implements AutoCloseable {
+final class TestDaemon implements RunningDaemon, AutoCloseable {
     /** The project root, found from the api module's working directory during the build. */
     static final Path HOME = Path.of("").toAbsolutePath().getParent();
 
@@ -49,12 +49,14 @@ final class TestDaemon implements AutoCloseable {
     record Run(int code, String out, String err) {
     }
 
-    Run cli(String... args) {
-        return cli(new byte[0], args);
+    @Override
+    public Daemon daemon() {
+        return daemon;
     }
 
-    Run cli(byte[] stdin, String... args) {
-        return cli(address, stdin, args);
+    @Override
+    public String address() {
+        return address;
     }
 
     static Run cli(String address, byte[] stdin, String... args) {
@@ -69,34 +71,6 @@ final class TestDaemon implements AutoCloseable {
         int code = new Main(new PrintStream(out, true, StandardCharsets.UTF_8), new PrintStream(err, true, StandardCharsets.UTF_8),
                 in, env).run(args);
         return new Run(code, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
-    }
-
-    /** One commit on {@code repo@branch} (the repo made when missing) putting {@code files} and deleting {@code gone}. */
-    io.sluice.pfs.CommitInfo commit(String repo, String branch, Map<String, String> files, String... gone) {
-        io.sluice.pfs.PfsService pfs = daemon.pfs();
-        if (pfs.listRepos().stream().noneMatch(r -> r.name().equals(repo))) {
-            pfs.createRepo(repo, "");
-        }
-        try (io.sluice.pfs.FileBatch b = pfs.openBatch(repo, branch)) {
-            for (String g : gone) {
-                b.delete(g);
-            }
-            files.forEach((p, c) -> b.put(p, new ByteArrayInputStream(c.getBytes(StandardCharsets.UTF_8)), false));
-            return b.commit();
-        }
-    }
-
-    /** Every file of the head of {@code repo@master}: path -> content. */
-    Map<String, String> output(String repo) throws IOException {
-        Map<String, String> out = new java.util.TreeMap<>();
-        for (var f : daemon.pfs().globFile(repo, "master", "/**")) {
-            if (f.type() == io.sluice.pfs.FileInfo.Type.FILE) {
-                try (InputStream in = daemon.pfs().getFile(repo, "master", f.path(), 0, -1)) {
-                    out.put(f.path(), new String(in.readAllBytes(), StandardCharsets.UTF_8));
-                }
-            }
-        }
-        return out;
     }
 
     @Override

@@ -1,15 +1,11 @@
 package io.sluice.api;
 
-import io.sluice.pfs.PfsService;
 import io.sluice.pps.DatumInfo;
 import io.sluice.pps.DatumState;
 import io.sluice.pps.JobInfo;
 import io.sluice.pps.JobState;
-import io.sluice.pps.PpsService;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -31,31 +27,13 @@ import static org.assertj.core.api.Assertions.assertThat;
  * datum_tries, working_dir and reprocess_spec.
  */
 class TransformControlIT {
-    private static final Duration JOB_WAIT = Duration.ofSeconds(120);
-
-    @TempDir
-    static Path dir;
-    static TestDaemon daemon;
-    static PfsService pfs;
-    static PpsService pps;
-
-    @BeforeAll
-    static void start() throws IOException {
-        daemon = new TestDaemon(dir.resolve("data"));
-        pfs = daemon.daemon.pfs();
-        pps = daemon.daemon.pps();
-    }
-
-    @AfterAll
-    static void stop() throws IOException {
-        daemon.close();
-    }
+    @RegisterExtension
+    static final ClassDaemon daemon = new ClassDaemon();
 
     private static void create(String name, String spec) throws IOException {
-        Path file = dir.resolve(name + ".json");
+        Path file = daemon.dir().resolve(name + ".json");
         Files.writeString(file, spec);
-        TestDaemon.Run run = daemon.cli("create", "pipeline", "-f", file.toString());
-        assertThat(run.code()).as("create pipeline %s: %s", name, run.err()).isZero();
+        daemon.ok("create", "pipeline", "-f", file.toString());
     }
 
     private static void commit(String repo, Map<String, String> files) {
@@ -64,24 +42,28 @@ class TransformControlIT {
 
     /** Waits until the pipeline has {@code n} jobs, all ended; returns them, newest first. */
     private static List<JobInfo> ended(String pipeline, int n) throws InterruptedException {
-        Instant deadline = Instant.now().plus(JOB_WAIT);
-        while (Instant.now().isBefore(deadline)) {
-            List<JobInfo> jobs = pps.listJob(pipeline);
-            if (jobs.size() >= n && jobs.stream().allMatch(j -> j.state().terminal())) {
-                return jobs;
-            }
-            Thread.sleep(50);
-        }
-        throw new AssertionError(pipeline + " did not end " + n + " jobs in " + JOB_WAIT + ": " + pps.listJob(pipeline));
+        return daemon.awaitJobs(pipeline, "end " + n + " jobs",
+                jobs -> jobs.size() >= n && jobs.stream().allMatch(j -> j.state().terminal()));
     }
 
-    private static Map<String, String> output(String pipeline) throws IOException {
-        return daemon.output(pipeline);
+    /** The pipeline's only job once it has ended, checked to have succeeded. */
+    private static JobInfo succeeded(String pipeline) throws InterruptedException {
+        JobInfo job = ended(pipeline, 1).get(0);
+        assertThat(job.state()).as(job.reason()).isEqualTo(JobState.JOB_SUCCESS);
+        return job;
+    }
+
+    /** The pipeline's only job once it has ended, checked to have failed for a reason containing {@code reason}. */
+    private static JobInfo failed(String pipeline, String reason) throws InterruptedException {
+        JobInfo job = ended(pipeline, 1).get(0);
+        assertThat(job.state()).as(job.reason()).isEqualTo(JobState.JOB_FAILURE);
+        assertThat(job.reason()).contains(reason);
+        return job;
     }
 
     private static Map<String, DatumState> states(JobInfo job) {
         Map<String, DatumState> out = new TreeMap<>();
-        for (DatumInfo d : pps.listDatum(job.id())) {
+        for (DatumInfo d : daemon.pps().listDatum(job.id())) {
             out.put(String.join(",", d.files()), d.state());
         }
         return out;
@@ -98,11 +80,9 @@ class TransformControlIT {
                 {"pipeline": {"name": "exit4"}, "input": {"pfs": {"repo": "codes", "glob": "/*"}}, "datum_tries": 1,
                  "transform": {"cmd": ["sh", "-c", "cp /pfs/codes/* /pfs/out/; exit 4"], "accept_return_code": [3, 5]}}
                 """);
-        assertThat(ended("exit3", 1).get(0).state()).isEqualTo(JobState.JOB_SUCCESS);
-        assertThat(output("exit3")).containsExactly(Map.entry("/a.txt", "A"));
-        JobInfo failed = ended("exit4", 1).get(0);
-        assertThat(failed.state()).isEqualTo(JobState.JOB_FAILURE);
-        assertThat(failed.reason()).contains("exited with code 4");
+        succeeded("exit3");
+        assertThat(daemon.output("exit3")).containsExactly(Map.entry("/a.txt", "A"));
+        failed("exit4", "exited with code 4");
     }
 
     @Test
@@ -117,28 +97,23 @@ class TransformControlIT {
                 {"pipeline": {"name": "unrecovered"}, "input": {"pfs": {"repo": "mixed", "glob": "/*"}}, "datum_tries": 1,
                  "transform": {"cmd": ["sh", "-c", "! grep -q bad /pfs/mixed/*"], "errCmd": ["sh", "-c", "exit 7"]}}
                 """);
-        JobInfo job = ended("recover", 1).get(0);
-        assertThat(job.state()).as(job.reason()).isEqualTo(JobState.JOB_SUCCESS);
-        assertThat(output("recover")).as("a recovered datum adds nothing").containsExactly(Map.entry("/good.txt", "fine"));
+        JobInfo job = succeeded("recover");
+        assertThat(daemon.output("recover")).as("a recovered datum adds nothing").containsExactly(Map.entry("/good.txt", "fine"));
         assertThat(states(job)).containsExactly(Map.entry("mixed:/bad.txt", DatumState.RECOVERED),
                 Map.entry("mixed:/good.txt", DatumState.SUCCESS));
-        assertThat(pps.listDatum(job.id()).stream().filter(d -> d.state() == DatumState.RECOVERED).findFirst()
+        assertThat(daemon.pps().listDatum(job.id()).stream().filter(d -> d.state() == DatumState.RECOVERED).findFirst()
                 .orElseThrow().attempts()).as("datum_tries still applies").isEqualTo(2);
-        assertThat(pps.logs("recover", job.id(), null)).anyMatch(l -> l.message().startsWith("recovering "));
+        assertThat(daemon.pps().logs("recover", job.id(), null)).anyMatch(l -> l.message().startsWith("recovering "));
 
         create("slow_err_cmd", """
                 {"pipeline": {"name": "slow_err_cmd"}, "input": {"pfs": {"repo": "mixed", "glob": "/bad.txt"}},
                  "datum_tries": 1, "datum_timeout": "1s",
                  "transform": {"cmd": ["false"], "err_cmd": ["sleep", "615.5"]}}
                 """);
-        JobInfo slow = ended("slow_err_cmd", 1).get(0);
-        assertThat(slow.state()).isEqualTo(JobState.JOB_FAILURE);
-        assertThat(slow.reason()).contains("err_cmd [sleep, 615.5] was killed: the datum timed out after 1s");
+        failed("slow_err_cmd", "err_cmd [sleep, 615.5] was killed: the datum timed out after 1s");
         awaitGone("615.5");
 
-        JobInfo other = ended("unrecovered", 1).get(0);
-        assertThat(other.state()).isEqualTo(JobState.JOB_FAILURE);
-        assertThat(other.reason()).contains("err_cmd [sh, -c, exit 7] exited with code 7");
+        failed("unrecovered", "err_cmd [sh, -c, exit 7] exited with code 7");
     }
 
     @Test
@@ -149,9 +124,7 @@ class TransformControlIT {
                  "datum_tries": 1, "datum_timeout": "1s",
                  "transform": {"cmd": ["sh", "-c", "sleep 613.77 & sleep 613.78"]}}
                 """);
-        JobInfo job = ended("datum_timeout", 1).get(0);
-        assertThat(job.state()).isEqualTo(JobState.JOB_FAILURE);
-        assertThat(job.reason()).contains("datum timed out after 1s (datum_timeout)");
+        JobInfo job = failed("datum_timeout", "datum timed out after 1s (datum_timeout)");
         assertThat(Duration.between(job.started(), job.finished())).isLessThan(Duration.ofSeconds(60));
         assertThat(states(job).values()).containsExactly(DatumState.FAILED);
         awaitGone("613.77");
@@ -188,13 +161,10 @@ class TransformControlIT {
                      "transform": {"cmd": ["sh", "-c", "%s"], "env": {"PIPE": "%s"}}}
                     """.formatted(p[0], p[1], cmd.replace("COUNTS", counts.toString()), p[0]));
         }
-        JobInfo three = ended("tries3", 1).get(0);
-        assertThat(three.state()).as(three.reason()).isEqualTo(JobState.JOB_SUCCESS);
-        assertThat(pps.listDatum(three.id()).get(0).attempts()).isEqualTo(3);
-        assertThat(output("tries3")).containsExactly(Map.entry("/a.txt", "A"));
-        JobInfo two = ended("tries2", 1).get(0);
-        assertThat(two.state()).isEqualTo(JobState.JOB_FAILURE);
-        assertThat(two.reason()).contains("failed after 2 attempts");
+        JobInfo three = succeeded("tries3");
+        assertThat(daemon.pps().listDatum(three.id()).get(0).attempts()).isEqualTo(3);
+        assertThat(daemon.output("tries3")).containsExactly(Map.entry("/a.txt", "A"));
+        failed("tries2", "failed after 2 attempts");
         assertThat(Files.readAllLines(counts.resolve("tries2"))).hasSize(2);
         for (String f : List.of("tries3", "tries2")) {
             Files.deleteIfExists(counts.resolve(f));
@@ -214,12 +184,9 @@ class TransformControlIT {
                 {"pipeline": {"name": "baddir"}, "input": {"pfs": {"repo": "wd", "glob": "/"}}, "datum_tries": 1,
                  "transform": {"cmd": ["true"], "workingDir": "/no/such/dir"}}
                 """);
-        JobInfo job = ended("workdir", 1).get(0);
-        assertThat(job.state()).as(job.reason()).isEqualTo(JobState.JOB_SUCCESS);
-        assertThat(output("workdir")).containsExactly(Map.entry("/copy.txt", "hello"), Map.entry("/pwd", "wd\n"));
-        JobInfo bad = ended("baddir", 1).get(0);
-        assertThat(bad.state()).isEqualTo(JobState.JOB_FAILURE);
-        assertThat(bad.reason()).contains("working_dir /no/such/dir does not exist");
+        JobInfo job = succeeded("workdir");
+        assertThat(daemon.output("workdir")).containsExactly(Map.entry("/copy.txt", "hello"), Map.entry("/pwd", "wd\n"));
+        failed("baddir", "working_dir /no/such/dir does not exist");
     }
 
     @Test
@@ -242,7 +209,7 @@ class TransformControlIT {
         assertThat(every.datumsSkipped()).isZero();
         assertThat(every.datumsProcessed()).isEqualTo(2);
         assertThat(until.datumsSkipped()).isEqualTo(1);
-        assertThat(output("every_job")).containsExactly(Map.entry("/a.txt", "A"), Map.entry("/b.txt", "B"));
+        assertThat(daemon.output("every_job")).containsExactly(Map.entry("/a.txt", "A"), Map.entry("/b.txt", "B"));
     }
 
     @Test
@@ -252,13 +219,13 @@ class TransformControlIT {
                 {"pipeline": {"name": "on_schedule"}, "transform": {"cmd": ["sh", "-c", "cp /pfs/ticked/* /pfs/out/"]},
                  "input": {"pfs": {"repo": "ticked", "glob": "/*", "trigger": {"branch": "staging", "cronSpec": "@every 1s"}}}}
                 """);
-        assertThat(ended("on_schedule", 1).get(0).state()).isEqualTo(JobState.JOB_SUCCESS);
-        assertThat(output("on_schedule")).containsExactly(Map.entry("/a.txt", "A"));
+        succeeded("on_schedule");
+        assertThat(daemon.output("on_schedule")).containsExactly(Map.entry("/a.txt", "A"));
         daemon.commit("ticked", "staging", Map.of("/b.txt", "B"));
         assertThat(ended("on_schedule", 2).get(0).state()).isEqualTo(JobState.JOB_SUCCESS);
-        assertThat(output("on_schedule")).containsExactly(Map.entry("/a.txt", "A"), Map.entry("/b.txt", "B"));
-        assertThat(pfs.listCommit("ticked", "master", 1).get(0).id())
-                .isEqualTo(pfs.listCommit("ticked", "staging", 1).get(0).id());
+        assertThat(daemon.output("on_schedule")).containsExactly(Map.entry("/a.txt", "A"), Map.entry("/b.txt", "B"));
+        assertThat(daemon.pfs().listCommit("ticked", "master", 1).get(0).id())
+                .isEqualTo(daemon.pfs().listCommit("ticked", "staging", 1).get(0).id());
     }
 
     /** Waits until no process on the host has {@code marker} in its command line. */

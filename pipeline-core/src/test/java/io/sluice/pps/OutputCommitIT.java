@@ -127,10 +127,8 @@ class OutputCommitIT {
     @Test
     void anOutputLinkedToAnInputFileIsThatFile() {
         try (PpsHarness h = new PpsHarness(tmp.resolve("data"))) {
-            h.pfs.createRepo("in", "");
-            h.pps.createPipeline(q("{'pipeline': {'name': 'pass'}, 'transform': {'cmd': ['sh', '-c', "
-                    + "'for f in /pfs/in/*; do n=$(basename $f); mkdir -p /pfs/out/$n; ln -s $f /pfs/out/$n/copy; done']},"
-                    + " 'input': {'pfs': {'repo': 'in', 'glob': '/*'}}}"));
+            h.shPipeline("pass", "in", "/*",
+                    "for f in /pfs/in/*; do n=$(basename $f); mkdir -p /pfs/out/$n; ln -s $f /pfs/out/$n/copy; done");
             String big = "line of a passed-through file\n".repeat(20_000);
             CommitInfo c1 = change(h.pfs, List.of(), Map.of("/a", big, "/b", "bee"));
             JobInfo j1 = h.jobFor("pass", c1.id());

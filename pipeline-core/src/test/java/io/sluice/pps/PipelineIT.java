@@ -343,9 +343,7 @@ class PipelineIT {
 
     @Test
     void commitsLandingWhileAJobRunsEachGetTheirJobInOrder() {
-        h.pfs.createRepo("in", "");
-        h.pps.createPipeline(q("{'pipeline': {'name': 'slowcopy'}, 'transform': {'cmd': ['sh', '-c', "
-                + "'sleep 0.2; cp /pfs/in/* /pfs/out/']}, 'input': {'pfs': {'repo': 'in', 'glob': '/'}}}"));
+        h.shPipeline("slowcopy", "in", "/", "sleep 0.2; cp /pfs/in/* /pfs/out/");
         Map<String, CommitInfo> commits = new LinkedHashMap<>();
         for (int i = 0; i < 4; i++) {
             commits.put("/f" + i, h.commit("in", Map.of("/f" + i, "v" + i)));

@@ -1,5 +1,7 @@
 package io.sluice.pps;
 
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.sluice.Json;
 import io.sluice.pfs.CommitInfo;
 import io.sluice.pfs.FileInfo;
 import io.sluice.pfs.PfsService;
@@ -51,6 +53,16 @@ final class PpsHarness implements AutoCloseable {
         files.forEach((path, content) -> pfs.putFile(repo, "master", path,
                 new ByteArrayInputStream(content.getBytes(StandardCharsets.UTF_8)), false));
         return pfs.finishCommit(repo, "master");
+    }
+
+    /** Makes repo {@code repo} and pipeline {@code name} over it: each datum (a {@code glob} match) runs {@code sh -c script}. */
+    PipelineInfo shPipeline(String name, String repo, String glob, String script) {
+        pfs.createRepo(repo, "");
+        ObjectNode spec = Json.mapper().createObjectNode();
+        spec.putObject("pipeline").put("name", name);
+        spec.putObject("transform").putArray("cmd").add("sh").add("-c").add(script);
+        spec.putObject("input").putObject("pfs").put("repo", repo).put("glob", glob);
+        return pps.createPipeline(spec.toString());
     }
 
     /** The job of {@code pipeline} whose inputs include {@code commitId}, once it has ended. */

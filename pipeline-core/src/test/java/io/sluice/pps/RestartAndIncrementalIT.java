@@ -29,9 +29,7 @@ class RestartAndIncrementalIT {
         String jobId;
         CommitInfo first;
         try (PpsHarness h = new PpsHarness(data)) {
-            h.pfs.createRepo("in", "");
-            h.pps.createPipeline(q("{'pipeline': {'name': 'slow'}, 'transform': {'cmd': ['sh', '-c', "
-                    + "'sleep 1; cp /pfs/in/* /pfs/out/']}, 'input': {'pfs': {'repo': 'in', 'glob': '/*'}}}"));
+            h.shPipeline("slow", "in", "/*", "sleep 1; cp /pfs/in/* /pfs/out/");
             first = h.commit("in", Map.of("/a", "A"));
             JobInfo running = null;
             for (int i = 0; i < 2000 && running == null; i++) {
@@ -65,9 +63,7 @@ class RestartAndIncrementalIT {
     void everyCommitThatLandedWhileTheDaemonWasDownGetsItsOwnJobInOrder() {
         Path data = tmp.resolve("data");
         try (PpsHarness h = new PpsHarness(data)) {
-            h.pfs.createRepo("in", "");
-            h.pps.createPipeline(q("{'pipeline': {'name': 'copy'}, 'transform': {'cmd': ['sh', '-c', "
-                    + "'cp /pfs/in/* /pfs/out/']}, 'input': {'pfs': {'repo': 'in', 'glob': '/*'}}}"));
+            h.shPipeline("copy", "in", "/*", "cp /pfs/in/* /pfs/out/");
             CommitInfo first = h.commit("in", Map.of("/a", "A"));
             assertThat(h.jobFor("copy", first.id()).state()).isEqualTo(JobState.JOB_SUCCESS);
         }
@@ -97,9 +93,7 @@ class RestartAndIncrementalIT {
     @Test
     void aThousandFilesThenOneMoreProcessesOneDatumAndSkipsTheRest() {
         try (PpsHarness h = new PpsHarness(tmp.resolve("data"))) {
-            h.pfs.createRepo("many", "");
-            h.pps.createPipeline(q("{'pipeline': {'name': 'copy'}, 'transform': {'cmd': ['sh', '-c', "
-                    + "'cp /pfs/many/* /pfs/out/']}, 'input': {'pfs': {'repo': 'many', 'glob': '/*'}}}"));
+            h.shPipeline("copy", "many", "/*", "cp /pfs/many/* /pfs/out/");
             Map<String, String> files = new java.util.TreeMap<>();
             for (int i = 0; i < 1000; i++) {
                 files.put(String.format("/f%04d", i), "file " + i + "\n");
