@@ -104,6 +104,12 @@ class TransformControlIT {
         assertThat(daemon.pps().listDatum(job.id()).stream().filter(d -> d.state() == DatumState.RECOVERED).findFirst()
                 .orElseThrow().attempts()).as("datum_tries still applies").isEqualTo(2);
         assertThat(daemon.pps().logs("recover", job.id(), null)).anyMatch(l -> l.message().startsWith("recovering "));
+        // counted as Pachyderm's data_recovered, not as processed
+        assertThat(List.of(job.datumsProcessed(), job.datumsSkipped(), job.datumsRecovered(), job.datumsFailed(),
+                job.datumsTotal())).containsExactly(1L, 0L, 1L, 0L, 2L);
+        assertThat(daemon.json("inspect", "job", job.id(), "-o", "json").path("datumsRecovered").asLong()).isEqualTo(1);
+        assertThat(daemon.ok("list", "job", "-p", "recover").out()).contains("DATUMS (done/skipped/recovered/failed/total)")
+                .contains("1/0/1/0/2");
 
         create("slow_err_cmd", """
                 {"pipeline": {"name": "slow_err_cmd"}, "input": {"pfs": {"repo": "mixed", "glob": "/bad.txt"}},

@@ -184,7 +184,7 @@ final class JobRun {
                 return job;
             }
             done.putAll(more);
-            counts(done.size(), all.size() - done.size(), 0, all.size());
+            counts(done.size(), all.size() - done.size(), 0, all.size() + recovered.size());
         }
         say(jobLog, done.size() + " datums processed" + (recovered.isEmpty() ? "" : ", " + recovered.size()
                 + " recovered") + "; writing the output commit");
@@ -310,7 +310,6 @@ final class JobRun {
                 ended++;
                 if (r.getValue().recovered()) {
                     recovered.add(r.getKey().id());
-                    processed++;
                     say(jobLog, "datum " + r.getKey().id().substring(0, 12) + " " + r.getKey().described()
                             + " recovered: " + r.getValue().error());
                     counts(processed, job.datumsSkipped(), 0, job.datumsTotal());
@@ -619,10 +618,13 @@ final class JobRun {
         jobLog.add(new LogLine(job.pipeline(), job.id(), null, Instant.now(), "sluice", message));
     }
 
-    /** Updates the datum counts; they reach disk at most every COUNTS_MS (and with every state change). */
+    /**
+     * Updates the datum counts, recovered ones from {@link #recovered}; they reach disk at most every COUNTS_MS
+     * (and with every state change).
+     */
     private void counts(long processed, long skipped, long failed, long total) {
         synchronized (jobs) {
-            job = jobs.get(job.id()).orElse(job).withCounts(processed, skipped, failed, total);
+            job = jobs.get(job.id()).orElse(job).withCounts(processed, skipped, failed, total, recovered.size());
             long now = System.nanoTime();
             boolean durable = now - lastCountsWrite > COUNTS_MS * 1_000_000;
             if (durable) {

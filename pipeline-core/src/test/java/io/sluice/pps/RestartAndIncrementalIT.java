@@ -60,6 +60,33 @@ class RestartAndIncrementalIT {
     }
 
     @Test
+    void aJobRunAgainAfterARestartHasOnlyWhatIsLeftOfItsJobTimeout() {
+        Path data = tmp.resolve("data");
+        JobInfo running = null;
+        try (PpsHarness h = new PpsHarness(data)) {
+            h.pfs.createRepo("in", "");
+            // 6 s of work fits a fresh 10 s job_timeout, but not the at most 5 s left after the restart below
+            h.pps.createPipeline(q("{'pipeline': {'name': 'timed'}, 'job_timeout': '10s', 'datum_tries': 1,"
+                    + " 'transform': {'cmd': ['sh', '-c', 'sleep 6; cp /pfs/in/* /pfs/out/']},"
+                    + " 'input': {'pfs': {'repo': 'in', 'glob': '/*'}}}"));
+            h.commit("in", Map.of("/a", "A"));
+            for (int i = 0; i < 2000 && running == null; i++) {
+                running = h.pps.listJob("timed").stream().filter(j -> j.state() == JobState.JOB_RUNNING).findFirst()
+                        .orElse(null);
+                PpsHarness.sleep(5);
+            }
+            assertThat(running).isNotNull();
+            PpsHarness.sleep(5_000);
+        }
+        try (PpsHarness h = new PpsHarness(data)) {
+            JobInfo again = h.pps.waitJob(running.id(), Duration.ofSeconds(60));
+            assertThat(again.state()).as(again.reason()).isEqualTo(JobState.JOB_KILLED);
+            assertThat(again.reason()).contains("job timed out after 10s (job_timeout)");
+            assertThat(again.started()).as("the job keeps its first start").isEqualTo(running.started());
+        }
+    }
+
+    @Test
     void everyCommitThatLandedWhileTheDaemonWasDownGetsItsOwnJobInOrder() {
         Path data = tmp.resolve("data");
         try (PpsHarness h = new PpsHarness(data)) {

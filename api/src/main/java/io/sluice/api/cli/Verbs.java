@@ -65,11 +65,12 @@ public final class Verbs {
     static final Column[] JOB = {
             Column.field("ID", "id"), Column.field("PIPELINE", "pipeline"), Column.field("CREATED", "created"),
             Column.field("STATE", "state"),
-            new Column("DATUMS (done/skipped/failed/total)") {
+            new Column("DATUMS (done/skipped/recovered/failed/total)") {
                 @Override
                 String value(JsonNode r) {
                     return r.path("datumsProcessed").asText() + "/" + r.path("datumsSkipped").asText() + "/"
-                            + r.path("datumsFailed").asText() + "/" + r.path("datumsTotal").asText();
+                            + r.path("datumsRecovered").asLong() + "/" + r.path("datumsFailed").asText() + "/"
+                            + r.path("datumsTotal").asText();
                 }
             }};
     static final Column[] DATUM = {
