@@ -141,23 +141,6 @@ public final class ConsoleBench {
         }
     }
 
-    /** The jar and libraries of one checkout's build. */
-    record Build(Path home) {
-        Build {
-            if (!Files.isRegularFile(home.resolve("api/target/api.jar"))) {
-                throw new IllegalArgumentException("no build at " + home + " (api/target/api.jar is missing: run mvn -DskipTests package there)");
-            }
-        }
-
-        String classpath() throws IOException {
-            StringBuilder cp = new StringBuilder(home.resolve("api/target/api.jar").toString());
-            try (var jars = Files.list(home.resolve("api/target/lib"))) {
-                jars.filter(p -> p.toString().endsWith(".jar")).sorted().forEach(p -> cp.append(':').append(p));
-            }
-            return cp.toString();
-        }
-    }
-
     /** One seeded daemon: the ids its routes name, and how long the heaviest lineage answer took. */
     private record Site(DaemonProcess daemon, String head, String job, int jobs, double lineageMs) {
         List<String> routes() {

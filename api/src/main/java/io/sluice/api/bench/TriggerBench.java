@@ -1,5 +1,7 @@
 package io.sluice.api.bench;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import io.sluice.Json;
 import io.sluice.pfs.CommitInfo;
 import io.sluice.pps.JobInfo;
 import io.sluice.pps.JobState;
@@ -18,10 +20,12 @@ import java.io.Closeable;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collections;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
@@ -31,7 +35,8 @@ import java.util.concurrent.ConcurrentHashMap;
  * PpsService and local runner, times finish commit -> job RUNNING and -> output commit finished for a
  * trivial copy pipeline over {@code commits} commits, then one commit of 1,000 small files with glob
  * {@code /*} (time per datum) and the next commit adding one file (processed and skipped datums, and how
- * long that job took: mostly carrying the skipped datums' outputs into its output commit).
+ * long that job took: mostly carrying the skipped datums' outputs into its output commit; per skipped datum, the
+ * skip path's cost).
  */
 public final class TriggerBench {
 
@@ -39,7 +44,7 @@ public final class TriggerBench {
     public record Result(String isolation, int commits, double toRunningMedianMs, double toRunningP95Ms,
                          double toOutputMedianMs, double toOutputP95Ms, int manyFiles, double manyFilesJobSeconds,
                          double msPerDatum, double runnerAloneMsPerDatum, double ppsOverheadMsPerDatum,
-                         long nextProcessed, long nextSkipped, double nextJobMs) {
+                         long nextProcessed, long nextSkipped, double nextJobMs, double skipUsPerDatum) {
     }
 
     private TriggerBench() {
@@ -91,10 +96,11 @@ public final class TriggerBench {
                     Duration.ofMinutes(5));
             double perDatum = seconds * 1000 / Math.max(1, bigJob.datumsProcessed());
             double alone = runnerAlone(runner, pfs, big, 100);
+            double nextMs = Duration.between(next.started(), next.finished()).toNanos() / 1e6;
             return new Result(runner.isolation().name(), commits, percentile(toRunning, 50), percentile(toRunning, 95),
                     percentile(toOutput, 50), percentile(toOutput, 95), manyFiles, round(seconds), round(perDatum),
-                    round(alone), round(perDatum - alone), next.datumsProcessed(), next.datumsSkipped(),
-                    round(Duration.between(next.started(), next.finished()).toNanos() / 1e6));
+                    round(alone), round(perDatum - alone), next.datumsProcessed(), next.datumsSkipped(), round(nextMs),
+                    round(nextMs * 1000 / Math.max(1, next.datumsSkipped())));
         }
     }
 
@@ -121,6 +127,81 @@ public final class TriggerBench {
         }
         runner.release("bench-runner");
         return (System.nanoTime() - t0) / 1e6 / n;
+    }
+
+    /**
+     * The same benchmark run by the build in {@code before} and by this one, each in a JVM of its own, in turn
+     * for {@code rounds} rounds (before first in odd rounds, after first in even ones, so neither always gets
+     * the quieter machine), with the per-datum, skip and latency figures side by side and after / before
+     * ratios of their medians.
+     */
+    public static Map<String, Object> beside(Path dir, Path before, Path after, int commits, int manyFiles, int rounds)
+            throws IOException, InterruptedException {
+        Map<String, Build> builds = new LinkedHashMap<>();
+        builds.put("before", new Build(before.toAbsolutePath().normalize()));
+        builds.put("after", new Build(after.toAbsolutePath().normalize()));
+        Map<String, List<JsonNode>> runs = new LinkedHashMap<>();
+        builds.keySet().forEach(k -> runs.put(k, new ArrayList<>()));
+        for (int round = 0; round < rounds; round++) {
+            List<String> order = new ArrayList<>(builds.keySet());
+            if (round % 2 == 1) {
+                Collections.reverse(order);
+            }
+            for (String name : order) {
+                JsonNode r = runBuild(builds.get(name), dir.resolve(name + "-" + round), commits, manyFiles);
+                System.err.println(name + " (round " + (round + 1) + "): " + r);
+                runs.get(name).add(r);
+            }
+        }
+        Map<String, Object> out = new LinkedHashMap<>();
+        out.put("before", builds.get("before").home().toString());
+        out.put("after", builds.get("after").home().toString());
+        out.put("manyFiles", manyFiles);
+        out.put("load average (1 min) at the end", loadAverage());
+        for (String field : List.of("msPerDatum", "runnerAloneMsPerDatum", "skipUsPerDatum", "nextJobMs",
+                "toRunningMedianMs", "toOutputMedianMs")) {
+            Map<String, Object> f = new LinkedHashMap<>();
+            for (String name : builds.keySet()) {
+                f.put(name, runs.get(name).stream().map(r -> field.equals("skipUsPerDatum")
+                        ? round(r.path("nextJobMs").asDouble() * 1000 / Math.max(1, r.path("nextSkipped").asLong()))
+                        : r.path(field).asDouble()).toList());
+            }
+            f.put("after / before (medians)", round(median(f.get("after")) / median(f.get("before"))));
+            out.put(field, f);
+        }
+        out.put("runs", runs);
+        return out;
+    }
+
+    /** One build's {@code bench trigger} in a JVM of its own, its JSON figures. */
+    private static JsonNode runBuild(Build build, Path dir, int commits, int manyFiles) throws IOException, InterruptedException {
+        Files.createDirectories(dir);
+        Path log = dir.resolve("bench.log");
+        Path json = dir.resolve("figures.json");
+        Process p = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-cp", build.classpath(), "io.sluice.api.Main", "bench", "--scratch", dir.resolve("scratch").toString(),
+                "trigger", "--commits", Integer.toString(commits), "--files", Integer.toString(manyFiles))
+                .redirectOutput(json.toFile()).redirectError(log.toFile()).start();
+        if (p.waitFor() != 0) {
+            throw new IOException("bench trigger of " + build.home() + " exited with " + p.exitValue() + "; see " + log);
+        }
+        return Json.mapper().readTree(json.toFile());
+    }
+
+    @SuppressWarnings("unchecked")
+    private static double median(Object values) {
+        List<Double> sorted = new ArrayList<>((List<Double>) values);
+        Collections.sort(sorted);
+        int n = sorted.size();
+        return n % 2 == 1 ? sorted.get(n / 2) : (sorted.get(n / 2 - 1) + sorted.get(n / 2)) / 2;
+    }
+
+    private static String loadAverage() {
+        try {
+            return Files.readString(Path.of("/proc/loadavg")).split(" ")[0];
+        } catch (IOException e) {
+            return "unknown";
+        }
     }
 
     private static double round(double v) {

@@ -97,7 +97,13 @@ public final class BenchCommand {
 
     @Command(name = "trigger", description = "finish commit -> job RUNNING -> output commit latency, and per-datum overhead.")
     void trigger(@Option(names = "--commits", defaultValue = "30", description = "Commits timed (default 30).") int commits,
-                 @Option(names = "--files", defaultValue = "1000", description = "Small files for the per-datum figure (default 1000).") int files) throws Exception {
+                 @Option(names = "--files", defaultValue = "1000", description = "Small files for the per-datum figure (default 1000).") int files,
+                 @Option(names = "--before", paramLabel = "HOME", description = "Also run the build in this project checkout (its jars); both builds then run in JVMs of their own, in turn.") Path before,
+                 @Option(names = "--rounds", defaultValue = "1", description = "With --before: rounds of both builds, the order swapped each round (default 1).") int rounds) throws Exception {
+        if (before != null) {
+            inScratch(dir -> TriggerBench.beside(dir, before, UpCommand.home(main), commits, files, rounds));
+            return;
+        }
         inScratch(dir -> TriggerBench.run(dir.resolve("data"), commits, files));
     }
 
