@@ -3,8 +3,10 @@ package io.sluice.runner.local;
 import io.sluice.runner.exec.DatumCommand;
 
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 
 /**
  * The shell text a namespace slot runs: the long-lived helper, and the per-datum request it sources. Kept
@@ -12,59 +14,58 @@ import java.util.Map;
  */
 final class HelperScript {
 
-    /**
-     * $1: the slot's dir. Bind-mounts its {@code pfs} on /pfs (in the slot's own mount namespace), makes the
-     * two FIFOs, says {@code ready}, then for each request line runs the request script in a subshell with
-     * the slot's stdin file and FIFOs and reports {@code exit N}. It ends at EOF on its stdin.
-     */
-    static final String HELPER = "d=$1; [ -d /pfs ] || mkdir -p /pfs;"
-            + " mount --bind \"$d/pfs\" /pfs && rm -f \"$d/stdout\" \"$d/stderr\""
-            + " && mkfifo \"$d/stdout\" \"$d/stderr\" || exit 1; echo ready;"
-            + " while read -r _; do ( . \"$d/request\" ) <\"$d/stdin\" >\"$d/stdout\" 2>\"$d/stderr\" &"
-            + " wait $!; echo \"exit $?\"; done";
-
     /** Where a datum sees the daemon's program directories: in its own /tmp, so no host path must be reachable. */
     static final String PROGRAMS = "/tmp/.sluice-programs";
 
-    /** At most this many program directories: each is held open on a file descriptor 3..9 while /tmp is replaced. */
-    static final int MAX_PROGRAMS = 7;
+    /** At most this many program directories: each is held open on a file descriptor 3..7 while /tmp is replaced. */
+    static final int MAX_PROGRAMS = 5;
 
     /**
-     * One datum, as PID 1 of a PID namespace of its own (so whatever it starts dies with it) in a mount
-     * namespace of its own. $1: the job's prev dir or empty; $2: the user to run as (name or uid, optionally
-     * :group; empty: stay); then the program directories up to a {@code --}; then the directories to hide (the
-     * data dir, a chunk store outside it) up to a {@code --}; then for each secret directory its path, its
-     * number of files and each file's name and content, up to a {@code --}; the rest: the command. Shows $1 read-only at
-     * /pfs/prev, opens each program directory, covers each directory to hide with an empty read-only tmpfs
-     * (after which /pfs is all the datum sees of them; one already covered by an earlier one is gone), gives it
-     * fresh tmpfs /tmp and /var/tmp (gone with the namespace; TMPDIR, when set, points there), shows program
-     * directory N read-only at {@link #PROGRAMS}/N (so a checkout under /tmp, or under a directory the user
-     * cannot search, still runs), shows each secret directory as a read-only tmpfs of its own holding its files
-     * (mode 0644, so any user can read them; a missing directory outside /tmp is made empty on the host, where
-     * it stays), hands /pfs/out to the user, changes to / and execs the command as that user.
+     * Everything a datum must not find is set up once per slot, in the slot's own mount and PID namespaces,
+     * and then reused datum after datum: a datum costs a fork of the helper and the exec of its command (plus
+     * {@code setpriv} to drop to its user), where making namespaces, mounts and user lookups per datum cost
+     * some twenty execs.
+     *
+     * <p>$1: the slot's dir; $2: the directory the jobs' prev directories live under; then the program
+     * directories up to a {@code --}; then the directories to hide (the data dir, a chunk store outside it) up
+     * to a {@code --}. Bind-mounts the slot's {@code pfs} on /pfs, makes the two FIFOs, keeps the slot's dir
+     * open on fd 9 and the prev root on fd 8 (through /proc/1/fd they stay reachable for the helper, and for
+     * nobody else, once the data dir is covered), opens each program directory, covers each directory to hide
+     * with an empty read-only tmpfs (after which /pfs is all a datum sees of them; one already covered by an
+     * earlier one is gone), mounts tmpfs /tmp and /var/tmp (the daemon empties them after every datum: see
+     * {@link Slot}), shows program directory N read-only at {@link #PROGRAMS}/N (so a checkout under /tmp, or
+     * under a directory the user cannot search, still runs), remounts /proc so that a datum sees only its
+     * own user's processes, and says {@code ready}.
+     *
+     * <p>Then for each request line ({@code run}, or {@code run after} when the request mounts something) it
+     * runs the request script in a subshell with the slot's stdin file and FIFOs; once that ends it kills
+     * every process left in the namespace (PID 1's {@code kill -1} reaches all of them but itself, so what a
+     * datum started in the background dies with it) and reaps them until none is left, sources the
+     * {@code after} script (which unmounts what the request mounted), and reports {@code exit N}. It ends at
+     * EOF on its stdin.
      */
-    static final String DATUM = "p=$1 u=$2; shift 2;"
-            + " if [ -n \"$p\" ]; then mount --bind \"$p\" /pfs/prev && mount -o remount,bind,ro /pfs/prev || exit 126; fi;"
-            + " n=0; while [ \"$1\" != -- ]; do eval \"exec $((n + 3))<\\\"\\$1\\\"\" || exit 126; n=$((n + 1)); shift; done; shift;"
+    static final String HELPER = "d=$1 w=$2; shift 2; [ -d /pfs ] || mkdir -p /pfs;"
+            + " mount --bind \"$d/pfs\" /pfs && rm -f \"$d/stdout\" \"$d/stderr\""
+            + " && mkfifo \"$d/stdout\" \"$d/stderr\" && exec 9<\"$d\" 8<\"$w\" || exit 1; c=/proc/$$/fd/9 w=/proc/$$/fd/8;"
+            + " n=0; while [ \"$1\" != -- ]; do eval \"exec $((n + 3))<\\\"\\$1\\\"\" || exit 1; n=$((n + 1)); shift; done; shift;"
             + " while [ \"$1\" != -- ]; do [ ! -d \"$1\" ] || mount -t tmpfs -o ro,mode=0755,size=4k sluice-hidden \"$1\""
-            + " || exit 126; shift; done; shift;"
-            + " for t in /tmp /var/tmp; do [ ! -d $t ] || mount -t tmpfs -o mode=1777 sluice-tmp $t || exit 126; done;"
+            + " || exit 1; shift; done; shift;"
+            + " for t in /tmp /var/tmp; do [ ! -d $t ] || mount -t tmpfs -o mode=1777 sluice-tmp $t || exit 1; done;"
             + " j=0; while [ $j -lt $n ]; do m=" + PROGRAMS + "/$j; mkdir -p $m && mount --bind /proc/self/fd/$((j + 3)) $m"
-            + " && mount -o remount,bind,ro $m && eval \"exec $((j + 3))<&-\" || exit 126; j=$((j + 1)); done;"
-            + " while [ \"$1\" != -- ]; do m=$1 c=$2; shift 2; mkdir -p -- \"$m\" && mount -t tmpfs -o mode=0755"
-            + " sluice-secret \"$m\" || { echo \"sluice: cannot mount the secret files at $m\" >&2; exit 126; };"
-            + " while [ $c -gt 0 ]; do printf %s \"$2\" >\"$m/$1\" && chmod 0644 \"$m/$1\" || exit 126; shift 2;"
-            + " c=$((c - 1)); done; mount -o remount,ro \"$m\" || exit 126; done; shift;"
-            + " [ -z \"${TMPDIR:-}\" ] || export TMPDIR=/tmp; cd / || exit 126;"
-            + " [ -n \"$u\" ] || exec \"$@\";"
-            + " g=; case $u in *:*) g=${u#*:}; u=${u%%:*};; esac;"
-            + " if ! i=$(id -u -- \"$u\" 2>/dev/null); then case $u in ''|*[!0-9]*)"
-            + " echo \"sluice: transform.user names no user of this machine: $u\" >&2; exit 126;; esac; i=$u; fi;"
-            + " [ -n \"$g\" ] || g=$(id -g -- \"$i\" 2>/dev/null) || g=$i;"
-            + " chown \"$i:$g\" /pfs/out || exit 126;"
-            + " n=$(id -un -- \"$i\" 2>/dev/null) || n=$i;"
-            + " [ \"$i\" = 0 ] || set -- env HOME=/tmp USER=\"$n\" LOGNAME=\"$n\" \"$@\";"
-            + " exec setpriv --reuid=\"$i\" --regid=\"$g\" --clear-groups -- \"$@\"";
+            + " && mount -o remount,bind,ro $m && eval \"exec $((j + 3))<&-\" || exit 1; j=$((j + 1)); done;"
+            + " mount -o remount,hidepid=invisible /proc || exit 1;"
+            + " [ -z \"${TMPDIR:-}\" ] || export TMPDIR=/tmp; sp=$(command -v setpriv) && en=$(command -v env) || exit 1;"
+            + " echo ready;"
+            + " while read -r _ p; do ( . \"$c/request\" ) <\"$c/stdin\" >\"$c/stdout\" 2>\"$c/stderr\" & wait $!; s=$?;"
+            + " set -- /proc/[0-9]*; while [ $# -gt 1 ]; do kill -9 -1 2>/dev/null; : & wait $!; set -- /proc/[0-9]*; done;"
+            + " [ -z \"$p\" ] || . \"$c/after\"; echo \"exit $s\"; done";
+
+    /**
+     * Names a shell may not be handed through {@code export} without changing how it goes on (or which it
+     * keeps for itself); these, like names that are no shell names at all, reach user code through {@code env}.
+     */
+    private static final Set<String> SHELL_OWN = Set.of("IFS", "PPID", "OPTIND", "OPTARG", "LINENO", "PS1", "PS2",
+            "PS4", "ENV", "PWD", "OLDPWD", "CDPATH", "MAIL", "MAILPATH", "MAILCHECK", "HISTSIZE");
 
     /** $1: a pfs dir; the rest: a command. The probe: binds $1 on /pfs in a private namespace and runs it. */
     static final String PROBE = "mkdir -p /pfs && mount --bind \"$1\" /pfs && shift && exec \"$@\"";
@@ -72,39 +73,93 @@ final class HelperScript {
     private HelperScript() {
     }
 
-    /** The helper's command line for slot directory {@code dir}: the helper as PID 1 of its own namespaces. */
-    static List<String> helper(Path dir) {
+    /**
+     * The helper's command line for slot directory {@code dir}, the prev root {@code prevRoot}, the program
+     * directories {@code programs} and the directories {@code hidden}: the helper as PID 1 of its own namespaces.
+     */
+    static List<String> helper(Path dir, Path prevRoot, List<Path> programs, List<Path> hidden) {
         // setpriv --pdeathsig: the helper's unshare dies with the daemon's thread that started it, even on
         // SIGKILL; --kill-child then takes the helper shell, and with it every process in its PID namespace
-        return List.of("setpriv", "--pdeathsig", "KILL", "unshare", "--mount", "--propagation", "private",
-                "--pid", "--kill-child", "--mount-proc", "sh", "-c", HELPER, "sluice-slot", dir.toString());
+        List<String> cmd = new ArrayList<>(List.of("setpriv", "--pdeathsig", "KILL", "unshare", "--mount", "--propagation",
+                "private", "--pid", "--kill-child", "--mount-proc", "sh", "-c", HELPER, "sluice-slot", dir.toString(),
+                prevRoot.toString()));
+        programs.forEach(p -> cmd.add(p.toString()));
+        cmd.add("--");
+        hidden.forEach(h -> cmd.add(h.toString()));
+        cmd.add("--");
+        return cmd;
+    }
+
+    /** Who user code runs as: uid, gid and user name (the uid again when it has none). */
+    record RunAs(String uid, String gid, String name) {
     }
 
     /**
-     * The request for one datum: start {@link #DATUM} in namespaces of its own over {@code prev} (null: none),
-     * showing the directories {@code programs} at {@link #PROGRAMS}, hiding the directories {@code hidden},
-     * showing {@code c}'s secret files, as {@code user} (empty: the helper's), and exec {@code c} there through
-     * {@code env}, which adds its environment (names a shell could not export included) and looks the
-     * program up on its PATH.
+     * The request for one datum, sourced by a subshell of the helper (as root, in the slot's namespaces):
+     * shows {@code prevRelative} (a path under the helper's prev root, or null) read-only at /pfs/prev, shows
+     * each of {@code c}'s secret directories as a read-only tmpfs of its own holding its files (mode 0644, so
+     * any user can read them; a missing directory outside /tmp is made empty on the host, where it stays),
+     * changes to /, exports the command's environment (names a shell could not export through {@code env})
+     * and execs {@code c} as {@code user} (null: the helper's), which looks the program up on its PATH. For a
+     * user this machine does not know ({@code unknownUser} non-null) it only says so and exits 126.
      */
-    static String request(DatumCommand c, Path prev, List<Path> programs, List<Path> hidden, String user) {
-        StringBuilder script = new StringBuilder("exec unshare --mount --propagation private --pid --fork"
-                + " --kill-child --mount-proc sh -c ").append(quote(DATUM)).append(" sluice-datum ")
-                .append(quote(prev == null ? "" : prev.toString())).append(' ').append(quote(user));
-        programs.forEach(d -> script.append(' ').append(quote(d.toString())));
-        script.append(" --");
-        hidden.forEach(h -> script.append(' ').append(quote(h.toString())));
-        script.append(" --");
+    static String request(DatumCommand c, String prevRelative, RunAs user, String unknownUser) {
+        if (unknownUser != null) {
+            return "echo " + quote("sluice: transform.user names no user of this machine: " + unknownUser) + " >&2; exit 126\n";
+        }
+        StringBuilder script = new StringBuilder();
+        if (prevRelative != null) {
+            script.append("mount --bind \"$w\"/").append(quote(prevRelative))
+                    .append(" /pfs/prev && mount -o remount,bind,ro /pfs/prev || exit 126\n");
+        }
         c.secretFiles().forEach((dir, files) -> {
-            script.append(' ').append(quote(dir)).append(' ').append(files.size());
-            files.forEach((name, content) -> script.append(' ').append(quote(name)).append(' ').append(quote(content)));
+            script.append("m=").append(quote(dir)).append("; mkdir -p -- \"$m\" && mount -t tmpfs -o mode=0755 sluice-secret")
+                    .append(" \"$m\" || { echo \"sluice: cannot mount the secret files at $m\" >&2; exit 126; }\n");
+            files.forEach((name, content) -> script.append("printf %s ").append(quote(content)).append(" >\"$m\"/")
+                    .append(quote(name)).append(" && chmod 0644 \"$m\"/").append(quote(name)).append(" || exit 126\n"));
+            script.append("mount -o remount,ro \"$m\" || exit 126\n");
         });
-        script.append(" -- env --");
+        script.append("cd / || exit 126\n");
+        List<String> viaEnv = new ArrayList<>();
+        if (user != null && !user.uid().equals("0")) {
+            script.append("export HOME=/tmp USER=").append(quote(user.name())).append(" LOGNAME=")
+                    .append(quote(user.name())).append('\n');
+        }
         for (Map.Entry<String, String> e : c.env().entrySet()) {
-            script.append(' ').append(quote(e.getKey() + "=" + e.getValue()));
+            String word = quote(e.getKey() + "=" + e.getValue());
+            if (e.getKey().matches("[A-Za-z_][A-Za-z0-9_]*") && !SHELL_OWN.contains(e.getKey())) {
+                script.append("export ").append(word).append('\n');
+            } else {
+                viaEnv.add(word);
+            }
+        }
+        script.append("exec");
+        if (user != null) {
+            script.append(" \"$sp\" --reuid=").append(quote(user.uid())).append(" --regid=").append(quote(user.gid()))
+                    .append(" --clear-groups --");
+        }
+        if (!viaEnv.isEmpty()) {
+            script.append(" \"$en\" --");
+            viaEnv.forEach(w -> script.append(' ').append(w));
         }
         c.cmd().forEach(a -> script.append(' ').append(quote(a)));
         return script.append('\n').toString();
+    }
+
+    /**
+     * What the helper runs after the datum of {@link #request} (once nothing of it runs any more): unmounts
+     * what it mounted, so that the next datum finds the slot as it was; null when it mounted nothing.
+     */
+    static String after(DatumCommand c, String prevRelative) {
+        if (prevRelative == null && c.secretFiles().isEmpty()) {
+            return null;
+        }
+        StringBuilder script = new StringBuilder();
+        c.secretFiles().keySet().forEach(dir -> script.append("umount -l ").append(quote(dir)).append(" 2>/dev/null\n"));
+        if (prevRelative != null) {
+            script.append("umount -l /pfs/prev 2>/dev/null\n");
+        }
+        return script.toString();
     }
 
     /** A shell word that is exactly {@code s}. */

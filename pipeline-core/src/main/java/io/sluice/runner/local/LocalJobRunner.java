@@ -89,7 +89,7 @@ public final class LocalJobRunner implements JobRunner {
                 : SlotLauncher.permitted(workRoot.resolve(".probe")) ? Isolation.MOUNT_NAMESPACE : Isolation.PATH_REWRITE;
         // a daemon running as root runs user code as nobody, as a container would without USER
         this.launcher = this.isolation == Isolation.MOUNT_NAMESPACE
-                ? new SlotLauncher(workRoot.resolve("slots"), hidden(dataDir, alsoHidden), extraPathDirs,
+                ? new SlotLauncher(workRoot, hidden(dataDir, alsoHidden), extraPathDirs,
                         runsAsRoot() ? NOBODY : "")
                 : new DirectLauncher();
         this.executor = new DatumExecutor(launcher, new PrevCache(job -> workRoot.resolve(job).resolve("prev")),
@@ -129,7 +129,7 @@ public final class LocalJobRunner implements JobRunner {
     @Override
     public String secretFilesGap() {
         return isolation == Isolation.MOUNT_NAMESPACE ? ""
-                : "secret files need a private mount namespace per datum, which this daemon cannot make (it needs"
+                : "secret files need a private mount namespace, which this daemon cannot make (it needs"
                 + " root or CAP_SYS_ADMIN)";
     }
 

@@ -14,11 +14,16 @@ import java.io.OutputStreamWriter;
 import java.io.RandomAccessFile;
 import java.io.Writer;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.FileVisitResult;
 import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.Path;
+import java.nio.file.SimpleFileVisitor;
+import java.nio.file.attribute.BasicFileAttributes;
 import java.util.List;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.LinkedBlockingQueue;
+import java.util.stream.Stream;
 
 /**
  * One namespace slot: a directory {@code dir} whose {@code pfs} a long-lived helper shell (see
@@ -32,10 +37,15 @@ final class Slot {
     private final Process helper;
     private final Writer requests;
     private final BlockingQueue<String> replies = new LinkedBlockingQueue<>();
+    /** How many program directories the helper shows under {@link HelperScript#PROGRAMS}. */
+    private final int programs;
+    /** Set when a datum left something in /tmp that cannot be removed: the slot is then discarded. */
+    private volatile boolean broken;
 
-    private Slot(Path dir, Process helper) {
+    private Slot(Path dir, Process helper, int programs) {
         this.dir = dir;
         this.helper = helper;
+        this.programs = programs;
         this.requests = new OutputStreamWriter(helper.getOutputStream(), StandardCharsets.UTF_8);
         Thread reader = new Thread(() -> {
             try (BufferedReader r = new BufferedReader(new InputStreamReader(helper.getInputStream(),
@@ -52,14 +62,18 @@ final class Slot {
         reader.start();
     }
 
-    /** Starts a helper on {@code dir} (emptied first) and waits until it has mounted /pfs. */
-    static Slot start(Path dir) throws IOException, InterruptedException {
+    /**
+     * Starts a helper on {@code dir} (emptied first) that can show prev directories under {@code prevRoot},
+     * shows {@code programs} and hides {@code hidden} (see {@link HelperScript#HELPER}), and waits until it
+     * is set up.
+     */
+    static Slot start(Path dir, Path prevRoot, List<Path> programs, List<Path> hidden) throws IOException, InterruptedException {
         Workspace.deleteTree(dir);
         Files.createDirectories(dir.resolve("pfs"));
         // the commands the helper starts inherit its environment: it must hold none of the daemon's
-        Process p = ProcessRun.withBaseEnvironment(new ProcessBuilder(HelperScript.helper(dir)))
+        Process p = ProcessRun.withBaseEnvironment(new ProcessBuilder(HelperScript.helper(dir, prevRoot, programs, hidden)))
                 .redirectError(ProcessBuilder.Redirect.DISCARD).start();
-        Slot s = new Slot(dir, p);
+        Slot s = new Slot(dir, p, programs.size());
         try {
             s.reply("ready");
         } catch (IOException e) {
@@ -78,17 +92,24 @@ final class Slot {
     }
 
     boolean alive() {
-        return helper.isAlive();
+        return !broken && helper.isAlive();
     }
 
     /**
-     * Runs {@code c} in the slot as {@code user} (empty: the helper's), with {@code prev} (or null) read-only
-     * at /pfs/prev, {@code programs} shown at {@link HelperScript#PROGRAMS} and {@code hidden} covered, and waits for it. On interruption the helper and everything in its PID
-     * namespace are killed (the slot is then useless) and {@link InterruptedException} is thrown.
+     * Runs {@code c} in the slot as {@code user} (null: the helper's; {@code unknownUser}: a user name this
+     * machine does not know, which fails the run saying so), with the directory {@code prevRelative} under
+     * the prev root (or null) read-only at /pfs/prev and its secret files shown, and waits for it; then every
+     * process it left is gone, what was mounted for it is unmounted, and its /tmp and /var/tmp are emptied
+     * for the next datum. On interruption the helper and everything in
+     * its PID namespace are killed (the slot is then useless) and {@link InterruptedException} is thrown.
      */
-    Launcher.Exit run(DatumCommand c, Path prev, List<Path> programs, List<Path> hidden, String user, LogSink logs)
+    Launcher.Exit run(DatumCommand c, String prevRelative, HelperScript.RunAs user, String unknownUser, LogSink logs)
             throws IOException, InterruptedException {
-        Files.writeString(dir.resolve("request"), HelperScript.request(c, prev, programs, hidden, user));
+        Files.writeString(dir.resolve("request"), HelperScript.request(c, prevRelative, user, unknownUser));
+        String after = unknownUser == null ? HelperScript.after(c, prevRelative) : null;
+        if (after != null) {
+            Files.writeString(dir.resolve("after"), after);
+        }
         StringBuilder stdin = new StringBuilder();
         c.stdin().forEach(l -> stdin.append(l).append('\n'));
         Files.writeString(dir.resolve("stdin"), stdin);
@@ -96,7 +117,7 @@ final class Slot {
         ProcessRun.Tail tail = new ProcessRun.Tail();
         Fifo out = new Fifo(dir.resolve("stdout"), "stdout", logs, null);
         Fifo err = new Fifo(dir.resolve("stderr"), "stderr", logs, tail);
-        send("run");
+        send(after == null ? "run" : "run after");
         int exit;
         try {
             exit = Integer.parseInt(reply("exit "));
@@ -108,7 +129,80 @@ final class Slot {
         }
         out.end();
         err.end();
+        emptyTmp();
         return new Launcher.Exit(exit, tail.toString());
+    }
+
+    /**
+     * Empties the slot's /tmp and /var/tmp, seen through the helper's root in /proc, but for the program
+     * mounts: the next datum finds them as a fresh tmpfs would be. Nothing of the last datum runs any more
+     * (the helper killed it before it answered), so nothing changes under this walk. An entry on another
+     * file system (a mount root user code made) is not descended into: the slot is marked broken instead,
+     * and its namespace, mounts and all, goes when it is discarded.
+     */
+    private void emptyTmp() {
+        Path root = Path.of("/proc", Long.toString(helper.pid()), "root");
+        try {
+            for (String t : List.of("tmp", "var/tmp")) {
+                Path tmp = root.resolve(t);
+                if (!Files.isDirectory(tmp, LinkOption.NOFOLLOW_LINKS)) {
+                    continue;
+                }
+                Object dev = Files.getAttribute(tmp, "unix:dev", LinkOption.NOFOLLOW_LINKS);
+                Path keep = t.equals("tmp") && programs > 0 ? tmp.resolve(HelperScript.PROGRAMS.substring("/tmp/".length())) : null;
+                try (Stream<Path> children = Files.list(tmp)) {
+                    for (Path child : (Iterable<Path>) children::iterator) {
+                        if (child.equals(keep)) {
+                            try (Stream<Path> mounts = Files.list(child)) {
+                                for (Path m : (Iterable<Path>) mounts::iterator) {
+                                    if (!m.getFileName().toString().matches("[0-9]+")
+                                            || Integer.parseInt(m.getFileName().toString()) >= programs) {
+                                        deleteOnDevice(m, dev);
+                                    }
+                                }
+                            }
+                        } else {
+                            deleteOnDevice(child, dev);
+                        }
+                    }
+                }
+            }
+        } catch (IOException | RuntimeException e) {
+            broken = true;
+        }
+    }
+
+    /** Deletes {@code p} and what is under it, all of which must be on the device {@code dev}. */
+    private static void deleteOnDevice(Path p, Object dev) throws IOException {
+        Files.walkFileTree(p, new SimpleFileVisitor<>() {
+            @Override
+            public FileVisitResult preVisitDirectory(Path d, BasicFileAttributes attrs) throws IOException {
+                onDevice(d, dev);
+                return FileVisitResult.CONTINUE;
+            }
+
+            @Override
+            public FileVisitResult visitFile(Path f, BasicFileAttributes attrs) throws IOException {
+                onDevice(f, dev);
+                Files.delete(f);
+                return FileVisitResult.CONTINUE;
+            }
+
+            @Override
+            public FileVisitResult postVisitDirectory(Path d, IOException e) throws IOException {
+                if (e != null) {
+                    throw e;
+                }
+                Files.delete(d);
+                return FileVisitResult.CONTINUE;
+            }
+        });
+    }
+
+    private static void onDevice(Path p, Object dev) throws IOException {
+        if (!dev.equals(Files.getAttribute(p, "unix:dev", LinkOption.NOFOLLOW_LINKS))) {
+            throw new IOException(p + " is on another file system");
+        }
     }
 
     private void send(String line) throws IOException {

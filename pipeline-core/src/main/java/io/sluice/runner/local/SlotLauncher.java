@@ -3,6 +3,7 @@ package io.sluice.runner.local;
 import io.sluice.runner.JobRunner.LogSink;
 import io.sluice.runner.exec.DatumCommand;
 import io.sluice.runner.exec.Launcher;
+import io.sluice.runner.exec.ProcessRun;
 import io.sluice.runner.exec.Workspace;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -10,11 +11,15 @@ import org.slf4j.LoggerFactory;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFileAttributeView;
+import java.nio.file.attribute.UserPrincipalLookupService;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Deque;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -24,7 +29,9 @@ import java.util.stream.Stream;
 /**
  * Starts user code in namespace {@link Slot slots}, one per datum running at once, started on demand and
  * reused: each shows its own directory at /pfs, so concurrent datums never see each other, and a datum
- * costs a fork of the helper and one exec instead of a JVM process launch and a mount. Helpers are started
+ * costs a fork of the helper and an exec or two instead of a JVM process launch, namespaces and mounts
+ * (the slot keeps those; between datums its /tmp is emptied and its leftover processes killed). Users
+ * named by {@code transform.user} are looked up once, not per datum. Helpers are started
  * from one thread of this launcher that lives as long as it does, because a helper's parent-death signal
  * is tied to the thread that started it: when the daemon dies, even by SIGKILL, every slot and everything
  * running in it dies too.
@@ -32,6 +39,7 @@ import java.util.stream.Stream;
 public final class SlotLauncher implements Launcher {
     private static final Logger LOG = LoggerFactory.getLogger(SlotLauncher.class);
     private final Path root;
+    private final Path prevRoot;
     private final List<Path> hidden;
     private final List<Path> programs;
     /** What datums see at {@link HelperScript#PROGRAMS}/N: program directory N's parent. */
@@ -39,6 +47,8 @@ public final class SlotLauncher implements Launcher {
     private final String defaultUser;
     private final String prefix = "slot-" + ProcessHandle.current().pid() + "-";
     private final Deque<Slot> idle = new ArrayDeque<>();
+    /** Users looked up so far; an empty value: this machine knows no such user. */
+    private final Map<String, Optional<HelperScript.RunAs>> users = new ConcurrentHashMap<>();
     private final List<Slot> all = new ArrayList<>();
     private final ExecutorService spawner = Executors.newSingleThreadExecutor(r -> {
         Thread t = new Thread(r, "slot-spawner");
@@ -49,7 +59,8 @@ public final class SlotLauncher implements Launcher {
     private boolean closed;
 
     /**
-     * Slots under {@code root}; slots left there by a daemon that is gone are deleted. Datums never see the
+     * Slots under {@code workRoot}/slots; slots left there by a daemon that is gone are deleted. The prev
+     * directories datums are shown live under {@code workRoot}. Datums never see the
      * directories {@code hidden} (the data dir, a chunk store outside it) but through their own /pfs, and run
      * as {@code defaultUser} (a name or uid; empty: the daemon's own) unless their command names a user. The
      * directories {@code programDirs} (the daemon's stage programs, put first on PATH) are shown to datums with
@@ -57,11 +68,12 @@ public final class SlotLauncher implements Launcher {
      * them there: a checkout under /tmp, or under a directory the user cannot search (/root, a 0700 temp dir),
      * runs its stages all the same.
      */
-    public SlotLauncher(Path root, List<Path> hidden, List<Path> programDirs, String defaultUser) {
+    public SlotLauncher(Path workRoot, List<Path> hidden, List<Path> programDirs, String defaultUser) {
         if (programDirs.size() > HelperScript.MAX_PROGRAMS) {
             throw new IllegalArgumentException("at most " + HelperScript.MAX_PROGRAMS + " program directories");
         }
-        this.root = root;
+        this.prevRoot = workRoot.toAbsolutePath().normalize();
+        this.root = prevRoot.resolve("slots");
         this.hidden = hidden.stream().map(h -> h.toAbsolutePath().normalize()).toList();
         this.programs = programDirs.stream().map(d -> d.toAbsolutePath().normalize()).filter(Files::isDirectory).toList();
         this.programParents = programs.stream().map(d -> d.getParent() == null ? d : d.getParent()).toList();
@@ -104,8 +116,8 @@ public final class SlotLauncher implements Launcher {
 
     @Override
     public String describe() {
-        return "/pfs bind-mounted in private mount and PID namespaces per datum (unshare), private /tmp and /var/tmp,"
-                + " data dir hidden, user code as " + (defaultUser.isEmpty() ? "the daemon's user" : "uid " + defaultUser)
+        return "/pfs bind-mounted in private mount and PID namespaces per slot (unshare), an emptied /tmp and /var/tmp"
+                + " and no process left behind per datum, data dir hidden, user code as " + (defaultUser.isEmpty() ? "the daemon's user" : "uid " + defaultUser)
                 + " unless transform.user says otherwise";
     }
 
@@ -122,14 +134,34 @@ public final class SlotLauncher implements Launcher {
 
             @Override
             public Exit run(DatumCommand command, Path prev, LogSink logs) throws IOException, InterruptedException {
+                String prevRelative = null;
                 if (prev != null) {
+                    Path p = prev.toAbsolutePath().normalize();
+                    if (!p.startsWith(prevRoot)) {
+                        throw new IOException("a prev directory outside " + prevRoot + ": " + p);
+                    }
+                    prevRelative = prevRoot.relativize(p).toString();
                     Files.createDirectories(workspace().prev());
                 }
                 String user = command.user().isEmpty() ? defaultUser : command.user();
+                HelperScript.RunAs runAs = null;
+                String unknown = null;
+                if (!user.isEmpty()) {
+                    runAs = users.computeIfAbsent(user, SlotLauncher::lookUp).orElse(null);
+                    if (runAs == null) {
+                        unknown = user;
+                    } else {
+                        // as the user's own, so that it can write its output
+                        UserPrincipalLookupService names = workspace().out().getFileSystem().getUserPrincipalLookupService();
+                        PosixFileAttributeView out = Files.getFileAttributeView(workspace().out(), PosixFileAttributeView.class);
+                        out.setOwner(names.lookupPrincipalByName(runAs.uid()));
+                        out.setGroup(names.lookupPrincipalByGroupName(runAs.gid()));
+                    }
+                }
                 boolean privileged = user.isEmpty() || user.equals("0") || user.equals("root");
                 DatumCommand c = command.withEnv(Map.of("PATH",
                         inNamespace(command.env().getOrDefault("PATH", ""), privileged)));
-                Exit exit = slot.run(c, prev, programParents, hidden, user, logs);
+                Exit exit = slot.run(c, prevRelative, runAs, unknown, logs);
                 healthy = true;
                 return exit;
             }
@@ -163,6 +195,48 @@ public final class SlotLauncher implements Launcher {
         return out.toString();
     }
 
+    /**
+     * {@code user} ("name", "uid", either with ":group") as {@code id} finds it: its uid, the group given or
+     * else its own (else the uid), and its name (else the uid); empty when it is neither a known name nor a
+     * number.
+     */
+    private static Optional<HelperScript.RunAs> lookUp(String user) {
+        String u = user;
+        String g = "";
+        int colon = u.indexOf(':');
+        if (colon >= 0) {
+            g = u.substring(colon + 1);
+            u = u.substring(0, colon);
+        }
+        String uid = id("-u", u);
+        if (uid == null) {
+            if (!u.matches("[0-9]+")) {
+                return Optional.empty();
+            }
+            uid = u;
+        }
+        if (g.isEmpty()) {
+            g = Optional.ofNullable(id("-g", uid)).orElse(uid);
+        }
+        return Optional.of(new HelperScript.RunAs(uid, g, Optional.ofNullable(id("-un", uid)).orElse(uid)));
+    }
+
+    /** What {@code id option -- user} prints, or null when it fails. */
+    private static String id(String option, String user) {
+        try {
+            Process p = ProcessRun.withBaseEnvironment(new ProcessBuilder("id", option, "--", user))
+                    .redirectError(ProcessBuilder.Redirect.DISCARD).start();
+            p.getOutputStream().close();
+            String out = new String(p.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8).trim();
+            return p.waitFor() == 0 && !out.isEmpty() ? out : null;
+        } catch (IOException e) {
+            return null;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return null;
+        }
+    }
+
     private static boolean searchable(Path dir) {
         try {
             for (Path p = dir; p != null; p = p.getParent()) {
@@ -188,7 +262,7 @@ public final class SlotLauncher implements Launcher {
             throw new IOException("the local runner is closed");
         }
         Path dir = root.resolve(prefix + started++);
-        Future<Slot> f = spawner.submit(() -> Slot.start(dir));
+        Future<Slot> f = spawner.submit(() -> Slot.start(dir, prevRoot, programParents, hidden));
         Slot s;
         try {
             s = f.get();
