@@ -2,7 +2,7 @@ package io.sluice.pfs;
 
 import io.sluice.SluiceException;
 import io.sluice.pfs.DataRepo.Indexed;
-import io.sluice.pfs.PfsService.Entry;
+import io.sluice.pfs.TreeReader.Entry;
 import io.sluice.pfs.TreeEditor.Edit;
 import org.eclipse.jgit.lib.Constants;
 import org.eclipse.jgit.lib.FileMode;
@@ -23,8 +23,8 @@ import java.util.Map;
 import java.util.concurrent.locks.ReentrantLock;
 
 import static io.sluice.pfs.Io.io;
-import static io.sluice.pfs.PfsService.lookup;
-import static io.sluice.pfs.PfsService.noFile;
+import static io.sluice.pfs.TreeReader.lookup;
+import static io.sluice.pfs.TreeReader.noFile;
 
 /**
  * File changes to one branch that land together as one commit, or into the branch's open commit, when

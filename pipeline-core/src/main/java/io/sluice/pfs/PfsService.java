@@ -10,10 +10,7 @@ import org.eclipse.jgit.lib.FileMode;
 import org.eclipse.jgit.lib.ObjectId;
 import org.eclipse.jgit.lib.ObjectInserter;
 import org.eclipse.jgit.lib.ObjectReader;
-import org.eclipse.jgit.treewalk.CanonicalTreeParser;
 import org.eclipse.jgit.treewalk.TreeWalk;
-import org.eclipse.jgit.treewalk.filter.AndTreeFilter;
-import org.eclipse.jgit.treewalk.filter.PathFilter;
 import org.eclipse.jgit.treewalk.filter.TreeFilter;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -64,6 +61,7 @@ public final class PfsService implements Closeable {
     private final ObjectMapper json = new ObjectMapper();
     final MetaCache cache = new MetaCache(json.getFactory(), 500_000, 100_000);
     final ChunkStore chunks;
+    final TreeReader reads;
     private final ExecutorService events;
     final Map<String, DataRepo> repos = new ConcurrentHashMap<>();
     private final Map<String, String> damagedRepos = new java.util.TreeMap<>();
@@ -81,6 +79,7 @@ public final class PfsService implements Closeable {
     public PfsService(Path dataDir, ObjectStore store, Chunker chunker) {
         this.root = dataDir.resolve("pfs");
         this.chunks = new ChunkStore(store, chunker, cache);
+        this.reads = new TreeReader(cache, store);
         this.events = Executors.newSingleThreadExecutor(Io.daemon("pfs-events"));
         try {
             Files.createDirectories(root);
@@ -612,16 +611,7 @@ public final class PfsService implements Closeable {
     public FileInfo inspectFile(String repo, String ref, String path) {
         DataRepo r = repo(repo);
         String p = Ref.normalizePath(path);
-        Indexed x = resolve(r, ref, false);
-        return io(() -> {
-            try (ObjectReader reader = r.git.newObjectReader()) {
-                Entry e = lookup(reader, x.tree(), p);
-                if (e == null) {
-                    throw noFile(repo, ref, p);
-                }
-                return fileInfo(reader, p, e.mode(), e.id());
-            }
-        });
+        return reads.inspect(at(r, ref), p);
     }
 
     /** The direct children of directory {@code dir} ("/" for the root), sorted by path; a file lists itself. */
@@ -649,31 +639,7 @@ public final class PfsService implements Closeable {
     public String listFile(String repo, String ref, String dir, String after, int limit, Consumer<FileInfo> out) {
         DataRepo r = repo(repo);
         String p = Ref.normalizePath(dir);
-        Indexed x = resolve(r, ref, false);
-        return io(() -> {
-            try (ObjectReader reader = r.git.newObjectReader()) {
-                Entry e = lookup(reader, x.tree(), p);
-                if (e == null) {
-                    throw noFile(repo, ref, p);
-                }
-                if (e.mode() != FileMode.TREE) {
-                    if (after == null) {
-                        out.accept(fileInfo(reader, p, e.mode(), e.id()));
-                    }
-                    return null;
-                }
-                String prefix = p.equals("/") ? "/" : p + "/";
-                Page page = new Page(after, limit, out);
-                for (CanonicalTreeParser t = new CanonicalTreeParser(null, reader, e.id()); !t.eof(); t.next()) {
-                    String path = prefix + t.getEntryPathString();
-                    if (!page.offer(cursorOf(path, t.getEntryFileMode()), reader, path, t.getEntryFileMode(),
-                            t.getEntryObjectId())) {
-                        return page.last;
-                    }
-                }
-                return null;
-            }
-        });
+        return reads.list(at(r, ref), p, after, limit, out);
     }
 
     /**
@@ -683,76 +649,7 @@ public final class PfsService implements Closeable {
     public String globFile(String repo, String ref, String pattern, String after, int limit, Consumer<FileInfo> out) {
         DataRepo r = repo(repo);
         Glob glob = Glob.compile(pattern);
-        Indexed x = resolve(r, ref, false);
-        return io(() -> {
-            try (ObjectReader reader = r.git.newObjectReader()) {
-                Page page = new Page(after, limit, out);
-                if (glob.matches("/")) {
-                    page.offer("/", reader, "/", FileMode.TREE, x.tree());
-                }
-                pagedGlob(reader, glob, x.tree(), "", 1, page);
-                return page.full ? page.last : null;
-            }
-        });
-    }
-
-    /** The paging key of an entry: its path, with '/' after a directory's, so keys sort in tree order. */
-    private static String cursorOf(String path, FileMode mode) {
-        return mode == FileMode.TREE ? path + "/" : path;
-    }
-
-    /** One page of a listing being filled: the cursor it starts after, its size, and where it stopped. */
-    private final class Page {
-        final String after;
-        final int limit;
-        final Consumer<FileInfo> out;
-        int given;
-        String last;
-        boolean full;
-
-        Page(String after, int limit, Consumer<FileInfo> out) {
-            this.after = after;
-            this.limit = limit;
-            this.out = out;
-        }
-
-        /** Gives the entry unless it lies at or before the cursor; false once the page is full. */
-        boolean offer(String key, ObjectReader reader, String path, FileMode mode, ObjectId id) throws IOException {
-            if (after != null && key.compareTo(after) <= 0) {
-                return true;
-            }
-            if (limit > 0 && given == limit) {
-                full = true;
-                return false;
-            }
-            out.accept(fileInfo(reader, path, mode, id));
-            given++;
-            last = key;
-            return true;
-        }
-    }
-
-    /** Depth-first in tree order (the order of paging keys), skipping whole subtrees before the cursor. */
-    private boolean pagedGlob(ObjectReader reader, Glob glob, ObjectId tree, String dir, int depth, Page page)
-            throws IOException {
-        for (CanonicalTreeParser t = new CanonicalTreeParser(null, reader, tree); !t.eof(); t.next()) {
-            String path = dir + "/" + t.getEntryPathString();
-            FileMode mode = t.getEntryFileMode();
-            ObjectId id = t.getEntryObjectId();
-            String key = cursorOf(path, mode);
-            boolean before = page.after != null && key.compareTo(page.after) <= 0;
-            if (before && !(mode == FileMode.TREE && page.after.startsWith(key))) {
-                continue; // this entry and all under it come before the cursor
-            }
-            if (glob.matches(path) && !page.offer(key, reader, path, mode, id)) {
-                return false;
-            }
-            if (mode == FileMode.TREE && (glob.maxDepth() < 0 || depth < glob.maxDepth())
-                    && !pagedGlob(reader, glob, id, path, depth + 1, page)) {
-                return false;
-            }
-        }
-        return true;
+        return reads.glob(at(r, ref), glob, after, limit, out);
     }
 
     /**
@@ -763,16 +660,7 @@ public final class PfsService implements Closeable {
      */
     public ChunkStream getFile(String repo, String ref, String path, long offset, long length) {
         String p = Ref.normalizePath(path);
-        FileManifest m = manifest(repo, ref, p);
-        if (offset < 0 || offset > m.size()) {
-            throw SluiceException.invalid("offset " + offset + " is outside " + p + " (size " + m.size() + ")");
-        }
-        ChunkStream in = new ChunkStream(chunks.store(), m.chunks(), offset, length, repo + "@" + ref + ":" + p);
-        io(() -> {
-            in.prefetch();
-            return null;
-        });
-        return in;
+        return reads.open(at(repo(repo), ref), p, offset, length);
     }
 
     /**
@@ -784,29 +672,7 @@ public final class PfsService implements Closeable {
     public void getTree(String repo, String ref, String dir, Tar.Writer out) throws IOException {
         DataRepo r = repo(repo);
         String p = Ref.normalizePath(dir);
-        Indexed x = resolve(r, ref, false);
-        try (ObjectReader reader = r.git.newObjectReader()) {
-            Entry e = io(() -> lookup(reader, x.tree(), p));
-            if (e == null) {
-                throw noFile(repo, ref, p);
-            }
-            if (e.mode() != FileMode.TREE) {
-                throw SluiceException.invalid("'" + p + "' is a file in " + repo + "@" + ref + "; get it without -r");
-            }
-            try (TreeWalk tw = new TreeWalk(reader)) {
-                tw.addTree(e.id());
-                tw.setRecursive(true);
-                while (tw.next()) {
-                    String rel = tw.getPathString();
-                    FileManifest m = cache.manifest(reader, tw.getObjectId(0));
-                    String name = repo + "@" + ref + ":" + (p.equals("/") ? "" : p) + "/" + rel;
-                    try (ChunkStream in = new ChunkStream(chunks.store(), m.chunks(), 0, -1, name)) {
-                        out.file(rel, m.size(), in);
-                    }
-                }
-            }
-            out.finish();
-        }
+        reads.tar(at(r, ref), p, out);
     }
 
     /**
@@ -814,56 +680,22 @@ public final class PfsService implements Closeable {
      * worker) needs to read it without the daemon; {@link ChunkStream} reads them.
      */
     public List<FileManifest.Chunk> chunks(String repo, String ref, String path) {
-        return manifest(repo, ref, Ref.normalizePath(path)).chunks();
-    }
-
-    private FileManifest manifest(String repo, String ref, String p) {
-        DataRepo r = repo(repo);
-        Indexed x = resolve(r, ref, false);
-        return io(() -> {
-            try (ObjectReader reader = r.git.newObjectReader()) {
-                Entry e = lookup(reader, x.tree(), p);
-                if (e == null) {
-                    throw noFile(repo, ref, p);
-                }
-                if (e.mode() == FileMode.TREE) {
-                    throw SluiceException.invalid("'" + p + "' is a directory in " + repo + "@" + ref
-                            + "; 'list file' shows what is in it");
-                }
-                return cache.manifest(reader, e.id());
-            }
-        });
+        String p = Ref.normalizePath(path);
+        return reads.manifest(at(repo(repo), ref), p).chunks();
     }
 
     /** Paths that differ between two commits, under {@code path} ("/" for all), sorted. */
     public List<FileDiff> diffFile(String repo, String newRef, String oldRef, String path) {
         DataRepo r = repo(repo);
         String p = Ref.normalizePath(path == null ? "/" : path);
-        Indexed newer = resolve(r, newRef, false);
-        Indexed older = resolve(r, oldRef, false);
-        return io(() -> {
-            List<FileDiff> out = new ArrayList<>();
-            try (ObjectReader reader = r.git.newObjectReader(); TreeWalk tw = new TreeWalk(reader)) {
-                tw.addTree(newer.tree());
-                tw.addTree(older.tree());
-                tw.setRecursive(true);
-                tw.setFilter(p.equals("/") ? TreeFilter.ANY_DIFF
-                        : AndTreeFilter.create(PathFilter.create(p.substring(1)), TreeFilter.ANY_DIFF));
-                while (tw.next()) {
-                    String fp = "/" + tw.getPathString();
-                    FileInfo n = tw.getFileMode(0) == FileMode.MISSING ? null
-                            : fileInfo(reader, fp, tw.getFileMode(0), tw.getObjectId(0));
-                    FileInfo o = tw.getFileMode(1) == FileMode.MISSING ? null
-                            : fileInfo(reader, fp, tw.getFileMode(1), tw.getObjectId(1));
-                    if (n != null && o != null && n.hash() != null && n.hash().equals(o.hash())) {
-                        continue; // the same bytes under a manifest of another format (one with CRC32Cs)
-                    }
-                    out.add(new FileDiff(fp, n, o));
-                }
-            }
-            out.sort(Comparator.comparing(FileDiff::path));
-            return out;
-        });
+        TreeReader.At newer = at(r, newRef);
+        TreeReader.At older = at(r, oldRef);
+        return reads.diff(newer, older, p);
+    }
+
+    /** The finished commit {@code ref} names in {@code r}, to read files from. */
+    TreeReader.At at(DataRepo r, String ref) {
+        return new TreeReader.At(r, ref, resolve(r, ref, false));
     }
 
     // ---- maintenance
@@ -957,29 +789,6 @@ public final class PfsService implements Closeable {
 
     // ---- reading
 
-    record Entry(FileMode mode, ObjectId id) {
-    }
-
-    static Entry lookup(ObjectReader reader, ObjectId tree, String path) throws IOException {
-        if (tree == null) {
-            return null;
-        }
-        if (path.equals("/")) {
-            return new Entry(FileMode.TREE, tree);
-        }
-        try (TreeWalk tw = TreeWalk.forPath(reader, path.substring(1), tree)) {
-            return tw == null ? null : new Entry(tw.getFileMode(0), tw.getObjectId(0));
-        }
-    }
-
-    private FileInfo fileInfo(ObjectReader reader, String path, FileMode mode, ObjectId id) throws IOException {
-        if (mode == FileMode.TREE) {
-            return new FileInfo(path, FileInfo.Type.DIR, cache.treeSize(reader, id), null);
-        }
-        MetaCache.FileMeta m = cache.file(reader, id);
-        return new FileInfo(path, FileInfo.Type.FILE, m.size(), m.hash());
-    }
-
     /**
      * The commit {@code ref} names. A commit id means that commit, always: new branches cannot be spelled like
      * one, and one that an older data dir holds never shadows a commit (what a job read must be what its
@@ -1057,10 +866,6 @@ public final class PfsService implements Closeable {
         Set<String> out = new HashSet<>();
         repos.values().forEach(r -> out.addAll(r.setIds()));
         return out;
-    }
-
-    static SluiceException noFile(String repo, String ref, String path) {
-        return SluiceException.notFound("no file or directory '" + path + "' in " + repo + "@" + ref);
     }
 
     String newId() {

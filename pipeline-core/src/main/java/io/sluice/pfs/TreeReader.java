@@ -1,0 +1,269 @@
+package io.sluice.pfs;
+
+import io.sluice.SluiceException;
+import io.sluice.pfs.DataRepo.Indexed;
+import io.sluice.storage.ObjectStore;
+import org.eclipse.jgit.lib.FileMode;
+import org.eclipse.jgit.lib.ObjectId;
+import org.eclipse.jgit.lib.ObjectReader;
+import org.eclipse.jgit.treewalk.CanonicalTreeParser;
+import org.eclipse.jgit.treewalk.TreeWalk;
+import org.eclipse.jgit.treewalk.filter.AndTreeFilter;
+import org.eclipse.jgit.treewalk.filter.PathFilter;
+import org.eclipse.jgit.treewalk.filter.TreeFilter;
+
+import java.io.IOException;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.function.Consumer;
+
+import static io.sluice.pfs.Io.io;
+
+/**
+ * Reads the tree of one resolved commit: a file's or directory's info, directory listings and globs paged by
+ * cursor, a file's bytes or chunks, a whole directory as tar, and the paths that differ between two commits.
+ */
+final class TreeReader {
+    private final MetaCache cache;
+    private final ObjectStore store;
+
+    TreeReader(MetaCache cache, ObjectStore store) {
+        this.cache = cache;
+        this.store = store;
+    }
+
+    /** A commit resolved for reading, with the ref the caller named it by (what messages show). */
+    record At(DataRepo repo, String ref, Indexed commit) {
+        /** {@code repo@ref}, as the caller wrote it. */
+        String name() {
+            return repo.name + "@" + ref;
+        }
+    }
+
+    /** A tree entry: a directory ({@link FileMode#TREE}) or a file's manifest blob. */
+    record Entry(FileMode mode, ObjectId id) {
+    }
+
+    /** The entry at normalized {@code path} of {@code tree} (null: an empty tree), or null if there is none. */
+    static Entry lookup(ObjectReader reader, ObjectId tree, String path) throws IOException {
+        if (tree == null) {
+            return null;
+        }
+        if (path.equals("/")) {
+            return new Entry(FileMode.TREE, tree);
+        }
+        try (TreeWalk tw = TreeWalk.forPath(reader, path.substring(1), tree)) {
+            return tw == null ? null : new Entry(tw.getFileMode(0), tw.getObjectId(0));
+        }
+    }
+
+    static SluiceException noFile(String repo, String ref, String path) {
+        return SluiceException.notFound("no file or directory '" + path + "' in " + repo + "@" + ref);
+    }
+
+    FileInfo inspect(At at, String p) {
+        return io(() -> {
+            try (ObjectReader reader = at.repo().git.newObjectReader()) {
+                Entry e = lookup(reader, at.commit().tree(), p);
+                if (e == null) {
+                    throw noFile(at.repo().name, at.ref(), p);
+                }
+                return fileInfo(reader, p, e.mode(), e.id());
+            }
+        });
+    }
+
+    /** See {@link PfsService#listFile(String, String, String, String, int, Consumer)}. */
+    String list(At at, String p, String after, int limit, Consumer<FileInfo> out) {
+        return io(() -> {
+            try (ObjectReader reader = at.repo().git.newObjectReader()) {
+                Entry e = lookup(reader, at.commit().tree(), p);
+                if (e == null) {
+                    throw noFile(at.repo().name, at.ref(), p);
+                }
+                if (e.mode() != FileMode.TREE) {
+                    if (after == null) {
+                        out.accept(fileInfo(reader, p, e.mode(), e.id()));
+                    }
+                    return null;
+                }
+                String prefix = p.equals("/") ? "/" : p + "/";
+                Page page = new Page(after, limit, out);
+                for (CanonicalTreeParser t = new CanonicalTreeParser(null, reader, e.id()); !t.eof(); t.next()) {
+                    String path = prefix + t.getEntryPathString();
+                    if (!page.offer(cursorOf(path, t.getEntryFileMode()), reader, path, t.getEntryFileMode(),
+                            t.getEntryObjectId())) {
+                        return page.last;
+                    }
+                }
+                return null;
+            }
+        });
+    }
+
+    /** See {@link PfsService#globFile(String, String, String, String, int, Consumer)}. */
+    String glob(At at, Glob glob, String after, int limit, Consumer<FileInfo> out) {
+        return io(() -> {
+            try (ObjectReader reader = at.repo().git.newObjectReader()) {
+                Page page = new Page(after, limit, out);
+                if (glob.matches("/")) {
+                    page.offer("/", reader, "/", FileMode.TREE, at.commit().tree());
+                }
+                pagedGlob(reader, glob, at.commit().tree(), "", 1, page);
+                return page.full ? page.last : null;
+            }
+        });
+    }
+
+    /** The paging key of an entry: its path, with '/' after a directory's, so keys sort in tree order. */
+    private static String cursorOf(String path, FileMode mode) {
+        return mode == FileMode.TREE ? path + "/" : path;
+    }
+
+    /** One page of a listing being filled: the cursor it starts after, its size, and where it stopped. */
+    private final class Page {
+        final String after;
+        final int limit;
+        final Consumer<FileInfo> out;
+        int given;
+        String last;
+        boolean full;
+
+        Page(String after, int limit, Consumer<FileInfo> out) {
+            this.after = after;
+            this.limit = limit;
+            this.out = out;
+        }
+
+        /** Gives the entry unless it lies at or before the cursor; false once the page is full. */
+        boolean offer(String key, ObjectReader reader, String path, FileMode mode, ObjectId id) throws IOException {
+            if (after != null && key.compareTo(after) <= 0) {
+                return true;
+            }
+            if (limit > 0 && given == limit) {
+                full = true;
+                return false;
+            }
+            out.accept(fileInfo(reader, path, mode, id));
+            given++;
+            last = key;
+            return true;
+        }
+    }
+
+    /** Depth-first in tree order (the order of paging keys), skipping whole subtrees before the cursor. */
+    private boolean pagedGlob(ObjectReader reader, Glob glob, ObjectId tree, String dir, int depth, Page page)
+            throws IOException {
+        for (CanonicalTreeParser t = new CanonicalTreeParser(null, reader, tree); !t.eof(); t.next()) {
+            String path = dir + "/" + t.getEntryPathString();
+            FileMode mode = t.getEntryFileMode();
+            ObjectId id = t.getEntryObjectId();
+            String key = cursorOf(path, mode);
+            boolean before = page.after != null && key.compareTo(page.after) <= 0;
+            if (before && !(mode == FileMode.TREE && page.after.startsWith(key))) {
+                continue; // this entry and all under it come before the cursor
+            }
+            if (glob.matches(path) && !page.offer(key, reader, path, mode, id)) {
+                return false;
+            }
+            if (mode == FileMode.TREE && (glob.maxDepth() < 0 || depth < glob.maxDepth())
+                    && !pagedGlob(reader, glob, id, path, depth + 1, page)) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /** See {@link PfsService#getFile(String, String, String, long, long)}. */
+    ChunkStream open(At at, String p, long offset, long length) {
+        FileManifest m = manifest(at, p);
+        if (offset < 0 || offset > m.size()) {
+            throw SluiceException.invalid("offset " + offset + " is outside " + p + " (size " + m.size() + ")");
+        }
+        ChunkStream in = new ChunkStream(store, m.chunks(), offset, length, at.name() + ":" + p);
+        io(() -> {
+            in.prefetch();
+            return null;
+        });
+        return in;
+    }
+
+    /** See {@link PfsService#getTree(String, String, String, Tar.Writer)}. */
+    void tar(At at, String p, Tar.Writer out) throws IOException {
+        try (ObjectReader reader = at.repo().git.newObjectReader()) {
+            Entry e = io(() -> lookup(reader, at.commit().tree(), p));
+            if (e == null) {
+                throw noFile(at.repo().name, at.ref(), p);
+            }
+            if (e.mode() != FileMode.TREE) {
+                throw SluiceException.invalid("'" + p + "' is a file in " + at.name() + "; get it without -r");
+            }
+            try (TreeWalk tw = new TreeWalk(reader)) {
+                tw.addTree(e.id());
+                tw.setRecursive(true);
+                while (tw.next()) {
+                    String rel = tw.getPathString();
+                    FileManifest m = cache.manifest(reader, tw.getObjectId(0));
+                    String name = at.name() + ":" + (p.equals("/") ? "" : p) + "/" + rel;
+                    try (ChunkStream in = new ChunkStream(store, m.chunks(), 0, -1, name)) {
+                        out.file(rel, m.size(), in);
+                    }
+                }
+            }
+            out.finish();
+        }
+    }
+
+    /** The manifest of the file at {@code p}; NOT_FOUND when there is none, INVALID for a directory. */
+    FileManifest manifest(At at, String p) {
+        return io(() -> {
+            try (ObjectReader reader = at.repo().git.newObjectReader()) {
+                Entry e = lookup(reader, at.commit().tree(), p);
+                if (e == null) {
+                    throw noFile(at.repo().name, at.ref(), p);
+                }
+                if (e.mode() == FileMode.TREE) {
+                    throw SluiceException.invalid("'" + p + "' is a directory in " + at.name()
+                            + "; 'list file' shows what is in it");
+                }
+                return cache.manifest(reader, e.id());
+            }
+        });
+    }
+
+    /** See {@link PfsService#diffFile(String, String, String, String)}. */
+    List<FileDiff> diff(At newer, At older, String p) {
+        return io(() -> {
+            List<FileDiff> out = new ArrayList<>();
+            try (ObjectReader reader = newer.repo().git.newObjectReader(); TreeWalk tw = new TreeWalk(reader)) {
+                tw.addTree(newer.commit().tree());
+                tw.addTree(older.commit().tree());
+                tw.setRecursive(true);
+                tw.setFilter(p.equals("/") ? TreeFilter.ANY_DIFF
+                        : AndTreeFilter.create(PathFilter.create(p.substring(1)), TreeFilter.ANY_DIFF));
+                while (tw.next()) {
+                    String fp = "/" + tw.getPathString();
+                    FileInfo n = tw.getFileMode(0) == FileMode.MISSING ? null
+                            : fileInfo(reader, fp, tw.getFileMode(0), tw.getObjectId(0));
+                    FileInfo o = tw.getFileMode(1) == FileMode.MISSING ? null
+                            : fileInfo(reader, fp, tw.getFileMode(1), tw.getObjectId(1));
+                    if (n != null && o != null && n.hash() != null && n.hash().equals(o.hash())) {
+                        continue; // the same bytes under a manifest of another format (one with CRC32Cs)
+                    }
+                    out.add(new FileDiff(fp, n, o));
+                }
+            }
+            out.sort(Comparator.comparing(FileDiff::path));
+            return out;
+        });
+    }
+
+    private FileInfo fileInfo(ObjectReader reader, String path, FileMode mode, ObjectId id) throws IOException {
+        if (mode == FileMode.TREE) {
+            return new FileInfo(path, FileInfo.Type.DIR, cache.treeSize(reader, id), null);
+        }
+        MetaCache.FileMeta m = cache.file(reader, id);
+        return new FileInfo(path, FileInfo.Type.FILE, m.size(), m.hash());
+    }
+}
