@@ -274,7 +274,7 @@ public final class FileBatch implements Closeable {
         try {
             Result result = io(this::land);
             if (result.finished()) {
-                pfs.published(result.info());
+                pfs.events.published(result.info());
             }
             return result.info();
         } finally {

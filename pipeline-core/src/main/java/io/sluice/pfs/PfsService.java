@@ -32,9 +32,6 @@ import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.CopyOnWriteArrayList;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.Consumer;
 import java.util.function.Supplier;
@@ -62,12 +59,9 @@ public final class PfsService implements Closeable {
     final MetaCache cache = new MetaCache(json.getFactory(), 500_000, 100_000);
     final ChunkStore chunks;
     final TreeReader reads;
-    private final ExecutorService events;
+    final CommitEvents events = new CommitEvents();
     final Map<String, DataRepo> repos = new ConcurrentHashMap<>();
     private final Map<String, String> damagedRepos = new java.util.TreeMap<>();
-    /** Long polls on commits, by "repo@id", completed when the commit is published finished. */
-    private final Waiters<String, CommitInfo> finishWaiters = new Waiters<>(10_000);
-    private final List<Consumer<CommitInfo>> listeners = new CopyOnWriteArrayList<>();
     private final SecureRandom random = new SecureRandom();
 
     /** Opens (creating if needed) the repos under {@code dataDir/pfs}, storing chunks in {@code store}. */
@@ -80,7 +74,6 @@ public final class PfsService implements Closeable {
         this.root = dataDir.resolve("pfs");
         this.chunks = new ChunkStore(store, chunker, cache);
         this.reads = new TreeReader(cache, store);
-        this.events = Executors.newSingleThreadExecutor(Io.daemon("pfs-events"));
         try {
             Files.createDirectories(root);
             try (Stream<Path> entries = Files.list(root)) {
@@ -284,7 +277,7 @@ public final class PfsService implements Closeable {
         } finally {
             lock.unlock();
         }
-        published(done);
+        events.published(done);
         return done;
     }
 
@@ -406,10 +399,7 @@ public final class PfsService implements Closeable {
             }
             return x.meta().info(repo);
         };
-        return finishWaiters.await(repo + "@" + id, timeout, () -> {
-            CommitInfo now = current.get();
-            return now.isFinished() ? now : null;
-        }, current);
+        return events.awaitFinished(repo, id, timeout, current);
     }
 
     // ---- branches
@@ -451,7 +441,7 @@ public final class PfsService implements Closeable {
             lock.unlock();
         }
         if (created != null) {
-            published(created);
+            events.published(created);
         }
         return out;
     }
@@ -729,27 +719,13 @@ public final class PfsService implements Closeable {
      * thread (in finishing order, so a slow listener delays the others); close the handle to stop.
      */
     public Closeable subscribe(Consumer<CommitInfo> listener) {
-        listeners.add(listener);
-        return () -> listeners.remove(listener);
-    }
-
-    void published(CommitInfo info) {
-        finishWaiters.complete(info.repo() + "@" + info.id(), info);
-        for (Consumer<CommitInfo> l : listeners) {
-            events.execute(() -> {
-                try {
-                    l.accept(info);
-                } catch (RuntimeException e) {
-                    LOG.warn("commit listener failed on {}", info.ref(), e);
-                }
-            });
-        }
+        return events.subscribe(listener);
     }
 
     @Override
     public void close() {
         chunks.close();
-        events.shutdown();
+        events.close();
         synchronized (repos) {
             repos.values().forEach(DataRepo::close);
             repos.clear();
