@@ -58,6 +58,15 @@ final class TreeReader {
         }
     }
 
+    /** The entry at {@code p} of the commit; NOT_FOUND when there is none. */
+    private static Entry find(ObjectReader reader, At at, String p) throws IOException {
+        Entry e = lookup(reader, at.commit().tree(), p);
+        if (e == null) {
+            throw noFile(at.repo().name, at.ref(), p);
+        }
+        return e;
+    }
+
     static SluiceException noFile(String repo, String ref, String path) {
         return SluiceException.notFound("no file or directory '" + path + "' in " + repo + "@" + ref);
     }
@@ -65,10 +74,7 @@ final class TreeReader {
     FileInfo inspect(At at, String p) {
         return io(() -> {
             try (ObjectReader reader = at.repo().git.newObjectReader()) {
-                Entry e = lookup(reader, at.commit().tree(), p);
-                if (e == null) {
-                    throw noFile(at.repo().name, at.ref(), p);
-                }
+                Entry e = find(reader, at, p);
                 return fileInfo(reader, p, e.mode(), e.id());
             }
         });
@@ -78,10 +84,7 @@ final class TreeReader {
     String list(At at, String p, String after, int limit, Consumer<FileInfo> out) {
         return io(() -> {
             try (ObjectReader reader = at.repo().git.newObjectReader()) {
-                Entry e = lookup(reader, at.commit().tree(), p);
-                if (e == null) {
-                    throw noFile(at.repo().name, at.ref(), p);
-                }
+                Entry e = find(reader, at, p);
                 if (e.mode() != FileMode.TREE) {
                     if (after == null) {
                         out.accept(fileInfo(reader, p, e.mode(), e.id()));
@@ -192,10 +195,7 @@ final class TreeReader {
     /** See {@link PfsService#getTree(String, String, String, Tar.Writer)}. */
     void tar(At at, String p, Tar.Writer out) throws IOException {
         try (ObjectReader reader = at.repo().git.newObjectReader()) {
-            Entry e = io(() -> lookup(reader, at.commit().tree(), p));
-            if (e == null) {
-                throw noFile(at.repo().name, at.ref(), p);
-            }
+            Entry e = io(() -> find(reader, at, p));
             if (e.mode() != FileMode.TREE) {
                 throw SluiceException.invalid("'" + p + "' is a file in " + at.name() + "; get it without -r");
             }
@@ -219,10 +219,7 @@ final class TreeReader {
     FileManifest manifest(At at, String p) {
         return io(() -> {
             try (ObjectReader reader = at.repo().git.newObjectReader()) {
-                Entry e = lookup(reader, at.commit().tree(), p);
-                if (e == null) {
-                    throw noFile(at.repo().name, at.ref(), p);
-                }
+                Entry e = find(reader, at, p);
                 if (e.mode() == FileMode.TREE) {
                     throw SluiceException.invalid("'" + p + "' is a directory in " + at.name()
                             + "; 'list file' shows what is in it");
