@@ -262,7 +262,8 @@ public final class FileObjectStore implements ObjectStore {
 
     /** Copies exactly {@code length} bytes; failures of the caller's stream come out as {@link InputFailure}. */
     private static void copy(InputStream in, long length, FileChannel out, String key) throws IOException {
-        byte[] buffer = new byte[BUFFER];
+        // no bigger than the object: a small chunk's put otherwise allocates and zeroes 64 KiB for a few KiB
+        byte[] buffer = new byte[(int) Math.max(1, Math.min(BUFFER, length))];
         long left = length;
         while (left > 0) {
             int n;
