@@ -39,17 +39,33 @@ import java.util.stream.Stream;
  * One data repo: its bare JGit repository (commits, trees of manifests, branch refs under
  * {@code refs/heads/}, open commits under {@code refs/sluice/open/}, the heads of deleted branches under
  * {@code refs/sluice/kept/}, which also keep the old heads of branches moved off them) plus an in-memory index from commit id to git commit, rebuilt from the refs when
- * the repo is opened. Refs only move by compare-and-set.
+ * the repo is opened. Refs are named by kind ({@link RefKind}) and only move by compare-and-set ({@link #cas}),
+ * retried through {@link #retry} where a change must land.
  */
 final class DataRepo implements Closeable {
 
-    static final String HEADS = "refs/heads/";
-    static final String OPEN = "refs/sluice/open/";
-    /**
-     * Heads of deleted branches and old heads of branches moved elsewhere, by commit id: as in Pachyderm,
-     * deleting a branch keeps its commits, and (as Git's reflog does, but without expiry) moving one does too.
-     */
-    static final String KEPT = "refs/sluice/kept/";
+    /** The kinds of ref a data repo keeps; every ref is one of these plus a branch name or commit id. */
+    enum RefKind {
+        /** A branch's finished head, by branch name. */
+        HEAD("refs/heads/"),
+        /** A branch's open commit, by branch name. */
+        OPEN("refs/sluice/open/"),
+        /**
+         * Heads of deleted branches and old heads of branches moved elsewhere, by commit id: as in Pachyderm,
+         * deleting a branch keeps its commits, and (as Git's reflog does, but without expiry) moving one does too.
+         */
+        KEPT("refs/sluice/kept/");
+
+        final String prefix;
+
+        RefKind(String prefix) {
+            this.prefix = prefix;
+        }
+    }
+
+    private static final String HEADS = RefKind.HEAD.prefix;
+    private static final String OPEN = RefKind.OPEN.prefix;
+    private static final String KEPT = RefKind.KEPT.prefix;
 
     /** A commit as indexed: its metadata, git commit, root tree and git parent (null for a root commit). */
     record Indexed(CommitMeta meta, ObjectId commit, ObjectId tree, ObjectId parentCommit) {
@@ -249,9 +265,19 @@ final class DataRepo implements Closeable {
         });
     }
 
-    ObjectId ref(String refName) throws IOException {
+    private ObjectId ref(String refName) throws IOException {
         org.eclipse.jgit.lib.Ref ref = git.exactRef(refName);
         return ref == null ? null : ref.getObjectId();
+    }
+
+    /** The finished head of {@code branch}, or null if it has none. */
+    ObjectId head(String branch) throws IOException {
+        return ref(HEADS + branch);
+    }
+
+    /** The open commit of {@code branch}, or null if it has none. */
+    ObjectId open(String branch) throws IOException {
+        return ref(OPEN + branch);
     }
 
     /** The commits every ref points at (heads, open commits, kept heads): every commit descends from one. */
@@ -340,8 +366,34 @@ final class DataRepo implements Closeable {
         return List.copyOf(names);
     }
 
-    /** Moves {@code refName} from {@code expected} (null: must not exist) to {@code next}; false if it moved meanwhile. */
-    boolean cas(String refName, ObjectId expected, ObjectId next) throws IOException {
+    /**
+     * Moves the ref {@code kind}/{@code name} from {@code expected} (null: must not exist) to {@code next} (null:
+     * delete it); false if it moved meanwhile. A write that fails on the disk is an IOException; a failed
+     * delete is only false (the ref is then left as it was, which every caller can live with).
+     */
+    boolean cas(RefKind kind, String name, ObjectId expected, ObjectId next) throws IOException {
+        return next == null ? deleteRef(kind.prefix + name, expected) : cas(kind.prefix + name, expected, next);
+    }
+
+    /** One try at moving refs: reads what it needs, writes, compare-and-sets; null when a ref moved meanwhile. */
+    interface Attempt<T> {
+        T run() throws IOException;
+    }
+
+    /**
+     * Runs {@code attempt} until it lands (returns non-null): the one retry loop for a change that must go in
+     * however often its refs move underneath; each try starts again from the refs as they are now.
+     */
+    static <T> T retry(Attempt<T> attempt) throws IOException {
+        while (true) {
+            T done = attempt.run();
+            if (done != null) {
+                return done;
+            }
+        }
+    }
+
+    private boolean cas(String refName, ObjectId expected, ObjectId next) throws IOException {
         RefUpdate u = git.updateRef(refName);
         u.setExpectedOldObjectId(expected == null ? ObjectId.zeroId() : expected);
         u.setNewObjectId(next);
@@ -380,7 +432,7 @@ final class DataRepo implements Closeable {
         return cas(HEADS + branch, expected, next);
     }
 
-    boolean deleteRef(String refName, ObjectId expected) throws IOException {
+    private boolean deleteRef(String refName, ObjectId expected) throws IOException {
         RefUpdate u = git.updateRef(refName);
         u.setExpectedOldObjectId(expected);
         u.setForceUpdate(true);

@@ -2,6 +2,7 @@ package io.sluice.pfs;
 
 import io.sluice.SluiceException;
 import io.sluice.pfs.DataRepo.Indexed;
+import io.sluice.pfs.DataRepo.RefKind;
 import io.sluice.pfs.TreeReader.Entry;
 import io.sluice.pfs.TreeEditor.Edit;
 import org.eclipse.jgit.lib.Constants;
@@ -295,22 +296,18 @@ public final class FileBatch implements Closeable {
         // every chunk this batch wrote or found in place, durable before any commit can name it
         pfs.chunks.store().sync();
         try (ObjectReader reader = r.git.newObjectReader()) {
-            while (true) {
+            return DataRepo.retry(() -> {
                 String stale;
                 ReentrantLock lock = r.lock(branch);
                 lock.lock();
                 try {
-                    ObjectId open = r.ref(DataRepo.OPEN + branch);
+                    ObjectId open = r.open(branch);
                     if (open != null && description != null) {
                         throw SluiceException.conflict(r.name + "@" + branch + " has an open commit "
                                 + r.atCommit(open).meta().id() + ": finish or drop it first");
                     }
                     try {
-                        Result res = open != null ? intoOpen(reader, open) : ownCommit(reader);
-                        if (res != null) {
-                            return res;
-                        }
-                        continue;
+                        return open != null ? intoOpen(reader, open) : ownCommit(reader);
                     } catch (TreeEditor.StaleEditException e) {
                         stale = e.path;
                     }
@@ -318,13 +315,14 @@ public final class FileBatch implements Closeable {
                     lock.unlock();
                 }
                 redoAppend(reader, currentTree(), stale);
-            }
+                return null;
+            });
         }
     }
 
     /** A commit of its own on the branch head; null if the ref moved underneath (retry). */
     private Result ownCommit(ObjectReader reader) throws IOException, TreeEditor.StaleEditException {
-        ObjectId head = r.ref(DataRepo.HEADS + branch);
+        ObjectId head = r.head(branch);
         Indexed h = head == null ? null : r.atCommit(head);
         TreeEditor.Result res = edit(reader, h == null ? null : h.tree());
         CommitMeta meta = new CommitMeta(commitId, branch, h == null ? null : h.meta().id(),
@@ -332,7 +330,7 @@ public final class FileBatch implements Closeable {
                 (h == null ? 0 : h.meta().size()) + res.sizeDelta(), provenance, set);
         ObjectId c = r.writeCommit(writer.inserter(), res.tree(), head, meta);
         writer.flush();
-        if (!r.cas(DataRepo.HEADS + branch, head, c)) {
+        if (!r.cas(RefKind.HEAD, branch, head, c)) {
             return null;
         }
         r.remember(new Indexed(meta, c, res.tree(), head));
@@ -346,7 +344,7 @@ public final class FileBatch implements Closeable {
         CommitMeta meta = wip.meta().withSize(wip.meta().size() + res.sizeDelta());
         ObjectId c = r.writeCommit(writer.inserter(), res.tree(), wip.parentCommit(), meta);
         writer.flush();
-        if (!r.cas(DataRepo.OPEN + branch, open, c)) {
+        if (!r.cas(RefKind.OPEN, branch, open, c)) {
             return null;
         }
         r.remember(new Indexed(meta, c, res.tree(), wip.parentCommit()));
@@ -376,8 +374,8 @@ public final class FileBatch implements Closeable {
 
     /** The tree appends are chunked against: the open commit's, else the branch head's. */
     private ObjectId currentTree() throws IOException {
-        ObjectId open = r.ref(DataRepo.OPEN + branch);
-        ObjectId c = open != null ? open : r.ref(DataRepo.HEADS + branch);
+        ObjectId open = r.open(branch);
+        ObjectId c = open != null ? open : r.head(branch);
         return c == null ? null : r.atCommit(c).tree();
     }
 

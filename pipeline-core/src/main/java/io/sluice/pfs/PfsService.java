@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import io.sluice.SluiceException;
 import io.sluice.Waiters;
 import io.sluice.pfs.DataRepo.Indexed;
+import io.sluice.pfs.DataRepo.RefKind;
 import io.sluice.pfs.TreeEditor.Edit;
 import io.sluice.storage.ObjectStore;
 import org.eclipse.jgit.lib.FileMode;
@@ -169,12 +170,12 @@ public final class PfsService implements Closeable {
         return io(() -> {
             List<String> branches = r.branchNames();
             long size = 0;
-            ObjectId master = r.ref(DataRepo.HEADS + Ref.DEFAULT_BRANCH);
+            ObjectId master = r.head(Ref.DEFAULT_BRANCH);
             if (master != null) {
                 size = r.atCommit(master).meta().size();
             } else {
                 for (String b : branches) {
-                    ObjectId head = r.ref(DataRepo.HEADS + b);
+                    ObjectId head = r.head(b);
                     size = Math.max(size, head == null ? 0 : r.atCommit(head).meta().size());
                 }
             }
@@ -204,12 +205,12 @@ public final class PfsService implements Closeable {
         lock.lock();
         try {
             return io(() -> {
-                ObjectId open = r.ref(DataRepo.OPEN + branch);
+                ObjectId open = r.open(branch);
                 if (open != null) {
                     throw SluiceException.conflict(repo + "@" + branch + " already has an open commit "
                             + r.atCommit(open).meta().id() + ": finish it first");
                 }
-                ObjectId head = r.ref(DataRepo.HEADS + branch);
+                ObjectId head = r.head(branch);
                 Indexed h = head == null ? null : r.atCommit(head);
                 CommitMeta meta = new CommitMeta(newId(), branch, h == null ? null : h.meta().id(),
                         description == null ? "" : description, Instant.now(), null,
@@ -218,7 +219,7 @@ public final class PfsService implements Closeable {
                     ObjectId tree = h == null ? r.emptyTree(w.inserter()) : h.tree();
                     ObjectId c = r.writeCommit(w.inserter(), tree, head, meta);
                     w.flush();
-                    if (!r.cas(DataRepo.OPEN + branch, null, c)) {
+                    if (!r.cas(RefKind.OPEN, branch, null, c)) {
                         throw SluiceException.conflict(repo + "@" + branch + " got an open commit concurrently");
                     }
                     r.remember(new Indexed(meta, c, tree, head));
@@ -239,14 +240,14 @@ public final class PfsService implements Closeable {
         lock.lock();
         try {
             done = io(() -> {
-                ObjectId open = r.ref(DataRepo.OPEN + branch);
+                ObjectId open = r.open(branch);
                 if (open == null) {
                     throw SluiceException.notFound(repo + "@" + branch + " has no open commit");
                 }
                 Indexed wip = r.atCommit(open);
                 try (DataRepo.Writer w = r.new Writer(); ObjectReader reader = r.git.newObjectReader()) {
-                    while (true) {
-                        ObjectId head = r.ref(DataRepo.HEADS + branch);
+                    return DataRepo.retry(() -> {
+                        ObjectId head = r.head(branch);
                         Indexed h = head == null ? null : r.atCommit(head);
                         ObjectId tree = wip.tree();
                         long size = wip.meta().size();
@@ -266,12 +267,13 @@ public final class PfsService implements Closeable {
                         CommitMeta meta = wip.meta().finish(h == null ? null : h.meta().id(), Instant.now(), size);
                         ObjectId c = r.writeCommit(w.inserter(), tree, head, meta);
                         w.flush();
-                        if (r.cas(DataRepo.HEADS + branch, head, c)) {
-                            r.remember(new Indexed(meta, c, tree, head));
-                            r.deleteRef(DataRepo.OPEN + branch, open);
-                            return meta.info(repo);
+                        if (!r.cas(RefKind.HEAD, branch, head, c)) {
+                            return null;
                         }
-                    }
+                        r.remember(new Indexed(meta, c, tree, head));
+                        r.cas(RefKind.OPEN, branch, open, null);
+                        return meta.info(repo);
+                    });
                 }
             });
         } finally {
@@ -292,11 +294,11 @@ public final class PfsService implements Closeable {
         lock.lock();
         try {
             return io(() -> {
-                ObjectId open = r.ref(DataRepo.OPEN + branch);
+                ObjectId open = r.open(branch);
                 if (open == null) {
                     return false;
                 }
-                r.deleteRef(DataRepo.OPEN + branch, open);
+                r.cas(RefKind.OPEN, branch, open, null);
                 r.prune();
                 return true;
             });
@@ -326,7 +328,7 @@ public final class PfsService implements Closeable {
         List<CommitInfo> out = new ArrayList<>();
         io(() -> {
             for (String b : branch != null ? List.of(branch) : r.branchNames()) {
-                ObjectId open = r.ref(DataRepo.OPEN + b);
+                ObjectId open = r.open(b);
                 if (open != null && out.size() < max) {
                     out.add(r.atCommit(open).meta().info(repo));
                 }
@@ -349,9 +351,9 @@ public final class PfsService implements Closeable {
             List<CommitInfo> out = new ArrayList<>();
             if (branch != null) {
                 Ref.checkBranchSyntax(branch);
-                ObjectId head = r.ref(DataRepo.HEADS + branch);
+                ObjectId head = r.head(branch);
                 if (head == null) {
-                    if (r.ref(DataRepo.OPEN + branch) == null) {
+                    if (r.open(branch) == null) {
                         throw SluiceException.notFound("no branch '" + branch + "' in repo " + repo);
                     }
                     return out;
@@ -416,14 +418,14 @@ public final class PfsService implements Closeable {
         ReentrantLock lock = r.lock(branch);
         lock.lock();
         try {
-            ObjectId existing = io(() -> r.ref(DataRepo.HEADS + branch));
+            ObjectId existing = io(() -> r.head(branch));
             if (headRef == null) {
-                if (existing != null || io(() -> r.ref(DataRepo.OPEN + branch)) != null) {
+                if (existing != null || io(() -> r.open(branch)) != null) {
                     throw SluiceException.conflict("branch '" + branch + "' already exists in repo " + repo);
                 }
                 created = io(() -> {
                     Indexed empty = emptyCommit(r, branch);
-                    if (!r.cas(DataRepo.HEADS + branch, null, empty.commit())) {
+                    if (!r.cas(RefKind.HEAD, branch, null, empty.commit())) {
                         throw SluiceException.conflict("branch '" + branch + "' was created concurrently");
                     }
                     r.remember(empty);
@@ -463,7 +465,7 @@ public final class PfsService implements Closeable {
         return io(() -> {
             List<BranchInfo> out = new ArrayList<>();
             for (String b : r.branchNames()) {
-                ObjectId head = r.ref(DataRepo.HEADS + b);
+                ObjectId head = r.head(b);
                 out.add(new BranchInfo(repo, b, head == null ? null : r.atCommit(head).meta().id()));
             }
             return out;
@@ -481,18 +483,18 @@ public final class PfsService implements Closeable {
         lock.lock();
         try {
             io(() -> {
-                ObjectId head = r.ref(DataRepo.HEADS + branch);
-                ObjectId open = r.ref(DataRepo.OPEN + branch);
+                ObjectId head = r.head(branch);
+                ObjectId open = r.open(branch);
                 if (head == null && open == null) {
                     throw SluiceException.notFound("no branch '" + branch + "' in repo " + repo);
                 }
                 if (open != null) {
-                    r.deleteRef(DataRepo.OPEN + branch, open);
+                    r.cas(RefKind.OPEN, branch, open, null);
                 }
                 if (head != null) {
                     // kept before the branch goes: its commits stay readable by id and their chunks survive gc
                     r.keep(head);
-                    r.deleteRef(DataRepo.HEADS + branch, head);
+                    r.cas(RefKind.HEAD, branch, head, null);
                 }
                 r.prune();
                 return null;
@@ -780,12 +782,12 @@ public final class PfsService implements Closeable {
                 x = inSet(r, name);
             }
             if (x == null) {
-                ObjectId open = preferOpen && rev.ancestry() == 0 ? r.ref(DataRepo.OPEN + name) : null;
-                ObjectId head = open != null ? open : r.ref(DataRepo.HEADS + name);
+                ObjectId open = preferOpen && rev.ancestry() == 0 ? r.open(name) : null;
+                ObjectId head = open != null ? open : r.head(name);
                 x = head == null ? null : r.atCommit(head);
             }
             if (x == null) {
-                if (r.ref(DataRepo.OPEN + name) != null) {
+                if (r.open(name) != null) {
                     throw SluiceException.notFound(r.name + "@" + name + " has no finished commit yet");
                 }
                 throw SluiceException.notFound("repo " + r.name + " has no branch or commit '" + name + "'");
