@@ -58,7 +58,7 @@ public final class FileBatch implements Closeable {
     FileBatch(PfsService pfs, DataRepo r, String branch, String description, List<CommitRef> provenance,
               String set) {
         this.pfs = pfs;
-        this.commitId = pfs.newId();
+        this.commitId = pfs.commits.newId();
         this.pinned = pfs.chunks.pinHolder();
         this.r = r;
         this.branch = branch;
@@ -197,8 +197,8 @@ public final class FileBatch implements Closeable {
         String dp = Ref.normalizePath(dstPath);
         check();
         long quiet = pfs.chunks.quietMark();
-        DataRepo src = pfs.repo(srcRepo);
-        Indexed x = pfs.resolve(src, srcRef, false);
+        DataRepo src = pfs.repos.get(srcRepo);
+        Indexed x = pfs.commits.resolve(src, srcRef, false);
         io(() -> {
             try (ObjectReader reader = src.git.newObjectReader()) {
                 Entry e = lookup(reader, x.tree(), sp);
@@ -213,7 +213,7 @@ public final class FileBatch implements Closeable {
                 TreeEditor.Kind kind = e.mode() == FileMode.TREE ? TreeEditor.Kind.SET : TreeEditor.Kind.PUT;
                 pending.put(dp, new Pending(new Edit(dp, kind, e.mode(), e.id(), size, false, null), null, 0));
             } catch (IOException e) {
-                if (pfs.repos.get(srcRepo) != src) {
+                if (!pfs.repos.isCurrent(src)) {
                     throw SluiceException.notFound("repo '" + srcRepo + "' was deleted while copying from it");
                 }
                 throw e;
@@ -352,7 +352,7 @@ public final class FileBatch implements Closeable {
     }
 
     private TreeEditor.Result edit(ObjectReader reader, ObjectId base) throws IOException, TreeEditor.StaleEditException {
-        return pfs.applyEdits(reader, writer.inserter(), base, pending.values().stream().map(Pending::edit).toList());
+        return pfs.commits.applyEdits(reader, writer.inserter(), base, pending.values().stream().map(Pending::edit).toList());
     }
 
     /** Re-chunks an append onto the file as it is now in {@code base}, reading the added bytes back. */

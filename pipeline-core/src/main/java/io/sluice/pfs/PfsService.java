@@ -2,43 +2,19 @@ package io.sluice.pfs;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.sluice.SluiceException;
-import io.sluice.Waiters;
-import io.sluice.pfs.DataRepo.Indexed;
-import io.sluice.pfs.DataRepo.RefKind;
-import io.sluice.pfs.TreeEditor.Edit;
 import io.sluice.storage.ObjectStore;
-import org.eclipse.jgit.lib.FileMode;
-import org.eclipse.jgit.lib.ObjectId;
-import org.eclipse.jgit.lib.ObjectInserter;
-import org.eclipse.jgit.lib.ObjectReader;
-import org.eclipse.jgit.treewalk.TreeWalk;
-import org.eclipse.jgit.treewalk.filter.TreeFilter;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 import java.io.Closeable;
 import java.io.IOException;
 import java.io.InputStream;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.security.SecureRandom;
 import java.time.Duration;
-import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Comparator;
-import java.util.HashSet;
-import java.util.HexFormat;
 import java.util.List;
-import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.Consumer;
-import java.util.function.Supplier;
-import java.util.stream.Stream;
-
-import static io.sluice.pfs.Io.io;
 
 /**
  * The versioned file system: repos, branches, commits and files, kept as one bare JGit repository per
@@ -53,17 +29,13 @@ import static io.sluice.pfs.Io.io;
  */
 public final class PfsService implements Closeable {
 
-    private static final Logger LOG = LoggerFactory.getLogger(PfsService.class);
-
-    private final Path root;
     private final ObjectMapper json = new ObjectMapper();
     final MetaCache cache = new MetaCache(json.getFactory(), 500_000, 100_000);
     final ChunkStore chunks;
     final TreeReader reads;
     final CommitEvents events = new CommitEvents();
-    final Map<String, DataRepo> repos = new ConcurrentHashMap<>();
-    private final Map<String, String> damagedRepos = new java.util.TreeMap<>();
-    private final SecureRandom random = new SecureRandom();
+    final RepoRegistry repos;
+    final Commits commits;
 
     /** Opens (creating if needed) the repos under {@code dataDir/pfs}, storing chunks in {@code store}. */
     public PfsService(Path dataDir, ObjectStore store) {
@@ -72,46 +44,21 @@ public final class PfsService implements Closeable {
 
     /** As {@link #PfsService(Path, ObjectStore)} with a custom chunker (small sizes make tests fast). */
     public PfsService(Path dataDir, ObjectStore store, Chunker chunker) {
-        this.root = dataDir.resolve("pfs");
         this.chunks = new ChunkStore(store, chunker, cache);
         this.reads = new TreeReader(cache, store);
         try {
-            Files.createDirectories(root);
-            try (Stream<Path> entries = Files.list(root)) {
-                for (Path p : entries.toList()) {
-                    String name = p.getFileName().toString();
-                    if (name.startsWith(".tmp-") || name.startsWith(".trash-")) {
-                        deleteTree(p);
-                    } else if (name.endsWith(".git") && Files.isDirectory(p)) {
-                        open(name.substring(0, name.length() - 4));
-                    }
-                }
-            }
-        } catch (IOException e) {
-            close();
-            throw SluiceException.unavailable("cannot open the repos under " + root + ": " + e.getMessage(), e);
+            this.repos = new RepoRegistry(dataDir.resolve("pfs"), json);
+        } catch (RuntimeException e) {
+            chunks.close();
+            events.close();
+            throw e;
         }
-    }
-
-    /**
-     * Opens one repo; a damaged one (an empty or cut-short Git object or ref a crash or the disk left) is left
-     * out and reported in {@link #damaged()} instead of keeping the daemon from starting.
-     */
-    private void open(String repo) {
-        try {
-            repos.put(repo, DataRepo.open(root, repo, json));
-        } catch (IOException | RuntimeException e) {
-            String why = String.valueOf(e.getMessage()).replace(root.toAbsolutePath().toString(), "pfs").lines()
-                    .findFirst().orElse("");
-            damagedRepos.put(repo, "repo " + repo + " is damaged and was left out (" + why + "); its data stays in "
-                    + "pfs/" + repo + ".git for repair");
-            LOG.error("pfs: {}", damagedRepos.get(repo));
-        }
+        this.commits = new Commits(repos, events, cache);
     }
 
     /** Repos that could not be opened at start, one readable line each. */
     public List<String> damaged() {
-        return List.copyOf(damagedRepos.values());
+        return repos.damaged();
     }
 
     /** Bytes of chunks this service has written to the store (deduplicated chunks do not count). */
@@ -127,160 +74,32 @@ public final class PfsService implements Closeable {
     // ---- repos
 
     public RepoInfo createRepo(String name, String description) {
-        Ref.checkRepoName(name);
-        synchronized (repos) {
-            if (repos.containsKey(name)) {
-                throw SluiceException.conflict("repo '" + name + "' already exists");
-            }
-            if (damagedRepos.containsKey(name)) {
-                throw SluiceException.conflict("repo '" + name + "' exists but is damaged; see fsck");
-            }
-            DataRepo r = io(() -> DataRepo.create(root, name, description, json));
-            repos.put(name, r);
-            return repoInfo(r);
-        }
+        return repos.create(name, description);
     }
 
     /** Every repo, newest first (as pachctl lists them). */
     public List<RepoInfo> listRepos() {
-        return repos.values().stream().map(this::repoInfo)
-                .sorted(Comparator.comparing(RepoInfo::created).reversed().thenComparing(RepoInfo::name)).toList();
+        return repos.list();
     }
 
     public RepoInfo inspectRepo(String name) {
-        return repoInfo(repo(name));
+        return repos.info(repos.get(name));
     }
 
     public void deleteRepo(String name) {
-        synchronized (repos) {
-            DataRepo r = repo(name);
-            repos.remove(name);
-            r.close();
-            io(() -> {
-                Path trash = root.resolve(".trash-" + name + "-" + System.nanoTime());
-                Files.move(r.dir, trash);
-                DataRepo.fsync(root);
-                deleteTree(trash);
-                return null;
-            });
-        }
+        repos.delete(name);
     }
 
-    private RepoInfo repoInfo(DataRepo r) {
-        return io(() -> {
-            List<String> branches = r.branchNames();
-            long size = 0;
-            ObjectId master = r.head(Ref.DEFAULT_BRANCH);
-            if (master != null) {
-                size = r.atCommit(master).meta().size();
-            } else {
-                for (String b : branches) {
-                    ObjectId head = r.head(b);
-                    size = Math.max(size, head == null ? 0 : r.atCommit(head).meta().size());
-                }
-            }
-            return new RepoInfo(r.name, r.description(), r.created(), size, branches);
-        });
-    }
-
-    /** The open repo {@code name}; NOT_FOUND if there is none. */
-    DataRepo repo(String name) {
-        Ref.checkRepoName(name);
-        DataRepo r = repos.get(name);
-        if (r == null) {
-            throw SluiceException.notFound("no repo '" + name + "'");
-        }
-        return r;
-    }
-
-    // ---- commits
+    // ---- commits and branches
 
     /** Opens a commit on {@code branch} (created if missing); puts to the branch go into it until finished. */
     public CommitInfo startCommit(String repo, String branch, String description, List<CommitRef> provenance) {
-        DataRepo r = repo(repo);
-        Ref.checkBranchName(branch);
-        List<CommitRef> prov = provenance == null ? List.of() : provenance;
-        String set = setOf(prov);
-        ReentrantLock lock = r.lock(branch);
-        lock.lock();
-        try {
-            return io(() -> {
-                ObjectId open = r.open(branch);
-                if (open != null) {
-                    throw SluiceException.conflict(repo + "@" + branch + " already has an open commit "
-                            + r.atCommit(open).meta().id() + ": finish it first");
-                }
-                ObjectId head = r.head(branch);
-                Indexed h = head == null ? null : r.atCommit(head);
-                CommitMeta meta = new CommitMeta(newId(), branch, h == null ? null : h.meta().id(),
-                        description == null ? "" : description, Instant.now(), null,
-                        h == null ? 0 : h.meta().size(), prov, set);
-                try (DataRepo.Writer w = r.new Writer()) {
-                    ObjectId tree = h == null ? r.emptyTree(w.inserter()) : h.tree();
-                    ObjectId c = r.writeCommit(w.inserter(), tree, head, meta);
-                    w.flush();
-                    if (!r.cas(RefKind.OPEN, branch, null, c)) {
-                        throw SluiceException.conflict(repo + "@" + branch + " got an open commit concurrently");
-                    }
-                    r.remember(new Indexed(meta, c, tree, head));
-                }
-                return meta.info(repo);
-            });
-        } finally {
-            lock.unlock();
-        }
+        return commits.startCommit(repo, branch, description, provenance);
     }
 
     /** Finishes the open commit on {@code branch} and moves the branch head to it. */
     public CommitInfo finishCommit(String repo, String branch) {
-        DataRepo r = repo(repo);
-        Ref.checkBranchSyntax(branch);
-        CommitInfo done;
-        ReentrantLock lock = r.lock(branch);
-        lock.lock();
-        try {
-            done = io(() -> {
-                ObjectId open = r.open(branch);
-                if (open == null) {
-                    throw SluiceException.notFound(repo + "@" + branch + " has no open commit");
-                }
-                Indexed wip = r.atCommit(open);
-                try (DataRepo.Writer w = r.new Writer(); ObjectReader reader = r.git.newObjectReader()) {
-                    return DataRepo.retry(() -> {
-                        ObjectId head = r.head(branch);
-                        Indexed h = head == null ? null : r.atCommit(head);
-                        ObjectId tree = wip.tree();
-                        long size = wip.meta().size();
-                        if (!java.util.Objects.equals(head, wip.parentCommit())) {
-                            // the branch moved since the commit was started: re-apply its changes on the new head
-                            ObjectId base = wip.parentCommit() == null ? null : r.atCommit(wip.parentCommit()).tree();
-                            List<Edit> edits = diffEdits(reader, base, wip.tree());
-                            TreeEditor.Result res;
-                            try {
-                                res = applyEdits(reader, w.inserter(), h == null ? null : h.tree(), edits);
-                            } catch (TreeEditor.StaleEditException e) {
-                                throw new IllegalStateException("re-applied edits never check their basis", e);
-                            }
-                            tree = res.tree();
-                            size = (h == null ? 0 : h.meta().size()) + res.sizeDelta();
-                        }
-                        CommitMeta meta = wip.meta().finish(h == null ? null : h.meta().id(), Instant.now(), size);
-                        ObjectId c = r.writeCommit(w.inserter(), tree, head, meta);
-                        w.flush();
-                        if (!r.cas(RefKind.HEAD, branch, head, c)) {
-                            return null;
-                        }
-                        r.remember(new Indexed(meta, c, tree, head));
-                        r.cas(RefKind.OPEN, branch, open, null);
-                        return meta.info(repo);
-                    });
-                }
-            });
-        } finally {
-            lock.unlock();
-        }
-        events.published(done);
-        return done;
+        return commits.finishCommit(repo, branch);
     }
 
     /**
@@ -288,28 +107,11 @@ public final class PfsService implements Closeable {
      * was (pps does this when a job fails after opening its output commit); false when none was open.
      */
     public boolean abandonCommit(String repo, String branch) {
-        DataRepo r = repo(repo);
-        Ref.checkBranchSyntax(branch);
-        ReentrantLock lock = r.lock(branch);
-        lock.lock();
-        try {
-            return io(() -> {
-                ObjectId open = r.open(branch);
-                if (open == null) {
-                    return false;
-                }
-                r.cas(RefKind.OPEN, branch, open, null);
-                r.prune();
-                return true;
-            });
-        } finally {
-            lock.unlock();
-        }
+        return commits.abandonCommit(repo, branch);
     }
 
     public CommitInfo inspectCommit(String repo, String ref) {
-        DataRepo r = repo(repo);
-        return resolve(r, ref, true).meta().info(repo);
+        return commits.inspectCommit(repo, ref);
     }
 
     /**
@@ -318,68 +120,12 @@ public final class PfsService implements Closeable {
      * after {@code start commit}, as pachctl shows it.
      */
     public List<CommitInfo> listCommit(String repo, String branch, int limit, boolean includeOpen) {
-        // validated and checked for existence before any ref is read: a hostile name never reaches Git
-        List<CommitInfo> finished = listCommit(repo, branch, limit);
-        if (!includeOpen) {
-            return finished;
-        }
-        DataRepo r = repo(repo);
-        int max = limit <= 0 ? Integer.MAX_VALUE : limit;
-        List<CommitInfo> out = new ArrayList<>();
-        io(() -> {
-            for (String b : branch != null ? List.of(branch) : r.branchNames()) {
-                ObjectId open = r.open(b);
-                if (open != null && out.size() < max) {
-                    out.add(r.atCommit(open).meta().info(repo));
-                }
-            }
-            return null;
-        });
-        for (CommitInfo c : finished) {
-            if (out.size() < max) {
-                out.add(c);
-            }
-        }
-        return out;
+        return commits.listCommit(repo, branch, limit, includeOpen);
     }
 
     /** Finished commits newest first: of {@code branch}'s history, or of every branch when it is null. */
     public List<CommitInfo> listCommit(String repo, String branch, int limit) {
-        DataRepo r = repo(repo);
-        int max = limit <= 0 ? Integer.MAX_VALUE : limit;
-        return io(() -> {
-            List<CommitInfo> out = new ArrayList<>();
-            if (branch != null) {
-                Ref.checkBranchSyntax(branch);
-                ObjectId head = r.head(branch);
-                if (head == null) {
-                    if (r.open(branch) == null) {
-                        throw SluiceException.notFound("no branch '" + branch + "' in repo " + repo);
-                    }
-                    return out;
-                }
-                Indexed x = r.atCommit(head);
-                while (x != null && out.size() < max) {
-                    out.add(x.meta().info(repo));
-                    x = x.meta().parent() == null ? null : r.byId(x.meta().parent());
-                }
-                return out;
-            }
-            Set<String> seen = new HashSet<>();
-            List<CommitMeta> all = new ArrayList<>();
-            for (ObjectId head : r.finishedHeads()) {
-                Indexed x = r.atCommit(head);
-                while (x != null && seen.add(x.meta().id())) {
-                    all.add(x.meta());
-                    x = x.meta().parent() == null ? null : r.byId(x.meta().parent());
-                }
-            }
-            all.sort(Comparator.comparing(CommitMeta::finished).thenComparing(CommitMeta::started).reversed());
-            for (CommitMeta m : all.subList(0, Math.min(max, all.size()))) {
-                out.add(m.info(repo));
-            }
-            return out;
-        });
+        return commits.listCommit(repo, branch, limit);
     }
 
     /**
@@ -387,89 +133,24 @@ public final class PfsService implements Closeable {
      * (check {@link CommitInfo#isFinished()}). A bare branch name waits for its open commit, if any.
      */
     public CommitInfo waitCommit(String repo, String ref, Duration timeout) {
-        return Waiters.join(awaitCommit(repo, ref, timeout));
+        return commits.waitCommit(repo, ref, timeout);
     }
 
     /** As {@link #waitCommit} without holding a thread: the future completes when the commit is finished. */
     public CompletableFuture<CommitInfo> awaitCommit(String repo, String ref, Duration timeout) {
-        DataRepo r = repo(repo);
-        String id = resolve(r, ref, true).meta().id();
-        Supplier<CommitInfo> current = () -> {
-            Indexed x = r.byId(id);
-            if (x == null || repos.get(repo) != r) {
-                throw SluiceException.notFound("commit " + repo + "@" + id + " was deleted");
-            }
-            return x.meta().info(repo);
-        };
-        return events.awaitFinished(repo, id, timeout, current);
+        return commits.awaitCommit(repo, ref, timeout);
     }
-
-    // ---- branches
 
     /**
      * Creates {@code branch} pointing at {@code headRef}, or at a new empty commit when it is null; with a
      * head, an existing branch is moved there.
      */
     public BranchInfo createBranch(String repo, String branch, String headRef) {
-        DataRepo r = repo(repo);
-        Ref.checkBranchName(branch);
-        CommitInfo created = null;
-        BranchInfo out;
-        ReentrantLock lock = r.lock(branch);
-        lock.lock();
-        try {
-            ObjectId existing = io(() -> r.head(branch));
-            if (headRef == null) {
-                if (existing != null || io(() -> r.open(branch)) != null) {
-                    throw SluiceException.conflict("branch '" + branch + "' already exists in repo " + repo);
-                }
-                created = io(() -> {
-                    Indexed empty = emptyCommit(r, branch);
-                    if (!r.cas(RefKind.HEAD, branch, null, empty.commit())) {
-                        throw SluiceException.conflict("branch '" + branch + "' was created concurrently");
-                    }
-                    r.remember(empty);
-                    return empty.meta().info(repo);
-                });
-                out = new BranchInfo(repo, branch, created.id());
-            } else {
-                Indexed target = resolve(r, headRef, false);
-                if (!io(() -> r.keepThenMove(branch, existing, target.commit()))) {
-                    throw SluiceException.conflict("branch '" + branch + "' moved concurrently; try again");
-                }
-                out = new BranchInfo(repo, branch, target.meta().id());
-            }
-        } finally {
-            lock.unlock();
-        }
-        if (created != null) {
-            events.published(created);
-        }
-        return out;
-    }
-
-    /** A new finished root commit of {@code branch} with no files, durable but on no ref yet. */
-    Indexed emptyCommit(DataRepo r, String branch) throws IOException {
-        Instant now = Instant.now();
-        CommitMeta meta = new CommitMeta(newId(), branch, null, "", now, now, 0, List.of(), null);
-        try (DataRepo.Writer w = r.new Writer()) {
-            ObjectId tree = r.emptyTree(w.inserter());
-            ObjectId c = r.writeCommit(w.inserter(), tree, null, meta);
-            w.flush();
-            return new Indexed(meta, c, tree, null);
-        }
+        return commits.createBranch(repo, branch, headRef);
     }
 
     public List<BranchInfo> listBranch(String repo) {
-        DataRepo r = repo(repo);
-        return io(() -> {
-            List<BranchInfo> out = new ArrayList<>();
-            for (String b : r.branchNames()) {
-                ObjectId head = r.head(b);
-                out.add(new BranchInfo(repo, b, head == null ? null : r.atCommit(head).meta().id()));
-            }
-            return out;
-        });
+        return commits.listBranch(repo);
     }
 
     /**
@@ -477,31 +158,20 @@ public final class PfsService implements Closeable {
      * readable by id, listed by {@code listCommit(repo, null, ...)}, their chunks safe from gc.
      */
     public void deleteBranch(String repo, String branch) {
-        DataRepo r = repo(repo);
-        Ref.checkBranchSyntax(branch); // a branch spelled like a commit id, from an older data dir, can go
-        ReentrantLock lock = r.lock(branch);
-        lock.lock();
-        try {
-            io(() -> {
-                ObjectId head = r.head(branch);
-                ObjectId open = r.open(branch);
-                if (head == null && open == null) {
-                    throw SluiceException.notFound("no branch '" + branch + "' in repo " + repo);
-                }
-                if (open != null) {
-                    r.cas(RefKind.OPEN, branch, open, null);
-                }
-                if (head != null) {
-                    // kept before the branch goes: its commits stay readable by id and their chunks survive gc
-                    r.keep(head);
-                    r.cas(RefKind.HEAD, branch, head, null);
-                }
-                r.prune();
-                return null;
-            });
-        } finally {
-            lock.unlock();
-        }
+        commits.deleteBranch(repo, branch);
+    }
+
+    /**
+     * Every commit of commit set {@code set} in every repo, newest first: what each repo's index holds for it,
+     * so the cost grows with the set, not with the store.
+     */
+    public List<CommitInfo> commitsInSet(String set) {
+        return commits.commitsInSet(set);
+    }
+
+    /** The ids of every commit set with a commit in some repo. */
+    public Set<String> commitSetIds() {
+        return commits.commitSetIds();
     }
 
     // ---- files
@@ -512,7 +182,7 @@ public final class PfsService implements Closeable {
      * The batch must be committed or closed by the thread that opened it.
      */
     public FileBatch openBatch(String repo, String branch) {
-        DataRepo r = repo(repo);
+        DataRepo r = repos.get(repo);
         Ref.checkBranchName(branch);
         return new FileBatch(this, r, branch, null, List.of(), null);
     }
@@ -525,33 +195,12 @@ public final class PfsService implements Closeable {
      * files that change. CONFLICT at commit when the branch has an open commit.
      */
     public FileBatch openBatch(String repo, String branch, String description, List<CommitRef> provenance) {
-        DataRepo r = repo(repo);
+        DataRepo r = repos.get(repo);
         Ref.checkBranchName(branch);
         List<CommitRef> prov = provenance == null ? List.of() : List.copyOf(provenance);
-        return new FileBatch(this, r, branch, description == null ? "" : description, prov, setOf(prov));
+        return new FileBatch(this, r, branch, description == null ? "" : description, prov, commits.setOf(prov));
     }
 
-    /**
-     * Checks that every provenance commit exists and answers the commit set a commit made from them joins:
-     * that of the one that finished last (the input whose arrival caused the job), null (a set of its own)
-     * without provenance.
-     */
-    private String setOf(List<CommitRef> prov) {
-        CommitMeta newest = null;
-        for (CommitRef p : prov) {
-            DataRepo pr = repo(p.repo());
-            Indexed x = pr.byId(p.id());
-            if (x == null) {
-                throw SluiceException.notFound("provenance commit " + p + " does not exist");
-            }
-            CommitMeta m = x.meta();
-            if (newest == null || (m.finished() != null
-                    && (newest.finished() == null || m.finished().isAfter(newest.finished())))) {
-                newest = m;
-            }
-        }
-        return newest == null ? null : newest.setId();
-    }
 
     /**
      * Writes {@code data} to {@code path} on {@code branch}, streaming in constant memory: into the open
@@ -587,12 +236,12 @@ public final class PfsService implements Closeable {
      * saying so (its files vanished under it: not a storage failure, and no server path to show).
      */
     private CommitInfo inOneBatch(String repo, String branch, Consumer<FileBatch> changes) {
-        DataRepo r = repo(repo);
+        DataRepo r = repos.get(repo);
         try (FileBatch b = openBatch(repo, branch)) {
             changes.accept(b);
             return b.commit();
         } catch (RuntimeException e) {
-            if (repos.get(repo) != r && !(e instanceof SluiceException s && s.kind() != SluiceException.Kind.UNAVAILABLE)) {
+            if (!repos.isCurrent(r) && !(e instanceof SluiceException s && s.kind() != SluiceException.Kind.UNAVAILABLE)) {
                 throw SluiceException.notFound("repo '" + repo + "' was deleted while this write was in flight; "
                         + "nothing was written");
             }
@@ -601,7 +250,7 @@ public final class PfsService implements Closeable {
     }
 
     public FileInfo inspectFile(String repo, String ref, String path) {
-        DataRepo r = repo(repo);
+        DataRepo r = repos.get(repo);
         String p = Ref.normalizePath(path);
         return reads.inspect(at(r, ref), p);
     }
@@ -629,7 +278,7 @@ public final class PfsService implements Closeable {
      * Returns the cursor of the last entry given when more remain, else null. A file lists itself.
      */
     public String listFile(String repo, String ref, String dir, String after, int limit, Consumer<FileInfo> out) {
-        DataRepo r = repo(repo);
+        DataRepo r = repos.get(repo);
         String p = Ref.normalizePath(dir);
         return reads.list(at(r, ref), p, after, limit, out);
     }
@@ -639,7 +288,7 @@ public final class PfsService implements Closeable {
      * {@code after}, at most {@code limit} matches; returns the next cursor when more may remain, else null.
      */
     public String globFile(String repo, String ref, String pattern, String after, int limit, Consumer<FileInfo> out) {
-        DataRepo r = repo(repo);
+        DataRepo r = repos.get(repo);
         Glob glob = Glob.compile(pattern);
         return reads.glob(at(r, ref), glob, after, limit, out);
     }
@@ -652,7 +301,7 @@ public final class PfsService implements Closeable {
      */
     public ChunkStream getFile(String repo, String ref, String path, long offset, long length) {
         String p = Ref.normalizePath(path);
-        return reads.open(at(repo(repo), ref), p, offset, length);
+        return reads.open(at(repos.get(repo), ref), p, offset, length);
     }
 
     /**
@@ -662,7 +311,7 @@ public final class PfsService implements Closeable {
      * the archive ends without its end block and a reader knows it is cut short.
      */
     public void getTree(String repo, String ref, String dir, Tar.Writer out) throws IOException {
-        DataRepo r = repo(repo);
+        DataRepo r = repos.get(repo);
         String p = Ref.normalizePath(dir);
         reads.tar(at(r, ref), p, out);
     }
@@ -673,12 +322,12 @@ public final class PfsService implements Closeable {
      */
     public List<FileManifest.Chunk> chunks(String repo, String ref, String path) {
         String p = Ref.normalizePath(path);
-        return reads.manifest(at(repo(repo), ref), p).chunks();
+        return reads.manifest(at(repos.get(repo), ref), p).chunks();
     }
 
     /** Paths that differ between two commits, under {@code path} ("/" for all), sorted. */
     public List<FileDiff> diffFile(String repo, String newRef, String oldRef, String path) {
-        DataRepo r = repo(repo);
+        DataRepo r = repos.get(repo);
         String p = Ref.normalizePath(path == null ? "/" : path);
         TreeReader.At newer = at(r, newRef);
         TreeReader.At older = at(r, oldRef);
@@ -687,7 +336,7 @@ public final class PfsService implements Closeable {
 
     /** The finished commit {@code ref} names in {@code r}, to read files from. */
     TreeReader.At at(DataRepo r, String ref) {
-        return new TreeReader.At(r, ref, resolve(r, ref, false));
+        return new TreeReader.At(r, ref, commits.resolve(r, ref, false));
     }
 
     // ---- maintenance
@@ -697,7 +346,7 @@ public final class PfsService implements Closeable {
      * waits for no write and no gc (gc only deletes what no ref reached when it looked).
      */
     public List<String> fsck() {
-        return chunks.fsck(sortedRepos());
+        return chunks.fsck(repos.sorted());
     }
 
     /**
@@ -706,12 +355,7 @@ public final class PfsService implements Closeable {
      * for a write, however slow: a slow upload's chunks are pinned, not waited for.
      */
     public long gc() {
-        return chunks.gc(sortedRepos(), r -> repos.get(r.name) == r);
-    }
-
-    /** The open repos by name. */
-    List<DataRepo> sortedRepos() {
-        return repos.values().stream().sorted(Comparator.comparing(r -> r.name)).toList();
+        return chunks.gc(repos.sorted(), repos::isCurrent);
     }
 
     // ---- events
@@ -728,135 +372,6 @@ public final class PfsService implements Closeable {
     public void close() {
         chunks.close();
         events.close();
-        synchronized (repos) {
-            repos.values().forEach(DataRepo::close);
-            repos.clear();
-        }
-    }
-
-    TreeEditor.Result applyEdits(ObjectReader reader, ObjectInserter ins, ObjectId base, List<Edit> edits)
-            throws IOException, TreeEditor.StaleEditException {
-        return new TreeEditor(reader, ins, cache).apply(base, edits);
-    }
-
-    /** The changes from tree {@code from} to tree {@code to} as edits that redo them on another tree. */
-    private List<Edit> diffEdits(ObjectReader reader, ObjectId from, ObjectId to) throws IOException {
-        List<Edit> edits = new ArrayList<>();
-        try (TreeWalk tw = new TreeWalk(reader)) {
-            tw.addTree(to);
-            if (from == null) {
-                tw.addTree(new org.eclipse.jgit.treewalk.EmptyTreeIterator());
-            } else {
-                tw.addTree(from);
-            }
-            tw.setRecursive(true);
-            tw.setFilter(TreeFilter.ANY_DIFF);
-            while (tw.next()) {
-                String p = "/" + tw.getPathString();
-                if (tw.getFileMode(0) == FileMode.MISSING) {
-                    edits.add(new Edit(p, TreeEditor.Kind.REMOVE, null, null, 0, false, null));
-                } else {
-                    ObjectId id = tw.getObjectId(0);
-                    edits.add(new Edit(p, TreeEditor.Kind.SET, tw.getFileMode(0), id,
-                            cache.file(reader, id).size(), false, null));
-                }
-            }
-        }
-        return edits;
-    }
-
-    // ---- reading
-
-    /**
-     * The commit {@code ref} names. A commit id means that commit, always: new branches cannot be spelled like
-     * one, and one that an older data dir holds never shadows a commit (what a job read must be what its
-     * provenance names). A branch name means its finished head, or with {@code preferOpen} its open commit if
-     * it has one.
-     */
-    Indexed resolve(DataRepo r, String ref, boolean preferOpen) {
-        Ref rev = Ref.parseRevision(ref);
-        String name = rev.name();
-        return io(() -> {
-            Indexed x = Ref.looksLikeCommitId(name) ? r.byId(name) : null;
-            if (x == null && Ref.looksLikeCommitId(name)) {
-                x = inSet(r, name);
-            }
-            if (x == null) {
-                ObjectId open = preferOpen && rev.ancestry() == 0 ? r.open(name) : null;
-                ObjectId head = open != null ? open : r.head(name);
-                x = head == null ? null : r.atCommit(head);
-            }
-            if (x == null) {
-                if (r.open(name) != null) {
-                    throw SluiceException.notFound(r.name + "@" + name + " has no finished commit yet");
-                }
-                throw SluiceException.notFound("repo " + r.name + " has no branch or commit '" + name + "'");
-            }
-            for (int i = 0; i < rev.ancestry(); i++) {
-                String parent = x.meta().parent();
-                if (parent == null) {
-                    throw SluiceException.notFound(r.name + "@" + ref + " goes back past the first commit");
-                }
-                x = r.byId(parent);
-                if (x == null) {
-                    throw SluiceException.notFound(r.name + "@" + ref + ": ancestor " + parent + " is gone");
-                }
-            }
-            return x;
-        });
-    }
-
-    /**
-     * The repo's commit in commit set {@code set} (Pachyderm's {@code repo@<global id>}): the newest finished
-     * one if several (a job re-run after a restart), else its open one; null if it has none.
-     */
-    private Indexed inSet(DataRepo r, String set) {
-        Indexed best = null;
-        Indexed open = null;
-        for (Indexed x : r.inSet(set)) {
-            CommitMeta m = x.meta();
-            if (m.finished() == null) {
-                open = x;
-            } else if (best == null || m.finished().isAfter(best.meta().finished())) {
-                best = x;
-            }
-        }
-        return best != null ? best : open;
-    }
-
-    /**
-     * Every commit of commit set {@code set} in every repo, newest first: what each repo's index holds for it,
-     * so the cost grows with the set, not with the store.
-     */
-    public List<CommitInfo> commitsInSet(String set) {
-        List<CommitInfo> out = new ArrayList<>();
-        for (DataRepo r : repos.values()) {
-            for (Indexed x : r.inSet(set)) {
-                out.add(x.meta().info(r.name));
-            }
-        }
-        out.sort(Comparator.comparing(CommitInfo::started).reversed());
-        return out;
-    }
-
-    /** The ids of every commit set with a commit in some repo. */
-    public Set<String> commitSetIds() {
-        Set<String> out = new HashSet<>();
-        repos.values().forEach(r -> out.addAll(r.setIds()));
-        return out;
-    }
-
-    String newId() {
-        byte[] b = new byte[16];
-        random.nextBytes(b);
-        return HexFormat.of().formatHex(b);
-    }
-
-    private static void deleteTree(Path dir) throws IOException {
-        try (Stream<Path> s = Files.walk(dir)) {
-            for (Path p : s.sorted(Comparator.reverseOrder()).toList()) {
-                Files.deleteIfExists(p);
-            }
-        }
+        repos.close();
     }
 }
