@@ -2,16 +2,22 @@ package io.sluice.predict;
 
 import io.sluice.train.RatingGenerator;
 import io.sluice.train.SvdModel;
+import io.sluice.train.TrainStage;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.io.IOException;
+import java.io.OutputStream;
+import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
@@ -72,5 +78,39 @@ class PredictStageIT {
         Result missing = run(tmp, noModel);
         assertThat(missing.code()).isEqualTo(1);
         assertThat(missing.stderr()).startsWith("sluice-predict: no model in pfs/nothing");
+    }
+
+    @Test
+    void thePackagedArchiveServesTheLauncherWhereverItsDirectoryIsSeen() throws Exception {
+        Path target = Path.of("target").toAbsolutePath();
+        assertThat(target.resolve("predict-stage.jsa")).as("mvn package records the archive").isRegularFile();
+        // the same build under another path, as a datum's slot shows it (in the datum's own /tmp): a copy that keeps
+        // the sizes and times the JVM checks the jars by
+        Path seen = tmp.resolve("elsewhere/predict-stage");
+        Files.createDirectories(seen.resolve("bin"));
+        Files.createDirectories(seen.resolve("target/lib"));
+        Files.copy(Path.of("bin/sluice-predict"), seen.resolve("bin/sluice-predict"), StandardCopyOption.COPY_ATTRIBUTES);
+        for (String f : List.of("predict-stage.jar", "predict-stage.jsa")) {
+            Files.copy(target.resolve(f), seen.resolve("target").resolve(f), StandardCopyOption.COPY_ATTRIBUTES);
+        }
+        try (Stream<Path> jars = Files.list(target.resolve("lib"))) {
+            for (Path jar : jars.toList()) {
+                Files.copy(jar, seen.resolve("target/lib").resolve(jar.getFileName()), StandardCopyOption.COPY_ATTRIBUTES);
+            }
+        }
+        RatingGenerator.write(new RatingGenerator(new RatingGenerator.Shape(50, 60, 2_000, 3, 0.5, 3L)).generate(),
+                tmp.resolve("ratings/r.data"));
+        new TrainStage(Map.of("SVD_EPOCHS", "2"), new PrintStream(OutputStream.nullOutputStream()))
+                .train(tmp.resolve("ratings"), tmp.resolve("model"), tmp.resolve("none"));
+        Files.createDirectories(tmp.resolve("requests"));
+        Files.writeString(tmp.resolve("requests/r"), "1 2\n");
+
+        // -Xshare:on: a JVM that cannot map the archive exits instead of starting cold
+        Path classes = tmp.resolve("classes.log");
+        Result run = run(tmp, List.of(seen.resolve("bin/sluice-predict").toString(), "--requests", "requests",
+                "--model", "model", "--output", "out"), "SLUICE_JAVA_OPTS", "-Xshare:on -Xlog:class+load=info:file=" + classes);
+        assertThat(run.code()).as(run.stderr()).isZero();
+        assertThat(Files.readString(tmp.resolve("out/r"))).startsWith("1 2 ");
+        assertThat(Files.readAllLines(classes)).anyMatch(l -> l.endsWith("io.sluice.predict.PredictStage source: shared objects file (top)"));
     }
 }

@@ -7,6 +7,7 @@ import io.sluice.api.bench.CliBench;
 import io.sluice.api.bench.ConsoleBench;
 import io.sluice.api.bench.FilesBench;
 import io.sluice.api.bench.PfsBench;
+import io.sluice.api.bench.PredictStartBench;
 import io.sluice.api.bench.SetsBench;
 import io.sluice.api.bench.SoakBench;
 import io.sluice.api.bench.TriggerBench;
@@ -93,6 +94,12 @@ public final class BenchCommand {
         }
         homes.add(UpCommand.home(main));
         inScratch(dir -> new FilesBench(new FilesBench.Options(files, heap, homes, !noOthers)).run(dir));
+    }
+
+    @Command(name = "predict-start", description = "One predict datum (slot, JVM start, model load) with the predict launcher's class-data archive and with it off, in alternating jobs.")
+    void predictStart(@Option(names = "--requests", defaultValue = "20", description = "Datums (one-line request files) per job (default 20).") int requests,
+                      @Option(names = "--rounds", defaultValue = "5", description = "Jobs of each kind, alternating; the median counts (default 5).") int rounds) throws Exception {
+        inScratch(dir -> PredictStartBench.run(dir, stagePath(), requests, rounds));
     }
 
     @Command(name = "trigger", description = "finish commit -> job RUNNING -> output commit latency, and per-datum overhead.")
