@@ -75,22 +75,30 @@ export async function browseView(ctx) {
     const response = await request(`/api/v1/repos/${enc(name)}/files/list${query({ ref: id, path, limit: FILES_PAGE, after })}`,
       { as: 'response' });
     const files = await response.json();
-    const next = response.headers.get('Sluice-Next-Cursor');
-    const page = (cursor, ...label) => link(`${at(path)}${cursor ? '&' + query({ after: cursor }).slice(1) : ''}`, ...label);
     add(ctx.root, table([
       ['Name', f => link(at(f.path), f.path.split('/').filter(Boolean).pop() + (f.type === 'DIR' ? '/' : ''))],
       ['Type', f => f.type === 'DIR' ? 'directory' : 'file'],
       ['Size', f => fmtBytes(f.size)],
     ], files, { empty: 'Empty directory.' }),
-    after || next ? el('nav', { class: 'pager', id: 'files-pager', 'aria-label': 'Pages' },
-      after ? page(null, '← First') : null, ' ',
-      el('span', { class: 'muted' }, `${files.length} entries`, after ? ' after ' : '', after ? el('code', {}, after) : null), ' ',
-      next ? page(next, 'Next →') : null) : null);
+    cursorPager('files-pager', at(path), after, response, files.length));
     return;
   }
   add(ctx.root, el('p', {}, el('strong', {}, fmtBytes(info.size)), ' ',
     el('button', { type: 'button', onclick: () => download(name, id, path).catch(e => showError(e.message)) }, 'Download')));
   add(ctx.root, await preview(name, id, path, info.size));
+}
+
+/**
+ * Links to the first and the next page of a cursor-paged listing (null when it fits one page); `href` is the
+ * listing's own address, which already has a query, and `response` carries the next page's cursor.
+ */
+function cursorPager(id, href, after, response, count) {
+  const next = response.headers.get('Sluice-Next-Cursor');
+  const page = (cursor, ...label) => link(`${href}${cursor ? '&' + query({ after: cursor }).slice(1) : ''}`, ...label);
+  return after || next ? el('nav', { class: 'pager', id, 'aria-label': 'Pages' },
+    after ? page(null, '← First') : null, ' ',
+    el('span', { class: 'muted' }, `${count} entries`, after ? ' after ' : '', after ? el('code', {}, after) : null), ' ',
+    next ? page(next, 'Next →') : null) : null;
 }
 
 function breadcrumbs(path, at) {
@@ -180,11 +188,17 @@ export async function diffView(ctx) {
   const oldRef = ctx.query.get('old');
   add(ctx.root, el('h1', {}, 'Diff of ', el('code', {}, name)),
     el('p', {}, el('code', {}, shortId(newRef)), ' against ', el('code', {}, shortId(oldRef)), ' · ', link(`#/repos/${enc(name)}`, 'commits')));
-  const diffs = await request(`/api/v1/repos/${enc(name)}/diff${query({ new: newRef, old: oldRef })}`);
+  // one page at a time, as the file browser: a diff of a huge commit is never fetched whole
+  const after = ctx.query.get('after');
+  const response = await request(`/api/v1/repos/${enc(name)}/diff${query({ new: newRef, old: oldRef, limit: FILES_PAGE, after })}`,
+    { as: 'response' });
+  const diffs = await response.json();
   add(ctx.root, table([
     ['Path', d => d.newFile ? link(`#/repos/${enc(name)}/commit/${enc(newRef)}${query({ path: d.path })}`, d.path) : d.path],
     ['Change', d => !d.oldFile ? el('span', { class: 'add' }, 'added') : !d.newFile ? el('span', { class: 'del' }, 'deleted') : 'modified'],
     ['Old size', d => d.oldFile ? fmtBytes(d.oldFile.size) : ''],
     ['New size', d => d.newFile ? fmtBytes(d.newFile.size) : ''],
-  ], diffs, { empty: 'The two commits hold the same files.' }));
+  ], diffs, { empty: response.headers.has('Sluice-Next-Cursor') ? 'No change among the paths looked at so far: see the next page.'
+    : 'The two commits hold the same files.' }),
+  cursorPager('diff-pager', `#/repos/${enc(name)}/diff${query({ new: newRef, old: oldRef })}`, after, response, diffs.length));
 }

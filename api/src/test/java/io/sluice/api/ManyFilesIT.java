@@ -24,7 +24,9 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
+import java.util.TreeMap;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -129,6 +131,48 @@ class ManyFilesIT {
     }
 
     @Test
+    void diffAndGlobAnswerBoundedPagesAndTheCliFollowsTheirCursorsToTheEnd(@TempDir Path dir) throws Exception {
+        try (TestDaemon daemon = new TestDaemon(dir)) {
+            // one content for all (stored once, so the commits are quick), another for all in the next commit
+            Map<String, String> files = new TreeMap<>();
+            for (int i = 0; i < 1100; i++) {
+                files.put(String.format("/d/f-%05d", i), "old");
+            }
+            String old = daemon.commit("big", "master", files).id();
+            files.replaceAll((path, content) -> "new");
+            daemon.commit("big", "master", files);
+
+            HttpResponse<String> first = get(daemon, "/api/v1/repos/big/diff?new=master&old=" + old + "&limit=50");
+            assertThat(first.statusCode()).as(first.body()).isEqualTo(200);
+            assertThat(JSON.readTree(first.body())).hasSize(50);
+            String cursor = first.headers().firstValue("Sluice-Next-Cursor").orElseThrow();
+            assertThat(cursor).isEqualTo("/d/f-00049");
+            JsonNode second = JSON.readTree(get(daemon, "/api/v1/repos/big/diff?new=master&old=" + old + "&limit=50&after="
+                    + URLEncoder.encode(cursor, StandardCharsets.UTF_8)).body());
+            assertThat(second.get(0).get("path").asText()).isEqualTo("/d/f-00050");
+
+            // a pattern that matches nothing: a page of 1 gives up after 100 entries, with a cursor to go on from
+            HttpResponse<String> none = get(daemon, "/api/v1/repos/big/files/glob?ref=master&limit=1&pattern="
+                    + URLEncoder.encode("/*/nothing", StandardCharsets.UTF_8));
+            assertThat(none.statusCode()).as(none.body()).isEqualTo(200);
+            assertThat(JSON.readTree(none.body())).isEmpty();
+            assertThat(none.headers().firstValue("Sluice-Next-Cursor")).hasValue("/d/f-00098");
+
+            // more than the CLI's page of 1,000: it follows the cursors and shows every path
+            TestDaemon.Run diff = daemon.cli("diff", "file", "big@master", "big@" + old);
+            assertThat(diff.code()).as(diff.err()).isZero();
+            assertThat(diff.out().lines().filter(l -> l.startsWith("modified")).count()).isEqualTo(1100);
+            assertThat(diff.out()).contains("/d/f-00000").contains("/d/f-01099");
+            TestDaemon.Run glob = daemon.cli("glob", "file", "big@master:/d/*");
+            assertThat(glob.code()).as(glob.err()).isZero();
+            assertThat(glob.out().lines().filter(l -> l.contains("/d/f-")).count()).isEqualTo(1100);
+            TestDaemon.Run page = daemon.cli("diff", "file", "big@master", "big@" + old, "--limit", "10");
+            assertThat(page.out().lines().filter(l -> l.startsWith("modified")).count()).isEqualTo(10);
+            assertThat(page.err()).contains("--cursor '/d/f-00009'");
+        }
+    }
+
+    @Test
     void getFileRecursiveIsOneTarAnswerThatRestoresTheTree(@TempDir Path dir) throws Exception {
         try (TestDaemon daemon = new TestDaemon(dir.resolve("daemon"))) {
             Path local = Files.createDirectories(dir.resolve("local/a/b"));
@@ -160,6 +204,11 @@ class ManyFilesIT {
     private static HttpRequest.Builder tarPut(TestDaemon daemon, String repo, String path) {
         return HttpRequest.newBuilder(URI.create(daemon.address + "/api/v1/repos/" + repo + "/files?branch=master&path=" + path))
                 .header("Content-Type", "application/x-tar");
+    }
+
+    private static HttpResponse<String> get(TestDaemon daemon, String path) throws Exception {
+        return HTTP.send(HttpRequest.newBuilder(URI.create(daemon.address + path)).GET().build(),
+                HttpResponse.BodyHandlers.ofString());
     }
 
     static JsonNode glob(TestDaemon daemon, String repo, String pattern) throws Exception {

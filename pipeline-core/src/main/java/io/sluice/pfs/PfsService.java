@@ -286,6 +286,7 @@ public final class PfsService implements Closeable {
     /**
      * As {@link #globFile(String, String, String)}, streamed to {@code out} in tree order after the cursor
      * {@code after}, at most {@code limit} matches; returns the next cursor when more may remain, else null.
+     * A page looks at a bounded number of entries ({@link TreePage}), so one that matches little ends short.
      */
     public String globFile(String repo, String ref, String pattern, String after, int limit, Consumer<FileInfo> out) {
         DataRepo r = repos.get(repo);
@@ -325,13 +326,25 @@ public final class PfsService implements Closeable {
         return reads.manifest(at(repos.get(repo), ref), p).chunks();
     }
 
-    /** Paths that differ between two commits, under {@code path} ("/" for all), sorted. */
+    /** Paths that differ between two commits, under {@code path} ("/" for all), in tree order. */
     public List<FileDiff> diffFile(String repo, String newRef, String oldRef, String path) {
+        List<FileDiff> out = new ArrayList<>();
+        diffFile(repo, newRef, oldRef, path, null, 0, out::add);
+        return out;
+    }
+
+    /**
+     * As {@link #diffFile(String, String, String, String)}, streamed to {@code out} after the cursor
+     * {@code after}, at most {@code limit} paths; returns the next cursor when more may remain, else null. A
+     * page looks at a bounded number of entries ({@link TreePage}), so one that finds few changes ends short.
+     */
+    public String diffFile(String repo, String newRef, String oldRef, String path, String after, int limit,
+                           Consumer<FileDiff> out) {
         DataRepo r = repos.get(repo);
         String p = Ref.normalizePath(path == null ? "/" : path);
         TreeReader.At newer = at(r, newRef);
         TreeReader.At older = at(r, oldRef);
-        return reads.diff(newer, older, p);
+        return reads.diff(newer, older, p, after, limit, out);
     }
 
     /** The finished commit {@code ref} names in {@code r}, to read files from. */

@@ -3,6 +3,7 @@ package io.sluice.pfs;
 import io.sluice.SluiceException;
 import io.sluice.pfs.DataRepo.Indexed;
 import io.sluice.storage.ObjectStore;
+import org.eclipse.jgit.errors.StopWalkException;
 import org.eclipse.jgit.lib.FileMode;
 import org.eclipse.jgit.lib.ObjectId;
 import org.eclipse.jgit.lib.ObjectReader;
@@ -13,8 +14,6 @@ import org.eclipse.jgit.treewalk.filter.PathFilter;
 import org.eclipse.jgit.treewalk.filter.TreeFilter;
 
 import java.io.IOException;
-import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.List;
 import java.util.function.Consumer;
 
@@ -92,15 +91,17 @@ final class TreeReader {
                     return null;
                 }
                 String prefix = p.equals("/") ? "/" : p + "/";
-                Page page = new Page(after, limit, out);
+                TreePage<FileInfo> page = new TreePage<>(after, limit, out);
                 for (CanonicalTreeParser t = new CanonicalTreeParser(null, reader, e.id()); !t.eof(); t.next()) {
                     String path = prefix + t.getEntryPathString();
-                    if (!page.offer(cursorOf(path, t.getEntryFileMode()), reader, path, t.getEntryFileMode(),
-                            t.getEntryObjectId())) {
-                        return page.last;
+                    FileMode mode = t.getEntryFileMode();
+                    String key = TreePage.key(path, mode == FileMode.TREE);
+                    if (!page.before(key) && !(page.look()
+                            && page.done(key, fileInfo(reader, path, mode, t.getEntryObjectId())))) {
+                        break;
                     }
                 }
-                return null;
+                return page.next();
             }
         });
     }
@@ -109,68 +110,33 @@ final class TreeReader {
     String glob(At at, Glob glob, String after, int limit, Consumer<FileInfo> out) {
         return io(() -> {
             try (ObjectReader reader = at.repo().git.newObjectReader()) {
-                Page page = new Page(after, limit, out);
-                if (glob.matches("/")) {
-                    page.offer("/", reader, "/", FileMode.TREE, at.commit().tree());
+                TreePage<FileInfo> page = new TreePage<>(after, limit, out);
+                if (glob.matches("/") && !page.before("/")) {
+                    page.done("/", fileInfo(reader, "/", FileMode.TREE, at.commit().tree()));
                 }
                 pagedGlob(reader, glob, at.commit().tree(), "", 1, page);
-                return page.full ? page.last : null;
+                return page.next();
             }
         });
     }
 
-    /** The paging key of an entry: its path, with '/' after a directory's, so keys sort in tree order. */
-    private static String cursorOf(String path, FileMode mode) {
-        return mode == FileMode.TREE ? path + "/" : path;
-    }
-
-    /** One page of a listing being filled: the cursor it starts after, its size, and where it stopped. */
-    private final class Page {
-        final String after;
-        final int limit;
-        final Consumer<FileInfo> out;
-        int given;
-        String last;
-        boolean full;
-
-        Page(String after, int limit, Consumer<FileInfo> out) {
-            this.after = after;
-            this.limit = limit;
-            this.out = out;
-        }
-
-        /** Gives the entry unless it lies at or before the cursor; false once the page is full. */
-        boolean offer(String key, ObjectReader reader, String path, FileMode mode, ObjectId id) throws IOException {
-            if (after != null && key.compareTo(after) <= 0) {
-                return true;
-            }
-            if (limit > 0 && given == limit) {
-                full = true;
-                return false;
-            }
-            out.accept(fileInfo(reader, path, mode, id));
-            given++;
-            last = key;
-            return true;
-        }
-    }
-
     /** Depth-first in tree order (the order of paging keys), skipping whole subtrees before the cursor. */
-    private boolean pagedGlob(ObjectReader reader, Glob glob, ObjectId tree, String dir, int depth, Page page)
-            throws IOException {
+    private boolean pagedGlob(ObjectReader reader, Glob glob, ObjectId tree, String dir, int depth,
+                              TreePage<FileInfo> page) throws IOException {
         for (CanonicalTreeParser t = new CanonicalTreeParser(null, reader, tree); !t.eof(); t.next()) {
             String path = dir + "/" + t.getEntryPathString();
             FileMode mode = t.getEntryFileMode();
             ObjectId id = t.getEntryObjectId();
-            String key = cursorOf(path, mode);
-            boolean before = page.after != null && key.compareTo(page.after) <= 0;
-            if (before && !(mode == FileMode.TREE && page.after.startsWith(key))) {
-                continue; // this entry and all under it come before the cursor
-            }
-            if (glob.matches(path) && !page.offer(key, reader, path, mode, id)) {
+            boolean isDir = mode == FileMode.TREE;
+            String key = TreePage.key(path, isDir);
+            if (page.before(key)) {
+                if (!(isDir && page.leadsToCursor(key))) {
+                    continue; // this entry and all under it come before the cursor
+                }
+            } else if (!page.look() || !page.done(key, glob.matches(path) ? fileInfo(reader, path, mode, id) : null)) {
                 return false;
             }
-            if (mode == FileMode.TREE && (glob.maxDepth() < 0 || depth < glob.maxDepth())
+            if (isDir && (glob.maxDepth() < 0 || depth < glob.maxDepth())
                     && !pagedGlob(reader, glob, id, path, depth + 1, page)) {
                 return false;
             }
@@ -229,31 +195,69 @@ final class TreeReader {
         });
     }
 
-    /** See {@link PfsService#diffFile(String, String, String, String)}. */
-    List<FileDiff> diff(At newer, At older, String p) {
+    /** See {@link PfsService#diffFile(String, String, String, String, String, int, Consumer)}. */
+    String diff(At newer, At older, String p, String after, int limit, Consumer<FileDiff> out) {
         return io(() -> {
-            List<FileDiff> out = new ArrayList<>();
+            TreePage<FileDiff> page = new TreePage<>(after, limit, out);
             try (ObjectReader reader = newer.repo().git.newObjectReader(); TreeWalk tw = new TreeWalk(reader)) {
                 tw.addTree(newer.commit().tree());
                 tw.addTree(older.commit().tree());
                 tw.setRecursive(true);
-                tw.setFilter(p.equals("/") ? TreeFilter.ANY_DIFF
-                        : AndTreeFilter.create(PathFilter.create(p.substring(1)), TreeFilter.ANY_DIFF));
+                TreeFilter paged = new DiffPageFilter(page);
+                tw.setFilter(p.equals("/") ? paged : AndTreeFilter.create(PathFilter.create(p.substring(1)), paged));
                 while (tw.next()) {
                     String fp = "/" + tw.getPathString();
                     FileInfo n = tw.getFileMode(0) == FileMode.MISSING ? null
                             : fileInfo(reader, fp, tw.getFileMode(0), tw.getObjectId(0));
                     FileInfo o = tw.getFileMode(1) == FileMode.MISSING ? null
                             : fileInfo(reader, fp, tw.getFileMode(1), tw.getObjectId(1));
-                    if (n != null && o != null && n.hash() != null && n.hash().equals(o.hash())) {
-                        continue; // the same bytes under a manifest of another format (one with CRC32Cs)
+                    // the same bytes under a manifest of another format (one with CRC32Cs) are no change
+                    boolean same = n != null && o != null && n.hash() != null && n.hash().equals(o.hash());
+                    if (!page.done(fp, same ? null : new FileDiff(fp, n, o))) {
+                        break;
                     }
-                    out.add(new FileDiff(fp, n, o));
                 }
             }
-            out.sort(Comparator.comparing(FileDiff::path));
-            return out;
+            return page.next();
         });
+    }
+
+    /**
+     * Walks only entries that differ and lie after the page's cursor (entering the directories that lead to
+     * it), counting each against the page's scan budget and stopping the walk once it is spent.
+     */
+    private static final class DiffPageFilter extends TreeFilter {
+        private final TreePage<FileDiff> page;
+
+        DiffPageFilter(TreePage<FileDiff> page) {
+            this.page = page;
+        }
+
+        @Override
+        public boolean include(TreeWalk w) throws IOException {
+            String key = TreePage.key("/" + w.getPathString(), w.isSubtree());
+            if (page.before(key)) {
+                return w.isSubtree() && page.leadsToCursor(key) && TreeFilter.ANY_DIFF.include(w);
+            }
+            if (!page.look()) {
+                throw StopWalkException.INSTANCE;
+            }
+            boolean differs = TreeFilter.ANY_DIFF.include(w);
+            if (!differs || w.isSubtree()) {
+                page.done(key, null); // a directory entered: everything in it sorts after its key
+            }
+            return differs;
+        }
+
+        @Override
+        public boolean shouldBeRecursive() {
+            return false;
+        }
+
+        @Override
+        public TreeFilter clone() {
+            return this;
+        }
     }
 
     private FileInfo fileInfo(ObjectReader reader, String path, FileMode mode, ObjectId id) throws IOException {

@@ -330,6 +330,79 @@ class PfsServiceTest {
                 .containsExactly("/dir/change", "/dir/gone");
     }
 
+    /** Puts {@code n} files /d/f-00000... (content "v" + i + suffix) and, if given, one more file, as one commit. */
+    private CommitInfo manyFiles(int n, String suffix, String extra) {
+        try (var b = pfs.openBatch("r", "master")) {
+            for (int i = 0; i < n; i++) {
+                b.put(String.format("/d/f-%05d", i), text("v" + i + suffix), false);
+            }
+            if (extra != null) {
+                b.put(extra, text(extra), false);
+            }
+            return b.commit();
+        }
+    }
+
+    /** Follows the cursors of a paged walk to its end, checking each page holds at most {@code limit} items. */
+    private static <T> List<T> allPages(int limit, List<String> cursors, Paged<T> walk) {
+        List<T> all = new ArrayList<>();
+        String cursor = null;
+        do {
+            List<T> page = new ArrayList<>();
+            cursor = walk.page(cursor, limit, page::add);
+            assertThat(page).hasSizeLessThanOrEqualTo(limit);
+            all.addAll(page);
+            cursors.add(cursor);
+        } while (cursor != null);
+        return all;
+    }
+
+    private interface Paged<T> {
+        String page(String after, int limit, java.util.function.Consumer<T> out);
+    }
+
+    @Test
+    void aDiffOfManyFilesComesInPagesOfAtMostLimitWhoseCursorsContinue() {
+        pfs.createRepo("r", "");
+        CommitInfo old = manyFiles(200, "", null);
+        manyFiles(200, " changed", "/e/added");
+        List<FileDiff> whole = pfs.diffFile("r", "master", old.id(), "/");
+        assertThat(whole).hasSize(201);
+
+        List<String> cursors = new ArrayList<>();
+        List<FileDiff> paged = allPages(30, cursors,
+                (after, limit, out) -> pfs.diffFile("r", "master", old.id(), "/", after, limit, out));
+        assertThat(cursors.get(0)).as("a first page of 30 continues after its last path").isEqualTo("/d/f-00029");
+        assertThat(cursors).hasSize(7); // 6 full pages of 30 and the last one of 21
+        assertThat(paged).extracting(FileDiff::path).containsExactlyElementsOf(
+                whole.stream().map(FileDiff::path).toList());
+        assertThat(pfs.diffFile("r", "master", old.id(), "/e", null, 1, d -> { })).isNull();
+    }
+
+    @Test
+    void aWalkThatFindsAlmostNothingEndsEachPageAfterABoundedScan() {
+        pfs.createRepo("r", "");
+        CommitInfo old = manyFiles(1000, "", null);
+        pfs.putFile("r", "master", "/z/match", text("m"), false);
+
+        // a page of 1 looks at no more than TreePage.SCAN_PER_ITEM (100) entries: /d/ and 99 files
+        List<String> cursors = new ArrayList<>();
+        List<FileInfo> globbed = allPages(1, cursors,
+                (after, limit, out) -> pfs.globFile("r", "master", "/*/match", after, limit, out));
+        assertThat(cursors.get(0)).isEqualTo("/d/f-00098");
+        assertThat(cursors.get(1)).isEqualTo("/d/f-00198");
+        assertThat(globbed).extracting(FileInfo::path).containsExactly("/z/match");
+        assertThat(cursors).hasSize(11); // 1,003 entries, 100 a page
+
+        // a diff looks at the files of a changed directory one by one, so it is bounded the same way
+        pfs.putFile("r", "master", "/d/f-00999", text("the last one changed"), false);
+        cursors.clear();
+        List<FileDiff> diffed = allPages(1, cursors,
+                (after, limit, out) -> pfs.diffFile("r", "master", old.id(), "/", after, limit, out));
+        assertThat(cursors.get(0)).isEqualTo("/d/f-00098");
+        assertThat(diffed).extracting(FileDiff::path).containsExactly("/d/f-00999", "/z/match");
+    }
+
     @Test
     void branchesAreCreatedMovedListedAndDeleted() {
         pfs.createRepo("r", "");

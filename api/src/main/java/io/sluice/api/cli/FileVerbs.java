@@ -1,6 +1,8 @@
 package io.sluice.api.cli;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import io.sluice.api.Main;
 import io.sluice.api.client.ClientException;
 import io.sluice.api.client.SluiceClient;
@@ -256,8 +258,8 @@ public final class FileVerbs {
                   @Option(names = "--cursor", paramLabel = "CURSOR", description = "Start after this cursor (from the previous page).") String cursor,
                   @Mixin ClientOptions o) {
             RefArg ref = RefArg.parse(arg);
-            printPage(this, o, ref.repoPath() + "/files/glob",
-                    query("ref", ref.ref(), "pattern", ref.pathOr("/*"), "limit", limit, "after", cursor));
+            printPages(this, o, ref.repoPath() + "/files/glob", query("ref", ref.ref(), "pattern", ref.pathOr("/*")),
+                    limit, cursor, FILE);
         }
     }
 
@@ -266,25 +268,27 @@ public final class FileVerbs {
         @Command(name = "file", description = "List paths that differ between REPO@NEW[:/DIR] and REPO@OLD.")
         void file(@Parameters(index = "0", paramLabel = "REPO@NEW") String newArg,
                   @Parameters(index = "1", paramLabel = "REPO@OLD") String oldArg,
+                  @Option(names = "--limit", paramLabel = "N", description = "Show at most N paths (a page).") Integer limit,
+                  @Option(names = "--cursor", paramLabel = "CURSOR", description = "Start after this cursor (from the previous page).") String cursor,
                   @Mixin ClientOptions o) {
             RefArg newRef = RefArg.parse(newArg);
             RefArg oldRef = RefArg.parse(oldArg);
             if (!newRef.repo().equals(oldRef.repo())) {
                 throw new Main.UsageError("diff file compares two commits of one repo");
             }
-            JsonNode diff = o.client(main).get(newRef.repoPath() + "/diff",
-                    query("new", newRef.ref(), "old", oldRef.ref(), "path", newRef.pathOr("/")));
-            print(o, diff, new Column("CHANGE") {
-                @Override
-                String value(JsonNode row) {
-                    return change(row);
-                }
-            }, Column.field("PATH", "path"), new Column("SIZE") {
-                @Override
-                String value(JsonNode row) {
-                    return Output.bytes(row.path("newFile").get("size"));
-                }
-            });
+            printPages(this, o, newRef.repoPath() + "/diff",
+                    query("new", newRef.ref(), "old", oldRef.ref(), "path", newRef.pathOr("/")), limit, cursor,
+                    new Column("CHANGE") {
+                        @Override
+                        String value(JsonNode row) {
+                            return change(row);
+                        }
+                    }, Column.field("PATH", "path"), new Column("SIZE") {
+                        @Override
+                        String value(JsonNode row) {
+                            return Output.bytes(row.path("newFile").get("size"));
+                        }
+                    });
         }
     }
 
@@ -301,12 +305,32 @@ public final class FileVerbs {
         }
     }
 
-    /** Prints one page of a file listing, then on stderr how to ask for the next page if there is one. */
-    static void printPage(Verbs.Verb verb, ClientOptions o, String path, Map<String, Object> query) {
-        SluiceClient.Page page = o.client(verb.main).getPage(path, query);
-        verb.print(o, page.items(), FILE);
-        if (page.next() != null) {
-            verb.main.err().println("more: --cursor '" + page.next().replace("'", "'\\''") + "'");
+    /** Entries asked for per request when the CLI gathers a whole listing. */
+    private static final int PAGE = 1000;
+
+    /**
+     * Prints a paged listing: with {@code limit}, that one page after {@code cursor} and then on stderr how to
+     * ask for the next one; without, every page, following the daemon's cursors to the end (a page can end
+     * short when the daemon bounds the work of one request, so only the cursor says whether more remain).
+     */
+    static void printPages(Verbs.Verb verb, ClientOptions o, String path, Map<String, Object> query, Integer limit,
+                           String cursor, Column... columns) {
+        SluiceClient client = o.client(verb.main);
+        ArrayNode items = JsonNodeFactory.instance.arrayNode();
+        String next = cursor;
+        do {
+            Map<String, Object> q = new java.util.LinkedHashMap<>(query);
+            q.put("limit", limit != null ? limit : PAGE);
+            if (next != null) {
+                q.put("after", next);
+            }
+            SluiceClient.Page page = client.getPage(path, q);
+            items.addAll((ArrayNode) page.items());
+            next = page.next();
+        } while (limit == null && next != null);
+        verb.print(o, items, columns);
+        if (next != null) {
+            verb.main.err().println("more: --cursor '" + next.replace("'", "'\\''") + "'");
         }
     }
 

@@ -184,8 +184,8 @@ public final class Verbs {
                   @Option(names = "--cursor", paramLabel = "CURSOR", description = "Start after this cursor (from the previous page).") String cursor,
                   @Mixin ClientOptions o) {
             RefArg ref = RefArg.parse(arg);
-            FileVerbs.printPage(this, o, ref.repoPath() + "/files/list",
-                    query("ref", ref.ref(), "path", ref.pathOr("/"), "limit", limit, "after", cursor));
+            FileVerbs.printPages(this, o, ref.repoPath() + "/files/list", query("ref", ref.ref(), "path", ref.pathOr("/")),
+                    limit, cursor, FileVerbs.FILE);
         }
 
         @Command(name = "pipeline", description = "List pipelines.")

@@ -276,32 +276,46 @@ public final class PfsController {
         String repo = ctx.pathParam("repo");
         String ref = Requests.optional(ctx, "ref", "master");
         String path = Requests.optional(ctx, "path", "/");
-        paged(ctx, (after, limit, out) -> pfs.listFile(repo, ref, path, after, limit, out));
+        this.<FileInfo>paged(ctx, 0, (after, limit, out) -> pfs.listFile(repo, ref, path, after, limit, out));
     }
 
-    /** GET .../files/glob?ref=R&pattern=P[&limit=N&after=CURSOR]: matches in tree order, paged as list. */
+    /**
+     * GET .../files/glob?ref=R&pattern=P[&limit=N&after=CURSOR]: matches in tree order, always one page (of
+     * {@value #MAX_PAGE} without a limit), since a pattern that matches little would otherwise walk the whole
+     * tree in one request; a page that looked at its share of entries ends short, with a cursor.
+     */
     public void globFiles(Context ctx) throws IOException {
         String repo = ctx.pathParam("repo");
         String ref = Requests.optional(ctx, "ref", "master");
         String pattern = Requests.required(ctx, "pattern");
-        paged(ctx, (after, limit, out) -> pfs.globFile(repo, ref, pattern, after, limit, out));
+        this.<FileInfo>paged(ctx, MAX_PAGE, (after, limit, out) -> pfs.globFile(repo, ref, pattern, after, limit, out));
+    }
+
+    /** GET .../diff?new=A&old=B[&path=DIR&limit=N&after=CURSOR]: the paths that differ, paged as glob. */
+    public void diffFiles(Context ctx) throws IOException {
+        String repo = ctx.pathParam("repo");
+        String newRef = Requests.required(ctx, "new");
+        String oldRef = Requests.required(ctx, "old");
+        String path = Requests.optional(ctx, "path", "/");
+        this.<io.sluice.pfs.FileDiff>paged(ctx, MAX_PAGE, (after, limit, out) -> pfs.diffFile(repo, newRef, oldRef, path, after, limit, out));
     }
 
     static final String NEXT_CURSOR = "Sluice-Next-Cursor";
 
-    private interface Listing {
-        String run(String after, int limit, java.util.function.Consumer<FileInfo> out);
+    private interface Listing<T> {
+        String run(String after, int limit, java.util.function.Consumer<T> out);
     }
 
-    private void paged(Context ctx, Listing listing) throws IOException {
+    /** Answers one page ({@code limit}, else {@code pageByDefault}) or, when both are 0, the whole listing streamed. */
+    private <T> void paged(Context ctx, int pageByDefault, Listing<T> listing) throws IOException {
         String after = ctx.queryParam("after");
         long limit = Requests.number(ctx, "limit", 0);
         if (limit < 0) {
             throw SluiceException.invalid("limit must not be negative");
         }
-        if (limit > 0) {
-            List<FileInfo> page = new java.util.ArrayList<>();
-            String next = listing.run(after, (int) Math.min(limit, MAX_PAGE), page::add);
+        if (limit > 0 || pageByDefault > 0) {
+            List<T> page = new java.util.ArrayList<>();
+            String next = listing.run(after, (int) Math.min(limit > 0 ? limit : pageByDefault, MAX_PAGE), page::add);
             if (next != null) {
                 ctx.header(NEXT_CURSOR, next);
             }
@@ -331,11 +345,6 @@ public final class PfsController {
     }
 
     private static final int MAX_PAGE = 100_000;
-
-    public void diffFiles(Context ctx) {
-        ctx.json(pfs.diffFile(ctx.pathParam("repo"), Requests.required(ctx, "new"), Requests.required(ctx, "old"),
-                Requests.optional(ctx, "path", "/")));
-    }
 
     public void copyFile(Context ctx) {
         JsonNode body = Requests.jsonObject(ctx, json, MAX_JSON, "srcRepo", "srcRef", "srcPath", "branch", "path");
