@@ -76,7 +76,7 @@ public final class Main {
 
     /** The top-level commands in the order help lists them; each is built only when a command line needs it. */
     public static final List<String> COMMANDS = List.of("up", "worker", "create", "list", "inspect", "delete", "update",
-            "start", "run", "finish", "wait", "subscribe", "stop", "logs", "put", "get", "glob", "diff", "copy", "fsck", "gc", "evaluate",
+            "start", "run", "finish", "wait", "subscribe", "squash", "stop", "logs", "put", "get", "glob", "diff", "copy", "fsck", "gc", "evaluate",
             "bench", "completion");
 
     /**
@@ -98,6 +98,7 @@ public final class Main {
             case "finish": return new Verbs.Finish();
             case "wait": return new Verbs.Wait();
             case "subscribe": return new Verbs.Subscribe();
+            case "squash": return new Verbs.Squash();
             case "stop": return new Verbs.Stop();
             case "logs": return new Verbs.Logs();
             case "put": return new FileVerbs.Put();

@@ -18,7 +18,9 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Comparator;
+import java.util.HashMap;
 import java.util.HashSet;
+import java.util.Map;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Set;
@@ -473,12 +475,22 @@ final class Commits {
         out.sort(Comparator.comparing(CommitInfo::started).reversed());
         return out;
     }
-    /** The ids of every commit set with a commit in some repo. */
-    Set<String> commitSetIds() {
-        Set<String> out = new HashSet<>();
-        repos.all().forEach(r -> out.addAll(r.setIds()));
-        return out;
+    /**
+     * The ids of the newest {@code limit} commit sets (all when {@code limit <= 0}), newest first by when their
+     * first commit started: one pass over the indexes, no walk of any history.
+     */
+    List<String> newestCommitSets(int limit) {
+        Map<String, Instant> first = new HashMap<>();
+        for (DataRepo r : repos.all()) {
+            for (Indexed x : r.indexed()) {
+                first.merge(x.meta().setId(), x.meta().started(), (a, b) -> a.isBefore(b) ? a : b);
+            }
+        }
+        return first.entrySet().stream()
+                .sorted(Map.Entry.<String, Instant>comparingByValue().reversed().thenComparing(Map.Entry.comparingByKey()))
+                .limit(limit > 0 ? limit : Long.MAX_VALUE).map(Map.Entry::getKey).toList();
     }
+
     String newId() {
         byte[] b = new byte[16];
         random.nextBytes(b);

@@ -211,11 +211,6 @@ final class DataRepo implements Closeable {
         return out;
     }
 
-    /** Every commit set with an indexed commit in this repo. */
-    Set<String> setIds() {
-        return idsBySet.keySet();
-    }
-
     /** The indexed commit for a git commit, parsing it if this process has not seen it yet. */
     Indexed atCommit(ObjectId commit) throws IOException {
         String id = idOfCommit.get(commit);

@@ -169,9 +169,12 @@ public final class PfsService implements Closeable {
         return commits.commitsInSet(set);
     }
 
-    /** The ids of every commit set with a commit in some repo. */
-    public Set<String> commitSetIds() {
-        return commits.commitSetIds();
+    /**
+     * The ids of the newest {@code limit} commit sets (all when {@code limit <= 0}), newest first by when their
+     * first commit started: one pass over the indexes, no walk of any history.
+     */
+    public List<String> newestCommitSets(int limit) {
+        return commits.newestCommitSets(limit);
     }
 
     // ---- files

@@ -4,6 +4,7 @@ import io.sluice.SluiceException;
 import io.sluice.Waiters;
 import io.sluice.pfs.CommitInfo;
 import io.sluice.pfs.CommitRef;
+import io.sluice.pfs.CommitRemoval;
 import io.sluice.pfs.PfsService;
 import io.sluice.pps.PipelineSpec.RepoBranch;
 
@@ -35,7 +36,9 @@ public final class CommitSets {
 
 
     private final PfsService pfs;
+    private final CommitRemoval removal;
     private final JobStore jobs;
+    private final JobControl control;
     private final Supplier<List<PipelineSpec>> runningPipelines;
     /** Waits on sets, by set id, completed when a look after some change finds the set complete. */
     private final Waiters<String, CommitSetInfo> waiters = new Waiters<>(10_000);
@@ -43,9 +46,21 @@ public final class CommitSets {
     private final ExecutorService looker;
     private final AtomicBoolean lookDue = new AtomicBoolean();
 
-    CommitSets(PfsService pfs, JobStore jobs, Supplier<List<PipelineSpec>> runningPipelines, ExecutorService looker) {
+    /** What pps does with the jobs of a set being removed. */
+    interface JobControl {
+        /** Stops the job unless it has ended, and returns once it has. */
+        void stop(String jobId);
+
+        /** Forgets an ended job, with its logs. */
+        void forget(String jobId);
+    }
+
+    CommitSets(PfsService pfs, JobStore jobs, JobControl control, Supplier<List<PipelineSpec>> runningPipelines,
+               ExecutorService looker) {
         this.pfs = pfs;
+        this.removal = new CommitRemoval(pfs);
         this.jobs = jobs;
+        this.control = control;
         this.runningPipelines = runningPipelines;
         this.looker = looker;
     }
@@ -90,15 +105,13 @@ public final class CommitSets {
     /** The newest {@code limit} sets (all when {@code limit <= 0}), newest first by their first commit. */
     public List<CommitSetInfo> list(int limit) {
         List<CommitSetInfo> out = new ArrayList<>();
-        for (String id : pfs.commitSetIds()) {
+        for (String id : pfs.newestCommitSets(limit)) {
             List<CommitInfo> commits = pfs.commitsInSet(id);
-            if (!commits.isEmpty()) {
-                out.add(new CommitSetInfo(id, first(commits), commits, List.of(), false));
+            if (!commits.isEmpty()) { // removed meanwhile
+                out.add(withPending(id, commits));
             }
         }
-        out.sort(Comparator.comparing(CommitSetInfo::started).reversed());
-        List<CommitSetInfo> page = limit > 0 && out.size() > limit ? out.subList(0, limit) : out;
-        return page.stream().map(s -> withPending(s.id(), s.commits())).toList();
+        return out;
     }
 
     /** The set {@code id}; NOT_FOUND if no commit belongs to it. */
@@ -146,6 +159,41 @@ public final class CommitSets {
         }
         out.sort(Comparator.comparing(JobInfo::created).thenComparing(JobInfo::id).reversed());
         return out;
+    }
+
+    /** What removing a set took away: its commits and the ids of its jobs. */
+    public record Removed(String set, List<CommitInfo> commits, List<String> jobs) {
+    }
+
+    /**
+     * Removes set {@code id} as Pachyderm's drop ({@code delete commit}) or squash does, with their rules (see
+     * {@link CommitRemoval}); its jobs are stopped first, so none lands an output into it meanwhile, and
+     * forgotten after. Also refused while a job of another set still runs on one of its commits, since that
+     * job's output would name a removed commit. A refusal stops and changes nothing.
+     */
+    public Removed remove(String id, CommitRemoval.Mode mode) {
+        List<CommitInfo> commits = removal.check(id, mode);
+        List<JobInfo> own = jobs(id);
+        Set<String> ownIds = new java.util.HashSet<>();
+        own.forEach(j -> ownIds.add(j.id()));
+        for (CommitInfo c : commits) {
+            for (JobInfo j : jobs.reading(c.repo(), c.id())) {
+                if (!j.state().terminal() && !ownIds.contains(j.id())) {
+                    throw SluiceException.conflict("cannot " + (mode == CommitRemoval.Mode.DROP ? "delete" : "squash")
+                            + " commit set " + id + ": job " + j.id() + " of pipeline " + j.pipeline()
+                            + " still runs on " + c.repo() + "@" + c.id() + "; wait for it or stop it first");
+                }
+            }
+        }
+        own.forEach(j -> control.stop(j.id()));
+        List<JobInfo> stopped = jobs(id); // and any job created for the set meanwhile
+        stopped.forEach(j -> control.stop(j.id()));
+        List<CommitInfo> removed = removal.remove(id, mode);
+        Set<String> forgotten = new java.util.TreeSet<>(ownIds);
+        stopped.forEach(j -> forgotten.add(j.id()));
+        forgotten.forEach(control::forget);
+        changed();
+        return new Removed(id, removed, List.copyOf(forgotten));
     }
 
     private CommitSetInfo withPending(String id, List<CommitInfo> commits) {

@@ -139,7 +139,17 @@ public final class PpsService implements Closeable {
         this.secrets = new SecretStore(root.resolve("secrets"), mapper);
         this.jobs = new JobStore(root.resolve("jobs"), mapper);
         this.logs = new LogStore(root.resolve("logs"), mapper);
-        this.sets = new CommitSets(pfs, jobs, () -> pipelines.values().stream()
+        this.sets = new CommitSets(pfs, jobs, new CommitSets.JobControl() {
+            @Override
+            public void stop(String jobId) {
+                stopJob(jobId);
+            }
+
+            @Override
+            public void forget(String jobId) {
+                forgetJob(jobId);
+            }
+        }, () -> pipelines.values().stream()
                 .filter(p -> p.state.state().equals(RUNNING)).map(Pipeline::spec).toList(), setLooker);
         // a waited set changes only when a commit finishes or a job is stored (or a pipeline changes, below)
         this.setEvents = pfs.subscribe(c -> sets.changed());
@@ -247,11 +257,16 @@ public final class PpsService implements Closeable {
             }
         }
         for (JobInfo j : jobs.list(name)) {
-            jobs.delete(j.id());
-            logs.delete(j.id());
-            runner.release(j.id());
+            forgetJob(j.id());
         }
         pipelineStore.delete(name);
+    }
+
+    /** Drops an ended job's record, datums, logs and whatever the runner kept for it. */
+    private void forgetJob(String id) {
+        jobs.delete(id);
+        logs.delete(id);
+        runner.release(id);
     }
 
     /** What was found damaged at start (job records, pipeline states), one readable line each. */

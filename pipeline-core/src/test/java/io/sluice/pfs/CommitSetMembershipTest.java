@@ -47,7 +47,8 @@ class CommitSetMembershipTest {
                     .isEqualTo(reopened.inspectCommit("b", "master").id());
             // the index by set is rebuilt from the repos: both commits of b's set, in their repos
             assertThat(reopened.commitsInSet(b.set())).extracting(CommitInfo::repo).containsExactlyInAnyOrder("b", "out");
-            assertThat(reopened.commitSetIds()).contains(a.set(), b.set());
+            assertThat(reopened.newestCommitSets(0)).containsExactly(b.set(), a.set());
+            assertThat(reopened.newestCommitSets(1)).containsExactly(b.set());
         }
     }
 

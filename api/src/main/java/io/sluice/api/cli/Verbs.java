@@ -58,6 +58,22 @@ public final class Verbs {
                     return r.path("complete").asBoolean() ? "-" : String.join(",", pending);
                 }
             }};
+    static final Column[] COMMIT_SET_REMOVED = {
+            Column.field("SET", "set"),
+            new Column("COMMITS REMOVED") {
+                @Override
+                String value(JsonNode r) {
+                    List<String> commits = new ArrayList<>();
+                    r.path("commits").forEach(c -> commits.add(c.path("repo").asText() + "@" + c.path("id").asText()));
+                    return String.join(",", commits);
+                }
+            },
+            new Column("JOBS REMOVED") {
+                @Override
+                String value(JsonNode r) {
+                    return String.valueOf(r.path("jobs").size());
+                }
+            }};
     static final Column[] BRANCH = {Column.field("BRANCH", "name"), Column.field("HEAD", "head")};
     static final Column[] PIPELINE = {
             Column.field("NAME", "name"), Column.field("VERSION", "version"), Column.field("STATE", "state"),
@@ -256,8 +272,13 @@ public final class Verbs {
         }
     }
 
-    @Command(name = "delete", addMethodSubcommands = false, description = "Delete a repo, branch, file or pipeline.")
+    @Command(name = "delete", addMethodSubcommands = false, description = "Delete a repo, commit set, branch, file or pipeline.")
     public static final class Delete extends Verb {
+        @Command(name = "commit", description = "Delete commit set SET_ID from every repo, as pachctl does (its drop): only commits nothing builds on; branch heads at them move back to their parents, and the set's jobs go too.")
+        void commit(@Parameters(paramLabel = "SET_ID") String id, @Mixin ClientOptions o) {
+            print(o, o.client(main).delete("/api/v1/commitsets/" + setId(id, "delete commit"), null), COMMIT_SET_REMOVED);
+        }
+
         @Command(name = "repo", description = "Delete a repo and its history.")
         void repo(@Parameters(paramLabel = "NAME") String name, @Mixin ClientOptions o) {
             o.client(main).delete(RefArg.parse(name).repoPath(), null);
@@ -397,6 +418,15 @@ public final class Verbs {
         }
     }
 
+    @Command(name = "squash", addMethodSubcommands = false, description = "Squash a commit set into its children.")
+    public static final class Squash extends Verb {
+        @Command(name = "commit", description = "Squash commit set SET_ID, as pachctl does: its commits leave every repo's history, their children keeping what they hold; the set's jobs go too.")
+        void commit(@Parameters(paramLabel = "SET_ID") String id, @Mixin ClientOptions o) {
+            print(o, o.client(main).post("/api/v1/commitsets/" + setId(id, "squash commit") + "/squash", null, Map.of()),
+                    COMMIT_SET_REMOVED);
+        }
+    }
+
     @Command(name = "stop", addMethodSubcommands = false, description = "Stop a pipeline or a job.")
     public static final class Stop extends Verb {
         @Command(name = "pipeline", description = "Stop a pipeline: no new jobs until it is started again.")
@@ -464,6 +494,15 @@ public final class Verbs {
     }
 
     /** A bare id (no {@code @}) names a commit set, as pachctl reads {@code inspect commit <id>}. */
+    /** {@code arg} if it is a commit set id, else a usage error: these verbs act on whole sets only, as in pachctl. */
+    private static String setId(String arg, String verb) {
+        if (!isSetId(arg)) {
+            throw new Main.UsageError(verb + " takes a commit set id (32 hex digits, the \"set\" of any of its "
+                    + "commits), not '" + arg + "'");
+        }
+        return arg;
+    }
+
     private static boolean isSetId(String arg) {
         return !arg.contains("@") && io.sluice.pfs.Ref.looksLikeCommitId(arg);
     }

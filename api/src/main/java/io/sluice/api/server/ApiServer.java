@@ -108,6 +108,8 @@ public final class ApiServer {
             r.add(HandlerType.GET, v1 + "/commitsets", "commitsets.list", commitSets::list);
             r.add(HandlerType.GET, v1 + "/commitsets/{id}", "commitsets.inspect", commitSets::inspect);
             r.add(HandlerType.GET, v1 + "/commitsets/{id}/jobs", "commitsets.jobs", commitSets::jobs);
+            r.add(HandlerType.DELETE, v1 + "/commitsets/{id}", "commitsets.delete", commitSets::delete);
+            r.add(HandlerType.POST, v1 + "/commitsets/{id}/squash", "commitsets.squash", commitSets::squash);
             r.add(HandlerType.GET, v1 + "/repos/{repo}/branches", "branches.list", pfs::listBranches);
             r.add(HandlerType.POST, v1 + "/repos/{repo}/branches", "branches.create", pfs::createBranch);
             r.add(HandlerType.DELETE, v1 + "/repos/{repo}/branches", "branches.delete", pfs::deleteBranch);
