@@ -62,8 +62,6 @@ public final class PpsService implements Closeable {
     static final String PAUSED = "PIPELINE_PAUSED";
 
     private static final Logger LOG = LoggerFactory.getLogger(PpsService.class);
-    /** How a tick repo pps made for a cron input starts its description: what marks it as pps's to delete. */
-    static final String TICK_REPO_DESCRIPTION = "cron ticks of pipeline ";
     /** How far back {@link #start()} looks for input commits that never got a job. */
     private static final int CATCH_UP_LIMIT = 10_000;
     /** How often the cron thread looks for due ticks. */
@@ -78,6 +76,8 @@ public final class PpsService implements Closeable {
     private final SecretStore secrets;
     private final ObjectMapper mapper;
     private final JobStore jobs;
+    /** Which repos pps made as cron inputs' tick repos, so a start deletes only those, never a user's. */
+    private final TickRepoRecords tickRecords;
     private final CommitSets sets;
     private final LogStore logs;
     private final Map<String, Pipeline> pipelines = new ConcurrentHashMap<>();
@@ -139,6 +139,7 @@ public final class PpsService implements Closeable {
         this.secrets = new SecretStore(root.resolve("secrets"), mapper);
         this.jobs = new JobStore(root.resolve("jobs"), mapper);
         this.logs = new LogStore(root.resolve("logs"), mapper);
+        this.tickRecords = new TickRepoRecords(root.resolve("tick-repos"));
         this.sets = new CommitSets(pfs, jobs, new CommitSets.JobControl() {
             @Override
             public void stop(String jobId) {
@@ -167,7 +168,8 @@ public final class PpsService implements Closeable {
 
     /**
      * Deletes the tick repos pps made that no version of any pipeline reads: a crash between making a cron
-     * input's tick repo and saving the spec that names it (in create or update) leaves one behind. When a
+     * input's tick repo and saving the spec that names it (in create or update) leaves one behind. Only repos
+     * pps recorded as its own are candidates, never one a user made, whatever its name or description. When a
      * spec cannot be read, nothing is deleted, since that spec might name any of them.
      */
     private void deleteOrphanTickRepos() {
@@ -184,13 +186,23 @@ public final class PpsService implements Closeable {
             LOG.warn("pps: a pipeline spec is unreadable, so tick repos no pipeline reads are kept: {}", e.getMessage());
             return;
         }
-        for (RepoInfo r : pfs.listRepos()) {
-            if (r.description() != null && r.description().startsWith(TICK_REPO_DESCRIPTION) && !read.contains(r.name())) {
-                LOG.info("pps: deleting tick repo {}, which no pipeline reads (left by a crash while a pipeline with "
-                        + "a cron input was created or updated)", r.name());
-                pfs.deleteRepo(r.name());
+        Map<String, RepoInfo> repos = new HashMap<>();
+        pfs.listRepos().forEach(r -> repos.put(r.name(), r));
+        tickRecords.all().forEach((name, created) -> {
+            RepoInfo r = repos.get(name);
+            if (r != null && created.isPresent() && !created.get().equals(r.created())) {
+                r = null; // the tick repo was deleted, and this is a later repo of the same name: not ours
             }
-        }
+            if (r != null && read.contains(name)) {
+                return;
+            }
+            if (r != null) {
+                LOG.info("pps: deleting tick repo {}, which no pipeline reads (left by a crash while a pipeline with "
+                        + "a cron input was created or updated)", name);
+                pfs.deleteRepo(name);
+            }
+            tickRecords.forget(name);
+        });
     }
 
     /**
@@ -786,7 +798,16 @@ public final class PpsService implements Closeable {
         pfs.listRepos().forEach(r -> existing.add(r.name()));
         for (PipelineSpec.Cron c : spec.input().crons()) {
             if (!existing.contains(c.repo())) {
-                pfs.createRepo(c.repo(), TICK_REPO_DESCRIPTION + spec.name() + " (" + c.spec() + ")");
+                // recorded first, so a crash right after making it still leaves it known as pps's
+                tickRecords.making(c.repo());
+                RepoInfo r;
+                try {
+                    r = pfs.createRepo(c.repo(), "cron ticks of pipeline " + spec.name() + " (" + c.spec() + ")");
+                } catch (RuntimeException e) {
+                    tickRecords.forget(c.repo()); // someone made a repo of that name meanwhile: it is theirs
+                    throw e;
+                }
+                tickRecords.made(c.repo(), r.created());
                 existing.add(c.repo());
                 made.add(c.repo());
             }

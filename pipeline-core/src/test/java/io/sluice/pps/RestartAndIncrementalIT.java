@@ -161,19 +161,36 @@ class RestartAndIncrementalIT {
     @Test
     void aTickRepoLeftByACrashBeforeItsPipelineWasRecordedIsDeletedAtStartAndNoOtherRepo() {
         Path data = tmp.resolve("data");
+        String description = "cron ticks of pipeline gone (@every 1m)";
         try (PpsHarness h = new PpsHarness(data)) {
             h.pps.createPipeline(q("{'pipeline': {'name': 'clock'}, 'transform': {'cmd': ['true']},"
                     + " 'input': {'cron': {'name': 'tick', 'spec': '@every 1h'}}}"));
             h.pfs.createRepo("plain", "cron ticks are not in here");
-            // the state a kill -9 leaves between making a cron input's tick repo and saving the spec naming it
-            h.pfs.createRepo("gone_tick", PpsService.TICK_REPO_DESCRIPTION + "gone (@every 1m)");
+            // a user's repo that looks exactly like a tick repo, by name pattern and description
+            h.pfs.createRepo("mine_tick", description);
+            // the states a kill -9 leaves between making a cron input's tick repo and saving the spec naming it:
+            // right after the repo was made, and after its creation time was recorded too
+            TickRepoRecords records = new TickRepoRecords(data.resolve("pps/tick-repos"));
+            records.making("gone_tick");
+            h.pfs.createRepo("gone_tick", description);
+            records.making("gone_too_tick");
+            records.made("gone_too_tick", h.pfs.createRepo("gone_too_tick", description).created());
+            // and one recorded, deleted, then made again by a user: the record is of another repo
+            records.made("again_tick", h.pfs.createRepo("again_tick", description).created());
+            h.pfs.deleteRepo("again_tick");
+            h.pfs.createRepo("again_tick", description);
         }
         try (PpsHarness h = new PpsHarness(data)) {
             List<String> repos = h.pfs.listRepos().stream().map(r -> r.name()).toList();
             List<String> clockTicks = h.pfs.listRepos().stream()
-                    .filter(r -> r.description() != null && r.description().startsWith(PpsService.TICK_REPO_DESCRIPTION + "clock ")).map(r -> r.name()).toList();
+                    .filter(r -> r.description().startsWith("cron ticks of pipeline clock ")).map(r -> r.name()).toList();
             assertThat(clockTicks).as("the tick repo clock reads").hasSize(1);
-            assertThat(repos).contains("clock", clockTicks.get(0), "plain").doesNotContain("gone_tick");
+            assertThat(repos).contains("clock", clockTicks.get(0), "plain", "mine_tick", "again_tick")
+                    .doesNotContain("gone_tick", "gone_too_tick");
+        }
+        try (PpsHarness h = new PpsHarness(data)) {
+            assertThat(h.pfs.listRepos().stream().map(r -> r.name()))
+                    .as("a second start deletes nothing more").contains("mine_tick", "again_tick").hasSize(5);
         }
     }
 }
