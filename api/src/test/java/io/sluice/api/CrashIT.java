@@ -97,10 +97,7 @@ class CrashIT {
                 t.start();
             }
             // kill only once this cycle has made progress, so a loaded machine slows the test, not fails it
-            long deadline = System.nanoTime() + Duration.ofSeconds(120).toNanos();
-            while ((cycleUpdates.get() == 0 || cycleWrites.get() == 0) && System.nanoTime() < deadline) {
-                Thread.sleep(20);
-            }
+            awaitMoment(() -> cycleUpdates.get() > 0 && cycleWrites.get() > 0, Duration.ofSeconds(120), 20);
             Thread.sleep(300 + random.nextInt(1200));
             daemon.kill();
             stop.set(true);
@@ -162,11 +159,21 @@ class CrashIT {
 
     /** SIGKILLs the daemon as soon as {@code moment} holds (watched without pause), or after 60 s. */
     private static void killWhen(DaemonProcess daemon, java.util.function.BooleanSupplier moment) throws Exception {
-        long deadline = System.nanoTime() + 60_000_000_000L;
-        while (!moment.getAsBoolean() && System.nanoTime() < deadline) {
-            Thread.onSpinWait();
-        }
+        awaitMoment(moment, Duration.ofSeconds(60), 0);
         daemon.kill();
+    }
+
+    /** Returns once {@code moment} holds or {@code limit} has passed, looking every {@code pauseMillis} (0: without pause). */
+    private static void awaitMoment(java.util.function.BooleanSupplier moment, Duration limit, long pauseMillis)
+            throws InterruptedException {
+        long deadline = System.nanoTime() + limit.toNanos();
+        while (!moment.getAsBoolean() && System.nanoTime() < deadline) {
+            if (pauseMillis > 0) {
+                Thread.sleep(pauseMillis);
+            } else {
+                Thread.onSpinWait();
+            }
+        }
     }
 
     /** Every pipeline has its output repo and only its own jobs; every p* repo has its pipeline. */
