@@ -78,18 +78,12 @@ public final class ConsoleBench {
         Path ratings = dir.resolve("ratings.txt");
         // a small base set keeps the demo's first train job to seconds; the code path is the demo's own
         RatingGenerator.write(new RatingGenerator(new RatingGenerator.Shape(300, 400, 20_000, 5, 0.6, 42L)).generate(), ratings);
-        Map<String, Build> builds = new LinkedHashMap<>();
-        if (options.before() != null) {
-            builds.put("before", new Build(options.before().toAbsolutePath().normalize()));
-        }
-        builds.put("after", new Build(home));
+        Map<String, Build> builds = Build.sideBySide(options.before(), home);
         List<DaemonProcess> daemons = new ArrayList<>();
         try {
             Map<String, Site> sites = new LinkedHashMap<>();
             for (Map.Entry<String, Build> b : builds.entrySet()) {
-                Path data = dir.resolve(b.getKey());
-                DaemonProcess d = DaemonProcess.start(b.getValue().classpath(), Map.of("SLUICE_HOME", b.getValue().home().toString()),
-                        data, dir.resolve(b.getKey() + ".log"), List.of("--dataset", ratings.toString()));
+                DaemonProcess d = b.getValue().start(dir, b.getKey(), List.of("--dataset", ratings.toString()));
                 daemons.add(d);
                 sites.put(b.getKey(), seed(d, options));
             }

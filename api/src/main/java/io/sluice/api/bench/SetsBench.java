@@ -37,18 +37,12 @@ public final class SetsBench {
         if (options.repos() < 2 || options.commits() <= options.jobs()) {
             throw new IllegalArgumentException("--repos must be at least 2 and --commits must exceed --jobs");
         }
-        Map<String, Build> builds = new LinkedHashMap<>();
-        if (options.before() != null) {
-            builds.put("before", new Build(options.before().toAbsolutePath().normalize()));
-        }
-        builds.put("after", new Build(home));
+        Map<String, Build> builds = Build.sideBySide(options.before(), home);
         List<DaemonProcess> daemons = new ArrayList<>();
         try {
             Map<String, Site> sites = new LinkedHashMap<>();
             for (Map.Entry<String, Build> b : builds.entrySet()) {
-                DaemonProcess d = DaemonProcess.start(b.getValue().classpath(),
-                        Map.of("SLUICE_HOME", b.getValue().home().toString()), dir.resolve(b.getKey()),
-                        dir.resolve(b.getKey() + ".log"), List.of("--no-demo"));
+                DaemonProcess d = b.getValue().start(dir, b.getKey(), List.of("--no-demo"));
                 daemons.add(d);
                 sites.put(b.getKey(), seed(d, options));
             }

@@ -137,9 +137,7 @@ public final class TriggerBench {
      */
     public static Map<String, Object> beside(Path dir, Path before, Path after, int commits, int manyFiles, int rounds)
             throws IOException, InterruptedException {
-        Map<String, Build> builds = new LinkedHashMap<>();
-        builds.put("before", new Build(before.toAbsolutePath().normalize()));
-        builds.put("after", new Build(after.toAbsolutePath().normalize()));
+        Map<String, Build> builds = Build.sideBySide(before, after);
         Map<String, List<JsonNode>> runs = new LinkedHashMap<>();
         builds.keySet().forEach(k -> runs.put(k, new ArrayList<>()));
         for (int round = 0; round < rounds; round++) {
