@@ -90,7 +90,7 @@ class PipelineIT {
                 + " {'name': 'creds', 'mount_path': '/tmp/creds'}]}}");
         assertThatThrownBy(() -> h.pps.createPipeline(spec)).isInstanceOf(io.sluice.SluiceException.class)
                 .hasMessage("'transform.secrets[1].mount_path' cannot be run here: secret files need a private mount"
-                        + " namespace per datum, which this daemon cannot make (it needs root or CAP_SYS_ADMIN); use"
+                        + " namespace for the datum, which this daemon cannot make (it needs root or CAP_SYS_ADMIN); use"
                         + " env_var with key");
         assertThat(h.pps.listPipeline()).isEmpty();
         h.pps.createPipeline(spec.replace(", {\"name\": \"creds\", \"mount_path\": \"/tmp/creds\"}", ""));

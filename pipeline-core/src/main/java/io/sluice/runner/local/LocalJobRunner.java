@@ -129,7 +129,7 @@ public final class LocalJobRunner implements JobRunner {
     @Override
     public String secretFilesGap() {
         return isolation == Isolation.MOUNT_NAMESPACE ? ""
-                : "secret files need a private mount namespace per datum, which this daemon cannot make (it needs"
+                : "secret files need a private mount namespace for the datum, which this daemon cannot make (it needs"
                 + " root or CAP_SYS_ADMIN)";
     }
 

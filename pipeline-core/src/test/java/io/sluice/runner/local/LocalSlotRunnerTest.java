@@ -204,7 +204,7 @@ class LocalSlotRunnerTest extends JobRunnerContract {
         if (System.getProperty("user.name").equals("root")) {
             assertThat(read(r, "/uid")).as("read by user code as nobody").isEqualTo(LocalJobRunner.NOBODY + "\n");
         }
-        // the files lived in the datum's own mount namespace: the host's directory stays empty
+        // the files were mounted in the slot's private mount namespace for this datum alone: the host's directory stays empty
         assertThat(onHost).isEmptyDirectory();
         DatumResult next = run(task("s2", sh("ls -A /tmp > /pfs/out/tmp"), List.of(), Map.of(),
                 List.of(file("in", "r", "c", "/a", "a")), null));
