@@ -277,11 +277,15 @@ class PipelineIT {
         long t0 = System.nanoTime();
         JobInfo killed = h.pps.stopJob(running.id());
         assertThat(killed.state()).isEqualTo(JobState.JOB_KILLED);
-        assertThat((System.nanoTime() - t0) / 1_000_000).isLessThan(5_000);
+        // well short of the command's 30 s, however loaded the machine: the stop killed it, it did not wait
+        assertThat((System.nanoTime() - t0) / 1_000_000).isLessThan(20_000);
         assertThat(killed.inputs()).containsExactly(c.ref());
         assertThat(h.pfs.inspectRepo("slow").branches()).doesNotContain("master");
-        for (int i = 0; i < 500 && !h.pps.listDatum(running.id()).stream().allMatch(d -> d.state() == DatumState.KILLED); i++) {
-            PpsHarness.sleep(10);
+        // the datum ends once its slot has killed and reaped what it ran, which on a busy machine takes a while
+        long deadline = System.nanoTime() + 60_000_000_000L;
+        while (System.nanoTime() < deadline
+                && !h.pps.listDatum(running.id()).stream().allMatch(d -> d.state() == DatumState.KILLED)) {
+            PpsHarness.sleep(20);
         }
         assertThat(h.pps.listDatum(running.id())).extracting(DatumInfo::state).containsExactly(DatumState.KILLED);
     }
