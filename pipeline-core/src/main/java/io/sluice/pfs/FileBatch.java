@@ -36,7 +36,11 @@ public final class FileBatch implements Closeable {
     /** Small files of one tar upload being hashed and stored at once. */
     private static final int SMALL_FILES_IN_FLIGHT = 64;
 
-    private final PfsService pfs;
+    private final ChunkStore chunks;
+    private final MetaCache cache;
+    private final Commits commits;
+    private final RepoRegistry repos;
+    private final CommitEvents events;
     private final DataRepo r;
     private final String branch;
     private final DataRepo.Writer writer;
@@ -55,11 +59,18 @@ public final class FileBatch implements Closeable {
     private record Pending(Edit edit, FileManifest written, long appendedFrom) {
     }
 
-    FileBatch(PfsService pfs, DataRepo r, String branch, String description, List<CommitRef> provenance,
-              String set) {
-        this.pfs = pfs;
-        this.commitId = pfs.commits.newId();
-        this.pinned = pfs.chunks.pinHolder();
+    /** The parts of the file system a batch works with, the same for every batch of one {@link PfsService}. */
+    record Parts(ChunkStore chunks, MetaCache cache, Commits commits, RepoRegistry repos, CommitEvents events) {
+    }
+
+    FileBatch(Parts parts, DataRepo r, String branch, String description, List<CommitRef> provenance, String set) {
+        this.chunks = parts.chunks();
+        this.cache = parts.cache();
+        this.commits = parts.commits();
+        this.repos = parts.repos();
+        this.events = parts.events();
+        this.commitId = commits.newId();
+        this.pinned = chunks.pinHolder();
         this.r = r;
         this.branch = branch;
         this.description = description;
@@ -91,14 +102,14 @@ public final class FileBatch implements Closeable {
                         throw SluiceException.invalid("cannot append to '" + p + "': it is a directory");
                     }
                     if (e != null) {
-                        basis = pfs.cache.manifest(reader, e.id());
+                        basis = cache.manifest(reader, e.id());
                         basisId = e.id();
                     }
                 }
             }
             long from = before != null && before.edit().kind() == TreeEditor.Kind.PUT && append
                     ? before.appendedFrom() : basis == null ? 0 : basis.size();
-            record(p, pfs.chunks.write(basis, data, pinned), checkOld, basisId, from);
+            record(p, chunks.write(basis, data, pinned), checkOld, basisId, from);
             return null;
         });
     }
@@ -107,7 +118,7 @@ public final class FileBatch implements Closeable {
             throws IOException {
         FileManifest m = FileManifest.of(chunks);
         ObjectId blob = writer.inserter().insert(Constants.OBJ_BLOB, m.toJson());
-        pfs.cache.remember(blob, m);
+        cache.remember(blob, m);
         Edit edit = new Edit(p, TreeEditor.Kind.PUT, FileMode.REGULAR_FILE, blob, m.size(), checkOld, basisId);
         pending.put(p, new Pending(edit, m, from));
     }
@@ -135,16 +146,16 @@ public final class FileBatch implements Closeable {
                         throw SluiceException.invalid("tar member '" + e.path() + "' has no file name");
                     }
                     files++;
-                    if (e.size() <= pfs.chunks.smallFileLimit()) {
-                        pfs.chunks.reserve(e.size());
+                    if (e.size() <= chunks.smallFileLimit()) {
+                        chunks.reserve(e.size());
                         byte[] bytes;
                         try {
                             bytes = in.data().readAllBytes();
                         } catch (IOException | RuntimeException failed) {
-                            pfs.chunks.release(e.size());
+                            chunks.release(e.size());
                             throw failed;
                         }
-                        window.add(new SmallFile(p, bytes.length, pfs.chunks.storeSmall(bytes, pinned)));
+                        window.add(new SmallFile(p, bytes.length, chunks.storeSmall(bytes, pinned)));
                         while (window.size() >= SMALL_FILES_IN_FLIGHT) {
                             settle(window.poll());
                         }
@@ -152,7 +163,7 @@ public final class FileBatch implements Closeable {
                         while (!window.isEmpty()) {
                             settle(window.poll());
                         }
-                        record(p, pfs.chunks.write(null, in.data(), pinned), false, null, 0);
+                        record(p, chunks.write(null, in.data(), pinned), false, null, 0);
                     }
                 }
                 while (!window.isEmpty()) {
@@ -165,7 +176,7 @@ public final class FileBatch implements Closeable {
                     } catch (RuntimeException ignored) {
                         // the batch fails anyway; this only waits to give the memory back
                     }
-                    pfs.chunks.release(f.size());
+                    chunks.release(f.size());
                 }
             }
             return files;
@@ -186,7 +197,7 @@ public final class FileBatch implements Closeable {
             }
             throw e;
         } finally {
-            pfs.chunks.release(f.size());
+            chunks.release(f.size());
         }
         record(f.path(), f.size() == 0 ? List.of() : List.of(c), false, null, 0);
     }
@@ -196,9 +207,9 @@ public final class FileBatch implements Closeable {
         String sp = Ref.normalizePath(srcPath);
         String dp = Ref.normalizePath(dstPath);
         check();
-        long quiet = pfs.chunks.quietMark();
-        DataRepo src = pfs.repos.get(srcRepo);
-        Indexed x = pfs.commits.resolve(src, srcRef, false);
+        long quiet = chunks.quietMark();
+        DataRepo src = repos.get(srcRepo);
+        Indexed x = commits.resolve(src, srcRef, false);
         io(() -> {
             try (ObjectReader reader = src.git.newObjectReader()) {
                 Entry e = lookup(reader, x.tree(), sp);
@@ -209,11 +220,11 @@ public final class FileBatch implements Closeable {
                 if (src != r) {
                     copyObjects(reader, e.mode(), e.id());
                 }
-                long size = pfs.cache.size(reader, e.mode(), e.id());
+                long size = cache.size(reader, e.mode(), e.id());
                 TreeEditor.Kind kind = e.mode() == FileMode.TREE ? TreeEditor.Kind.SET : TreeEditor.Kind.PUT;
                 pending.put(dp, new Pending(new Edit(dp, kind, e.mode(), e.id(), size, false, null), null, 0));
             } catch (IOException e) {
-                if (!pfs.repos.isCurrent(src)) {
+                if (!repos.isCurrent(src)) {
                     throw SluiceException.notFound("repo '" + srcRepo + "' was deleted while copying from it");
                 }
                 throw e;
@@ -228,22 +239,22 @@ public final class FileBatch implements Closeable {
      * since the copy began, a chunk may have gone before its pin: each is checked to be stored still.
      */
     private void pinCopied(ObjectReader reader, Entry e, String what, long quiet) throws IOException {
-        List<FileManifest.Chunk> chunks = new ArrayList<>();
+        List<FileManifest.Chunk> copied = new ArrayList<>();
         if (e.mode() == FileMode.TREE) {
             List<String> problems = new ArrayList<>();
-            pfs.chunks.walkTree(reader, e.id(), "", what, new HashSet<>(), problems, (where, chunk) -> chunks.add(chunk));
+            chunks.walkTree(reader, e.id(), "", what, new HashSet<>(), problems, (where, chunk) -> copied.add(chunk));
             if (!problems.isEmpty()) {
                 throw SluiceException.unavailable("cannot copy " + what + ": " + problems.get(0), null);
             }
         } else {
-            chunks.addAll(pfs.cache.manifest(reader, e.id()).chunks());
+            copied.addAll(cache.manifest(reader, e.id()).chunks());
         }
-        chunks.forEach(c -> pinned.pin(c.id()));
-        if (quiet >= 0 && quiet == pfs.chunks.quietMark()) {
+        copied.forEach(c -> pinned.pin(c.id()));
+        if (quiet >= 0 && quiet == chunks.quietMark()) {
             return;
         }
-        for (FileManifest.Chunk c : chunks) {
-            if (!pfs.chunks.store().exists(c.key())) {
+        for (FileManifest.Chunk c : copied) {
+            if (!chunks.store().exists(c.key())) {
                 throw SluiceException.conflict("cannot copy " + what + ": its chunk " + c.id()
                         + " was deleted by a gc while copying (was the source deleted?)");
             }
@@ -275,7 +286,7 @@ public final class FileBatch implements Closeable {
         try {
             Result result = io(this::land);
             if (result.finished()) {
-                pfs.events.published(result.info());
+                events.published(result.info());
             }
             return result.info();
         } finally {
@@ -294,7 +305,7 @@ public final class FileBatch implements Closeable {
      */
     private Result land() throws IOException {
         // every chunk this batch wrote or found in place, durable before any commit can name it
-        pfs.chunks.store().sync();
+        chunks.store().sync();
         try (ObjectReader reader = r.git.newObjectReader()) {
             return DataRepo.retry(() -> {
                 String stale;
@@ -352,7 +363,7 @@ public final class FileBatch implements Closeable {
     }
 
     private TreeEditor.Result edit(ObjectReader reader, ObjectId base) throws IOException, TreeEditor.StaleEditException {
-        return pfs.commits.applyEdits(reader, writer.inserter(), base, pending.values().stream().map(Pending::edit).toList());
+        return commits.applyEdits(reader, writer.inserter(), base, pending.values().stream().map(Pending::edit).toList());
     }
 
     /** Re-chunks an append onto the file as it is now in {@code base}, reading the added bytes back. */
@@ -362,11 +373,11 @@ public final class FileBatch implements Closeable {
         if (now != null && now.mode() == FileMode.TREE) {
             throw SluiceException.conflict("cannot append to '" + path + "': it became a directory");
         }
-        FileManifest basis = now == null ? null : pfs.cache.manifest(reader, now.id());
-        InputStream added = new ChunkStream(pfs.chunks.store(), p.written().chunks(), p.appendedFrom(), -1);
-        FileManifest m = FileManifest.of(pfs.chunks.write(basis, added, pinned));
+        FileManifest basis = now == null ? null : cache.manifest(reader, now.id());
+        InputStream added = new ChunkStream(chunks.store(), p.written().chunks(), p.appendedFrom(), -1);
+        FileManifest m = FileManifest.of(chunks.write(basis, added, pinned));
         ObjectId blob = writer.inserter().insert(Constants.OBJ_BLOB, m.toJson());
-        pfs.cache.remember(blob, m);
+        cache.remember(blob, m);
         Edit edit = new Edit(path, TreeEditor.Kind.PUT, FileMode.REGULAR_FILE, blob, m.size(), true,
                 now == null ? null : now.id());
         pending.put(path, new Pending(edit, m, basis == null ? 0 : basis.size()));

@@ -36,6 +36,7 @@ public final class PfsService implements Closeable {
     final CommitEvents events = new CommitEvents();
     final RepoRegistry repos;
     final Commits commits;
+    private final FileBatch.Parts batchParts;
 
     /** Opens (creating if needed) the repos under {@code dataDir/pfs}, storing chunks in {@code store}. */
     public PfsService(Path dataDir, ObjectStore store) {
@@ -54,6 +55,7 @@ public final class PfsService implements Closeable {
             throw e;
         }
         this.commits = new Commits(repos, events, cache);
+        this.batchParts = new FileBatch.Parts(chunks, cache, commits, repos, events);
     }
 
     /** Repos that could not be opened at start, one readable line each. */
@@ -187,7 +189,7 @@ public final class PfsService implements Closeable {
     public FileBatch openBatch(String repo, String branch) {
         DataRepo r = repos.get(repo);
         Ref.checkBranchName(branch);
-        return new FileBatch(this, r, branch, null, List.of(), null);
+        return new FileBatch(batchParts, r, branch, null, List.of(), null);
     }
 
     /**
@@ -201,7 +203,7 @@ public final class PfsService implements Closeable {
         DataRepo r = repos.get(repo);
         Ref.checkBranchName(branch);
         List<CommitRef> prov = provenance == null ? List.of() : List.copyOf(provenance);
-        return new FileBatch(this, r, branch, description == null ? "" : description, prov, commits.setOf(prov));
+        return new FileBatch(batchParts, r, branch, description == null ? "" : description, prov, commits.setOf(prov));
     }
 
 
