@@ -476,6 +476,22 @@ final class Commits {
         return out;
     }
     /**
+     * The finished commits of every repo computed from commit {@code id} of {@code repo} (their provenance
+     * holds it), newest first: what each repo's index holds for it, so the cost grows with the answer only.
+     */
+    List<CommitInfo> derivedFrom(String repo, String id) {
+        List<CommitInfo> out = new ArrayList<>();
+        for (DataRepo r : repos.all()) {
+            for (Indexed x : r.derivedFrom(repo, id)) {
+                if (x.meta().finished() != null) {
+                    out.add(x.meta().info(r.name));
+                }
+            }
+        }
+        out.sort(Comparator.comparing(CommitInfo::started).reversed());
+        return out;
+    }
+    /**
      * The ids of the newest {@code limit} commit sets (all when {@code limit <= 0}), newest first by when their
      * first commit started: one pass over the indexes, no walk of any history.
      */

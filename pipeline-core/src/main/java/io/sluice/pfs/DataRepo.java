@@ -81,6 +81,11 @@ final class DataRepo implements Closeable {
     private final Map<ObjectId, String> idOfCommit = new ConcurrentHashMap<>();
     /** The ids of the indexed commits of each commit set, so a set's commits are found without a walk. */
     private final Map<String, Set<String>> idsBySet = new ConcurrentHashMap<>();
+    /**
+     * The ids of the indexed commits computed from each commit (by the "repo@id" of every provenance entry),
+     * so what was derived from a commit is found without a scan of this repo's history.
+     */
+    private final Map<String, Set<String>> idsByProvenance = new ConcurrentHashMap<>();
     private final Map<String, ReentrantLock> branchLocks = new ConcurrentHashMap<>();
 
     private DataRepo(String name, Path dir, ObjectMapper json) throws IOException {
@@ -180,6 +185,9 @@ final class DataRepo implements Closeable {
     void remember(Indexed x) {
         idOfCommit.put(x.commit(), x.meta().id());
         idsBySet.computeIfAbsent(x.meta().setId(), k -> ConcurrentHashMap.newKeySet()).add(x.meta().id());
+        for (CommitRef p : x.meta().provenance()) {
+            idsByProvenance.computeIfAbsent(provenanceKey(p.repo(), p.id()), k -> ConcurrentHashMap.newKeySet()).add(x.meta().id());
+        }
         byId.merge(x.meta().id(), x, (old, now) -> {
             if (old.meta().finished() != null && now.meta().finished() == null) {
                 return old;
@@ -197,7 +205,19 @@ final class DataRepo implements Closeable {
 
     /** The indexed commits (finished, or open when not finished yet) of commit set {@code set}. */
     List<Indexed> inSet(String set) {
-        Set<String> ids = idsBySet.get(set);
+        return indexed(idsBySet.get(set));
+    }
+
+    /** The indexed commits (finished, or open when not finished yet) whose provenance holds commit {@code id} of {@code repo}. */
+    List<Indexed> derivedFrom(String repo, String id) {
+        return indexed(idsByProvenance.get(provenanceKey(repo, id)));
+    }
+
+    private static String provenanceKey(String repo, String id) {
+        return repo + "@" + id;
+    }
+
+    private List<Indexed> indexed(Set<String> ids) {
         if (ids == null) {
             return List.of();
         }
@@ -251,12 +271,20 @@ final class DataRepo implements Closeable {
             boolean dead = !live.contains(x.meta().id());
             if (dead) {
                 idOfCommit.remove(x.commit());
-                idsBySet.computeIfPresent(x.meta().setId(), (set, ids) -> {
-                    ids.remove(x.meta().id());
-                    return ids.isEmpty() ? null : ids;
-                });
+                forget(idsBySet, x.meta().setId(), x.meta().id());
+                for (CommitRef p : x.meta().provenance()) {
+                    forget(idsByProvenance, provenanceKey(p.repo(), p.id()), x.meta().id());
+                }
             }
             return dead;
+        });
+    }
+
+    /** Drops {@code id} from the ids kept under {@code key}, and the key once it keeps none. */
+    private static void forget(Map<String, Set<String>> index, String key, String id) {
+        index.computeIfPresent(key, (k, ids) -> {
+            ids.remove(id);
+            return ids.isEmpty() ? null : ids;
         });
     }
 

@@ -164,6 +164,14 @@ public final class PfsService implements Closeable {
     }
 
     /**
+     * The finished commits, in every repo, whose provenance holds commit {@code id} of {@code repo} (what was
+     * computed from it, directly or further down), newest first, from an index kept with every commit write.
+     */
+    public List<CommitInfo> derivedFrom(String repo, String id) {
+        return commits.derivedFrom(repo, id);
+    }
+
+    /**
      * Every commit of commit set {@code set} in every repo, newest first: what each repo's index holds for it,
      * so the cost grows with the set, not with the store.
      */

@@ -12,9 +12,7 @@ import io.sluice.pps.PpsService;
 import org.webjars.WebJarVersionLocator;
 
 import java.nio.charset.StandardCharsets;
-import java.util.ArrayDeque;
 import java.util.ArrayList;
-import java.util.Deque;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
@@ -105,7 +103,7 @@ public final class ConsoleController {
 
     /**
      * GET /api/v1/repos/{repo}/lineage?ref=R: the commit, every commit it was computed from (its provenance),
-     * the newest commits computed from it downstream, and the edges between them (each output commit to
+     * the newest {@value #MAX_DOWNSTREAM} commits computed from it downstream, and the edges between them (each output commit to
      * the commits of the repos its pipeline reads directly).
      */
     public void lineage(Context ctx) {
@@ -119,28 +117,10 @@ public final class ConsoleController {
         for (CommitRef ref : commit.provenance()) {
             upstream.add(pfs.inspectCommit(ref.repo(), ref.id()));
         }
-        List<CommitInfo> downstream = new ArrayList<>();
-        boolean truncated = false;
-        Set<String> seenRepos = new HashSet<>(Set.of(repo));
-        Deque<String> next = new ArrayDeque<>(List.of(repo));
-        while (!next.isEmpty()) {
-            String from = next.poll();
-            for (Map.Entry<String, Set<String>> p : inputs.entrySet()) {
-                if (!p.getValue().contains(from) || !seenRepos.add(p.getKey())) {
-                    continue;
-                }
-                next.add(p.getKey());
-                for (CommitInfo c : pfs.listCommit(p.getKey(), null, 0)) {
-                    if (c.provenance().stream().anyMatch(x -> x.repo().equals(repo) && x.id().equals(commit.id()))) {
-                        if (downstream.size() < MAX_DOWNSTREAM) {
-                            downstream.add(c);
-                        } else {
-                            truncated = true;
-                        }
-                    }
-                }
-            }
-        }
+        // the index of what was derived from each commit answers without a scan; newest first, one page
+        List<CommitInfo> derived = pfs.derivedFrom(commit.repo(), commit.id());
+        List<CommitInfo> downstream = derived.subList(0, Math.min(derived.size(), MAX_DOWNSTREAM));
+        boolean truncated = derived.size() > MAX_DOWNSTREAM;
         List<CommitInfo> all = new ArrayList<>(upstream);
         all.add(commit);
         all.addAll(downstream);
