@@ -14,10 +14,13 @@ import java.util.Set;
  */
 final class HelperScript {
 
-    /** Where a datum sees the daemon's program directories: in its own /tmp, so no host path must be reachable. */
-    static final String PROGRAMS = "/tmp/.sluice-programs";
+    /**
+     * Where a datum sees the daemon's program directories: a read-only tmpfs of the slot's own, so no host path
+     * must be reachable, and outside /tmp, so emptying /tmp after a datum leaves them alone.
+     */
+    static final String PROGRAMS = "/run/sluice-programs";
 
-    /** At most this many program directories: each is held open on a file descriptor 3..7 while /tmp is replaced. */
+    /** At most this many program directories: each is held open on a file descriptor 3..7 while /tmp and the hidden directories are covered. */
     static final int MAX_PROGRAMS = 5;
 
     /**
@@ -33,8 +36,9 @@ final class HelperScript {
      * nobody else, once the data dir is covered), opens each program directory, covers each directory to hide
      * with an empty read-only tmpfs (after which /pfs is all a datum sees of them; one already covered by an
      * earlier one is gone), mounts tmpfs /tmp and /var/tmp (the daemon empties them after every datum: see
-     * {@link Slot}), shows program directory N read-only at {@link #PROGRAMS}/N (so a checkout under /tmp, or
-     * under a directory the user cannot search, still runs), remounts /proc so that a datum sees only its
+     * {@link Slot}), mounts a tmpfs at {@link #PROGRAMS} (its mount point made on the host when missing, where it
+     * stays an empty directory) and shows program directory N read-only at {@link #PROGRAMS}/N in it (so a checkout
+     * under /tmp, or under a directory the user cannot search, still runs), then makes that tmpfs read-only, remounts /proc so that a datum sees only its
      * own user's processes, and says {@code ready}.
      *
      * <p>Then for each request line ({@code run}, or {@code run after} when the request mounts something) it
@@ -51,8 +55,10 @@ final class HelperScript {
             + " while [ \"$1\" != -- ]; do [ ! -d \"$1\" ] || mount -t tmpfs -o ro,mode=0755,size=4k sluice-hidden \"$1\""
             + " || exit 1; shift; done; shift;"
             + " for t in /tmp /var/tmp; do [ ! -d $t ] || mount -t tmpfs -o mode=1777 sluice-tmp $t || exit 1; done;"
-            + " j=0; while [ $j -lt $n ]; do m=" + PROGRAMS + "/$j; mkdir -p $m && mount --bind /proc/self/fd/$((j + 3)) $m"
+            + " [ $n -eq 0 ] || { mkdir -p " + PROGRAMS + " && mount -t tmpfs -o mode=0755,size=4k sluice-programs " + PROGRAMS
+            + " || exit 1; }; j=0; while [ $j -lt $n ]; do m=" + PROGRAMS + "/$j; mkdir $m && mount --bind /proc/self/fd/$((j + 3)) $m"
             + " && mount -o remount,bind,ro $m && eval \"exec $((j + 3))<&-\" || exit 1; j=$((j + 1)); done;"
+            + " [ $n -eq 0 ] || mount -o remount,ro " + PROGRAMS + " || exit 1;"
             + " mount -o remount,hidepid=invisible /proc || exit 1;"
             + " [ -z \"${TMPDIR:-}\" ] || export TMPDIR=/tmp; sp=$(command -v setpriv) && en=$(command -v env) || exit 1;"
             + " echo ready;"

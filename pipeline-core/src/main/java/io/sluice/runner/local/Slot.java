@@ -37,15 +37,12 @@ final class Slot {
     private final Process helper;
     private final Writer requests;
     private final BlockingQueue<String> replies = new LinkedBlockingQueue<>();
-    /** How many program directories the helper shows under {@link HelperScript#PROGRAMS}. */
-    private final int programs;
     /** Set when a datum left something in /tmp that cannot be removed: the slot is then discarded. */
     private volatile boolean broken;
 
-    private Slot(Path dir, Process helper, int programs) {
+    private Slot(Path dir, Process helper) {
         this.dir = dir;
         this.helper = helper;
-        this.programs = programs;
         this.requests = new OutputStreamWriter(helper.getOutputStream(), StandardCharsets.UTF_8);
         Thread reader = new Thread(() -> {
             try (BufferedReader r = new BufferedReader(new InputStreamReader(helper.getInputStream(),
@@ -73,7 +70,7 @@ final class Slot {
         // the commands the helper starts inherit its environment: it must hold none of the daemon's
         Process p = ProcessRun.withBaseEnvironment(new ProcessBuilder(HelperScript.helper(dir, prevRoot, programs, hidden)))
                 .redirectError(ProcessBuilder.Redirect.DISCARD).start();
-        Slot s = new Slot(dir, p, programs.size());
+        Slot s = new Slot(dir, p);
         try {
             s.reply("ready");
         } catch (IOException e) {
@@ -134,11 +131,11 @@ final class Slot {
     }
 
     /**
-     * Empties the slot's /tmp and /var/tmp, seen through the helper's root in /proc, but for the program
-     * mounts: the next datum finds them as a fresh tmpfs would be. Nothing of the last datum runs any more
-     * (the helper killed it before it answered), so nothing changes under this walk. An entry on another
-     * file system (a mount root user code made) is not descended into: the slot is marked broken instead,
-     * and its namespace, mounts and all, goes when it is discarded.
+     * Empties the slot's /tmp and /var/tmp, seen through the helper's root in /proc: the next datum finds them
+     * as a fresh tmpfs would be (the program directories live outside them, at {@link HelperScript#PROGRAMS}).
+     * Nothing of the last datum runs any more (the helper killed it before it answered), so nothing changes
+     * under this walk. An entry on another file system (a mount root user code made) is not descended into:
+     * the slot is marked broken instead, and its namespace, mounts and all, goes when it is discarded.
      */
     private void emptyTmp() {
         Path root = Path.of("/proc", Long.toString(helper.pid()), "root");
@@ -149,21 +146,9 @@ final class Slot {
                     continue;
                 }
                 Object dev = Files.getAttribute(tmp, "unix:dev", LinkOption.NOFOLLOW_LINKS);
-                Path keep = t.equals("tmp") && programs > 0 ? tmp.resolve(HelperScript.PROGRAMS.substring("/tmp/".length())) : null;
                 try (Stream<Path> children = Files.list(tmp)) {
                     for (Path child : (Iterable<Path>) children::iterator) {
-                        if (child.equals(keep)) {
-                            try (Stream<Path> mounts = Files.list(child)) {
-                                for (Path m : (Iterable<Path>) mounts::iterator) {
-                                    if (!m.getFileName().toString().matches("[0-9]+")
-                                            || Integer.parseInt(m.getFileName().toString()) >= programs) {
-                                        deleteOnDevice(m, dev);
-                                    }
-                                }
-                            }
-                        } else {
-                            deleteOnDevice(child, dev);
-                        }
+                        deleteOnDevice(child, dev);
                     }
                 }
             }

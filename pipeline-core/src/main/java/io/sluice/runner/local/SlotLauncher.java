@@ -64,7 +64,7 @@ public final class SlotLauncher implements Launcher {
      * directories {@code hidden} (the data dir, a chunk store outside it) but through their own /pfs, and run
      * as {@code defaultUser} (a name or uid; empty: the daemon's own) unless their command names a user. The
      * directories {@code programDirs} (the daemon's stage programs, put first on PATH) are shown to datums with
-     * their parent directory (a stage's bin beside its build output) under the datum's own /tmp, and PATH names
+     * their parent directory (a stage's bin beside its build output) at the slot's own {@link HelperScript#PROGRAMS}, and PATH names
      * them there: a checkout under /tmp, or under a directory the user cannot search (/root, a 0700 temp dir),
      * runs its stages all the same.
      */

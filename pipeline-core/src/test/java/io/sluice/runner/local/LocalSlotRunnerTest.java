@@ -143,10 +143,17 @@ class LocalSlotRunnerTest extends JobRunnerContract {
         }
         try (LocalJobRunner r = new LocalJobRunner(tmp.resolve("data3"), List.of(bin))) {
             assumeThat(r.isolation()).isEqualTo(LocalJobRunner.Isolation.MOUNT_NAMESPACE);
-            DatumResult d = r.run(task("pr", sh("sluice-probe > /pfs/out/model; id -u > /pfs/out/uid"), List.of(), Map.of(),
-                    List.of(file("in", "r", "c", "/a", "a")), null), (s, m) -> { });
-            assertThat(d.success()).as(String.valueOf(d.error())).isTrue();
-            assertThat(read(d, "/model")).isEqualTo("beside\n");
+            for (int i = 0; i < 2; i++) {
+                // the programs are shown outside /tmp, read-only: each datum finds /tmp empty, the programs there
+                DatumResult d = r.run(task("pr" + i, sh("sluice-probe > /pfs/out/model; ls -A /tmp /var/tmp > /pfs/out/tmp;"
+                        + " if touch \"$(dirname \"$(command -v sluice-probe)\")/../../w\" /tmp/left 2>/dev/null;"
+                        + " then echo writable; else echo read-only; fi > /pfs/out/ro"), List.of(), Map.of(),
+                        List.of(file("in", "r", "c", "/a", "a")), null), (s, m) -> { });
+                assertThat(d.success()).as(String.valueOf(d.error())).isTrue();
+                assertThat(read(d, "/model")).isEqualTo("beside\n");
+                assertThat(read(d, "/tmp")).isEqualTo("/tmp:\n\n/var/tmp:\n");
+                assertThat(read(d, "/ro")).isEqualTo("read-only\n");
+            }
         }
     }
 
