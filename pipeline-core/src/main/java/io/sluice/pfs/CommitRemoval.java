@@ -2,6 +2,8 @@ package io.sluice.pfs;
 
 import io.sluice.SluiceException;
 import io.sluice.pfs.DataRepo.Indexed;
+import io.sluice.pfs.DataRepo.RefKind;
+import io.sluice.pfs.DataRepo.RefName;
 import org.eclipse.jgit.lib.ObjectId;
 
 import java.io.IOException;
@@ -165,18 +167,18 @@ public final class CommitRemoval {
     private void drop(Located c) throws IOException {
         DataRepo r = c.repo();
         Indexed x = c.commit();
-        for (Map.Entry<String, ObjectId> ref : r.refs("refs/").entrySet()) {
+        for (Map.Entry<RefName, ObjectId> ref : r.refs().entrySet()) {
             if (!ref.getValue().equals(x.commit())) {
                 continue;
             }
-            String name = ref.getKey();
-            if (name.startsWith(DataRepo.RefKind.HEAD.prefix)) {
-                moveBack(r, name, x);
+            RefName name = ref.getKey();
+            if (name.kind() == RefKind.HEAD) {
+                moveBack(r, name.name(), x);
             } else {
-                if (name.startsWith(DataRepo.RefKind.KEPT.prefix) && x.parentCommit() != null) {
+                if (name.kind() == RefKind.KEPT && x.parentCommit() != null) {
                     r.keep(x.parentCommit());
                 }
-                move(r, name, x.commit(), null);
+                r.cas(name.kind(), name.name(), x.commit(), null);
             }
         }
     }
@@ -190,10 +192,10 @@ public final class CommitRemoval {
         DataRepo r = c.repo();
         Indexed x = c.commit();
         Map<ObjectId, Indexed> rewritten = new HashMap<>();
-        Map<String, ObjectId> moves = new HashMap<>();
-        Map<String, ObjectId> refs = r.refs("refs/");
+        Map<RefName, ObjectId> moves = new HashMap<>();
+        Map<RefName, ObjectId> refs = r.refs();
         try (DataRepo.Writer w = r.new Writer()) {
-            for (Map.Entry<String, ObjectId> ref : refs.entrySet()) {
+            for (Map.Entry<RefName, ObjectId> ref : refs.entrySet()) {
                 if (!ref.getValue().equals(x.commit())) {
                     Indexed now = rewrite(r, w, ref.getValue(), x, rewritten);
                     if (!now.commit().equals(ref.getValue())) {
@@ -203,9 +205,10 @@ public final class CommitRemoval {
             }
             w.flush();
         }
-        for (Map.Entry<String, ObjectId> m : moves.entrySet()) {
-            if (!move(r, m.getKey(), refs.get(m.getKey()), m.getValue())) {
-                throw SluiceException.conflict(m.getKey() + " of repo " + r.name + " moved during the squash");
+        for (Map.Entry<RefName, ObjectId> m : moves.entrySet()) {
+            RefName ref = m.getKey();
+            if (!r.cas(ref.kind(), ref.name(), refs.get(ref), m.getValue())) {
+                throw SluiceException.conflict(ref + " of repo " + r.name + " moved during the squash");
             }
         }
         rewritten.forEach((old, now) -> {
@@ -213,12 +216,13 @@ public final class CommitRemoval {
                 r.remember(now);
             }
         });
-        for (Map.Entry<String, ObjectId> ref : refs.entrySet()) {
+        for (Map.Entry<RefName, ObjectId> ref : refs.entrySet()) {
             if (ref.getValue().equals(x.commit())) {
-                if (ref.getKey().startsWith(DataRepo.RefKind.HEAD.prefix)) {
-                    moveBack(r, ref.getKey(), x);
+                RefName name = ref.getKey();
+                if (name.kind() == RefKind.HEAD) {
+                    moveBack(r, name.name(), x);
                 } else {
-                    move(r, ref.getKey(), x.commit(), null); // its children keep its parent readable
+                    r.cas(name.kind(), name.name(), x.commit(), null); // its children keep its parent readable
                 }
             }
         }
@@ -260,31 +264,20 @@ public final class CommitRemoval {
         return result;
     }
 
-    /** Moves branch ref {@code name} from {@code x} to its parent, or to a new empty commit at a root. */
-    private void moveBack(DataRepo r, String name, Indexed x) throws IOException {
+    /** Moves {@code branch} from {@code x} to its parent, or to a new empty commit at a root. */
+    private void moveBack(DataRepo r, String branch, Indexed x) throws IOException {
         ObjectId next = x.parentCommit();
         Indexed empty = null;
         if (next == null) {
-            empty = pfs.commits.emptyCommit(r, name.substring(DataRepo.RefKind.HEAD.prefix.length()));
+            empty = pfs.commits.emptyCommit(r, branch);
             next = empty.commit();
         }
-        if (!move(r, name, x.commit(), next)) {
-            throw SluiceException.conflict("branch " + name.substring(DataRepo.RefKind.HEAD.prefix.length()) + " of repo " + r.name
-                    + " moved concurrently; try again");
+        if (!r.cas(RefKind.HEAD, branch, x.commit(), next)) {
+            throw SluiceException.conflict("branch " + branch + " of repo " + r.name + " moved concurrently; try again");
         }
         if (empty != null) {
             r.remember(empty);
         }
-    }
-
-    /** Compare-and-sets the ref of full name {@code ref} from {@code expected} to {@code next} (null: deletes it). */
-    private static boolean move(DataRepo r, String ref, ObjectId expected, ObjectId next) throws IOException {
-        for (DataRepo.RefKind kind : DataRepo.RefKind.values()) {
-            if (ref.startsWith(kind.prefix)) {
-                return r.cas(kind, ref.substring(kind.prefix.length()), expected, next);
-            }
-        }
-        throw new IOException("repo " + r.name + " has a ref Sluice does not make: " + ref);
     }
 
     private static List<CommitInfo> info(List<Located> commits) {

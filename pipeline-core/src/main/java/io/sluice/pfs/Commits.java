@@ -97,8 +97,8 @@ final class Commits {
                     throw SluiceException.notFound(repo + "@" + branch + " has no open commit");
                 }
                 Indexed wip = r.atCommit(open);
-                try (DataRepo.Writer w = r.new Writer(); ObjectReader reader = r.git.newObjectReader()) {
-                    return DataRepo.retry(() -> {
+                try (DataRepo.Writer w = r.new Writer()) {
+                    return r.read(reader -> DataRepo.retry(() -> {
                         ObjectId head = r.head(branch);
                         Indexed h = head == null ? null : r.atCommit(head);
                         ObjectId tree = wip.tree();
@@ -125,7 +125,7 @@ final class Commits {
                         r.remember(new Indexed(meta, c, tree, head));
                         r.cas(RefKind.OPEN, branch, open, null);
                         return meta.info(repo);
-                    });
+                    }));
                 }
             });
         } finally {

@@ -7,6 +7,7 @@ import org.eclipse.jgit.internal.storage.file.PackInserter;
 import org.eclipse.jgit.lib.CommitBuilder;
 import org.eclipse.jgit.lib.ObjectId;
 import org.eclipse.jgit.lib.ObjectInserter;
+import org.eclipse.jgit.lib.ObjectReader;
 import org.eclipse.jgit.lib.PersonIdent;
 import org.eclipse.jgit.lib.RefUpdate;
 import org.eclipse.jgit.lib.StoredConfig;
@@ -56,16 +57,25 @@ final class DataRepo implements Closeable {
          */
         KEPT("refs/sluice/kept/");
 
-        final String prefix;
+        /** Where refs of this kind live in Git: only this class knows the layout. */
+        private final String prefix;
 
         RefKind(String prefix) {
             this.prefix = prefix;
         }
     }
 
-    private static final String HEADS = RefKind.HEAD.prefix;
-    private static final String OPEN = RefKind.OPEN.prefix;
-    private static final String KEPT = RefKind.KEPT.prefix;
+    /** A ref by kind and the branch name (HEAD, OPEN) or commit id (KEPT) it is kept under. */
+    record RefName(RefKind kind, String name) {
+        @Override
+        public String toString() {
+            return switch (kind) {
+                case HEAD -> "branch " + name;
+                case OPEN -> "the open commit of branch " + name;
+                case KEPT -> "the kept commit " + name;
+            };
+        }
+    }
 
     /** A commit as indexed: its metadata, git commit, root tree and git parent (null for a root commit). */
     record Indexed(CommitMeta meta, ObjectId commit, ObjectId tree, ObjectId parentCommit) {
@@ -153,7 +163,7 @@ final class DataRepo implements Closeable {
     }
 
     private void rebuildIndex() throws IOException {
-        List<org.eclipse.jgit.lib.Ref> opens = git.getRefDatabase().getRefsByPrefix(OPEN);
+        Map<String, ObjectId> opens = refs(RefKind.OPEN);
         try (RevWalk walk = new RevWalk(git)) {
             for (ObjectId tip : tips()) {
                 walk.markStart(walk.parseCommit(tip));
@@ -163,12 +173,12 @@ final class DataRepo implements Closeable {
                 c.disposeBody();
             }
         }
-        for (org.eclipse.jgit.lib.Ref ref : opens) {
-            Indexed wip = atCommit(ref.getObjectId());
+        for (Map.Entry<String, ObjectId> ref : opens.entrySet()) {
+            Indexed wip = atCommit(ref.getValue());
             Indexed known = byId.get(wip.meta().id());
             if (known.meta().finished() != null) {
                 // a finish that stopped between moving the branch and dropping the open ref
-                deleteRef(ref.getName(), ref.getObjectId());
+                cas(RefKind.OPEN, ref.getKey(), ref.getValue(), null);
             }
         }
     }
@@ -295,12 +305,12 @@ final class DataRepo implements Closeable {
 
     /** The finished head of {@code branch}, or null if it has none. */
     ObjectId head(String branch) throws IOException {
-        return ref(HEADS + branch);
+        return ref(RefKind.HEAD.prefix + branch);
     }
 
     /** The open commit of {@code branch}, or null if it has none. */
     ObjectId open(String branch) throws IOException {
-        return ref(OPEN + branch);
+        return ref(RefKind.OPEN.prefix + branch);
     }
 
     /** The commits every ref points at (heads, open commits, kept heads): every commit descends from one. */
@@ -356,36 +366,47 @@ final class DataRepo implements Closeable {
         return List.copyOf(byId.values());
     }
 
-    /** The refs under {@code prefix} with the commits they point at, by full ref name. */
-    Map<String, ObjectId> refs(String prefix) throws IOException {
+    /**
+     * Every ref with the commit it points at, by kind and name. A ref of no {@link RefKind} is not one Sluice
+     * makes: the repo was changed by hand, and nothing that rewrites refs may go on.
+     */
+    Map<RefName, ObjectId> refs() throws IOException {
+        Map<RefName, ObjectId> out = new java.util.LinkedHashMap<>();
+        for (org.eclipse.jgit.lib.Ref ref : git.getRefDatabase().getRefsByPrefix("refs/")) {
+            out.put(refName(ref.getName()), ref.getObjectId());
+        }
+        return out;
+    }
+
+    private RefName refName(String full) throws IOException {
+        for (RefKind kind : RefKind.values()) {
+            if (full.startsWith(kind.prefix)) {
+                return new RefName(kind, full.substring(kind.prefix.length()));
+            }
+        }
+        throw new IOException("repo " + name + " has a ref Sluice does not make: " + full);
+    }
+
+    /** The refs of {@code kind} with the commits they point at, by branch name or commit id, sorted. */
+    private Map<String, ObjectId> refs(RefKind kind) throws IOException {
         Map<String, ObjectId> out = new java.util.TreeMap<>();
-        for (org.eclipse.jgit.lib.Ref ref : git.getRefDatabase().getRefsByPrefix(prefix)) {
-            out.put(ref.getName(), ref.getObjectId());
+        for (org.eclipse.jgit.lib.Ref ref : git.getRefDatabase().getRefsByPrefix(kind.prefix)) {
+            out.put(ref.getName().substring(kind.prefix.length()), ref.getObjectId());
         }
         return out;
     }
 
     /** The git commits at the heads of branches and of deleted branches: every finished commit descends from one. */
     List<ObjectId> finishedHeads() throws IOException {
-        List<ObjectId> out = new ArrayList<>();
-        for (org.eclipse.jgit.lib.Ref ref : git.getRefDatabase().getRefsByPrefix(HEADS)) {
-            out.add(ref.getObjectId());
-        }
-        for (org.eclipse.jgit.lib.Ref ref : git.getRefDatabase().getRefsByPrefix(KEPT)) {
-            out.add(ref.getObjectId());
-        }
+        List<ObjectId> out = new ArrayList<>(refs(RefKind.HEAD).values());
+        out.addAll(refs(RefKind.KEPT).values());
         return out;
     }
 
     /** Names of branches with a head or an open commit, sorted. */
     List<String> branchNames() throws IOException {
-        Set<String> names = new TreeSet<>();
-        for (org.eclipse.jgit.lib.Ref ref : git.getRefDatabase().getRefsByPrefix(HEADS)) {
-            names.add(ref.getName().substring(HEADS.length()));
-        }
-        for (org.eclipse.jgit.lib.Ref ref : git.getRefDatabase().getRefsByPrefix(OPEN)) {
-            names.add(ref.getName().substring(OPEN.length()));
-        }
+        Set<String> names = new TreeSet<>(refs(RefKind.HEAD).keySet());
+        names.addAll(refs(RefKind.OPEN).keySet());
         return List.copyOf(names);
     }
 
@@ -437,7 +458,7 @@ final class DataRepo implements Closeable {
 
     /** Keeps the commit {@code head} and its ancestors reachable (readable by id, safe from gc) for good. */
     void keep(ObjectId head) throws IOException {
-        cas(KEPT + atCommit(head).meta().id(), null, head); // false: already kept, by an earlier move or deletion
+        cas(RefKind.KEPT, atCommit(head).meta().id(), null, head); // false: already kept, by an earlier move or deletion
     }
 
     /**
@@ -452,7 +473,7 @@ final class DataRepo implements Closeable {
                 }
             }
         }
-        return cas(HEADS + branch, expected, next);
+        return cas(RefKind.HEAD, branch, expected, next);
     }
 
     private boolean deleteRef(String refName, ObjectId expected) throws IOException {
@@ -462,6 +483,21 @@ final class DataRepo implements Closeable {
         u.disableRefLog();
         RefUpdate.Result r = u.delete();
         return r == RefUpdate.Result.FORCED || r == RefUpdate.Result.NO_CHANGE;
+    }
+
+    /** A step that reads this repo's objects (trees, manifests, commits) through one reader. */
+    interface Reading<T> {
+        T read(ObjectReader reader) throws IOException;
+    }
+
+    /**
+     * Runs {@code reading} with a reader of this repo's objects, closed after: the one way pfs opens one, so
+     * every step that walks a tree or reads a manifest shares the reader's cache for the whole step.
+     */
+    <T> T read(Reading<T> reading) throws IOException {
+        try (ObjectReader reader = git.newObjectReader()) {
+            return reading.read(reader);
+        }
     }
 
     ObjectId writeCommit(ObjectInserter ins, ObjectId tree, ObjectId parent, CommitMeta meta) throws IOException {

@@ -71,53 +71,47 @@ final class TreeReader {
     }
 
     FileInfo inspect(At at, String p) {
-        return io(() -> {
-            try (ObjectReader reader = at.repo().git.newObjectReader()) {
-                Entry e = find(reader, at, p);
-                return fileInfo(reader, p, e.mode(), e.id());
-            }
-        });
+        return io(() -> at.repo().read(reader -> {
+            Entry e = find(reader, at, p);
+            return fileInfo(reader, p, e.mode(), e.id());
+        }));
     }
 
     /** See {@link PfsService#listFile(String, String, String, String, int, Consumer)}. */
     String list(At at, String p, String after, int limit, Consumer<FileInfo> out) {
-        return io(() -> {
-            try (ObjectReader reader = at.repo().git.newObjectReader()) {
-                Entry e = find(reader, at, p);
-                if (e.mode() != FileMode.TREE) {
-                    if (after == null) {
-                        out.accept(fileInfo(reader, p, e.mode(), e.id()));
-                    }
-                    return null;
+        return io(() -> at.repo().read(reader -> {
+            Entry e = find(reader, at, p);
+            if (e.mode() != FileMode.TREE) {
+                if (after == null) {
+                    out.accept(fileInfo(reader, p, e.mode(), e.id()));
                 }
-                String prefix = p.equals("/") ? "/" : p + "/";
-                TreePage<FileInfo> page = new TreePage<>(after, limit, out);
-                for (CanonicalTreeParser t = new CanonicalTreeParser(null, reader, e.id()); !t.eof(); t.next()) {
-                    String path = prefix + t.getEntryPathString();
-                    FileMode mode = t.getEntryFileMode();
-                    String key = TreePage.key(path, mode == FileMode.TREE);
-                    if (!page.before(key) && !(page.look()
-                            && page.done(key, fileInfo(reader, path, mode, t.getEntryObjectId())))) {
-                        break;
-                    }
-                }
-                return page.next();
+                return null;
             }
-        });
+            String prefix = p.equals("/") ? "/" : p + "/";
+            TreePage<FileInfo> page = new TreePage<>(after, limit, out);
+            for (CanonicalTreeParser t = new CanonicalTreeParser(null, reader, e.id()); !t.eof(); t.next()) {
+                String path = prefix + t.getEntryPathString();
+                FileMode mode = t.getEntryFileMode();
+                String key = TreePage.key(path, mode == FileMode.TREE);
+                if (!page.before(key) && !(page.look()
+                        && page.done(key, fileInfo(reader, path, mode, t.getEntryObjectId())))) {
+                    break;
+                }
+            }
+            return page.next();
+        }));
     }
 
     /** See {@link PfsService#globFile(String, String, String, String, int, Consumer)}. */
     String glob(At at, Glob glob, String after, int limit, Consumer<FileInfo> out) {
-        return io(() -> {
-            try (ObjectReader reader = at.repo().git.newObjectReader()) {
-                TreePage<FileInfo> page = new TreePage<>(after, limit, out);
-                if (glob.matches("/") && !page.before("/")) {
-                    page.done("/", fileInfo(reader, "/", FileMode.TREE, at.commit().tree()));
-                }
-                pagedGlob(reader, glob, at.commit().tree(), "", 1, page);
-                return page.next();
+        return io(() -> at.repo().read(reader -> {
+            TreePage<FileInfo> page = new TreePage<>(after, limit, out);
+            if (glob.matches("/") && !page.before("/")) {
+                page.done("/", fileInfo(reader, "/", FileMode.TREE, at.commit().tree()));
             }
-        });
+            pagedGlob(reader, glob, at.commit().tree(), "", 1, page);
+            return page.next();
+        }));
     }
 
     /** Depth-first in tree order (the order of paging keys), skipping whole subtrees before the cursor. */
@@ -160,7 +154,7 @@ final class TreeReader {
 
     /** See {@link PfsService#getTree(String, String, String, Tar.Writer)}. */
     void tar(At at, String p, Tar.Writer out) throws IOException {
-        try (ObjectReader reader = at.repo().git.newObjectReader()) {
+        at.repo().read(reader -> {
             Entry e = io(() -> find(reader, at, p));
             if (e.mode() != FileMode.TREE) {
                 throw SluiceException.invalid("'" + p + "' is a file in " + at.name() + "; get it without -r");
@@ -178,28 +172,27 @@ final class TreeReader {
                 }
             }
             out.finish();
-        }
+            return null;
+        });
     }
 
     /** The manifest of the file at {@code p}; NOT_FOUND when there is none, INVALID for a directory. */
     FileManifest manifest(At at, String p) {
-        return io(() -> {
-            try (ObjectReader reader = at.repo().git.newObjectReader()) {
-                Entry e = find(reader, at, p);
-                if (e.mode() == FileMode.TREE) {
-                    throw SluiceException.invalid("'" + p + "' is a directory in " + at.name()
-                            + "; 'list file' shows what is in it");
-                }
-                return cache.manifest(reader, e.id());
+        return io(() -> at.repo().read(reader -> {
+            Entry e = find(reader, at, p);
+            if (e.mode() == FileMode.TREE) {
+                throw SluiceException.invalid("'" + p + "' is a directory in " + at.name()
+                        + "; 'list file' shows what is in it");
             }
-        });
+            return cache.manifest(reader, e.id());
+        }));
     }
 
     /** See {@link PfsService#diffFile(String, String, String, String, String, int, Consumer)}. */
     String diff(At newer, At older, String p, String after, int limit, Consumer<FileDiff> out) {
-        return io(() -> {
+        return io(() -> newer.repo().read(reader -> {
             TreePage<FileDiff> page = new TreePage<>(after, limit, out);
-            try (ObjectReader reader = newer.repo().git.newObjectReader(); TreeWalk tw = new TreeWalk(reader)) {
+            try (TreeWalk tw = new TreeWalk(reader)) {
                 tw.addTree(newer.commit().tree());
                 tw.addTree(older.commit().tree());
                 tw.setRecursive(true);
@@ -219,7 +212,7 @@ final class TreeReader {
                 }
             }
             return page.next();
-        });
+        }));
     }
 
     /**

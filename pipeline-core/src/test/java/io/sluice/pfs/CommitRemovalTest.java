@@ -3,6 +3,9 @@ package io.sluice.pfs;
 import io.sluice.SluiceException;
 import io.sluice.storage.MemObjectStore;
 import io.sluice.storage.ObjectStore;
+import org.eclipse.jgit.lib.RefUpdate;
+import org.eclipse.jgit.lib.Repository;
+import org.eclipse.jgit.storage.file.FileRepositoryBuilder;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -68,6 +71,37 @@ class CommitRemovalTest {
             assertThat(ids(pfs.listCommit("r", null, 0))).containsExactly(a.id());
             pfs.gc();
             assertThat(read(pfs, a.id(), "/f")).isEqualTo("a");
+        }
+    }
+
+    @Test
+    void droppingAnOpenCommitRemovesOnlyItsOpenRef() throws IOException {
+        try (PfsService pfs = new PfsService(dir, new MemObjectStore())) {
+            pfs.createRepo("r", "");
+            CommitInfo a = pfs.putFile("r", "master", "/f", bytes("a"), false);
+            CommitInfo open = pfs.startCommit("r", "master", "", List.of());
+            new CommitRemoval(pfs).remove(open.set(), CommitRemoval.Mode.DROP);
+            assertThat(ids(pfs.listCommit("r", "master", 0, true))).containsExactly(a.id());
+            assertThatThrownBy(() -> pfs.finishCommit("r", "master")).hasMessageContaining("has no open commit");
+            assertThat(read(pfs, "master", "/f")).isEqualTo("a");
+        }
+    }
+
+    @Test
+    void aRefSluiceDoesNotMakeRefusesARemovalBeforeAnythingMoves() throws IOException {
+        try (PfsService pfs = new PfsService(dir, new MemObjectStore())) {
+            pfs.createRepo("r", "");
+            CommitInfo a = pfs.putFile("r", "master", "/f", bytes("a"), false);
+            CommitInfo b = pfs.putFile("r", "master", "/f", bytes("b"), false);
+            try (Repository git = new FileRepositoryBuilder().setGitDir(dir.resolve("pfs/r.git").toFile()).setBare().build()) {
+                RefUpdate u = git.updateRef("refs/tags/by-hand");
+                u.setNewObjectId(git.exactRef("refs/heads/master").getObjectId());
+                assertThat(u.update()).isEqualTo(RefUpdate.Result.NEW);
+            }
+            assertThatThrownBy(() -> new CommitRemoval(pfs).remove(b.set(), CommitRemoval.Mode.DROP))
+                    .isInstanceOf(SluiceException.class)
+                    .hasMessageContaining("repo r has a ref Sluice does not make: refs/tags/by-hand");
+            assertThat(ids(pfs.listCommit("r", "master", 0))).containsExactly(b.id(), a.id());
         }
     }
 
