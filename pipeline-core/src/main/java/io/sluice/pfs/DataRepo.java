@@ -107,7 +107,7 @@ final class DataRepo implements Closeable {
 
     /** Creates the bare repository under a temporary name and renames it into place, so it appears whole. */
     static DataRepo create(Path root, String name, String description, ObjectMapper json) throws IOException {
-        Path tmp = root.resolve(".tmp-" + name + "-" + System.nanoTime());
+        Path tmp = root.resolve(".tmp-" + Projects.fileName(name) + "-" + System.nanoTime());
         try (FileRepository repo = (FileRepository) new FileRepositoryBuilder().setGitDir(tmp.toFile()).setBare()
                 .build()) {
             repo.create(true);
@@ -121,15 +121,17 @@ final class DataRepo implements Closeable {
             c.setString("sluice", null, "created", Instant.now().toString());
             c.save();
         }
-        Path target = root.resolve(name + ".git");
+        Path target = root.resolve(Projects.fileName(name) + ".git");
         Files.move(tmp, target);
         fsync(root);
         return open(root, name, json);
     }
 
+    /** Opens repo {@code name} (qualified: {@link Projects}) kept in {@code root}. */
     static DataRepo open(Path root, String name, ObjectMapper json) throws IOException {
-        removeStaleLocks(root.resolve(name + ".git"));
-        DataRepo r = new DataRepo(name, root.resolve(name + ".git"), json);
+        Path dir = root.resolve(Projects.fileName(name) + ".git");
+        removeStaleLocks(dir);
+        DataRepo r = new DataRepo(name, dir, json);
         r.rebuildIndex();
         return r;
     }

@@ -73,15 +73,43 @@ public final class PfsService implements Closeable {
         return chunks.store();
     }
 
+    // ---- projects
+
+    /** Creates project {@code name}; CONFLICT if it exists ({@code default} always does). */
+    public ProjectInfo createProject(String name, String description) {
+        return repos.createProject(name, description);
+    }
+
+    /** Every project, {@code default} first. */
+    public List<ProjectInfo> listProjects() {
+        return repos.projects();
+    }
+
+    public ProjectInfo inspectProject(String name) {
+        return repos.project(name);
+    }
+
+    /** Deletes an empty project (its repos deleted first); CONFLICT for {@code default} or one still holding a repo. */
+    public void deleteProject(String name) {
+        repos.deleteProject(name);
+    }
+
     // ---- repos
 
+    /** Creates repo {@code name}, qualified by its project ({@link Projects}), which must exist. */
     public RepoInfo createRepo(String name, String description) {
         return repos.create(name, description);
     }
 
-    /** Every repo, newest first (as pachctl lists them). */
+    /** Every repo of every project, newest first (as pachctl lists them). */
     public List<RepoInfo> listRepos() {
         return repos.list();
+    }
+
+    /** The repos of one project (NOT_FOUND if there is no such project), newest first. */
+    public List<RepoInfo> listRepos(String project) {
+        repos.project(project);
+        return repos.list().stream().filter(r -> r.project().equals(project)).toList();
     }
 
     public RepoInfo inspectRepo(String name) {

@@ -8,7 +8,13 @@ import org.slf4j.LoggerFactory;
 
 import java.io.Closeable;
 import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
 import java.nio.file.Files;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
+import java.time.Instant;
+import java.util.ArrayList;
 import java.nio.file.Path;
 import java.util.Collection;
 import java.util.Comparator;
@@ -22,7 +28,8 @@ import static io.sluice.pfs.Io.io;
 
 /**
  * The data repos under one directory, one bare Git repository each: opened at start (a damaged one is left
- * out and reported), created, looked up by name and deleted.
+ * out and reported), created, looked up by qualified name ({@link Projects}) and deleted; and the projects
+ * they belong to, each but {@code default} recorded as {@code projects/<name>.json} beside them.
  */
 final class RepoRegistry implements Closeable {
     private static final Logger LOG = LoggerFactory.getLogger(RepoRegistry.class);
@@ -31,20 +38,24 @@ final class RepoRegistry implements Closeable {
     private final ObjectMapper json;
     private final Map<String, DataRepo> repos = new ConcurrentHashMap<>();
     private final Map<String, String> damagedRepos = new TreeMap<>();
+    private final Path projectsDir;
+    private final Map<String, ProjectInfo> projects = new ConcurrentHashMap<>();
 
     /** Opens every repo under {@code root} (created if missing), removing what an interrupted create or delete left. */
     RepoRegistry(Path root, ObjectMapper json) {
         this.root = root;
         this.json = json;
+        this.projectsDir = root.resolve("projects");
         try {
             Files.createDirectories(root);
+            loadProjects();
             try (Stream<Path> entries = Files.list(root)) {
                 for (Path p : entries.toList()) {
                     String name = p.getFileName().toString();
                     if (name.startsWith(".tmp-") || name.startsWith(".trash-")) {
                         deleteTree(p);
                     } else if (name.endsWith(".git") && Files.isDirectory(p)) {
-                        open(name.substring(0, name.length() - 4));
+                        open(Projects.fromFileName(name.substring(0, name.length() - 4)));
                     }
                 }
             }
@@ -65,7 +76,7 @@ final class RepoRegistry implements Closeable {
             String why = String.valueOf(e.getMessage()).replace(root.toAbsolutePath().toString(), "pfs").lines()
                     .findFirst().orElse("");
             damagedRepos.put(repo, "repo " + repo + " is damaged and was left out (" + why + "); its data stays in "
-                    + "pfs/" + repo + ".git for repair");
+                    + "pfs/" + Projects.fileName(repo) + ".git for repair");
             LOG.error("pfs: {}", damagedRepos.get(repo));
         }
     }
@@ -76,8 +87,9 @@ final class RepoRegistry implements Closeable {
     }
 
     RepoInfo create(String name, String description) {
-        Ref.checkRepoName(name);
+        Projects.checkQualified(name);
         synchronized (repos) {
+            project(Projects.of(name));
             if (repos.containsKey(name)) {
                 throw SluiceException.conflict("repo '" + name + "' already exists");
             }
@@ -93,7 +105,7 @@ final class RepoRegistry implements Closeable {
     /** Every repo, newest first (as pachctl lists them). */
     List<RepoInfo> list() {
         return repos.values().stream().map(this::info)
-                .sorted(Comparator.comparing(RepoInfo::created).reversed().thenComparing(RepoInfo::name)).toList();
+                .sorted(Comparator.comparing(RepoInfo::created).reversed().thenComparing(RepoInfo::qualified)).toList();
     }
 
     void delete(String name) {
@@ -102,7 +114,7 @@ final class RepoRegistry implements Closeable {
             repos.remove(name);
             r.close();
             io(() -> {
-                Path trash = root.resolve(".trash-" + name + "-" + System.nanoTime());
+                Path trash = root.resolve(".trash-" + Projects.fileName(name) + "-" + System.nanoTime());
                 Files.move(r.dir, trash);
                 DataRepo.fsync(root);
                 deleteTree(trash);
@@ -124,13 +136,14 @@ final class RepoRegistry implements Closeable {
                     size = Math.max(size, head == null ? 0 : r.atCommit(head).meta().size());
                 }
             }
-            return new RepoInfo(r.name, r.description(), r.created(), size, branches);
+            return new RepoInfo(Projects.local(r.name), Projects.of(r.name), r.description(), r.created(), size,
+                    branches);
         });
     }
 
     /** The open repo {@code name}; NOT_FOUND if there is none. */
     DataRepo get(String name) {
-        Ref.checkRepoName(name);
+        Projects.checkQualified(name);
         DataRepo r = repos.get(name);
         if (r == null) {
             throw SluiceException.notFound("no repo '" + name + "'");
@@ -151,6 +164,98 @@ final class RepoRegistry implements Closeable {
     /** The open repos by name. */
     List<DataRepo> sorted() {
         return repos.values().stream().sorted(Comparator.comparing(r -> r.name)).toList();
+    }
+
+    // ---- projects
+
+    private void loadProjects() throws IOException {
+        if (!Files.isDirectory(projectsDir)) {
+            return;
+        }
+        try (Stream<Path> entries = Files.list(projectsDir)) {
+            for (Path p : entries.toList()) {
+                String file = p.getFileName().toString();
+                if (file.startsWith(".")) {
+                    Files.deleteIfExists(p); // a temp file of a write a crash cut short
+                } else if (file.endsWith(".json")) {
+                    try {
+                        com.fasterxml.jackson.databind.JsonNode n = json.readTree(p.toFile());
+                        ProjectInfo info = new ProjectInfo(Projects.checkName(n.get("name").asText()),
+                                n.path("description").asText(""), Instant.parse(n.get("created").asText()));
+                        projects.put(info.name(), info);
+                    } catch (IOException | RuntimeException e) {
+                        damagedRepos.put("project:" + file, "the record of project " + file + " is damaged and was "
+                                + "left out (" + e.getMessage().lines().findFirst().orElse("") + ")");
+                        LOG.error("pfs: {}", damagedRepos.get("project:" + file));
+                    }
+                }
+            }
+        }
+    }
+
+    ProjectInfo createProject(String name, String description) {
+        Projects.checkName(name);
+        synchronized (repos) {
+            if (name.equals(Projects.DEFAULT) || projects.containsKey(name)) {
+                throw SluiceException.conflict("project '" + name + "' already exists");
+            }
+            ProjectInfo info = new ProjectInfo(name, description == null ? "" : description, Instant.now());
+            io(() -> {
+                Files.createDirectories(projectsDir);
+                Path tmp = projectsDir.resolve("." + name + ".json.tmp");
+                try (FileChannel out = FileChannel.open(tmp, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
+                        StandardOpenOption.TRUNCATE_EXISTING)) {
+                    out.write(ByteBuffer.wrap(json.writeValueAsBytes(Map.of("name", name, "description",
+                            info.description(), "created", info.created().toString()))));
+                    out.force(true);
+                }
+                Files.move(tmp, projectsDir.resolve(name + ".json"), StandardCopyOption.ATOMIC_MOVE);
+                DataRepo.fsync(projectsDir);
+                return null;
+            });
+            projects.put(name, info);
+            return info;
+        }
+    }
+
+    /** Every project, {@code default} first, then by name. */
+    List<ProjectInfo> projects() {
+        List<ProjectInfo> out = new ArrayList<>();
+        out.add(project(Projects.DEFAULT));
+        projects.values().stream().sorted(Comparator.comparing(ProjectInfo::name)).forEach(out::add);
+        return out;
+    }
+
+    /** Project {@code name}; NOT_FOUND if there is none. */
+    ProjectInfo project(String name) {
+        if (Projects.checkName(name).equals(Projects.DEFAULT)) {
+            return new ProjectInfo(Projects.DEFAULT, "the default project", null);
+        }
+        ProjectInfo p = projects.get(name);
+        if (p == null) {
+            throw SluiceException.notFound("no project '" + name + "'");
+        }
+        return p;
+    }
+
+    /** Deletes an empty project; CONFLICT for {@code default} or while a repo is in it. */
+    void deleteProject(String name) {
+        synchronized (repos) {
+            project(name);
+            if (name.equals(Projects.DEFAULT)) {
+                throw SluiceException.conflict("the default project cannot be deleted");
+            }
+            List<String> left = repos.keySet().stream().filter(r -> Projects.of(r).equals(name)).sorted().toList();
+            if (!left.isEmpty()) {
+                throw SluiceException.conflict("project '" + name + "' still holds repo '" + left.get(0) + "'");
+            }
+            io(() -> {
+                Files.deleteIfExists(projectsDir.resolve(name + ".json"));
+                DataRepo.fsync(projectsDir);
+                return null;
+            });
+            projects.remove(name);
+        }
     }
 
     @Override

@@ -1,6 +1,7 @@
 package io.sluice.pps;
 
 import io.sluice.SluiceException;
+import io.sluice.pfs.Projects;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -19,7 +20,8 @@ import java.util.Optional;
 import java.util.stream.Stream;
 
 /**
- * Pipelines on disk under {@code pps/pipelines/<name>/}: every spec version as given
+ * Pipelines on disk under {@code pps/pipelines/<name>/} (the file name of the qualified name, {@link Projects}:
+ * {@code <project>.<name>} outside the default project): every spec version as given
  * ({@code spec-<version>.json}), a small {@code state.json}, and the datums that succeeded under each
  * salt ({@code datums-<salt>.jsonl}, append-only: datum id, the output commit holding its outputs, their
  * paths). A salt changes only on {@code update pipeline --reprocess}, so datums skip across plain updates.
@@ -55,6 +57,10 @@ final class PipelineStore {
      */
     enum Intent { CREATE, DELETE }
 
+    private Path dir(String name) {
+        return root.resolve(Projects.fileName(name));
+    }
+
     /** The names of the pipelines on disk (directories; interrupted creates and deletes included). */
     List<String> names() {
         List<String> out = new ArrayList<>();
@@ -67,7 +73,7 @@ final class PipelineStore {
                 if (name.startsWith(TRASH)) {
                     AtomicFiles.deleteTree(dir); // a delete that a crash cut short after its rename
                 } else if (Files.isDirectory(dir) && !name.startsWith(".")) {
-                    out.add(name);
+                    out.add(Projects.fromFileName(name));
                 }
             }
         } catch (IOException e) {
@@ -78,7 +84,7 @@ final class PipelineStore {
 
     /** The pipeline's state; empty when there is none (an interrupted create). Throws if the file is damaged. */
     Optional<State> state(String name) {
-        Path state = root.resolve(name).resolve("state.json");
+        Path state = dir(name).resolve("state.json");
         if (!Files.isRegularFile(state)) {
             return Optional.empty();
         }
@@ -96,7 +102,7 @@ final class PipelineStore {
     /** The versions with a non-empty spec file, newest first. */
     List<Integer> specVersions(String name) {
         List<Integer> out = new ArrayList<>();
-        try (Stream<Path> files = Files.list(root.resolve(name))) {
+        try (Stream<Path> files = Files.list(dir(name))) {
             for (Path f : (Iterable<Path>) files::iterator) {
                 String n = f.getFileName().toString();
                 if (n.matches("spec-[0-9]{1,9}\\.json") && Files.size(f) > 0) {
@@ -114,7 +120,7 @@ final class PipelineStore {
     int latestSalt(String name, int version) {
         int salt = 1;
         for (int s = 2; s <= version; s++) {
-            if (Files.isRegularFile(root.resolve(name).resolve("datums-" + s + ".jsonl"))) {
+            if (Files.isRegularFile(dir(name).resolve("datums-" + s + ".jsonl"))) {
                 salt = s;
             }
         }
@@ -126,7 +132,7 @@ final class PipelineStore {
     }
 
     Optional<IntentRecord> intent(String name) {
-        Path f = root.resolve(name).resolve(INTENT);
+        Path f = dir(name).resolve(INTENT);
         if (!Files.isRegularFile(f)) {
             return Optional.empty();
         }
@@ -143,32 +149,32 @@ final class PipelineStore {
     void saveIntent(String name, Intent intent, List<String> repos) {
         StringBuilder text = new StringBuilder(intent.name()).append('\n');
         repos.forEach(r -> text.append(r).append('\n'));
-        AtomicFiles.write(root.resolve(name).resolve(INTENT), text.toString().getBytes(StandardCharsets.UTF_8));
+        AtomicFiles.write(dir(name).resolve(INTENT), text.toString().getBytes(StandardCharsets.UTF_8));
     }
 
     void clearIntent(String name) {
         try {
-            Files.deleteIfExists(root.resolve(name).resolve(INTENT));
+            Files.deleteIfExists(dir(name).resolve(INTENT));
         } catch (IOException e) {
             throw SluiceException.unavailable("cannot delete the intent record of pipeline " + name + ": " + e.getMessage(), e);
         }
     }
 
     void saveSpec(String name, int version, String specJson) {
-        AtomicFiles.write(root.resolve(name).resolve("spec-" + version + ".json"),
+        AtomicFiles.write(dir(name).resolve("spec-" + version + ".json"),
                 specJson.getBytes(StandardCharsets.UTF_8));
     }
 
     String spec(String name, int version) {
         try {
-            return Files.readString(root.resolve(name).resolve("spec-" + version + ".json"));
+            return Files.readString(dir(name).resolve("spec-" + version + ".json"));
         } catch (IOException e) {
             throw SluiceException.unavailable("cannot read spec version " + version + " of pipeline " + name + ": " + e.getMessage(), e);
         }
     }
 
     void saveState(State state) {
-        AtomicFiles.write(root.resolve(state.name()).resolve("state.json"), json(state));
+        AtomicFiles.write(dir(state.name()).resolve("state.json"), json(state));
     }
 
     /**
@@ -176,11 +182,11 @@ final class PipelineStore {
      * datum results a new pipeline of the same name would take for its own).
      */
     void delete(String name) {
-        Path dir = root.resolve(name);
+        Path dir = dir(name);
         if (!Files.exists(dir)) {
             return;
         }
-        Path trash = root.resolve(TRASH + name + "-" + System.nanoTime());
+        Path trash = root.resolve(TRASH + Projects.fileName(name) + "-" + System.nanoTime());
         try {
             Files.move(dir, trash, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
         } catch (IOException e) {
@@ -191,7 +197,7 @@ final class PipelineStore {
 
     Map<String, DatumRecord> datumResults(String name, int salt) {
         Map<String, DatumRecord> out = new HashMap<>();
-        Path file = root.resolve(name).resolve("datums-" + salt + ".jsonl");
+        Path file = dir(name).resolve("datums-" + salt + ".jsonl");
         if (!Files.isRegularFile(file)) {
             return out;
         }
@@ -218,7 +224,7 @@ final class PipelineStore {
         for (DatumRecord d : records) {
             sb.append(new String(json(d), StandardCharsets.UTF_8)).append('\n');
         }
-        AtomicFiles.append(root.resolve(name).resolve("datums-" + salt + ".jsonl"),
+        AtomicFiles.append(dir(name).resolve("datums-" + salt + ".jsonl"),
                 sb.toString().getBytes(StandardCharsets.UTF_8));
     }
 

@@ -10,6 +10,7 @@ import io.sluice.pfs.FileBatch;
 import io.sluice.pfs.FileInfo;
 import io.sluice.pfs.Glob;
 import io.sluice.pfs.PfsService;
+import io.sluice.pfs.Projects;
 import io.sluice.pfs.RepoInfo;
 import io.sluice.pps.PipelineSpec.RepoBranch;
 import io.sluice.pps.PipelineStore.DatumRecord;
@@ -116,7 +117,7 @@ public final class PpsService implements Closeable {
         }
 
         PipelineSpec spec(int version) {
-            return specs.computeIfAbsent(version, v -> parser.parse(pipelineStore.spec(name(), v)));
+            return specs.computeIfAbsent(version, v -> parser.parse(pipelineStore.spec(name(), v), Projects.of(name())));
         }
 
         Map<String, DatumRecord> results(int salt) {
@@ -187,7 +188,7 @@ public final class PpsService implements Closeable {
             return;
         }
         Map<String, RepoInfo> repos = new HashMap<>();
-        pfs.listRepos().forEach(r -> repos.put(r.name(), r));
+        pfs.listRepos().forEach(r -> repos.put(r.qualified(), r));
         tickRecords.all().forEach((name, created) -> {
             RepoInfo r = repos.get(name);
             if (r != null && created.isPresent() && !created.get().equals(r.created())) {
@@ -374,14 +375,20 @@ public final class PpsService implements Closeable {
         return create(parser.parse(specText));
     }
 
+    /** As {@link #createPipelines(String, String, boolean, boolean)} in the default project. */
+    public List<PipelineInfo> createPipelines(String specText, boolean update, boolean reprocess) {
+        return createPipelines(specText, Projects.DEFAULT, update, reprocess);
+    }
+
     /**
      * Creates, or with {@code update} creates or updates, every pipeline of the specs in {@code specText}
-     * (JSON objects, a JSON array or YAML documents), in order, so that a later spec may read an earlier
+     * (JSON objects, a JSON array or YAML documents), in {@code project} unless a spec names its own, in
+     * order, so that a later spec may read an earlier
      * one's output; all or none: when one is refused, the pipelines this call created are deleted again
      * (updates already made stay, as after that many single updates), and the refusal names the spec.
      */
-    public List<PipelineInfo> createPipelines(String specText, boolean update, boolean reprocess) {
-        List<PipelineSpec> specs = parser.parseAll(specText);
+    public List<PipelineInfo> createPipelines(String specText, String project, boolean update, boolean reprocess) {
+        List<PipelineSpec> specs = parser.parseAll(specText, project);
         List<String> created = new ArrayList<>();
         List<PipelineInfo> out = new ArrayList<>();
         try {
@@ -422,10 +429,11 @@ public final class PpsService implements Closeable {
             if (pipelines.containsKey(spec.name())) {
                 throw SluiceException.conflict("pipeline '" + spec.name() + "' already exists; use update pipeline");
             }
+            pfs.inspectProject(Projects.of(spec.name())); // its output repo goes there: NOT_FOUND before anything is made
             List<String> tickRepos = createTickRepos(spec);
             try {
                 checkInputs(spec);
-                if (pfs.listRepos().stream().anyMatch(r -> r.name().equals(spec.name()))) {
+                if (pfs.listRepos().stream().anyMatch(r -> r.qualified().equals(spec.name()))) {
                     throw SluiceException.conflict("repo '" + spec.name() + "' already exists; a pipeline's output "
                             + "repo carries the pipeline's name, so choose another name or delete the repo");
                 }
@@ -466,7 +474,7 @@ public final class PpsService implements Closeable {
      * {@code reprocess}, or a {@code salt} other than the current version's, ignores earlier datum results.
      */
     public PipelineInfo updatePipeline(String name, String specText, boolean reprocess) {
-        PipelineSpec spec = parser.parse(specText);
+        PipelineSpec spec = parser.parse(specText, Projects.of(name));
         if (!spec.name().equals(name)) {
             throw SluiceException.invalid("the spec names pipeline '" + spec.name() + "', not '" + name
                     + "'; a pipeline cannot be renamed (create the new one, then delete the old)");
@@ -505,6 +513,59 @@ public final class PpsService implements Closeable {
 
     public List<PipelineInfo> listPipeline() {
         return pipelines.values().stream().sorted(Comparator.comparing(Pipeline::name)).map(this::info).toList();
+    }
+
+    /** The pipelines of one project (NOT_FOUND if there is no such project), by name. */
+    public List<PipelineInfo> listPipeline(String project) {
+        pfs.inspectProject(project);
+        return pipelines.values().stream().filter(p -> Projects.of(p.name()).equals(project))
+                .sorted(Comparator.comparing(Pipeline::name)).map(this::info).toList();
+    }
+
+    // ---- projects
+
+    /**
+     * Deletes project {@code name}: refused (CONFLICT) for {@code default}, and, unless {@code force}, while it
+     * holds a repo or pipeline; with {@code force} its pipelines (downstream first) and repos go too, refused
+     * before anything is deleted while a pipeline of another project reads one of its repos.
+     */
+    public void deleteProject(String name, boolean force) {
+        pfs.inspectProject(name);
+        if (name.equals(Projects.DEFAULT)) {
+            throw SluiceException.conflict("the default project cannot be deleted");
+        }
+        List<String> pipes;
+        synchronized (this) {
+            pipes = pipelines.keySet().stream().filter(p -> Projects.of(p).equals(name)).sorted().toList();
+            List<String> repos = pfs.listRepos(name).stream().map(RepoInfo::qualified).sorted().toList();
+            if (!force && (!pipes.isEmpty() || !repos.isEmpty())) {
+                throw SluiceException.conflict("project '" + name + "' is not empty (" + repos.size() + " repos, "
+                        + pipes.size() + " pipelines); delete them first, or delete it with force");
+            }
+            for (Pipeline q : pipelines.values()) {
+                if (!Projects.of(q.name()).equals(name)) {
+                    for (PipelineSpec.Pfs in : q.spec().input().leaves()) {
+                        if (Projects.of(in.repo()).equals(name)) {
+                            throw SluiceException.conflict("pipeline '" + q.name() + "' of another project reads repo '"
+                                    + in.repo() + "'; delete or update it first");
+                        }
+                    }
+                }
+            }
+        }
+        List<String> left = new ArrayList<>(pipes);
+        while (!left.isEmpty()) {
+            // downstream first: a pipeline no other one left reads
+            String next = left.stream().filter(p -> left.stream().noneMatch(q -> !q.equals(p)
+                    && pipeline(q).spec().input().leaves().stream().anyMatch(in -> in.repo().equals(p))))
+                    .findFirst().orElse(left.get(0));
+            deletePipeline(next);
+            left.remove(next);
+        }
+        for (RepoInfo r : pfs.listRepos(name)) {
+            deleteRepo(r.qualified());
+        }
+        pfs.deleteProject(name);
     }
 
     public PipelineInfo inspectPipeline(String name) {
@@ -755,7 +816,8 @@ public final class PpsService implements Closeable {
     private PipelineInfo info(Pipeline p) {
         PipelineStore.State s = p.state;
         PipelineSpec spec = p.spec();
-        return new PipelineInfo(s.name(), s.version(), s.state(), spec.description(), spec.raw(), s.created(),
+        return new PipelineInfo(Projects.local(s.name()), Projects.of(s.name()), s.version(), s.state(),
+                spec.description(), spec.raw(), s.created(),
                 s.updated(), jobs.latest(s.name()).map(JobInfo::state).orElse(null), warnings(spec));
     }
 
@@ -795,7 +857,7 @@ public final class PpsService implements Closeable {
     private List<String> createTickRepos(PipelineSpec spec) {
         List<String> made = new ArrayList<>();
         Set<String> existing = new HashSet<>();
-        pfs.listRepos().forEach(r -> existing.add(r.name()));
+        pfs.listRepos().forEach(r -> existing.add(r.qualified()));
         for (PipelineSpec.Cron c : spec.input().crons()) {
             if (!existing.contains(c.repo())) {
                 // recorded first, so a crash right after making it still leaves it known as pps's
@@ -844,7 +906,7 @@ public final class PpsService implements Closeable {
             if (in.repo().equals(spec.name())) {
                 throw SluiceException.invalid("pipeline '" + spec.name() + "' cannot read its own output repo");
             }
-            if (pfs.listRepos().stream().noneMatch(r -> r.name().equals(in.repo()))) {
+            if (pfs.listRepos().stream().noneMatch(r -> r.qualified().equals(in.repo()))) {
                 throw SluiceException.notFound("input repo '" + in.repo() + "' of pipeline '" + spec.name()
                         + "' does not exist");
             }
@@ -1062,6 +1124,12 @@ public final class PpsService implements Closeable {
             pipeline(pipeline);
         }
         return jobs.list(pipeline);
+    }
+
+    /** Jobs newest first of the pipelines of {@code project} (NOT_FOUND if there is no such project). */
+    public List<JobInfo> listProjectJobs(String project) {
+        pfs.inspectProject(project);
+        return jobs.list(null).stream().filter(j -> Projects.of(j.pipeline()).equals(project)).toList();
     }
 
     public JobInfo inspectJob(String id) {

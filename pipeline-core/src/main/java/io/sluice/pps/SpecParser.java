@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.sluice.SluiceException;
+import io.sluice.pfs.Projects;
 import io.sluice.pps.PipelineSpec.Cron;
 import io.sluice.pps.PipelineSpec.Cross;
 import io.sluice.pps.PipelineSpec.DatumSetSpec;
@@ -44,8 +45,8 @@ import java.util.regex.Pattern;
  */
 public final class SpecParser {
 
-    /** The only project until Sluice has projects. */
-    public static final String DEFAULT_PROJECT = "default";
+    /** The project of a spec that names none, unless the caller gives another. */
+    public static final String DEFAULT_PROJECT = Projects.DEFAULT;
 
     private static final Pattern NAME = Pattern.compile("[A-Za-z0-9][A-Za-z0-9_-]{0,62}");
     private static final Pattern DURATION_PART = Pattern.compile("(\\d+(?:\\.\\d*)?|\\.\\d+)(ns|us|µs|ms|s|m|h)");
@@ -61,7 +62,12 @@ public final class SpecParser {
 
     /** Parses and validates the one spec in {@code text}; refuses a text holding several. */
     public PipelineSpec parse(String text) {
-        List<PipelineSpec> all = parseAll(text);
+        return parse(text, DEFAULT_PROJECT);
+    }
+
+    /** As {@link #parse(String)}, with {@code project} for a spec that names no {@code pipeline.project}. */
+    public PipelineSpec parse(String text, String project) {
+        List<PipelineSpec> all = parseAll(text, project);
         if (all.size() != 1) {
             throw SluiceException.invalid("the text holds " + all.size() + " pipeline specs where one is expected");
         }
@@ -73,13 +79,23 @@ public final class SpecParser {
      * all or none: the first bad spec refuses the whole text. Each result's {@code raw} is its snake_case form.
      */
     public List<PipelineSpec> parseAll(String text) {
+        return parseAll(text, DEFAULT_PROJECT);
+    }
+
+    /**
+     * As {@link #parseAll(String)}, with {@code project} for a spec that names no {@code pipeline.project}; the
+     * pipeline's name and every input repo come back qualified ({@link Projects}), an input's project defaulting
+     * to the pipeline's, as in Pachyderm.
+     */
+    public List<PipelineSpec> parseAll(String text, String project) {
+        Projects.checkName(project);
         List<SpecReader.Doc> docs = reader.read(text);
         List<PipelineSpec> out = new ArrayList<>();
         Set<String> names = new HashSet<>();
         for (int i = 0; i < docs.size(); i++) {
             PipelineSpec spec;
             try {
-                spec = build(SpecSchema.normalize(docs.get(i)));
+                spec = build(SpecSchema.normalize(docs.get(i)), project);
             } catch (SluiceException e) {
                 if (docs.size() == 1) {
                     throw e;
@@ -94,13 +110,17 @@ public final class SpecParser {
         return List.copyOf(out);
     }
 
-    private PipelineSpec build(ObjectNode root) {
+    private PipelineSpec build(ObjectNode root, String defaultProject) {
         JsonNode pipeline = object(root, "pipeline", "pipeline", true);
-        String name = name(text(pipeline, "pipeline.name", "name", null), "pipeline.name");
-        JsonNode project = object(pipeline, "pipeline.project", "project", false);
-        if (project != null) {
-            project(text(project, "pipeline.project.name", "name", ""), "pipeline.project.name");
+        String local = name(text(pipeline, "pipeline.name", "name", null), "pipeline.name");
+        JsonNode projectNode = object(pipeline, "pipeline.project", "project", false);
+        String project = projectNode == null ? defaultProject
+                : project(text(projectNode, "pipeline.project.name", "name", ""), "pipeline.project.name", defaultProject);
+        if (!project.equals(DEFAULT_PROJECT) && pipeline instanceof ObjectNode o) {
+            // kept in the spec as given, so inspect shows the project and a re-read lands in it again
+            o.putObject("project").put("name", project);
         }
+        String name = Projects.qualify(project, local);
 
         JsonNode t = object(root, "transform", "transform", true);
         List<String> cmd = strings(t, "transform", "cmd");
@@ -117,7 +137,7 @@ public final class SpecParser {
                 strings(t, "transform", "err_stdin"), returnCodes(t), text(t, "transform.user", "user", ""),
                 workingDir, secrets(t), pullSecrets(t), bool(t, "transform.debug", "debug"));
 
-        Input input = input(object(root, "input", "input", true), "input", name);
+        Input input = input(object(root, "input", "input", true), "input", local, project);
         checkNames(input);
 
         int parallelism = 1;
@@ -152,7 +172,7 @@ public final class SpecParser {
                 bool(root, "autoscaling", "autoscaling"), text(root, "salt", "salt", ""), root);
     }
 
-    private Input input(JsonNode node, String path, String pipeline) {
+    private Input input(JsonNode node, String path, String pipeline, String project) {
         if (node == null || !node.isObject()) {
             throw SluiceException.invalid("'" + path + "' must be an object");
         }
@@ -170,17 +190,17 @@ public final class SpecParser {
         String here = path + "." + kind;
         JsonNode v = node.get(kind);
         if (kind.equals("pfs")) {
-            return pfs(object(node, here, kind, true), here);
+            return pfs(object(node, here, kind, true), here, project);
         }
         if (kind.equals("cron")) {
-            return cron(object(node, here, kind, true), here, pipeline);
+            return cron(object(node, here, kind, true), here, pipeline, project);
         }
         if (!v.isArray() || v.isEmpty()) {
             throw SluiceException.invalid("'" + here + "' must be a non-empty array of inputs");
         }
         List<Input> children = new ArrayList<>();
         for (int i = 0; i < v.size(); i++) {
-            children.add(input(v.get(i), here + "[" + i + "]", pipeline));
+            children.add(input(v.get(i), here + "[" + i + "]", pipeline, project));
         }
         List<Input> c = List.copyOf(children);
         return switch (kind) {
@@ -191,8 +211,8 @@ public final class SpecParser {
         };
     }
 
-    private Pfs pfs(JsonNode v, String here) {
-        project(text(v, here + ".project", "project", ""), here + ".project");
+    private Pfs pfs(JsonNode v, String here, String pipelineProject) {
+        String project = project(text(v, here + ".project", "project", ""), here + ".project", pipelineProject);
         String repoType = text(v, here + ".repo_type", "repo_type", "");
         if (!repoType.isEmpty() && !repoType.equals("user")) {
             throw SluiceException.invalid("'" + here + ".repo_type' must be \"user\": Sluice has no '" + repoType
@@ -245,14 +265,14 @@ public final class SpecParser {
         if (!commit.isEmpty() && !commit.matches("[0-9a-fA-F]{4,64}")) {
             throw SluiceException.invalid("'" + here + ".commit' must be a commit id (got '" + commit + "')");
         }
-        return new Pfs(name(text(v, here + ".name", "name", repo), here + ".name"), repo,
+        return new Pfs(name(text(v, here + ".name", "name", repo), here + ".name"), Projects.qualify(project, repo),
                 branchName(branch, here + ".branch"), glob, commit, text(v, here + ".join_on", "join_on", ""),
                 bool(v, here + ".outer_join", "outer_join"), text(v, here + ".group_by", "group_by", ""),
                 bool(v, here + ".lazy", "lazy"), bool(v, here + ".empty_files", "empty_files"), trigger);
     }
 
-    private static Cron cron(JsonNode v, String here, String pipeline) {
-        project(text(v, here + ".project", "project", ""), here + ".project");
+    private static Cron cron(JsonNode v, String here, String pipeline, String pipelineProject) {
+        String project = project(text(v, here + ".project", "project", ""), here + ".project", pipelineProject);
         String name = name(text(v, here + ".name", "name", null), here + ".name");
         String spec = text(v, here + ".spec", "spec", null);
         try {
@@ -279,7 +299,7 @@ public final class SpecParser {
                         + "\"2024-01-01T00:00:00Z\" (got '" + s.asText() + "')");
             }
         }
-        return new Cron(name, repo, spec, bool(v, here + ".overwrite", "overwrite"), start);
+        return new Cron(name, Projects.qualify(project, repo), spec, bool(v, here + ".overwrite", "overwrite"), start);
     }
 
     /** Input names become /pfs/NAME: each datum must see distinct names, and out/prev are Sluice's own. */
@@ -425,10 +445,15 @@ public final class SpecParser {
         return s.isEmpty() ? null : s;
     }
 
-    private static void project(String project, String path) {
-        if (!project.isEmpty() && !project.equals(DEFAULT_PROJECT)) {
-            throw SluiceException.invalid("'" + path + "' is '" + project + "': Sluice has no projects yet, only "
-                    + "\"" + DEFAULT_PROJECT + "\"");
+    /** The project a spec field names, {@code otherwise} when it is empty. */
+    private static String project(String project, String path, String otherwise) {
+        if (project.isEmpty()) {
+            return otherwise;
+        }
+        try {
+            return Projects.checkName(project);
+        } catch (SluiceException e) {
+            throw SluiceException.invalid("'" + path + "': " + e.getMessage());
         }
     }
 

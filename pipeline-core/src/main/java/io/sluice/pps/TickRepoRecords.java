@@ -1,6 +1,7 @@
 package io.sluice.pps;
 
 import io.sluice.SluiceException;
+import io.sluice.pfs.Projects;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -30,17 +31,17 @@ final class TickRepoRecords {
 
     /** Durably records that pps is about to make tick repo {@code repo}, before it does. */
     void making(String repo) {
-        AtomicFiles.write(dir.resolve(repo), new byte[0]);
+        AtomicFiles.write(dir.resolve(Projects.fileName(repo)), new byte[0]);
     }
 
     /** Records when tick repo {@code repo} was made, which tells it apart from any later repo of its name. */
     void made(String repo, Instant created) {
-        AtomicFiles.write(dir.resolve(repo), created.toString().getBytes(StandardCharsets.UTF_8));
+        AtomicFiles.write(dir.resolve(Projects.fileName(repo)), created.toString().getBytes(StandardCharsets.UTF_8));
     }
 
     void forget(String repo) {
         try {
-            Files.deleteIfExists(dir.resolve(repo));
+            Files.deleteIfExists(dir.resolve(Projects.fileName(repo)));
         } catch (IOException e) {
             throw SluiceException.unavailable("cannot delete the record of tick repo " + repo + ": " + e.getMessage(), e);
         }
@@ -63,7 +64,7 @@ final class TickRepoRecords {
                 }
                 try {
                     String text = Files.readString(f, StandardCharsets.UTF_8).strip();
-                    out.put(name, text.isEmpty() ? Optional.empty() : Optional.of(Instant.parse(text)));
+                    out.put(Projects.fromFileName(name), text.isEmpty() ? Optional.empty() : Optional.of(Instant.parse(text)));
                 } catch (IOException | RuntimeException e) {
                     // written atomically, so only a damaged disk gets here: leaving the repo alone is safe
                     LOG.warn("pps: the record of tick repo {} is unreadable, so that repo is kept: {}", name, e.getMessage());

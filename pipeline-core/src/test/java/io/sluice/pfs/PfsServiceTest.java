@@ -97,6 +97,42 @@ class PfsServiceTest {
     }
 
     @Test
+    void projectsHoldReposOfTheirOwnAndOutliveARestart() throws IOException {
+        assertThat(pfs.listProjects()).extracting(ProjectInfo::name).containsExactly("default");
+        pfs.createProject("ml", "models");
+        assertKind(() -> pfs.createProject("ml", ""), SluiceException.Kind.CONFLICT, "already exists");
+        assertKind(() -> pfs.createProject("default", ""), SluiceException.Kind.CONFLICT, "already exists");
+        assertKind(() -> pfs.createProject("a.b", ""), SluiceException.Kind.INVALID, "invalid project name");
+        assertKind(() -> pfs.createRepo("nope/x", ""), SluiceException.Kind.NOT_FOUND, "no project 'nope'");
+        pfs.createRepo("data", "");
+        RepoInfo ml = pfs.createRepo("ml/data", "");
+        assertThat(ml.name()).isEqualTo("data");
+        assertThat(ml.project()).isEqualTo("ml");
+        assertThat(ml.qualified()).isEqualTo("ml/data");
+        pfs.putFile("data", "master", "/f", text("default"), false);
+        pfs.putFile("ml/data", "master", "/f", text("ml"), false);
+        assertKind(() -> pfs.deleteProject("ml"), SluiceException.Kind.CONFLICT, "still holds repo 'ml/data'");
+        assertKind(() -> pfs.deleteProject("default"), SluiceException.Kind.CONFLICT, "cannot be deleted");
+
+        pfs.close();
+        pfs = reopen();
+        assertThat(pfs.inspectProject("ml").description()).isEqualTo("models");
+        assertThat(read("data", "master", "/f")).isEqualTo("default");
+        assertThat(read("ml/data", "master", "/f")).isEqualTo("ml");
+        assertThat(pfs.listRepos("ml")).extracting(RepoInfo::name).containsExactly("data");
+        assertThat(pfs.listRepos("default")).extracting(RepoInfo::qualified).containsExactly("data");
+        // the default project's repos stay where they always were
+        assertThat(dir.resolve("pfs/data.git")).isDirectory();
+        pfs.deleteRepo("ml/data");
+        pfs.deleteProject("ml");
+        assertKind(() -> pfs.inspectProject("ml"), SluiceException.Kind.NOT_FOUND, "no project 'ml'");
+        pfs.close();
+        pfs = reopen();
+        assertThat(pfs.listProjects()).extracting(ProjectInfo::name).containsExactly("default");
+        assertThat(read("data", "master", "/f")).isEqualTo("default");
+    }
+
+    @Test
     void filesRoundTripAndAreListedInspectedAndRangeRead() throws IOException {
         pfs.createRepo("r", "");
         byte[] big = random(1, 200_000);

@@ -89,7 +89,8 @@ class SpecParserTest {
     @CsvSource(delimiter = '|', quoteCharacter = '"', value = {
             "'pipeline': {'name': 'p'}, 'transform': {'cmd': ['x'], 'foo': 1}, 'input': {'pfs': {'repo': 'r', 'glob': '/'}}|unknown field 'transform.foo' at line 1, column",
             "'pipeline': {'name': 'p'}, 'transform': {'cmd': ['x']}, 'input': {'pfs': {'repo': 'r', 'glob': '/', 's3': true}}|Sluice does not run S3 gateway inputs (pfs.s3) yet",
-            "'pipeline': {'name': 'p', 'project': {'name': 'x'}}, 'transform': {'cmd': ['x']}, 'input': {'pfs': {'repo': 'r', 'glob': '/'}}|'pipeline.project.name' is 'x': Sluice has no projects yet",
+            "'pipeline': {'name': 'p', 'project': {'name': 'x.y'}}, 'transform': {'cmd': ['x']}, 'input': {'pfs': {'repo': 'r', 'glob': '/'}}|'pipeline.project.name': invalid project name 'x.y'",
+            "'pipeline': {'name': 'p'}, 'transform': {'cmd': ['x']}, 'input': {'pfs': {'repo': 'r', 'glob': '/', 'project': 'a/b'}}|'input.pfs.project': invalid project name 'a/b'",
             "'pipeline': {'name': 'p'}, 'transform': {'cmd': ['x']}, 'input': {'pfs': {'repo': 'r', 'glob': '/'}}, 'enable_stats': true|unknown field 'enable_stats' at line 1",
             "'pipeline': {'name': 'p'}, 'transform': {'cmd': ['x']}, 'input': {'cron': {'spec': '@every 1m'}}|'input.cron.name' is required",
             "'pipeline': {'name': 'p'}, 'transform': {'cmd': ['x']}, 'input': {'cross': [{'pfs': {'repo': 'r', 'glob': '/', 'x': 1}}]}|unknown field 'input.cross[0].pfs.x' at line 1",
@@ -117,6 +118,28 @@ class SpecParserTest {
         assertThatThrownBy(() -> parser.parse(q("{" + body + "}")))
                 .isInstanceOfSatisfying(SluiceException.class, e -> assertThat(e.kind()).isEqualTo(SluiceException.Kind.INVALID))
                 .hasMessageContaining(message);
+    }
+
+    @Test
+    void projectsQualifyThePipelineAndItsInputsAsPachydermDefaultsThem() {
+        String spec = "{'pipeline': {'name': 'p'PROJECT}, 'transform': {'cmd': ['x']}, 'input': {'cross': ["
+                + "{'pfs': {'repo': 'a', 'glob': '/'}}, {'pfs': {'repo': 'b', 'glob': '/', 'project': 'other'}},"
+                + "{'pfs': {'repo': 'c', 'glob': '/', 'project': 'default'}}, {'cron': {'name': 't', 'spec': '@every 1m'}}]}}";
+        PipelineSpec inDefault = parser.parse(spec.replace("PROJECT", "").replace('\'', '"'));
+        assertThat(inDefault.name()).isEqualTo("p");
+        assertThat(inDefault.input().leaves()).extracting(PipelineSpec.Pfs::repo).containsExactly("a", "other/b", "c", "p_t");
+        assertThat(inDefault.input().leaves()).extracting(PipelineSpec.Pfs::name).containsExactly("a", "b", "c", "t");
+
+        // the spec's own project, or else the caller's, holds the pipeline and the inputs that name none
+        PipelineSpec named = parser.parse(spec.replace("PROJECT", ", 'project': {'name': 'ml'}").replace('\'', '"'));
+        PipelineSpec given = parser.parse(spec.replace("PROJECT", "").replace('\'', '"'), "ml");
+        for (PipelineSpec s : List.of(named, given)) {
+            assertThat(s.name()).isEqualTo("ml/p");
+            assertThat(s.input().leaves()).extracting(PipelineSpec.Pfs::repo).containsExactly("ml/a", "other/b", "c", "ml/p_t");
+            assertThat(s.raw().get("pipeline").get("project").get("name").asText()).isEqualTo("ml");
+        }
+        // a re-read of the stored spec lands in the same project
+        assertThat(parser.parse(given.raw().toString()).name()).isEqualTo("ml/p");
     }
 
     @Test
