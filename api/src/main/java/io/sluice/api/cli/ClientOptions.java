@@ -21,6 +21,11 @@ public final class ClientOptions {
         return daemon.client(main);
     }
 
+    /** The API prefix of the project asked for ({@link DaemonAddress#v1}). */
+    String v1(Main main) {
+        return daemon.v1(main);
+    }
+
     /** table, json or yaml; anything else is a usage error. */
     String format() {
         if (!output.equals("json") && !output.equals("table") && !output.equals("yaml")) {

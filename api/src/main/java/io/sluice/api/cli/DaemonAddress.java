@@ -19,6 +19,19 @@ public final class DaemonAddress {
                     + " this machine, auth-token in $SLUICE_DATA or the project's repos/).")
     Path tokenFile;
 
+    @Option(names = "--project", paramLabel = "PROJECT",
+            description = "Project of the repos, pipelines and jobs named (default: $SLUICE_PROJECT or default).")
+    String project;
+
+    /**
+     * The API prefix of the project asked for: {@code /api/v1/projects/P}, or {@code /api/v1} (the default
+     * project's routes) when none is.
+     */
+    String v1(Main main) {
+        String p = project != null ? project : main.env().get("SLUICE_PROJECT");
+        return p == null || p.isEmpty() ? "/api/v1" : "/api/v1/projects/" + SluiceClient.segment(p);
+    }
+
     SluiceClient client(Main main) {
         String addr = address != null ? address : main.env().getOrDefault("SLUICE_ADDRESS", DEFAULT_ADDRESS);
         String data = main.env().get("SLUICE_DATA");

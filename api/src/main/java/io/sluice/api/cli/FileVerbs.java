@@ -44,7 +44,7 @@ public final class FileVerbs {
                   @Option(names = {"-r", "--recursive"}, description = "Put a directory's files.") boolean recursive,
                   @Option(names = {"-a", "--append"}, description = "Append instead of overwriting.") boolean append,
                   @Mixin ClientOptions o) {
-            RefArg ref = RefArg.parse(arg);
+            RefArg ref = RefArg.parse(arg, o.v1(main));
             SluiceClient client = o.client(main);
             // Asked first because the daemon refuses a put into a missing repo before reading the body, and
             // Java's HTTP client, still sending a large one, then loses that answer to the closed connection.
@@ -126,7 +126,7 @@ public final class FileVerbs {
                   @Option(names = "--offset", paramLabel = "BYTES", defaultValue = "0", description = "Start this many bytes into the file.") long offset,
                   @Option(names = {"-r", "--recursive"}, description = "Get every file under a directory into -o DIR.") boolean recursive,
                   @Mixin DaemonAddress o) throws IOException {
-            RefArg ref = RefArg.parse(arg);
+            RefArg ref = RefArg.parse(arg, o.v1(main));
             SluiceClient client = o.client(main);
             if (recursive) {
                 if (target == null || target.equals("-")) {
@@ -257,7 +257,7 @@ public final class FileVerbs {
                   @Option(names = "--limit", paramLabel = "N", description = "Show at most N matches (a page).") Integer limit,
                   @Option(names = "--cursor", paramLabel = "CURSOR", description = "Start after this cursor (from the previous page).") String cursor,
                   @Mixin ClientOptions o) {
-            RefArg ref = RefArg.parse(arg);
+            RefArg ref = RefArg.parse(arg, o.v1(main));
             printPages(this, o, ref.repoPath() + "/files/glob", query("ref", ref.ref(), "pattern", ref.pathOr("/*")),
                     limit, cursor, FILE);
         }
@@ -271,8 +271,8 @@ public final class FileVerbs {
                   @Option(names = "--limit", paramLabel = "N", description = "Show at most N paths (a page).") Integer limit,
                   @Option(names = "--cursor", paramLabel = "CURSOR", description = "Start after this cursor (from the previous page).") String cursor,
                   @Mixin ClientOptions o) {
-            RefArg newRef = RefArg.parse(newArg);
-            RefArg oldRef = RefArg.parse(oldArg);
+            RefArg newRef = RefArg.parse(newArg, o.v1(main));
+            RefArg oldRef = RefArg.parse(oldArg, o.v1(main));
             if (!newRef.repo().equals(oldRef.repo())) {
                 throw new Main.UsageError("diff file compares two commits of one repo");
             }
@@ -298,8 +298,8 @@ public final class FileVerbs {
         void file(@Parameters(index = "0", paramLabel = "SRC_REPO@REF:/PATH") String srcArg,
                   @Parameters(index = "1", paramLabel = "DST_REPO@BRANCH:/PATH") String dstArg,
                   @Mixin ClientOptions o) {
-            RefArg src = RefArg.parse(srcArg);
-            RefArg dst = RefArg.parse(dstArg);
+            RefArg src = RefArg.parse(srcArg, o.v1(main));
+            RefArg dst = RefArg.parse(dstArg, o.v1(main));
             o.client(main).post(dst.repoPath() + "/files/copy", null, Map.of("srcRepo", src.repo(), "srcRef", src.ref(),
                     "srcPath", src.requirePath(srcArg), "branch", dst.ref(), "path", dst.requirePath(dstArg)));
         }

@@ -7,11 +7,12 @@ import io.sluice.pfs.Ref;
  * A command-line reference in pachctl's syntax, {@code repo[@ref][:path]}, parsed by pfs's own {@link Ref}
  * (so a bad name or path is refused before anything is sent) with the ref defaulting to master.
  */
-record RefArg(String repo, String ref, String path) {
+record RefArg(String v1, String repo, String ref, String path) {
 
-    static RefArg parse(String arg) {
+    /** Parses {@code arg}, a repo of the project whose API prefix is {@code v1} ({@link DaemonAddress#v1}). */
+    static RefArg parse(String arg, String v1) {
         Ref parsed = Ref.parse(arg);
-        return new RefArg(parsed.repo(), parsed.name() == null ? Ref.DEFAULT_BRANCH : parsed.revision(), parsed.path());
+        return new RefArg(v1, parsed.repo(), parsed.name() == null ? Ref.DEFAULT_BRANCH : parsed.revision(), parsed.path());
     }
 
     String requirePath(String arg) {
@@ -34,7 +35,8 @@ record RefArg(String repo, String ref, String path) {
         return path == null || path.isEmpty() ? fallback : path;
     }
 
+    /** The repo's API path, under its project's prefix. */
     String repoPath() {
-        return "/api/v1/repos/" + repo;
+        return v1 + "/repos/" + repo;
     }
 }

@@ -74,6 +74,8 @@ public final class Verbs {
                     return String.valueOf(r.path("jobs").size());
                 }
             }};
+    static final Column[] PROJECT = {
+            Column.field("NAME", "name"), Column.field("CREATED", "created"), Column.field("DESCRIPTION", "description")};
     static final Column[] BRANCH = {Column.field("BRANCH", "name"), Column.field("HEAD", "head")};
     static final Column[] PIPELINE = {
             Column.field("NAME", "name"), Column.field("VERSION", "version"), Column.field("STATE", "state"),
@@ -113,20 +115,27 @@ public final class Verbs {
         }
     }
 
-    @Command(name = "create", addMethodSubcommands = false, description = "Create a repo, branch or pipeline.")
+    @Command(name = "create", addMethodSubcommands = false, description = "Create a project, repo, branch or pipeline.")
     public static final class Create extends Verb {
+        @Command(name = "project", description = "Create a project, which holds repos and pipelines of its own.")
+        void project(@Parameters(paramLabel = "NAME") String name,
+                     @Option(names = {"-d", "--description"}, defaultValue = "", description = "What the project is for.") String description,
+                     @Mixin ClientOptions o) {
+            o.client(main).post("/api/v1/projects", null, Map.of("name", name, "description", description));
+        }
+
         @Command(name = "repo", description = "Create a repo.")
         void repo(@Parameters(paramLabel = "NAME") String name,
                   @Option(names = {"-d", "--description"}, defaultValue = "", description = "What the repo holds.") String description,
                   @Mixin ClientOptions o) {
-            o.client(main).post("/api/v1/repos", null, Map.of("name", name, "description", description));
+            o.client(main).post(o.v1(main) + "/repos", null, Map.of("name", name, "description", description));
         }
 
         @Command(name = "branch", description = "Create or move a branch: REPO@BRANCH [--head REF].")
         void branch(@Parameters(paramLabel = "REPO@BRANCH") String arg,
                     @Option(names = "--head", paramLabel = "REF", description = "Commit or branch the branch points at (default: a new empty commit).") String head,
                     @Mixin ClientOptions o) {
-            RefArg ref = RefArg.parse(arg);
+            RefArg ref = RefArg.parse(arg, o.v1(main));
             JsonNode branch = o.client(main).post(ref.repoPath() + "/branches", null,
                     query("name", ref.branch(), "head", head));
             print(o, branch, BRANCH);
@@ -135,7 +144,7 @@ public final class Verbs {
         @Command(name = "pipeline", description = "Create pipelines from a spec file (JSON or YAML, one or several "
                 + "specs) or a jsonnet template.")
         void pipeline(@Mixin SpecSource specs, @Mixin ClientOptions o) {
-            SpecSource.warn(main, o.client(main).post("/api/v1/pipelines", null, specs.read(main)));
+            SpecSource.warn(main, o.client(main).post(o.v1(main) + "/pipelines", null, specs.read(main)));
         }
 
         @Command(name = "secret", description = "Create or replace a secret from a Kubernetes Secret manifest "
@@ -153,7 +162,7 @@ public final class Verbs {
         void pipeline(@Mixin SpecSource specs,
                       @Option(names = "--reprocess", description = "Process every datum again.") boolean reprocess,
                       @Mixin ClientOptions o) {
-            SpecSource.warn(main, o.client(main).post("/api/v1/pipelines", query("update", true, "reprocess", reprocess),
+            SpecSource.warn(main, o.client(main).post(o.v1(main) + "/pipelines", query("update", true, "reprocess", reprocess),
                     specs.read(main)));
         }
     }
@@ -162,16 +171,21 @@ public final class Verbs {
     public static final class Run extends Verb {
         @Command(name = "cron", description = "Make one tick now on each cron input of a pipeline, as pachctl run cron.")
         void cron(@Parameters(paramLabel = "PIPELINE") String name, @Mixin ClientOptions o) {
-            JsonNode commits = o.client(main).post("/api/v1/pipelines/" + segment(name) + "/cron", null, Map.of());
+            JsonNode commits = o.client(main).post(o.v1(main) + "/pipelines/" + segment(name) + "/cron", null, Map.of());
             print(o, commits, COMMIT);
         }
     }
 
-    @Command(name = "list", addMethodSubcommands = false, description = "List repos, commits, branches, files, pipelines, jobs or datums.")
+    @Command(name = "list", addMethodSubcommands = false, description = "List projects, repos, commits, branches, files, pipelines, jobs or datums.")
     public static final class ListCmd extends Verb {
+        @Command(name = "project", description = "List projects.")
+        void project(@Mixin ClientOptions o) {
+            print(o, o.client(main).get("/api/v1/projects", null), PROJECT);
+        }
+
         @Command(name = "repo", description = "List repos.")
         void repo(@Mixin ClientOptions o) {
-            print(o, o.client(main).get("/api/v1/repos", null), REPO);
+            print(o, o.client(main).get(o.v1(main) + "/repos", null), REPO);
         }
 
         @Command(name = "commit", description = "List commits of REPO[@BRANCH], newest first; with no repo, the newest commit sets with their commits.")
@@ -183,7 +197,7 @@ public final class Verbs {
                 print(o, client.get("/api/v1/commitsets", query("limit", limit < 0 ? 20 : limit)), COMMIT_SET);
                 return;
             }
-            RefArg ref = RefArg.parse(arg);
+            RefArg ref = RefArg.parse(arg, o.v1(main));
             String branch = arg.contains("@") ? ref.ref() : null;
             print(o, client.get(ref.repoPath() + "/commits", query("branch", branch, "limit", limit < 0 ? null : limit)),
                     COMMIT);
@@ -191,7 +205,7 @@ public final class Verbs {
 
         @Command(name = "branch", description = "List the branches of REPO.")
         void branch(@Parameters(paramLabel = "REPO") String repo, @Mixin ClientOptions o) {
-            print(o, o.client(main).get(RefArg.parse(repo).repoPath() + "/branches", null), BRANCH);
+            print(o, o.client(main).get(RefArg.parse(repo, o.v1(main)).repoPath() + "/branches", null), BRANCH);
         }
 
         @Command(name = "file", description = "List the files of REPO@REF[:/DIR].")
@@ -199,14 +213,14 @@ public final class Verbs {
                   @Option(names = "--limit", paramLabel = "N", description = "Show at most N entries (a page).") Integer limit,
                   @Option(names = "--cursor", paramLabel = "CURSOR", description = "Start after this cursor (from the previous page).") String cursor,
                   @Mixin ClientOptions o) {
-            RefArg ref = RefArg.parse(arg);
+            RefArg ref = RefArg.parse(arg, o.v1(main));
             FileVerbs.printPages(this, o, ref.repoPath() + "/files/list", query("ref", ref.ref(), "path", ref.pathOr("/")),
                     limit, cursor, FileVerbs.FILE);
         }
 
         @Command(name = "pipeline", description = "List pipelines.")
         void pipeline(@Mixin ClientOptions o) {
-            print(o, o.client(main).get("/api/v1/pipelines", null), PIPELINE);
+            print(o, o.client(main).get(o.v1(main) + "/pipelines", null), PIPELINE);
         }
 
         @Command(name = "secret", description = "List secrets (names only).")
@@ -226,22 +240,27 @@ public final class Verbs {
                 return;
             }
             if (pipeline != null) {
-                client.get("/api/v1/pipelines/" + segment(pipeline), null); // "no pipeline 'x'", not its missing repo
+                client.get(o.v1(main) + "/pipelines/" + segment(pipeline), null); // "no pipeline 'x'", not its missing repo
             }
-            print(o, client.get("/api/v1/jobs", query("pipeline", pipeline)), JOB);
+            print(o, client.get(o.v1(main) + "/jobs", query("pipeline", pipeline)), JOB);
         }
 
         @Command(name = "datum", description = "List the datums of a job.")
         void datum(@Parameters(paramLabel = "JOB_ID") String job, @Mixin ClientOptions o) {
-            print(o, o.client(main).get("/api/v1/jobs/" + segment(job) + "/datums", null), DATUM);
+            print(o, o.client(main).get(o.v1(main) + "/jobs/" + segment(job) + "/datums", null), DATUM);
         }
     }
 
-    @Command(name = "inspect", addMethodSubcommands = false, description = "Show a repo, commit, file, pipeline or job.")
+    @Command(name = "inspect", addMethodSubcommands = false, description = "Show a project, repo, commit, file, pipeline or job.")
     public static final class Inspect extends Verb {
+        @Command(name = "project", description = "Show a project.")
+        void project(@Parameters(paramLabel = "NAME") String name, @Mixin ClientOptions o) {
+            print(o, o.client(main).get("/api/v1/projects/" + segment(name), null));
+        }
+
         @Command(name = "repo", description = "Show a repo.")
         void repo(@Parameters(paramLabel = "NAME") String name, @Mixin ClientOptions o) {
-            print(o, o.client(main).get(RefArg.parse(name).repoPath(), null));
+            print(o, o.client(main).get(RefArg.parse(name, o.v1(main)).repoPath(), null));
         }
 
         @Command(name = "commit", description = "Show a commit, REPO@REF, with its provenance; or a commit set, SET_ID, with its commits.")
@@ -250,55 +269,62 @@ public final class Verbs {
                 print(o, o.client(main).get("/api/v1/commitsets/" + arg, null));
                 return;
             }
-            RefArg ref = RefArg.parse(arg);
+            RefArg ref = RefArg.parse(arg, o.v1(main));
             print(o, o.client(main).get(ref.repoPath() + "/commit", query("ref", ref.ref())));
         }
 
         @Command(name = "file", description = "Show a file, REPO@REF:/PATH.")
         void file(@Parameters(paramLabel = "REPO@REF:/PATH") String arg, @Mixin ClientOptions o) {
-            RefArg ref = RefArg.parse(arg);
+            RefArg ref = RefArg.parse(arg, o.v1(main));
             print(o, o.client(main).get(ref.repoPath() + "/files/inspect",
                     query("ref", ref.ref(), "path", ref.requirePath(arg))));
         }
 
         @Command(name = "pipeline", description = "Show a pipeline and its current spec.")
         void pipeline(@Parameters(paramLabel = "NAME") String name, @Mixin ClientOptions o) {
-            print(o, o.client(main).get("/api/v1/pipelines/" + segment(name), null));
+            print(o, o.client(main).get(o.v1(main) + "/pipelines/" + segment(name), null));
         }
 
         @Command(name = "job", description = "Show a job.")
         void job(@Parameters(paramLabel = "JOB_ID") String id, @Mixin ClientOptions o) {
-            print(o, o.client(main).get("/api/v1/jobs/" + segment(id), null));
+            print(o, o.client(main).get(o.v1(main) + "/jobs/" + segment(id), null));
         }
     }
 
-    @Command(name = "delete", addMethodSubcommands = false, description = "Delete a repo, commit set, branch, file or pipeline.")
+    @Command(name = "delete", addMethodSubcommands = false, description = "Delete a project, repo, commit set, branch, file or pipeline.")
     public static final class Delete extends Verb {
         @Command(name = "commit", description = "Delete commit set SET_ID from every repo, as pachctl does (its drop): only commits nothing builds on; branch heads at them move back to their parents, and the set's jobs go too.")
         void commit(@Parameters(paramLabel = "SET_ID") String id, @Mixin ClientOptions o) {
             print(o, o.client(main).delete("/api/v1/commitsets/" + setId(id, "delete commit"), null), COMMIT_SET_REMOVED);
         }
 
+        @Command(name = "project", description = "Delete an empty project; with --force also its pipelines and repos.")
+        void project(@Parameters(paramLabel = "NAME") String name,
+                     @Option(names = "--force", description = "Delete the project's pipelines and repos too.") boolean force,
+                     @Mixin ClientOptions o) {
+            o.client(main).delete("/api/v1/projects/" + segment(name), query("force", force ? true : null));
+        }
+
         @Command(name = "repo", description = "Delete a repo and its history.")
         void repo(@Parameters(paramLabel = "NAME") String name, @Mixin ClientOptions o) {
-            o.client(main).delete(RefArg.parse(name).repoPath(), null);
+            o.client(main).delete(RefArg.parse(name, o.v1(main)).repoPath(), null);
         }
 
         @Command(name = "branch", description = "Delete a branch, REPO@BRANCH (its commits stay reachable by id).")
         void branch(@Parameters(paramLabel = "REPO@BRANCH") String arg, @Mixin ClientOptions o) {
-            RefArg ref = RefArg.parse(arg);
+            RefArg ref = RefArg.parse(arg, o.v1(main));
             o.client(main).delete(ref.repoPath() + "/branches", query("name", ref.branch()));
         }
 
         @Command(name = "file", description = "Delete a file in a new commit, REPO@BRANCH:/PATH.")
         void file(@Parameters(paramLabel = "REPO@BRANCH:/PATH") String arg, @Mixin ClientOptions o) {
-            RefArg ref = RefArg.parse(arg);
+            RefArg ref = RefArg.parse(arg, o.v1(main));
             o.client(main).delete(ref.repoPath() + "/files", query("branch", ref.branch(), "path", ref.requirePath(arg)));
         }
 
         @Command(name = "pipeline", description = "Delete a pipeline and its output repo, as pachctl does.")
         void pipeline(@Parameters(paramLabel = "NAME") String name, @Mixin ClientOptions o) {
-            o.client(main).delete("/api/v1/pipelines/" + segment(name), null);
+            o.client(main).delete(o.v1(main) + "/pipelines/" + segment(name), null);
         }
 
         @Command(name = "secret", description = "Delete a secret.")
@@ -313,7 +339,7 @@ public final class Verbs {
         void commit(@Parameters(paramLabel = "REPO@BRANCH") String arg,
                     @Option(names = {"-m", "--message"}, defaultValue = "", description = "The commit's description.") String message,
                     @Mixin ClientOptions o) {
-            RefArg ref = RefArg.parse(arg);
+            RefArg ref = RefArg.parse(arg, o.v1(main));
             JsonNode commit = o.client(main).post(ref.repoPath() + "/commits/start", null,
                     Map.of("branch", ref.branch(), "description", message));
             if (o.json()) {
@@ -325,7 +351,7 @@ public final class Verbs {
 
         @Command(name = "pipeline", description = "Restart a stopped pipeline.")
         void pipeline(@Parameters(paramLabel = "NAME") String name, @Mixin ClientOptions o) {
-            o.client(main).post("/api/v1/pipelines/" + segment(name) + "/start", null, Map.of());
+            o.client(main).post(o.v1(main) + "/pipelines/" + segment(name) + "/start", null, Map.of());
         }
     }
 
@@ -333,7 +359,7 @@ public final class Verbs {
     public static final class Finish extends Verb {
         @Command(name = "commit", description = "Finish the open commit on REPO@BRANCH.")
         void commit(@Parameters(paramLabel = "REPO@BRANCH") String arg, @Mixin ClientOptions o) {
-            RefArg ref = RefArg.parse(arg);
+            RefArg ref = RefArg.parse(arg, o.v1(main));
             o.client(main).post(ref.repoPath() + "/commits/finish", null, Map.of("branch", ref.branch()));
         }
     }
@@ -361,7 +387,7 @@ public final class Verbs {
                 }
                 return;
             }
-            RefArg ref = RefArg.parse(arg);
+            RefArg ref = RefArg.parse(arg, o.v1(main));
             JsonNode commit = o.client(main).get(ref.repoPath() + "/commit", query("ref", ref.ref(), "wait", timeout));
             print(o, commit);
             if (!commit.hasNonNull("finished")) {
@@ -374,7 +400,7 @@ public final class Verbs {
         void job(@Parameters(paramLabel = "JOB_ID") String id,
                  @Option(names = "--timeout", defaultValue = "3600", description = "Seconds.") long timeout,
                  @Mixin ClientOptions o) {
-            JsonNode job = o.client(main).get("/api/v1/jobs/" + segment(id), query("wait", timeout));
+            JsonNode job = o.client(main).get(o.v1(main) + "/jobs/" + segment(id), query("wait", timeout));
             print(o, job);
             String state = job.path("state").asText();
             if (!JobState.valueOf(state).terminal()) {
@@ -395,7 +421,7 @@ public final class Verbs {
                     @Option(names = "--new", description = "Only commits that finish from now on.") boolean onlyNew,
                     @Option(names = "--count", paramLabel = "N", defaultValue = "0", description = "Stop after N commits (default: never).") long count,
                     @Mixin ClientOptions o) throws IOException {
-            RefArg ref = RefArg.parse(arg);
+            RefArg ref = RefArg.parse(arg, o.v1(main));
             SluiceClient client = o.client(main);
             SluiceClient.Streamed stream = client.getStream(ref.repoPath() + "/subscribe",
                     query("branch", ref.branch(), "from", from, "new", onlyNew ? true : null, "count", count > 0 ? count : null));
@@ -431,12 +457,12 @@ public final class Verbs {
     public static final class Stop extends Verb {
         @Command(name = "pipeline", description = "Stop a pipeline: no new jobs until it is started again.")
         void pipeline(@Parameters(paramLabel = "NAME") String name, @Mixin ClientOptions o) {
-            o.client(main).post("/api/v1/pipelines/" + segment(name) + "/stop", null, Map.of());
+            o.client(main).post(o.v1(main) + "/pipelines/" + segment(name) + "/stop", null, Map.of());
         }
 
         @Command(name = "job", description = "Kill a running job.")
         void job(@Parameters(paramLabel = "JOB_ID") String id, @Mixin ClientOptions o) {
-            o.client(main).post("/api/v1/jobs/" + segment(id) + "/stop", null, Map.of());
+            o.client(main).post(o.v1(main) + "/jobs/" + segment(id) + "/stop", null, Map.of());
         }
     }
 
@@ -461,8 +487,8 @@ public final class Verbs {
             while (true) {
                 // Read the job's state before its lines: lines logged before it ended are then all in this read.
                 boolean ended = follow && job != null
-                        && JobState.valueOf(client.get("/api/v1/jobs/" + segment(job), null).path("state").asText()).terminal();
-                JsonNode lines = client.get("/api/v1/logs", query("pipeline", pipeline, "job", job, "datum", datum));
+                        && JobState.valueOf(client.get(o.v1(main) + "/jobs/" + segment(job), null).path("state").asText()).terminal();
+                JsonNode lines = client.get(o.v1(main) + "/logs", query("pipeline", pipeline, "job", job, "datum", datum));
                 if (o.json()) {
                     o.printDocument(main.out(), lines);
                     return;

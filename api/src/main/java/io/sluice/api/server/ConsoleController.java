@@ -6,6 +6,7 @@ import io.javalin.http.Context;
 import io.sluice.pfs.CommitInfo;
 import io.sluice.pfs.CommitRef;
 import io.sluice.pfs.PfsService;
+import io.sluice.pfs.RepoInfo;
 import io.sluice.pps.PipelineInfo;
 import io.sluice.pps.PipelineSpec;
 import io.sluice.pps.PpsService;
@@ -71,23 +72,36 @@ public final class ConsoleController {
         List<Map<String, Object>> pipelines = new ArrayList<>();
         for (PipelineInfo p : pps.listPipeline()) {
             Map<String, Object> row = new LinkedHashMap<>();
-            row.put("name", p.name());
+            row.put("name", p.qualified());
+            row.put("project", p.project());
             row.put("version", p.version());
             row.put("state", p.state());
             row.put("lastJobState", p.lastJobState());
-            row.put("inputs", inputRepos(pps.inspectPipelineVersion(p.name(), p.version())));
-            row.put("output", p.name());
+            row.put("inputs", inputRepos(pps.inspectPipelineVersion(p.qualified(), p.version())));
+            row.put("output", p.qualified());
             pipelines.add(row);
         }
+        List<Map<String, Object>> repos = new ArrayList<>();
+        for (RepoInfo r : pfs.listRepos()) {
+            // every project in one graph, so nodes go by qualified name ("project/name" outside default)
+            Map<String, Object> row = new LinkedHashMap<>();
+            row.put("name", r.qualified());
+            row.put("project", r.project());
+            row.put("description", r.description());
+            row.put("created", r.created());
+            row.put("sizeBytes", r.sizeBytes());
+            row.put("branches", r.branches());
+            repos.add(row);
+        }
         Map<String, Object> answer = new LinkedHashMap<>();
-        answer.put("repos", pfs.listRepos());
+        answer.put("repos", repos);
         answer.put("pipelines", pipelines);
         ctx.json(answer);
     }
 
     /** GET /api/v1/pipelines/{name}/versions: every stored spec version, newest first. */
     public void pipelineVersions(Context ctx) {
-        String name = ctx.pathParam("name");
+        String name = Requests.pipeline(ctx);
         int current = pps.inspectPipeline(name).version();
         List<Map<String, Object>> out = new ArrayList<>();
         for (int v = current; v >= 1; v--) {
@@ -107,11 +121,11 @@ public final class ConsoleController {
      * the commits of the repos its pipeline reads directly).
      */
     public void lineage(Context ctx) {
-        String repo = ctx.pathParam("repo");
+        String repo = Requests.repo(ctx);
         CommitInfo commit = pfs.inspectCommit(repo, Requests.required(ctx, "ref"));
         Map<String, Set<String>> inputs = new LinkedHashMap<>();
         for (PipelineInfo p : pps.listPipeline()) {
-            inputs.put(p.name(), new LinkedHashSet<>(inputRepos(pps.inspectPipelineVersion(p.name(), p.version()))));
+            inputs.put(p.qualified(), new LinkedHashSet<>(inputRepos(pps.inspectPipelineVersion(p.qualified(), p.version()))));
         }
         List<CommitInfo> upstream = new ArrayList<>();
         for (CommitRef ref : commit.provenance()) {

@@ -7,6 +7,8 @@ import io.sluice.SluiceException;
 import io.sluice.pfs.ChunkStream;
 import io.sluice.pfs.FileInfo;
 import io.sluice.pfs.PfsService;
+import io.sluice.pfs.Projects;
+import io.sluice.pfs.Ref;
 import io.sluice.pps.PpsService;
 
 import java.io.IOException;
@@ -31,36 +33,37 @@ public final class PfsController {
 
     /** The path's repo, once pps has said a user may change it. */
     private String writableRepo(Context ctx) {
-        String repo = ctx.pathParam("repo");
+        String repo = Requests.repo(ctx);
         pps.checkUserWrite(repo);
         return repo;
     }
 
     public void createRepo(Context ctx) {
         JsonNode body = Requests.jsonObject(ctx, json, MAX_JSON, "name", "description");
-        ctx.status(201).json(pfs.createRepo(text(body, "name", null), text(body, "description", "")));
+        String name = Ref.checkRepoName(text(body, "name", null));
+        ctx.status(201).json(pfs.createRepo(Projects.qualify(Requests.project(ctx), name), text(body, "description", "")));
     }
 
     public void listRepos(Context ctx) {
-        ctx.json(pfs.listRepos());
+        ctx.json(pfs.listRepos(Requests.project(ctx)));
     }
 
     public void inspectRepo(Context ctx) {
-        ctx.json(pfs.inspectRepo(ctx.pathParam("repo")));
+        ctx.json(pfs.inspectRepo(Requests.repo(ctx)));
     }
 
     public void deleteRepo(Context ctx) {
-        pps.deleteRepo(ctx.pathParam("repo"));
+        pps.deleteRepo(Requests.repo(ctx));
         ctx.json(Map.of("deleted", ctx.pathParam("repo")));
     }
 
     public void listCommits(Context ctx) {
-        ctx.json(Requests.page(ctx, n -> pfs.listCommit(ctx.pathParam("repo"), ctx.queryParam("branch"), n, true)));
+        ctx.json(Requests.page(ctx, n -> pfs.listCommit(Requests.repo(ctx), ctx.queryParam("branch"), n, true)));
     }
 
     /** GET .../commit?ref=R[&wait=SECONDS]: inspect, or wait until finished. */
     public void inspectCommit(Context ctx) {
-        String repo = ctx.pathParam("repo");
+        String repo = Requests.repo(ctx);
         String ref = Requests.required(ctx, "ref");
         Requests.inspectOrAwait(ctx, () -> pfs.inspectCommit(repo, ref), wait -> pfs.awaitCommit(repo, ref, wait));
     }
@@ -77,18 +80,18 @@ public final class PfsController {
     }
 
     public void listBranches(Context ctx) {
-        ctx.json(pfs.listBranch(ctx.pathParam("repo")));
+        ctx.json(pfs.listBranch(Requests.repo(ctx)));
     }
 
     public void createBranch(Context ctx) {
         JsonNode body = Requests.jsonObject(ctx, json, MAX_JSON, "name", "head");
-        ctx.status(201).json(pfs.createBranch(ctx.pathParam("repo"), text(body, "name", null),
+        ctx.status(201).json(pfs.createBranch(Requests.repo(ctx), text(body, "name", null),
                 body.hasNonNull("head") ? text(body, "head", null) : null));
     }
 
     public void deleteBranch(Context ctx) {
         String branch = Requests.required(ctx, "name");
-        pfs.deleteBranch(ctx.pathParam("repo"), branch);
+        pfs.deleteBranch(Requests.repo(ctx), branch);
         ctx.json(Map.of("deleted", branch));
     }
 
@@ -201,7 +204,7 @@ public final class PfsController {
      * byte before the damaged chunk went out (so a client asking again from there gets the error answer).
      */
     public void getFile(Context ctx) {
-        ChunkStream in = pfs.getFile(ctx.pathParam("repo"), Requests.optional(ctx, "ref", "master"),
+        ChunkStream in = pfs.getFile(Requests.repo(ctx), Requests.optional(ctx, "ref", "master"),
                 Requests.required(ctx, "path"), Requests.number(ctx, "offset", 0), Requests.number(ctx, "length", -1));
         ctx.header("Content-Length", Long.toString(in.remaining()));
         ctx.contentType("application/octet-stream");
@@ -250,7 +253,7 @@ public final class PfsController {
      * relative to DIR; cut short (no end-of-archive block) if a chunk turns out damaged on the way.
      */
     public void getTree(Context ctx) throws IOException {
-        String repo = ctx.pathParam("repo");
+        String repo = Requests.repo(ctx);
         String ref = Requests.optional(ctx, "ref", "master");
         String path = Requests.optional(ctx, "path", "/");
         ctx.contentType(TAR); // pfs refuses a missing path or a file before it writes a byte
@@ -263,7 +266,7 @@ public final class PfsController {
     }
 
     public void inspectFile(Context ctx) {
-        ctx.json(pfs.inspectFile(ctx.pathParam("repo"), Requests.optional(ctx, "ref", "master"),
+        ctx.json(pfs.inspectFile(Requests.repo(ctx), Requests.optional(ctx, "ref", "master"),
                 Requests.required(ctx, "path")));
     }
 
@@ -273,7 +276,7 @@ public final class PfsController {
      * carries the cursor to pass as {@code after} for the next page when more remain.
      */
     public void listFiles(Context ctx) throws IOException {
-        String repo = ctx.pathParam("repo");
+        String repo = Requests.repo(ctx);
         String ref = Requests.optional(ctx, "ref", "master");
         String path = Requests.optional(ctx, "path", "/");
         this.<FileInfo>paged(ctx, 0, (after, limit, out) -> pfs.listFile(repo, ref, path, after, limit, out));
@@ -285,7 +288,7 @@ public final class PfsController {
      * tree in one request; a page that looked at its share of entries ends short, with a cursor.
      */
     public void globFiles(Context ctx) throws IOException {
-        String repo = ctx.pathParam("repo");
+        String repo = Requests.repo(ctx);
         String ref = Requests.optional(ctx, "ref", "master");
         String pattern = Requests.required(ctx, "pattern");
         this.<FileInfo>paged(ctx, MAX_PAGE, (after, limit, out) -> pfs.globFile(repo, ref, pattern, after, limit, out));
@@ -293,7 +296,7 @@ public final class PfsController {
 
     /** GET .../diff?new=A&old=B[&path=DIR&limit=N&after=CURSOR]: the paths that differ, paged as glob. */
     public void diffFiles(Context ctx) throws IOException {
-        String repo = ctx.pathParam("repo");
+        String repo = Requests.repo(ctx);
         String newRef = Requests.required(ctx, "new");
         String oldRef = Requests.required(ctx, "old");
         String path = Requests.optional(ctx, "path", "/");
@@ -348,7 +351,10 @@ public final class PfsController {
 
     public void copyFile(Context ctx) {
         JsonNode body = Requests.jsonObject(ctx, json, MAX_JSON, "srcRepo", "srcRef", "srcPath", "branch", "path");
-        ctx.json(pfs.copyFile(text(body, "srcRepo", null), text(body, "srcRef", "master"), text(body, "srcPath", null),
+        // the source is in the path's project unless named "project/repo"
+        String src = text(body, "srcRepo", null);
+        ctx.json(pfs.copyFile(src.indexOf('/') >= 0 ? Projects.checkQualified(src)
+                        : Projects.qualify(Requests.project(ctx), Ref.checkRepoName(src)), text(body, "srcRef", "master"), text(body, "srcPath", null),
                 writableRepo(ctx), text(body, "branch", "master"), text(body, "path", null)));
     }
 

@@ -28,7 +28,7 @@ public final class PpsController {
     public void createPipeline(Context ctx) {
         String text = spec(ctx);
         boolean update = Requests.flag(ctx, "update");
-        List<PipelineInfo> made = pps.createPipelines(text, update, Requests.flag(ctx, "reprocess"));
+        List<PipelineInfo> made = pps.createPipelines(text, Requests.project(ctx), update, Requests.flag(ctx, "reprocess"));
         ctx.status(update ? 200 : 201);
         if (made.size() == 1) {
             ctx.json(made.get(0));
@@ -38,12 +38,12 @@ public final class PpsController {
     }
 
     public void updatePipeline(Context ctx) {
-        ctx.json(pps.updatePipeline(ctx.pathParam("name"), spec(ctx), Requests.flag(ctx, "reprocess")));
+        ctx.json(pps.updatePipeline(Requests.pipeline(ctx), spec(ctx), Requests.flag(ctx, "reprocess")));
     }
 
     /** POST /pipelines/{name}/cron: one tick now on each of the pipeline's cron inputs. */
     public void runCron(Context ctx) {
-        ctx.json(pps.runCron(ctx.pathParam("name")));
+        ctx.json(pps.runCron(Requests.pipeline(ctx)));
     }
 
     public void listSecrets(Context ctx) {
@@ -61,28 +61,33 @@ public final class PpsController {
     }
 
     public void listPipelines(Context ctx) {
-        ctx.json(pps.listPipeline());
+        ctx.json(pps.listPipeline(Requests.project(ctx)));
     }
 
     public void inspectPipeline(Context ctx) {
-        ctx.json(pps.inspectPipeline(ctx.pathParam("name")));
+        ctx.json(pps.inspectPipeline(Requests.pipeline(ctx)));
     }
 
     public void deletePipeline(Context ctx) {
-        pps.deletePipeline(ctx.pathParam("name"));
+        pps.deletePipeline(Requests.pipeline(ctx));
         ctx.json(Map.of("deleted", ctx.pathParam("name")));
     }
 
     public void stopPipeline(Context ctx) {
-        ctx.json(pps.stopPipeline(ctx.pathParam("name")));
+        ctx.json(pps.stopPipeline(Requests.pipeline(ctx)));
     }
 
     public void startPipeline(Context ctx) {
-        ctx.json(pps.startPipeline(ctx.pathParam("name")));
+        ctx.json(pps.startPipeline(Requests.pipeline(ctx)));
     }
 
     public void listJobs(Context ctx) {
-        ctx.json(Requests.page(ctx, n -> pps.listJob(ctx.queryParam("pipeline"))));
+        String pipeline = ctx.queryParam("pipeline");
+        if (pipeline == null) {
+            ctx.json(Requests.page(ctx, n -> pps.listProjectJobs(Requests.project(ctx))));
+        } else {
+            ctx.json(Requests.page(ctx, n -> pps.listJob(Requests.pipeline(ctx, pipeline))));
+        }
     }
 
     /** GET /jobs/{id}[?wait=SECONDS]: inspect, or wait until the job has ended. */
@@ -100,7 +105,9 @@ public final class PpsController {
     }
 
     public void logs(Context ctx) {
-        ctx.json(pps.logs(ctx.queryParam("pipeline"), ctx.queryParam("job"), ctx.queryParam("datum")));
+        String pipeline = ctx.queryParam("pipeline");
+        ctx.json(pps.logs(pipeline == null ? null : Requests.pipeline(ctx, pipeline), ctx.queryParam("job"),
+                ctx.queryParam("datum")));
     }
 
     /** The spec's text; bytes that are not UTF-8 are refused rather than replaced, so what runs is what was sent. */

@@ -6,6 +6,8 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.javalin.http.Context;
 import io.sluice.SluiceException;
+import io.sluice.pfs.Projects;
+import io.sluice.pfs.Ref;
 
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -61,6 +63,30 @@ final class Requests {
         } catch (CharacterCodingException e) {
             throw SluiceException.invalid("query string is not valid UTF-8 once percent-decoded");
         }
+    }
+
+    /** The path's project ({@code /api/v1/projects/{project}/...}), or {@code default} on the routes without one. */
+    static String project(Context ctx) {
+        String project = ctx.pathParamMap().get("project");
+        return project == null ? Projects.DEFAULT : Projects.checkName(project);
+    }
+
+    /** The path's repo (checked), qualified by the path's project ({@link Projects}). */
+    static String repo(Context ctx) {
+        return Projects.qualify(project(ctx), Ref.checkRepoName(ctx.pathParam("repo")));
+    }
+
+    /** The path's pipeline, qualified by its project. */
+    static String pipeline(Context ctx) {
+        return pipeline(ctx, ctx.pathParam("name"));
+    }
+
+    /** Pipeline {@code name} of the path's project; a name holding '/' names none (not one of another project). */
+    static String pipeline(Context ctx, String name) {
+        if (name.indexOf('/') >= 0) {
+            throw SluiceException.notFound("no pipeline '" + name + "'");
+        }
+        return Projects.qualify(project(ctx), name);
     }
 
     static String required(Context ctx, String param) {

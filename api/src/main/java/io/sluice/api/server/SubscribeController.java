@@ -38,7 +38,7 @@ public final class SubscribeController {
         if (!slots.tryAcquire()) {
             throw SluiceException.unavailable(MAX_SUBSCRIBERS + " subscribers are listening already; try again later", null);
         }
-        try (BranchFeed feed = new BranchFeed(pfs, ctx.pathParam("repo"), branch, ctx.queryParam("from"),
+        try (BranchFeed feed = new BranchFeed(pfs, Requests.repo(ctx), branch, ctx.queryParam("from"),
                 Requests.flag(ctx, "new"))) {
             ctx.contentType("application/x-ndjson");
             // the servlet's own stream: Javalin's would hold small writes back while it decides on compression
