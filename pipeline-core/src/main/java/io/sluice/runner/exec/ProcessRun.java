@@ -93,14 +93,8 @@ public final class ProcessRun {
     /** Reads the lines of the stream {@code stream} opens into {@code logs} on a thread of its own. */
     public static Thread pump(StreamOpener stream, String name, LogSink logs, Tail tail) {
         Thread t = new Thread(() -> {
-            try (BufferedReader r = new BufferedReader(new InputStreamReader(stream.open(),
-                    StandardCharsets.UTF_8))) {
-                for (String line = r.readLine(); line != null; line = r.readLine()) {
-                    logs.line(name, line);
-                    if (tail != null) {
-                        tail.add(line);
-                    }
-                }
+            try {
+                copyLines(stream.open(), name, logs, tail);
             } catch (IOException e) {
                 // the process was killed: its pipe closed under us
             }
@@ -108,6 +102,21 @@ public final class ProcessRun {
         t.setDaemon(true);
         t.start();
         return t;
+    }
+
+    /**
+     * Passes each line of {@code in} to {@code logs} as stream {@code name} (and to {@code tail}, when not
+     * null) until EOF, and closes it.
+     */
+    public static void copyLines(InputStream in, String name, LogSink logs, Tail tail) throws IOException {
+        try (BufferedReader r = new BufferedReader(new InputStreamReader(in, StandardCharsets.UTF_8))) {
+            for (String line = r.readLine(); line != null; line = r.readLine()) {
+                logs.line(name, line);
+                if (tail != null) {
+                    tail.add(line);
+                }
+            }
+        }
     }
 
     private static Thread feed(OutputStream stdin, List<String> lines) {

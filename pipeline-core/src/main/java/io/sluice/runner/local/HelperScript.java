@@ -41,12 +41,13 @@ final class HelperScript {
      * under /tmp, or under a directory the user cannot search, still runs), then makes that tmpfs read-only, remounts /proc so that a datum sees only its
      * own user's processes, and says {@code ready}.
      *
-     * <p>Then for each request line ({@code run}, or {@code run after} when the request mounts something) it
-     * runs the request script in a subshell with the slot's stdin file and FIFOs; once that ends it kills
-     * every process left in the namespace (PID 1's {@code kill -1} reaches all of them but itself, so what a
-     * datum started in the background dies with it) and reaps them until none is left, sources the
-     * {@code after} script (which unmounts what the request mounted), and reports {@code exit N}. It ends at
-     * EOF on its stdin.
+     * <p>Then for each request line ({@code run}, or {@code run stdin} when the datum has stdin lines) it sources
+     * the slot's {@code request} file, which defines the functions {@code datum} and {@code after} (see
+     * {@link #request}), runs {@code datum} in a subshell with the slot's FIFOs as stdout and stderr and its
+     * {@code stdin} file (else /dev/null) as stdin; once that ends it kills every process left in the namespace
+     * (PID 1's {@code kill -1} reaches all of them but itself, so what a datum started in the background dies
+     * with it) and reaps them until none is left, runs {@code after} (which unmounts what {@code datum} mounted),
+     * and reports {@code exit N}. It ends at EOF on its stdin.
      */
     static final String HELPER = "d=$1 w=$2; shift 2; [ -d /pfs ] || mkdir -p /pfs;"
             + " mount --bind \"$d/pfs\" /pfs && rm -f \"$d/stdout\" \"$d/stderr\""
@@ -62,9 +63,10 @@ final class HelperScript {
             + " mount -o remount,hidepid=invisible /proc || exit 1;"
             + " [ -z \"${TMPDIR:-}\" ] || export TMPDIR=/tmp; sp=$(command -v setpriv) && en=$(command -v env) || exit 1;"
             + " echo ready;"
-            + " while read -r _ p; do ( . \"$c/request\" ) <\"$c/stdin\" >\"$c/stdout\" 2>\"$c/stderr\" & wait $!; s=$?;"
+            + " while read -r _ i; do . \"$c/request\" || exit 1; i=${i:+$c/stdin};"
+            + " ( datum ) <\"${i:-/dev/null}\" >\"$c/stdout\" 2>\"$c/stderr\" & wait $!; s=$?;"
             + " set -- /proc/[0-9]*; while [ $# -gt 1 ]; do kill -9 -1 2>/dev/null; : & wait $!; set -- /proc/[0-9]*; done;"
-            + " [ -z \"$p\" ] || . \"$c/after\"; echo \"exit $s\"; done";
+            + " after; echo \"exit $s\"; done";
 
     /**
      * Names a shell may not be handed through {@code export} without changing how it goes on (or which it
@@ -101,19 +103,23 @@ final class HelperScript {
     }
 
     /**
-     * The request for one datum, sourced by a subshell of the helper (as root, in the slot's namespaces):
-     * shows {@code prevRelative} (a path under the helper's prev root, or null) read-only at /pfs/prev, shows
-     * each of {@code c}'s secret directories as a read-only tmpfs of its own holding its files (mode 0644, so
-     * any user can read them; a missing directory outside /tmp is made empty on the host, where it stays),
-     * changes to /, exports the command's environment (names a shell could not export through {@code env})
-     * and execs {@code c} as {@code user} (null: the helper's), which looks the program up on its PATH. For a
-     * user this machine does not know ({@code unknownUser} non-null) it only says so and exits 126.
+     * The request for one datum, sourced by the helper (as root, in the slot's namespaces): it only defines two
+     * functions. {@code datum}, run in a subshell, shows {@code prevRelative} (a path under the helper's prev
+     * root, or null) read-only at /pfs/prev, shows each of {@code c}'s secret directories as a read-only tmpfs
+     * of its own holding its files (mode 0644, so any user can read them; a missing directory outside /tmp is
+     * made empty on the host, where it stays), changes to /, exports the command's environment (names a shell
+     * could not export through {@code env}) and execs {@code c} as {@code user} (null: the helper's), which
+     * looks the program up on its PATH; for a user this machine does not know ({@code unknownUser} non-null)
+     * it only says so and exits 126. {@code after}, run by the helper once nothing of the datum runs any more,
+     * unmounts what {@code datum} mounted, so that the next datum finds the slot as it was.
      */
     static String request(DatumCommand c, String prevRelative, RunAs user, String unknownUser) {
+        StringBuilder script = new StringBuilder("datum() {\n");
         if (unknownUser != null) {
-            return "echo " + quote("sluice: transform.user names no user of this machine: " + unknownUser) + " >&2; exit 126\n";
+            script.append("echo ").append(quote("sluice: transform.user names no user of this machine: " + unknownUser))
+                    .append(" >&2; exit 126\n}\nafter() {\n:\n}\n");
+            return script.toString();
         }
-        StringBuilder script = new StringBuilder();
         if (prevRelative != null) {
             script.append("mount --bind \"$w\"/").append(quote(prevRelative))
                     .append(" /pfs/prev && mount -o remount,bind,ro /pfs/prev || exit 126\n");
@@ -149,23 +155,12 @@ final class HelperScript {
             viaEnv.forEach(w -> script.append(' ').append(w));
         }
         c.cmd().forEach(a -> script.append(' ').append(quote(a)));
-        return script.append('\n').toString();
-    }
-
-    /**
-     * What the helper runs after the datum of {@link #request} (once nothing of it runs any more): unmounts
-     * what it mounted, so that the next datum finds the slot as it was; null when it mounted nothing.
-     */
-    static String after(DatumCommand c, String prevRelative) {
-        if (prevRelative == null && c.secretFiles().isEmpty()) {
-            return null;
-        }
-        StringBuilder script = new StringBuilder();
+        script.append("\n}\nafter() {\n:\n");
         c.secretFiles().keySet().forEach(dir -> script.append("umount -l ").append(quote(dir)).append(" 2>/dev/null\n"));
         if (prevRelative != null) {
             script.append("umount -l /pfs/prev 2>/dev/null\n");
         }
-        return script.toString();
+        return script.append("}\n").toString();
     }
 
     /** A shell word that is exactly {@code s}. */

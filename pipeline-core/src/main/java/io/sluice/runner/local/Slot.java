@@ -22,14 +22,18 @@ import java.nio.file.SimpleFileVisitor;
 import java.nio.file.attribute.BasicFileAttributes;
 import java.util.List;
 import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 
 /**
  * One namespace slot: a directory {@code dir} whose {@code pfs} a long-lived helper shell (see
  * {@link HelperScript#HELPER}) has bind-mounted on /pfs in mount and PID namespaces of its own, and which,
- * on request, runs one datum's command there. The JVM writes the request (a small script) and the stdin
- * lines as files, reads the command's stdout and stderr from two FIFOs, and gets its exit status back.
+ * on request, runs one datum's command there. Per datum the JVM writes the request (a small script) as a
+ * file (and the stdin lines, when there are any), asks for it with one line on the helper's stdin and gets
+ * the exit status back on its stdout; the command's stdout and stderr come through two FIFOs that one reader
+ * thread each reads for the slot's whole life, datum after datum.
  */
 final class Slot {
     private static final String EOF = "\0eof";
@@ -37,6 +41,9 @@ final class Slot {
     private final Process helper;
     private final Writer requests;
     private final BlockingQueue<String> replies = new LinkedBlockingQueue<>();
+    /** The readers of the command's stdout and stderr FIFOs, for the slot's whole life (the helper makes the FIFOs). */
+    private Fifo out;
+    private Fifo err;
     /** Set when a datum left something in /tmp that cannot be removed: the slot is then discarded. */
     private volatile boolean broken;
 
@@ -73,6 +80,8 @@ final class Slot {
         Slot s = new Slot(dir, p);
         try {
             s.reply("ready");
+            s.out = new Fifo(dir.resolve("stdout"), "stdout");
+            s.err = new Fifo(dir.resolve("stderr"), "stderr");
         } catch (IOException e) {
             s.stop();
             throw new IOException("cannot start a namespace helper for " + dir + ": " + e.getMessage(), e);
@@ -103,29 +112,25 @@ final class Slot {
     Launcher.Exit run(DatumCommand c, String prevRelative, HelperScript.RunAs user, String unknownUser, LogSink logs)
             throws IOException, InterruptedException {
         Files.writeString(dir.resolve("request"), HelperScript.request(c, prevRelative, user, unknownUser));
-        String after = unknownUser == null ? HelperScript.after(c, prevRelative) : null;
-        if (after != null) {
-            Files.writeString(dir.resolve("after"), after);
+        if (!c.stdin().isEmpty()) {
+            StringBuilder stdin = new StringBuilder();
+            c.stdin().forEach(l -> stdin.append(l).append('\n'));
+            Files.writeString(dir.resolve("stdin"), stdin);
         }
-        StringBuilder stdin = new StringBuilder();
-        c.stdin().forEach(l -> stdin.append(l).append('\n'));
-        Files.writeString(dir.resolve("stdin"), stdin);
-
         ProcessRun.Tail tail = new ProcessRun.Tail();
-        Fifo out = new Fifo(dir.resolve("stdout"), "stdout", logs, null);
-        Fifo err = new Fifo(dir.resolve("stderr"), "stderr", logs, tail);
-        send(after == null ? "run" : "run after");
+        Fifo.Use outUse = out.serve(logs, null);
+        Fifo.Use errUse = err.serve(logs, tail);
+        send(c.stdin().isEmpty() ? "run" : "run stdin");
         int exit;
         try {
             exit = Integer.parseInt(reply("exit "));
         } catch (InterruptedException e) {
+            // the slot is discarded: stop() ends the readers
             ProcessRun.killTree(helper.toHandle());
-            out.end();
-            err.end();
             throw e;
         }
-        out.end();
-        err.end();
+        out.await(outUse);
+        err.await(errUse);
         emptyTmp();
         return new Launcher.Exit(exit, tail.toString());
     }
@@ -213,6 +218,11 @@ final class Slot {
             // already gone
         }
         ProcessRun.killTree(helper.toHandle());
+        for (Fifo f : new Fifo[] {out, err}) {
+            if (f != null) {
+                f.stop();
+            }
+        }
         try {
             Workspace.deleteTree(dir);
         } catch (IOException e) {
@@ -221,35 +231,111 @@ final class Slot {
     }
 
     /**
-     * Reads one of a slot's FIFOs into the logs on a thread of its own. The open blocks until the command
-     * opens its end, so {@link #end} unblocks an open the command never made (it was killed, or a
-     * redirection failed) by opening and closing the FIFO itself.
+     * Reads one of a slot's FIFOs into the logs of the datum it {@link #serve serves}, on one thread for the
+     * slot's whole life: each datum's command opens the FIFO (through the helper's redirection), writes and
+     * closes it, and the EOF that follows, once the helper has killed everything of the datum, ends that
+     * datum's stream. The open blocks until the command opens its end, so {@link #await} unblocks an open the
+     * command never made (it was killed, or a redirection failed) by opening and closing the FIFO itself.
      */
     private static final class Fifo {
         private final Path path;
+        private final String name;
         private final Thread thread;
-        private volatile boolean opened;
+        /** The datum whose stream the next open belongs to; set before the helper is asked to run it. */
+        private volatile Use current;
+        private volatile boolean stopped;
 
-        Fifo(Path path, String name, LogSink logs, ProcessRun.Tail tail) {
-            this.path = path;
-            this.thread = ProcessRun.pump(() -> {
-                InputStream in = Files.newInputStream(path);
-                opened = true;
-                return in;
-            }, name, logs, tail);
+        /** One datum's use of the FIFO: where its lines go, and whether its stream was opened and read to EOF. */
+        static final class Use {
+            private final LogSink logs;
+            private final ProcessRun.Tail tail;
+            private volatile boolean opened;
+            private final CountDownLatch done = new CountDownLatch(1);
+
+            private Use(LogSink logs, ProcessRun.Tail tail) {
+                this.logs = logs;
+                this.tail = tail;
+            }
         }
 
-        /** Waits for the pump to read to EOF once the command ended. */
-        void end() throws InterruptedException {
-            while (!opened && thread.isAlive()) {
-                try (RandomAccessFile unblock = new RandomAccessFile(path.toFile(), "rw")) {
-                    // opening both ends lets a blocked open return; closing gives it EOF
+        Fifo(Path path, String name) {
+            this.path = path;
+            this.name = name;
+            this.thread = new Thread(this::readAll, "slot-" + name);
+            thread.setDaemon(true);
+            thread.start();
+        }
+
+        /** Hands the FIFO's next stream to {@code logs} (and {@code tail}, when not null). */
+        Use serve(LogSink logs, ProcessRun.Tail tail) {
+            Use u = new Use(logs, tail);
+            current = u;
+            return u;
+        }
+
+        private void readAll() {
+            while (!stopped) {
+                InputStream in;
+                try {
+                    in = Files.newInputStream(path);
                 } catch (IOException e) {
-                    break;
+                    // the FIFO is gone (the slot stopped) or unusable: await sees this thread end
+                    return;
                 }
-                thread.join(10);
+                Use u = current;
+                try {
+                    if (u == null || u.opened) {
+                        // an unblocking open when no datum's stream was waiting for one
+                        in.close();
+                        continue;
+                    }
+                    u.opened = true;
+                    ProcessRun.copyLines(in, name, u.logs, u.tail);
+                } catch (IOException e) {
+                    // a read failed: that datum's stream ends here
+                } finally {
+                    if (u != null) {
+                        u.done.countDown();
+                    }
+                }
             }
-            thread.join();
+        }
+
+        /** Waits until the stream {@code u} served has been read to EOF (the command ended). */
+        void await(Use u) throws InterruptedException {
+            while (!u.opened && thread.isAlive()) {
+                unblock();
+                if (u.done.await(10, TimeUnit.MILLISECONDS)) {
+                    return;
+                }
+            }
+            while (thread.isAlive() && !u.done.await(100, TimeUnit.MILLISECONDS)) {
+                // read to EOF: every writer of this datum is dead
+            }
+        }
+
+        /** Opening both ends lets a blocked open return; closing gives it EOF. */
+        private void unblock() {
+            try (RandomAccessFile unblock = new RandomAccessFile(path.toFile(), "rw")) {
+                // nothing to write
+            } catch (IOException e) {
+                // the FIFO is gone: the reader ends
+            }
+        }
+
+        /** Ends the reader thread. */
+        void stop() {
+            stopped = true;
+            current = null;
+            for (int i = 0; i < 50 && thread.isAlive(); i++) {
+                unblock();
+                try {
+                    thread.join(10);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    return;
+                }
+            }
         }
     }
 }

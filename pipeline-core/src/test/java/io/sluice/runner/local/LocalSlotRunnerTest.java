@@ -56,6 +56,26 @@ class LocalSlotRunnerTest extends JobRunnerContract {
     }
 
     @Test
+    void aReusedSlotGivesEachDatumItsOwnStdinLogsAndStderrTail() throws Exception {
+        JobRunner runner = runner();
+        for (int i = 0; i < 4; i++) {
+            List<String> lines = java.util.Collections.synchronizedList(new java.util.ArrayList<>());
+            // even datums read stdin lines; odd ones have none, so they must read nothing (not the last datum's)
+            List<String> stdin = i % 2 == 0 ? List.of("echo line " + i, "echo more " + i) : List.of();
+            DatumResult r = runner.run(task("l" + i, sh("cat > /pfs/out/stdin; echo out " + i + "; echo err " + i
+                    + " >&2; exit " + (i % 2)), stdin, Map.of(), List.of(file("in", "r", "c", "/a", "a")), null),
+                    (stream, line) -> lines.add(stream + ":" + line));
+            assertThat(r.exitCode()).isEqualTo(i % 2);
+            assertThat(lines).containsExactlyInAnyOrder("stdout:out " + i, "stderr:err " + i);
+            if (i % 2 == 0) {
+                assertThat(read(r, "/stdin")).isEqualTo("echo line " + i + "\necho more " + i + "\n");
+            } else {
+                assertThat(r.error()).endsWith(": err " + i);
+            }
+        }
+    }
+
+    @Test
     void releaseDeletesTheJobsWorkDirectory() throws Exception {
         DatumResult r = run(task("d1", List.of("sh", "-c", "echo x > /pfs/out/x"), List.of(), Map.of(),
                 List.of(file("in", "r", "c", "/a", "a")), null));
