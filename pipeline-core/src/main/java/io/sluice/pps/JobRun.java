@@ -63,6 +63,8 @@ final class JobRun {
     private final IntUnaryOperator saltOf;
     private final Map<String, DatumRecord> results;
     private final Map<String, DatumInfo> datumInfos = new LinkedHashMap<>();
+    /** Set once the job ended its datums: a datum thread still winding down may not move one back to RUNNING. */
+    private boolean datumsEnded;
     private final AtomicInteger busy = new AtomicInteger();
     /** Datums that failed but whose err_cmd exited 0: they end RECOVERED and are left out of the output. */
     private final Set<String> recovered = new HashSet<>();
@@ -398,6 +400,10 @@ final class JobRun {
     }
 
     private synchronized void datum(Datum d, DatumState state, int attempts, String error) {
+        if (datumsEnded) {
+            // a stopped job's datum thread that had not yet marked its datum RUNNING when the job ended
+            return;
+        }
         datumInfos.put(d.id(), new DatumInfo(d.id(), job.id(), state, d.described(), attempts, error));
     }
 
@@ -643,6 +649,7 @@ final class JobRun {
 
     /** The datums the job was running or had yet to run end with it (before the job's end is visible). */
     private synchronized void endDatums() {
+        datumsEnded = true;
         datumInfos.replaceAll((id, d) -> d.state().terminal() ? d
                 : new DatumInfo(d.id(), d.jobId(), DatumState.KILLED, d.files(), d.attempts(), d.error()));
         jobs.putDatums(job.id(), datums());
