@@ -1,43 +1,32 @@
 // The DAG: every repo and pipeline, edges input repo -> pipeline -> output repo, each pipeline coloured by
-// its last job's state, refreshed live. ECharts lays the graph out (a left-to-right Sankey layout); the
-// list under it holds the same nodes as buttons, for the keyboard.
+// its last job's state, refreshed live. Cytoscape.js lays the graph out and draws it (graph.js); the list
+// under it holds the same nodes as buttons, for the keyboard.
 import { request, enc } from './api.js';
 import { el, link, badge, table, fmtTime, fmtBytes, fmtDuration, shortId, STATE_COLOURS, add, reset } from './util.js';
 import { openPanel, showError } from './ui.js';
 import { stateButtons } from './pipelines.js';
+import { graph, graphLibrary } from './graph.js';
 
 const REPO_COLOUR = '#455a64';
 
 export async function dagView(ctx) {
-  // the library and the data load at once: the first render waits for the slower of the two only
-  const [echarts, first] = await Promise.all([import('echarts'), request('/api/v1/dag')]);
+  const [first] = await Promise.all([request('/api/v1/dag'), graphLibrary()]);
+  performance.mark('sluice:data');
   const chartBox = el('div', { class: 'chart dag', id: 'dag-chart', role: 'img', 'aria-label': 'DAG of repos and pipelines' });
   const nodeList = el('ul', { class: 'node-list', id: 'dag-nodes' });
   add(ctx.root, el('h1', {}, 'Repos and pipelines'),
     el('p', { class: 'muted' }, 'Input repo → pipeline → output repo. Pipelines are coloured by their last job. Click a node, or use the buttons below.'),
     legend(), chartBox, el('h2', { class: 'sr-only' }, 'Nodes'), nodeList);
-  const chart = echarts.init(chartBox, null, { renderer: 'canvas' });
   let lastKey = '';
   let dag = null;
-  let narrow = isNarrow(chartBox);
-  new ResizeObserver(() => {
-    chart.resize();
-    if (dag && narrow !== isNarrow(chartBox)) {
-      narrow = !narrow;
-      chart.setOption(option(dag, narrow), { notMerge: true });
-    }
-  }).observe(chartBox);
-
-  chart.on('click', p => {
-    if (p.dataType === 'node') {
-      openNode(p.data.id);
-    }
-  });
+  const drawn = await graph(chartBox, openNode);
 
   function openNode(id) {
     const [kind, name] = [id.slice(0, id.indexOf(':')), id.slice(id.indexOf(':') + 1)];
     (kind === 'repo' ? repoPanel(name) : pipelinePanel(name, dag)).catch(e => showError(e.message));
   }
+
+  let painted = null; // the last drawing, once on the screen
 
   async function refresh(given) {
     dag = given || await request('/api/v1/dag');
@@ -46,65 +35,49 @@ export async function dagView(ctx) {
       return;
     }
     lastKey = key;
-    chart.setOption(option(dag, narrow), { notMerge: true });
-    reset(nodeList, ...nodes(dag).map(n => el('li', {},
+    const all = nodes(dag);
+    painted = drawn.draw(all, edges(dag, new Set(all.map(n => n.id))));
+    reset(nodeList, ...all.map(n => el('li', {},
       el('button', { type: 'button', class: 'node ' + n.kind, dataset: { node: n.id, kind: n.kind, state: n.state || '' },
         onclick: () => openNode(n.id) },
-      el('span', { class: 'swatch', style: `background:${n.itemStyle.color}` }), `${n.kind} ${n.label}`,
+      el('span', { class: 'swatch', style: `background:${n.colour}` }), `${n.kind} ${n.name}`,
       n.kind === 'pipeline' ? [' ', badge(n.state)] : null))));
   }
 
   await refresh(first);
+  await painted;
   ctx.live(() => refresh(), 1500);
 }
 
 function legend() {
   const states = ['JOB_SUCCESS', 'JOB_RUNNING', 'JOB_CREATED', 'JOB_FAILURE', 'JOB_KILLED', 'JOB_UNRUNNABLE'];
   return el('p', { class: 'legend' }, el('span', {}, el('span', { class: 'swatch', style: `background:${REPO_COLOUR}` }), 'repo'),
-    states.map(s => el('span', {}, el('span', { class: 'swatch', style: `background:${STATE_COLOURS[s]}` }), s.slice(4).toLowerCase())));
+    states.map(s => el('span', {}, el('span', { class: 'swatch', style: `background:${STATE_COLOURS[s]}` }), s.slice(4).toLowerCase())),
+    el('span', {}, el('span', { class: 'swatch paused' }), 'paused'));
 }
 
 function nodes(dag) {
-  const out = dag.repos.map(r => ({ id: 'repo:' + r.name, kind: 'repo', label: r.name, itemStyle: { color: REPO_COLOUR } }));
+  const out = dag.repos.map(r => ({ id: 'repo:' + r.name, kind: 'repo', shape: 'repo', name: r.name, label: r.name, colour: REPO_COLOUR }));
   for (const p of dag.pipelines) {
-    out.push({ id: 'pipeline:' + p.name, kind: 'pipeline', label: p.name, state: p.lastJobState,
-      itemStyle: { color: STATE_COLOURS[p.lastJobState] || '#9e9e9e', borderColor: p.state === 'PIPELINE_PAUSED' ? '#ef6c00' : undefined,
-        borderWidth: p.state === 'PIPELINE_PAUSED' ? 3 : 0 } });
+    out.push({ id: 'pipeline:' + p.name, kind: 'pipeline', shape: 'pipeline', name: p.name, label: '⚙ ' + p.name, state: p.lastJobState,
+      colour: STATE_COLOURS[p.lastJobState] || '#9e9e9e', border: p.state === 'PIPELINE_PAUSED' ? '#ef6c00' : null });
   }
   return out;
 }
 
-/** A phone-width chart: smaller nodes and labels, each on a white ground so that a label over a link or a node reads. */
-function isNarrow(box) {
-  return box.clientWidth < 600;
-}
-
-function option(dag, narrow) {
-  const data = nodes(dag).map(n => ({ ...n, name: n.id, value: 1 }));
-  const known = new Set(data.map(n => n.id));
-  const links = [];
+function edges(dag, known) {
+  const out = [];
   for (const p of dag.pipelines) {
     for (const input of p.inputs) {
       if (known.has('repo:' + input)) {
-        links.push({ source: 'repo:' + input, target: 'pipeline:' + p.name, value: 1 });
+        out.push({ from: 'repo:' + input, to: 'pipeline:' + p.name });
       }
     }
     if (known.has('repo:' + p.output)) {
-      links.push({ source: 'pipeline:' + p.name, target: 'repo:' + p.output, value: 1 });
+      out.push({ from: 'pipeline:' + p.name, to: 'repo:' + p.output });
     }
   }
-  return {
-    animation: false,
-    tooltip: { formatter: p => p.dataType === 'node' ? `${p.data.kind} ${p.data.label}${p.data.state ? ': ' + p.data.state : ''}` : '' },
-    series: [{
-      type: 'sankey', left: 10, right: narrow ? 70 : 110, top: 20, bottom: 20, nodeWidth: narrow ? 12 : 22,
-      nodeGap: 28, nodeAlign: 'left', draggable: false, layoutIterations: 32, data, links,
-      label: { formatter: p => (p.data.kind === 'pipeline' ? '⚙ ' : '') + p.data.label, fontSize: narrow ? 13 : 14, color: '#212121',
-        backgroundColor: 'rgba(255,255,255,0.9)', padding: [2, 4], borderRadius: 3 },
-      lineStyle: { color: 'source', opacity: 0.25, curveness: 0.5 },
-      emphasis: { focus: 'adjacency' },
-    }],
-  };
+  return out;
 }
 
 async function repoPanel(name) {

@@ -1,16 +1,17 @@
 // Lineage of one commit: what it was computed from (upstream) and what was computed from it (downstream),
-// as a graph laid out by ECharts and as tables; for a model its training commit, for a prediction its
-// model and request.
+// as a graph (drawn by graph.js) and as tables; for a model its training commit, for a prediction its model
+// and request.
 import { request, enc, query } from './api.js';
 import { el, link, table, fmtTime, shortId, add } from './util.js';
+import { graph, graphLibrary } from './graph.js';
 
 const COLOURS = ['#1565c0', '#2e7d32', '#6a1b9a', '#ef6c00', '#00838f', '#ad1457', '#4e342e', '#455a64'];
 
 export async function lineageView(ctx) {
   const [repo, id] = ctx.params;
   const file = ctx.query.get('file');
-  const echartsLoading = import('echarts');
-  const lineage = await request(`/api/v1/repos/${enc(repo)}/lineage${query({ ref: id })}`);
+  const [lineage] = await Promise.all([request(`/api/v1/repos/${enc(repo)}/lineage${query({ ref: id })}`), graphLibrary()]);
+  performance.mark('sluice:data');
   const c = lineage.commit;
   add(ctx.root, el('h1', {}, 'Lineage of ', el('code', {}, `${c.repo}@${shortId(c.id)}`)),
     el('p', { class: 'muted' }, c.description || '', ' ', fmtTime(c.finished), ' · ',
@@ -30,15 +31,12 @@ export async function lineageView(ctx) {
     el('h2', {}, 'Downstream (computed from it)'),
     el('div', { id: 'lineage-downstream' }, table(commitRow, lineage.downstream, { empty: 'Nothing yet.' })),
     lineage.truncated ? el('p', { class: 'muted' }, 'Only the newest derived commits are shown.') : null);
-  const echarts = await echartsLoading;
-  const chart = echarts.init(chartBox);
-  new ResizeObserver(() => chart.resize()).observe(chartBox);
-  chart.setOption(option(lineage));
-  chart.on('click', p => {
-    if (p.dataType === 'node') {
-      location.hash = `#/lineage/${enc(p.data.repo)}/${enc(p.data.commit)}`;
-    }
+  const byKey = new Map();
+  const drawn = await graph(chartBox, key => {
+    const x = byKey.get(key);
+    location.hash = `#/lineage/${enc(x.repo)}/${enc(x.id)}`;
   });
+  await drawn.draw(...drawing(lineage, byKey));
 }
 
 /** The sentence a user of the recommender asks for first. */
@@ -70,23 +68,15 @@ function summary(lineage, file) {
   return parts.length ? el('p', { class: 'summary', id: 'lineage-summary' }, parts) : null;
 }
 
-function option(lineage) {
+/** The graph's nodes (every commit, coloured by repo, this one outlined) and edges; `byKey` learns each node's commit. */
+function drawing(lineage, byKey) {
   const all = [...lineage.upstream, lineage.commit, ...lineage.downstream];
   const repos = [...new Set(all.map(x => x.repo))];
-  const key = x => `${x.repo}@${x.id}`;
-  const data = all.map(x => ({
-    name: key(x), repo: x.repo, commit: x.id, value: 1,
-    itemStyle: { color: COLOURS[repos.indexOf(x.repo) % COLOURS.length], borderColor: x === lineage.commit ? '#000' : undefined,
-      borderWidth: x === lineage.commit ? 3 : 0 },
-  }));
-  return {
-    animation: false,
-    tooltip: { formatter: p => p.dataType === 'node' ? p.data.name : '' },
-    series: [{
-      type: 'sankey', left: 10, right: 150, top: 20, bottom: 20, nodeWidth: 18, nodeGap: 14, nodeAlign: 'left',
-      draggable: false, data, links: lineage.edges.map(e => ({ source: e.from, target: e.to, value: 1 })),
-      label: { formatter: p => `${p.data.repo}@${shortId(p.data.commit)}`, fontSize: 13, color: '#212121' },
-      lineStyle: { color: 'source', opacity: 0.3, curveness: 0.5 },
-    }],
-  };
+  const nodes = all.map(x => {
+    const key = `${x.repo}@${x.id}`;
+    byKey.set(key, x);
+    return { id: key, label: `${x.repo}@${shortId(x.id)}`, shape: 'commit', colour: COLOURS[repos.indexOf(x.repo) % COLOURS.length],
+      border: x === lineage.commit ? '#000' : null };
+  });
+  return [nodes, lineage.edges.filter(e => byKey.has(e.from) && byKey.has(e.to)).map(e => ({ from: e.from, to: e.to }))];
 }

@@ -102,7 +102,7 @@ class ConsoleApiIT {
             while (imports.find()) {
                 libraries.add(imports.group(1));
             }
-            assertThat(libraries).anyMatch(p -> p.contains("echarts")).anyMatch(p -> p.contains("uplot"));
+            assertThat(libraries).anyMatch(p -> p.contains("cytoscape")).anyMatch(p -> p.contains("uplot"));
             for (String library : libraries) {
                 HttpResponse<String> js = raw(d, library);
                 assertThat(js.statusCode()).as(library).isEqualTo(200);

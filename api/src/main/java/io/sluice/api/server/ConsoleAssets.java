@@ -157,7 +157,7 @@ final class ConsoleAssets {
     }
 
     private static String type(String name) {
-        if (name.endsWith(".js")) {
+        if (name.endsWith(".js") || name.endsWith(".mjs")) {
             return "text/javascript; charset=utf-8";
         }
         if (name.endsWith(".css")) {

@@ -29,9 +29,12 @@ import java.util.Set;
 public final class ConsoleController {
     /** Where the console's own files live on the classpath and under which URL path they are served. */
     public static final String ASSETS = "/console";
-    /** The WebJar files the page uses (echarts, uPlot's module and its style sheet), by WebJar name and file. */
+    /**
+     * The WebJar files the page uses (Cytoscape.js for the graphs, uPlot's module and its style sheet for the
+     * charts), by WebJar name and file.
+     */
     private static final String[][] LIBRARIES = {
-        {"echarts", "dist/echarts.esm.min.js"}, {"uplot", "dist/uPlot.esm.js"}, {"uplot", "dist/uPlot.min.css"}};
+        {"cytoscape", "dist/cytoscape.esm.min.mjs"}, {"uplot", "dist/uPlot.esm.js"}, {"uplot", "dist/uPlot.min.css"}};
     /** The most derived commits one lineage answer lists, newest first, so that the page stays one page. */
     private static final int MAX_DOWNSTREAM = 100;
 
@@ -177,7 +180,7 @@ public final class ConsoleController {
     private String page(ObjectMapper json, String[] libraries) {
         String html = new String(ConsoleAssets.read(ASSETS + "/index.html"), StandardCharsets.UTF_8);
         Map<String, String> imports = new LinkedHashMap<>();
-        imports.put("echarts", libraries[0]);
+        imports.put("cytoscape", libraries[0]);
         imports.put("uplot", libraries[1]);
         StringBuilder preload = new StringBuilder();
         for (String module : assets.modules()) {
@@ -187,7 +190,7 @@ public final class ConsoleController {
             return html.replace("{{uplotCss}}", libraries[2])
                     .replace("{{styleCss}}", assets.url("style.css"))
                     .replace("{{appJs}}", assets.url("app.js"))
-                    .replace("{{echarts}}", libraries[0])
+                    .replace("{{graphs}}", libraries[0])
                     .replace("{{modulepreload}}", preload.toString().strip())
                     .replace("{{importmap}}", json.writeValueAsString(Map.of("imports", imports)));
         } catch (JsonProcessingException e) {
