@@ -2,16 +2,19 @@ package io.sluice.api;
 
 import io.sluice.SluiceException;
 import io.sluice.api.cli.BenchCommand;
+import io.sluice.api.cli.Cmd;
 import io.sluice.api.cli.CompletionCommand;
 import io.sluice.api.cli.EvaluateCommand;
 import io.sluice.api.cli.FileVerbs;
+import io.sluice.api.cli.Group;
 import io.sluice.api.cli.MaintenanceCommands;
 import io.sluice.api.cli.UpCommand;
 import io.sluice.api.cli.Verbs;
 import io.sluice.api.cli.WorkerCommand;
 import io.sluice.api.client.ClientException;
 import picocli.CommandLine;
-import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Model.OptionSpec;
 
 import java.io.IOException;
 import java.io.InputStream;
@@ -20,7 +23,6 @@ import java.net.URISyntaxException;
 import java.nio.file.Path;
 import java.io.PrintStream;
 import java.io.PrintWriter;
-import java.lang.reflect.Method;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -29,8 +31,6 @@ import java.util.Map;
  * The {@code sluice} command: {@code up} runs the daemon, the pachctl-style verbs are clients of it, and
  * {@code evaluate}/{@code bench} work on local files. A user's mistake prints one line and exits 1.
  */
-@Command(name = "sluice", mixinStandardHelpOptions = true, version = "sluice 0.1.0",
-        description = "A versioned data-pipeline framework in the style of Pachyderm.")
 public final class Main {
     private final PrintStream out;
     private final PrintStream err;
@@ -84,7 +84,7 @@ public final class Main {
      * only the one a command line names is loaded: a client's start-up pays for its own command only, and
      * the daemon's classes (Javalin, JGit, librec) need not even be on a client's class path.
      */
-    static Object command(String name) {
+    static Cmd command(String name) {
         switch (name) {
             case "up": return new UpCommand();
             case "worker": return new WorkerCommand();
@@ -135,31 +135,26 @@ public final class Main {
     }
 
     /**
-     * The command tree with {@code names} below the root and, below a verb whose nouns are its methods
-     * ({@code addMethodSubcommands = false}), only the noun {@code noun} when it has one of that name, else all.
-     * picocli builds the model of a command by reflection on its methods, parameters and mixins, which is most
-     * of a client's start-up; {@code list repo} needs the model of {@code list repo} only. A mistyped noun gets
-     * every noun, for "did you mean".
+     * The command tree with {@code names} below the root and, below a verb of nouns, only the noun {@code noun}
+     * when it has one of that name, else all: {@code list repo} needs the model of {@code list repo} only. A
+     * mistyped noun gets every noun, for "did you mean".
      */
     private CommandLine tree(List<String> names, String noun) {
-        CommandLine cli = new CommandLine(this);
+        CommandSpec root = CommandSpec.wrapWithoutInspection(this);
+        root.name("sluice").version("sluice 0.1.0");
+        root.usageMessage().description("A versioned data-pipeline framework in the style of Pachyderm.");
+        root.addOption(Cmd.helpOption());
+        root.addOption(OptionSpec.builder("-V", "--version").versionHelp(true)
+                .description("Print version information and exit.").build());
+        CommandLine cli = new CommandLine(root);
         for (String name : names) {
-            CommandLine verb = new CommandLine(command(name));
-            if (!verb.getCommandSpec().isAddMethodSubcommands()) {
-                List<Method> nouns = CommandLine.getCommandMethods(verb.getCommandSpec().userObject().getClass(), null);
-                boolean named = false;
-                for (Method m : nouns) {
-                    named |= m.getAnnotation(Command.class).name().equals(noun);
-                }
-                for (Method m : nouns) {
-                    if (!named || m.getAnnotation(Command.class).name().equals(noun)) {
-                        verb.addSubcommand(new CommandLine(m));
-                    }
-                }
+            Cmd command = command(name);
+            CommandLine sub = new CommandLine(command.spec());
+            cli.addSubcommand(name, sub);
+            if (command instanceof Group group) {
+                group.addSubcommands(sub, noun);
             }
-            cli.addSubcommand(name, verb);
         }
-        withHelp(cli);
         return cli;
     }
 
@@ -238,18 +233,6 @@ public final class Main {
             }
         }
         return d[a.length()][b.length()];
-    }
-
-    /** {@code -h}/{@code --help} on every command and subcommand, as the errors' "see ... --help" promise. */
-    private static void withHelp(CommandLine cli) {
-        CommandLine.Model.CommandSpec spec = cli.getCommandSpec();
-        if (spec.findOption("--help") == null) {
-            spec.addOption(CommandLine.Model.OptionSpec.builder("-h", "--help").usageHelp(true)
-                    .description("Show this help message and exit.").build());
-        }
-        for (CommandLine sub : cli.getSubcommands().values()) {
-            withHelp(sub);
-        }
     }
 
     /** A mistake on the command line found after parsing, shown as one line. */

@@ -249,7 +249,7 @@ class CliIT {
     }
 
     @Test
-    void everyOptionHasAHelpLine() {
+    void everyOptionAndParameterHasAHelpLine() {
         Main main = new Main(System.out, System.err, System.in, Map.of());
         List<String> missing = new ArrayList<>();
         Deque<picocli.CommandLine> todo = new ArrayDeque<>(List.of(main.tree(Main.COMMANDS)));
@@ -258,6 +258,11 @@ class CliIT {
             for (picocli.CommandLine.Model.OptionSpec option : cli.getCommandSpec().options()) {
                 if (String.join("", option.description()).isBlank()) {
                     missing.add(cli.getCommandSpec().qualifiedName() + " " + option.longestName());
+                }
+            }
+            for (picocli.CommandLine.Model.PositionalParamSpec param : cli.getCommandSpec().positionalParameters()) {
+                if (String.join("", param.description()).isBlank()) {
+                    missing.add(cli.getCommandSpec().qualifiedName() + " " + param.paramLabel());
                 }
             }
             todo.addAll(cli.getSubcommands().values());

@@ -16,9 +16,6 @@ import io.sluice.storage.ObjectStore;
 import io.sluice.storage.ObjectStores;
 import org.apache.commons.io.file.PathUtils;
 import picocli.CommandLine;
-import picocli.CommandLine.Command;
-import picocli.CommandLine.Option;
-import picocli.CommandLine.ParentCommand;
 
 import java.io.IOException;
 import java.nio.file.Files;
@@ -31,118 +28,213 @@ import java.util.Map;
  * {@code sluice bench ...}: each capability's benchmark, run on a scratch data dir (no daemon needed) and
  * printed as one JSON document, so figures can be compared between runs and machines.
  */
-@Command(name = "bench", description = "Run a benchmark and print its figures as JSON.")
-public final class BenchCommand {
-    @ParentCommand
-    Main main;
-
-    @Option(names = "--scratch", paramLabel = "DIR", scope = CommandLine.ScopeType.INHERIT, description = "Where to keep the benchmark's data (default: a temp dir, deleted after).")
-    Path scratch;
-
-    @Command(name = "api", description = "POST /predict to a ready /result (latency and where it goes), the same right after a POST /train, and /result throughput.")
-    void api(@Option(names = "--requests", defaultValue = "50", description = "POST /predict requests timed, and train-then-predict rounds (default 50 each).") int requests,
-             @Option(names = "--load-seconds", defaultValue = "10", description = "Seconds of /result load (default 10).") double loadSeconds,
-             @Option(names = "--connections", defaultValue = "8", description = "Concurrent connections of the load (default 8).") int connections,
-             @Option(names = "--soak-seconds", defaultValue = "0", description = "Then mixed /result + /predict load for this long, sampling heap.") double soakSeconds) throws Exception {
-        inScratch(dir -> new ApiBench().run(dir, stagePath(), new ApiBench.Options(requests, loadSeconds, connections, soakSeconds)));
+public final class BenchCommand extends Group {
+    public BenchCommand() {
+        super("bench", "Run a benchmark and print its figures as JSON.", "api", "ingest", "cli", "transfer", "files",
+                "predict-start", "trigger", "train", "soak", "console", "sets");
+        spec().addOption(builder("--scratch", "Where to keep the benchmark's data (default: a temp dir, deleted after).")
+                .paramLabel("DIR").type(Path.class).scopeType(CommandLine.ScopeType.INHERIT).build());
     }
 
-    @Command(name = "ingest", description = "put/get throughput against sha256sum and cp, dedup and append storage, list latency.")
-    void ingest(@Option(names = "--store", paramLabel = "URI", description = "Also measure this store (e.g. s3://bucket/prefix) next to the local one.") String store,
-                @Option(names = "--file-mib", defaultValue = "1024", description = "Size of the put/get file in MiB (default 1024).") long fileMib,
-                @Option(names = "--commits", defaultValue = "10000", description = "Commits for the list commit figure (default 10000).") int commits,
-                @Option(names = "--files", defaultValue = "100000", description = "Files for the list file figure (default 100000).") int files) throws Exception {
-        PfsBench bench = new PfsBench(new PfsBench.Sizes(fileMib << 20, 1L << 20, commits, files));
-        inScratch(dir -> {
-            Map<String, Object> figures = new LinkedHashMap<>();
-            try (ObjectStore local = ObjectStores.open(null, dir.resolve("local"))) {
-                figures.put("local", bench.run(dir.resolve("local"), local));
-            }
-            if (store != null) {
-                // The listing figures do not depend on where chunks live; keep that part small remotely.
-                PfsBench remoteBench = new PfsBench(new PfsBench.Sizes(fileMib << 20, 1L << 20, Math.min(commits, 100),
-                        Math.min(files, 1000)));
-                try (ObjectStore remote = ObjectStores.open(store, dir.resolve("remote"), main.env())) {
-                    figures.put("store", remoteBench.run(dir.resolve("remote"), remote));
+    @Override
+    protected Cmd subcommand(String name) {
+        switch (name) {
+            case "api": return new Cmd("api", "POST /predict to a ready /result (latency and where it goes), the same right after a POST /train, and /result throughput.") {
+                {
+                    option("--requests", "N", int.class, "50", "POST /predict requests timed, and train-then-predict rounds (default 50 each).");
+                    option("--load-seconds", "SECONDS", double.class, "10", "Seconds of /result load (default 10).");
+                    option("--connections", "N", int.class, "8", "Concurrent connections of the load (default 8).");
+                    option("--soak-seconds", "SECONDS", double.class, "0", "Then mixed /result + /predict load for this long, sampling heap.");
                 }
-            }
-            return figures;
-        });
-    }
 
-    @Command(name = "cli", description = "Start-up of client commands (./sluice processes) against a daemon, next to a bare JVM and curl.")
-    void cli(@Option(names = "--runs", defaultValue = "20", description = "Timed runs of each command (default 20).") int runs,
-             @Option(names = "--before", paramLabel = "DIR", description = "Also time the launcher of this other built checkout (an older build), run for run in turn with this one.") Path before)
-            throws Exception {
-        inScratch(dir -> new CliBench(UpCommand.home(main)).startup(dir, runs, before));
-    }
+                @Override
+                protected void run() throws Exception {
+                    int requests = value("--requests");
+                    double loadSeconds = value("--load-seconds");
+                    int connections = value("--connections");
+                    double soakSeconds = value("--soak-seconds");
+                    inScratch(dir -> new ApiBench().run(dir, stagePath(), new ApiBench.Options(requests, loadSeconds, connections, soakSeconds)));
+                }
+            };
+            case "ingest": return new Cmd("ingest", "put/get throughput against sha256sum and cp, dedup and append storage, list latency.") {
+                {
+                    option("--store", "URI", "Also measure this store (e.g. s3://bucket/prefix) next to the local one.");
+                    option("--file-mib", "N", long.class, "1024", "Size of the put/get file in MiB (default 1024).");
+                    option("--commits", "N", int.class, "10000", "Commits for the list commit figure (default 10000).");
+                    option("--files", "N", int.class, "100000", "Files for the list file figure (default 100000).");
+                }
 
-    @Command(name = "transfer", description = "put file and get file of new random bytes through the CLI, next to curl on the same endpoint.")
-    void transfer(@Option(names = "--file-mib", defaultValue = "1024", description = "File size in MiB (default 1024).") long fileMib)
-            throws Exception {
-        inScratch(dir -> new CliBench(UpCommand.home(main)).transfer(dir, fileMib));
-    }
+                @Override
+                protected void run() throws Exception {
+                    String store = value("--store");
+                    long fileMib = value("--file-mib");
+                    int commits = value("--commits");
+                    int files = value("--files");
+                    PfsBench bench = new PfsBench(new PfsBench.Sizes(fileMib << 20, 1L << 20, commits, files));
+                    inScratch(dir -> {
+                        Map<String, Object> figures = new LinkedHashMap<>();
+                        try (ObjectStore local = ObjectStores.open(null, dir.resolve("local"))) {
+                            figures.put("local", bench.run(dir.resolve("local"), local));
+                        }
+                        if (store != null) {
+                            // The listing figures do not depend on where chunks live; keep that part small remotely.
+                            PfsBench remoteBench = new PfsBench(new PfsBench.Sizes(fileMib << 20, 1L << 20, Math.min(commits, 100),
+                                    Math.min(files, 1000)));
+                            try (ObjectStore remote = ObjectStores.open(store, dir.resolve("remote"), main().env())) {
+                                figures.put("store", remoteBench.run(dir.resolve("remote"), remote));
+                            }
+                        }
+                        return figures;
+                    });
+                }
+            };
+            case "cli": return new Cmd("cli", "Start-up of client commands (./sluice processes) against a daemon, next to a bare JVM and curl.") {
+                {
+                    option("--runs", "N", int.class, "20", "Timed runs of each command (default 20).");
+                    option("--before", "DIR", Path.class, null, "Also time the launcher of this other built checkout (an older build), run for run in turn with this one.");
+                }
 
-    @Command(name = "files", description = "put file -r of many 1-10 KiB files through the CLI into a daemon process, next to restic backup and git add + commit of the same tree.")
-    void files(@Option(names = "--files", defaultValue = "100000", description = "Files in the big tree (default 100000).") int files,
-               @Option(names = "--daemon-heap", defaultValue = "256m", description = "The daemon's -Xmx (default 256m).") String heap,
-               @Option(names = "--before", paramLabel = "HOME", description = "Also measure the build in this project checkout (its launcher and jars), first.") Path before,
-               @Option(names = "--no-others", description = "Skip restic and git.") boolean noOthers) throws Exception {
-        List<Path> homes = new java.util.ArrayList<>();
-        if (before != null) {
-            homes.add(before.toAbsolutePath().normalize());
+                @Override
+                protected void run() throws Exception {
+                    int runs = value("--runs");
+                    Path before = value("--before");
+                    inScratch(dir -> new CliBench(UpCommand.home(main())).startup(dir, runs, before));
+                }
+            };
+            case "transfer": return new Cmd("transfer", "put file and get file of new random bytes through the CLI, next to curl on the same endpoint.") {
+                {
+                    option("--file-mib", "N", long.class, "1024", "File size in MiB (default 1024).");
+                }
+
+                @Override
+                protected void run() throws Exception {
+                    long fileMib = value("--file-mib");
+                    inScratch(dir -> new CliBench(UpCommand.home(main())).transfer(dir, fileMib));
+                }
+            };
+            case "files": return new Cmd("files", "put file -r of many 1-10 KiB files through the CLI into a daemon process, next to restic backup and git add + commit of the same tree.") {
+                {
+                    option("--files", "N", int.class, "100000", "Files in the big tree (default 100000).");
+                    option("--daemon-heap", "HEAP", String.class, "256m", "The daemon's -Xmx (default 256m).");
+                    option("--before", "HOME", Path.class, null, "Also measure the build in this project checkout (its launcher and jars), first.");
+                    flag("--no-others", "Skip restic and git.");
+                }
+
+                @Override
+                protected void run() throws Exception {
+                    int files = value("--files");
+                    String heap = value("--daemon-heap");
+                    Path before = value("--before");
+                    boolean noOthers = isSet("--no-others");
+                    List<Path> homes = new java.util.ArrayList<>();
+                    if (before != null) {
+                        homes.add(before.toAbsolutePath().normalize());
+                    }
+                    homes.add(UpCommand.home(main()));
+                    inScratch(dir -> new FilesBench(new FilesBench.Options(files, heap, homes, !noOthers)).run(dir));
+                }
+            };
+            case "predict-start": return new Cmd("predict-start", "One predict datum (slot, JVM start, model load) with the predict launcher's class-data archive and with it off, in alternating jobs.") {
+                {
+                    option("--requests", "N", int.class, "20", "Datums (one-line request files) per job (default 20).");
+                    option("--rounds", "N", int.class, "5", "Jobs of each kind, alternating; the median counts (default 5).");
+                }
+
+                @Override
+                protected void run() throws Exception {
+                    int requests = value("--requests");
+                    int rounds = value("--rounds");
+                    inScratch(dir -> PredictStartBench.run(dir, stagePath(), requests, rounds));
+                }
+            };
+            case "trigger": return new Cmd("trigger", "finish commit -> job RUNNING -> output commit latency, and per-datum overhead.") {
+                {
+                    option("--commits", "N", int.class, "30", "Commits timed (default 30).");
+                    option("--files", "N", int.class, "1000", "Small files for the per-datum figure (default 1000).");
+                    option("--before", "HOME", Path.class, null, "Also run the build in this project checkout (its jars); both builds then run in JVMs of their own, in turn.");
+                    option("--rounds", "N", int.class, "1", "With --before: rounds of both builds, the order swapped each round (default 1).");
+                }
+
+                @Override
+                protected void run() throws Exception {
+                    int commits = value("--commits");
+                    int files = value("--files");
+                    Path before = value("--before");
+                    int rounds = value("--rounds");
+                    if (before != null) {
+                        inScratch(dir -> TriggerBench.beside(dir, before, UpCommand.home(main()), commits, files, rounds));
+                        return;
+                    }
+                    inScratch(dir -> TriggerBench.run(dir.resolve("data"), commits, files));
+                }
+            };
+            case "train": return new Cmd("train", "Full vs incremental training (ML-100K if ../shared/data has it, else generated), with a hand-written SGD reference.") {
+                {
+                    option("--data", "DIR", Path.class, null, "MovieLens 100K directory (default: ../shared/data/ml-100k if present).");
+                }
+
+                @Override
+                protected void run() throws Exception {
+                    Path data = value("--data");
+                    Path dir = data != null ? data : TrainBenchmark.findMovieLens(UpCommand.home(main())).orElse(null);
+                    inScratch(scratchDir -> TrainBenchmark.withDefaults().run(dir));
+                }
+            };
+            case "soak": return new Cmd("soak", "SIGKILL a real daemon again and again under concurrent writes, pipeline changes and jobs; check every acknowledged write, fsck and one job per input commit after each restart.") {
+                {
+                    option("--kills", "N", int.class, "100", "How many kill -9 cycles to run.");
+                    option("--seconds", "SECONDS", double.class, "3", "Mean seconds of load before each kill.");
+                    option("--putters", "N", int.class, "2", "Concurrent clients putting and appending files.");
+                    option("--pace-ms", "N", int.class, "250", "Pause of each client between requests.");
+                }
+
+                @Override
+                protected void run() throws Exception {
+                    int kills = value("--kills");
+                    double seconds = value("--seconds");
+                    int putters = value("--putters");
+                    int paceMs = value("--pace-ms");
+                    inScratch(dir -> new SoakBench().run(dir, new SoakBench.Options(kills, seconds, putters, paceMs)));
+                }
+            };
+            case "console": return new Cmd("console", "First render of every web console page in headless Chromium, with a repo of 1,000 commits and 200 jobs, on a first and a repeat visit.") {
+                {
+                    option("--commits", "N", int.class, "1000", "Commits in the bench repo (default 1000).");
+                    option("--jobs", "N", int.class, "200", "How many of them come after its pipeline, one job each (default 200).");
+                    option("--rounds", "N", int.class, "3", "Loads of each page, each way; the median counts (default 3).");
+                    option("--before", "HOME", Path.class, null, "Also measure the build in this project checkout (its jars), in turns with this one.");
+                }
+
+                @Override
+                protected void run() throws Exception {
+                    int commits = value("--commits");
+                    int jobs = value("--jobs");
+                    int rounds = value("--rounds");
+                    Path before = value("--before");
+                    inScratch(dir -> new ConsoleBench(UpCommand.home(main())).run(dir, new ConsoleBench.Options(commits, jobs, rounds, before)));
+                }
+            };
+            case "sets": return new Cmd("sets", "Inspect commit set, list job <set>, repo@<set> and list commit latency over many commits across repos, and how soon wait commit answers.") {
+                {
+                    option("--repos", "N", int.class, "4", "Repos (default 4).");
+                    option("--commits", "N", int.class, "300", "Commits in each repo (default 300).");
+                    option("--jobs", "N", int.class, "20", "How many of the first repo's commits come after its pipeline, one job each (default 20).");
+                    option("--rounds", "N", int.class, "20", "Timed rounds; the median counts (default 20).");
+                    option("--before", "HOME", Path.class, null, "Also time the build in this project checkout (its jars), in turns with this one.");
+                }
+
+                @Override
+                protected void run() throws Exception {
+                    int repos = value("--repos");
+                    int commits = value("--commits");
+                    int jobs = value("--jobs");
+                    int rounds = value("--rounds");
+                    Path before = value("--before");
+                    inScratch(dir -> new SetsBench(UpCommand.home(main())).run(dir, new SetsBench.Options(repos, commits, jobs, rounds, before)));
+                }
+            };
+            default: throw new IllegalArgumentException(name);
         }
-        homes.add(UpCommand.home(main));
-        inScratch(dir -> new FilesBench(new FilesBench.Options(files, heap, homes, !noOthers)).run(dir));
-    }
-
-    @Command(name = "predict-start", description = "One predict datum (slot, JVM start, model load) with the predict launcher's class-data archive and with it off, in alternating jobs.")
-    void predictStart(@Option(names = "--requests", defaultValue = "20", description = "Datums (one-line request files) per job (default 20).") int requests,
-                      @Option(names = "--rounds", defaultValue = "5", description = "Jobs of each kind, alternating; the median counts (default 5).") int rounds) throws Exception {
-        inScratch(dir -> PredictStartBench.run(dir, stagePath(), requests, rounds));
-    }
-
-    @Command(name = "trigger", description = "finish commit -> job RUNNING -> output commit latency, and per-datum overhead.")
-    void trigger(@Option(names = "--commits", defaultValue = "30", description = "Commits timed (default 30).") int commits,
-                 @Option(names = "--files", defaultValue = "1000", description = "Small files for the per-datum figure (default 1000).") int files,
-                 @Option(names = "--before", paramLabel = "HOME", description = "Also run the build in this project checkout (its jars); both builds then run in JVMs of their own, in turn.") Path before,
-                 @Option(names = "--rounds", defaultValue = "1", description = "With --before: rounds of both builds, the order swapped each round (default 1).") int rounds) throws Exception {
-        if (before != null) {
-            inScratch(dir -> TriggerBench.beside(dir, before, UpCommand.home(main), commits, files, rounds));
-            return;
-        }
-        inScratch(dir -> TriggerBench.run(dir.resolve("data"), commits, files));
-    }
-
-    @Command(name = "train", description = "Full vs incremental training (ML-100K if ../shared/data has it, else generated), with a hand-written SGD reference.")
-    void train(@Option(names = "--data", paramLabel = "DIR", description = "MovieLens 100K directory (default: ../shared/data/ml-100k if present).") Path data) throws Exception {
-        Path dir = data != null ? data : TrainBenchmark.findMovieLens(UpCommand.home(main)).orElse(null);
-        inScratch(scratchDir -> TrainBenchmark.withDefaults().run(dir));
-    }
-
-    @Command(name = "soak", description = "SIGKILL a real daemon again and again under concurrent writes, pipeline changes and jobs; check every acknowledged write, fsck and one job per input commit after each restart.")
-    void soak(@Option(names = "--kills", defaultValue = "100", description = "How many kill -9 cycles to run.") int kills,
-              @Option(names = "--seconds", defaultValue = "3", description = "Mean seconds of load before each kill.") double seconds,
-              @Option(names = "--putters", defaultValue = "2", description = "Concurrent clients putting and appending files.") int putters,
-              @Option(names = "--pace-ms", defaultValue = "250", description = "Pause of each client between requests.") int paceMs) throws Exception {
-        inScratch(dir -> new SoakBench().run(dir, new SoakBench.Options(kills, seconds, putters, paceMs)));
-    }
-
-    @Command(name = "console", description = "First render of every web console page in headless Chromium, with a repo of 1,000 commits and 200 jobs, on a first and a repeat visit.")
-    void console(@Option(names = "--commits", defaultValue = "1000", description = "Commits in the bench repo (default 1000).") int commits,
-                 @Option(names = "--jobs", defaultValue = "200", description = "How many of them come after its pipeline, one job each (default 200).") int jobs,
-                 @Option(names = "--rounds", defaultValue = "3", description = "Loads of each page, each way; the median counts (default 3).") int rounds,
-                 @Option(names = "--before", paramLabel = "HOME", description = "Also measure the build in this project checkout (its jars), in turns with this one.") Path before) throws Exception {
-        inScratch(dir -> new ConsoleBench(UpCommand.home(main)).run(dir, new ConsoleBench.Options(commits, jobs, rounds, before)));
-    }
-
-    @Command(name = "sets", description = "Inspect commit set, list job <set>, repo@<set> and list commit latency over many commits across repos, and how soon wait commit answers.")
-    void sets(@Option(names = "--repos", defaultValue = "4", description = "Repos (default 4).") int repos,
-              @Option(names = "--commits", defaultValue = "300", description = "Commits in each repo (default 300).") int commits,
-              @Option(names = "--jobs", defaultValue = "20", description = "How many of the first repo's commits come after its pipeline, one job each (default 20).") int jobs,
-              @Option(names = "--rounds", defaultValue = "20", description = "Timed rounds; the median counts (default 20).") int rounds,
-              @Option(names = "--before", paramLabel = "HOME", description = "Also time the build in this project checkout (its jars), in turns with this one.") Path before) throws Exception {
-        inScratch(dir -> new SetsBench(UpCommand.home(main)).run(dir, new SetsBench.Options(repos, commits, jobs, rounds, before)));
     }
 
     /** A benchmark body that gets a scratch dir and returns its figures. */
@@ -152,10 +244,11 @@ public final class BenchCommand {
     }
 
     void inScratch(Body body) throws Exception {
+        Path scratch = value("--scratch");
         Path dir = scratch != null ? Files.createDirectories(scratch) : Files.createTempDirectory("sluice-bench-");
         try {
             Object figures = body.run(dir);
-            Output.printJson(main.out(), Json.mapper().valueToTree(figures));
+            Output.printJson(main().out(), Json.mapper().valueToTree(figures));
         } finally {
             if (scratch == null) {
                 deleteQuietly(dir);
@@ -164,7 +257,7 @@ public final class BenchCommand {
     }
 
     List<Path> stagePath() {
-        Path home = UpCommand.home(main);
+        Path home = UpCommand.home(main());
         return List.of(home.resolve("train-stage/bin"), home.resolve("predict-stage/bin"));
     }
 

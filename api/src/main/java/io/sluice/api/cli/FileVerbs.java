@@ -6,10 +6,6 @@ import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import io.sluice.api.Main;
 import io.sluice.api.client.ClientException;
 import io.sluice.api.client.SluiceClient;
-import picocli.CommandLine.Command;
-import picocli.CommandLine.Mixin;
-import picocli.CommandLine.Option;
-import picocli.CommandLine.Parameters;
 
 import java.io.IOException;
 import java.io.InputStream;
@@ -35,27 +31,58 @@ public final class FileVerbs {
     static final Column[] FILE = {
             Column.field("NAME", "path"), Column.field("TYPE", "type"),
             Column.size("SIZE", "size")};
+    private static final Column[] DIFF = {
+            new Column("CHANGE") {
+                @Override
+                String value(JsonNode row) {
+                    return change(row);
+                }
+            }, Column.field("PATH", "path"), new Column("SIZE") {
+                @Override
+                String value(JsonNode row) {
+                    return Output.bytes(row.path("newFile").get("size"));
+                }
+            }};
 
-    @Command(name = "put", addMethodSubcommands = false, description = "Put a file into a repo.")
-    public static final class Put extends Verbs.Verb {
-        @Command(name = "file", description = "Put LOCAL (or a directory with -r, or stdin with -f -) at REPO@BRANCH:/PATH.")
-        void file(@Parameters(paramLabel = "REPO@BRANCH:/PATH") String arg,
-                  @Option(names = {"-f", "--file"}, required = true, paramLabel = "LOCAL", description = "The local file or directory, or - for stdin.") String local,
-                  @Option(names = {"-r", "--recursive"}, description = "Put a directory's files.") boolean recursive,
-                  @Option(names = {"-a", "--append"}, description = "Append instead of overwriting.") boolean append,
-                  @Mixin ClientOptions o) {
-            RefArg ref = RefArg.parse(arg, o.v1(main));
-            SluiceClient client = o.client(main);
+    /** put file. */
+    public static final class Put extends Group {
+        public Put() {
+            super("put", "Put a file into a repo.", "file");
+        }
+
+        @Override
+        protected Cmd subcommand(String noun) {
+            return new PutFile();
+        }
+    }
+
+    /** put file: one file, a directory's files in one commit, or stdin. */
+    static final class PutFile extends ClientCmd {
+        PutFile() {
+            super("file", "Put LOCAL (or a directory with -r, or stdin with -f -) at REPO@BRANCH:/PATH.");
+            param("REPO@BRANCH:/PATH", "Where it goes (a directory's files go under PATH).");
+            requiredOption("-f,--file", "LOCAL", String.class, "The local file or directory, or - for stdin.");
+            flag("-r,--recursive", "Put a directory's files.");
+            flag("-a,--append", "Append instead of overwriting.");
+        }
+
+        @Override
+        protected void run() {
+            String arg = positional(0);
+            String local = value("--file");
+            boolean append = isSet("--append");
+            RefArg ref = RefArg.parse(arg, v1());
+            SluiceClient client = client();
             // Asked first because the daemon refuses a put into a missing repo before reading the body, and
             // Java's HTTP client, still sending a large one, then loses that answer to the closed connection.
             client.get(ref.repoPath(), null);
             if (local.equals("-")) {
-                put(client, ref, ref.requirePath(arg), () -> main.in(), -1, append);
+                put(client, ref, ref.requirePath(arg), () -> main().in(), -1, append);
                 return;
             }
             Path source = Path.of(local);
             if (Files.isDirectory(source)) {
-                if (!recursive) {
+                if (!isSet("--recursive")) {
                     throw new Main.UsageError(local + " is a directory; use -r to put its files");
                 }
                 putTree(client, ref, source, ref.pathOr("/"), append);
@@ -114,21 +141,40 @@ public final class FileVerbs {
         private void put(SluiceClient client, RefArg ref, String path, java.util.function.Supplier<InputStream> data,
                          long size, boolean append) {
             client.putStream(ref.repoPath() + "/files", query("branch", ref.branch(), "path", path, "append", append),
-                    () -> Progress.wrap(data.get(), size, "put " + path, main.err(), showProgress(size)), size);
+                    () -> Progress.wrap(data.get(), size, "put " + path, main().err(), showProgress(size)), size);
         }
     }
 
-    @Command(name = "get", addMethodSubcommands = false, description = "Get a file out of a repo.")
-    public static final class Get extends Verbs.Verb {
-        @Command(name = "file", description = "Write REPO@REF:/PATH to stdout or to -o LOCAL; with -r a directory into -o DIR.")
-        void file(@Parameters(paramLabel = "REPO@REF:/PATH") String arg,
-                  @Option(names = {"-o", "--output-file"}, paramLabel = "LOCAL", description = "Where to write it (default, or -: stdout).") String target,
-                  @Option(names = "--offset", paramLabel = "BYTES", defaultValue = "0", description = "Start this many bytes into the file.") long offset,
-                  @Option(names = {"-r", "--recursive"}, description = "Get every file under a directory into -o DIR.") boolean recursive,
-                  @Mixin DaemonAddress o) throws IOException {
-            RefArg ref = RefArg.parse(arg, o.v1(main));
-            SluiceClient client = o.client(main);
-            if (recursive) {
+    /** get file. */
+    public static final class Get extends Group {
+        public Get() {
+            super("get", "Get a file out of a repo.", "file");
+        }
+
+        @Override
+        protected Cmd subcommand(String noun) {
+            return new GetFile();
+        }
+    }
+
+    /** get file: one file to stdout or a local file, or a directory's files into a local directory. */
+    static final class GetFile extends ClientCmd {
+        GetFile() {
+            super("file", "Write REPO@REF:/PATH to stdout or to -o LOCAL; with -r a directory into -o DIR.", false);
+            param("REPO@REF:/PATH", "The file, or with -r the directory.");
+            option("-o,--output-file", "LOCAL", "Where to write it (default, or -: stdout).");
+            option("--offset", "BYTES", long.class, "0", "Start this many bytes into the file.");
+            flag("-r,--recursive", "Get every file under a directory into -o DIR.");
+        }
+
+        @Override
+        protected void run() throws IOException {
+            String arg = positional(0);
+            String target = value("--output-file");
+            long offset = value("--offset");
+            RefArg ref = RefArg.parse(arg, v1());
+            SluiceClient client = client();
+            if (isSet("--recursive")) {
                 if (target == null || target.equals("-")) {
                     throw new Main.UsageError("get file -r writes a directory: name it with -o DIR");
                 }
@@ -170,7 +216,7 @@ public final class FileVerbs {
                     query("ref", ref.ref(), "path", path, "offset", offset));
             long size = response.length();
             Received body = new Received(response.body(), size);
-            try (InputStream in = Progress.wrap(body, size, "get " + path, main.err(), showProgress(size))) {
+            try (InputStream in = Progress.wrap(body, size, "get " + path, main().err(), showProgress(size))) {
                 save(in, target);
             } catch (IOException e) {
                 if (!body.failed) {
@@ -233,8 +279,8 @@ public final class FileVerbs {
 
         private void save(InputStream in, Path target) throws IOException {
             if (target == null) {
-                SluiceClient.copy(in, main.out());
-                main.out().flush();
+                SluiceClient.copy(in, main().out());
+                main().out().flush();
                 return;
             }
             // Write beside the target and rename, so an interrupted get never leaves a truncated file.
@@ -250,59 +296,89 @@ public final class FileVerbs {
         }
     }
 
-    @Command(name = "glob", addMethodSubcommands = false, description = "Match files against a glob pattern.")
-    public static final class Glob extends Verbs.Verb {
-        @Command(name = "file", description = "List the files of REPO@REF matching PATTERN, e.g. 'repo@master:/*/*.csv'.")
-        void file(@Parameters(paramLabel = "REPO@REF:PATTERN") String arg,
-                  @Option(names = "--limit", paramLabel = "N", description = "Show at most N matches (a page).") Integer limit,
-                  @Option(names = "--cursor", paramLabel = "CURSOR", description = "Start after this cursor (from the previous page).") String cursor,
-                  @Mixin ClientOptions o) {
-            RefArg ref = RefArg.parse(arg, o.v1(main));
-            printPages(this, o, ref.repoPath() + "/files/glob", query("ref", ref.ref(), "pattern", ref.pathOr("/*")),
-                    limit, cursor, FILE);
+    /** glob file. */
+    public static final class Glob extends Group {
+        public Glob() {
+            super("glob", "Match files against a glob pattern.", "file");
+        }
+
+        @Override
+        protected Cmd subcommand(String noun) {
+            return new ClientCmd("file", "List the files of REPO@REF matching PATTERN, e.g. 'repo@master:/*/*.csv'.") {
+                {
+                    param("REPO@REF:PATTERN", "The commit and the pattern (default /*).");
+                    pageOptions(this, "Show at most N matches (a page).");
+                }
+
+                @Override
+                protected void run() {
+                    RefArg ref = RefArg.parse(positional(0), v1());
+                    printPages(this, ref.repoPath() + "/files/glob", query("ref", ref.ref(), "pattern", ref.pathOr("/*")), FILE);
+                }
+            };
         }
     }
 
-    @Command(name = "diff", addMethodSubcommands = false, description = "Show what changed between two commits.")
-    public static final class Diff extends Verbs.Verb {
-        @Command(name = "file", description = "List paths that differ between REPO@NEW[:/DIR] and REPO@OLD.")
-        void file(@Parameters(index = "0", paramLabel = "REPO@NEW") String newArg,
-                  @Parameters(index = "1", paramLabel = "REPO@OLD") String oldArg,
-                  @Option(names = "--limit", paramLabel = "N", description = "Show at most N paths (a page).") Integer limit,
-                  @Option(names = "--cursor", paramLabel = "CURSOR", description = "Start after this cursor (from the previous page).") String cursor,
-                  @Mixin ClientOptions o) {
-            RefArg newRef = RefArg.parse(newArg, o.v1(main));
-            RefArg oldRef = RefArg.parse(oldArg, o.v1(main));
-            if (!newRef.repo().equals(oldRef.repo())) {
-                throw new Main.UsageError("diff file compares two commits of one repo");
-            }
-            printPages(this, o, newRef.repoPath() + "/diff",
-                    query("new", newRef.ref(), "old", oldRef.ref(), "path", newRef.pathOr("/")), limit, cursor,
-                    new Column("CHANGE") {
-                        @Override
-                        String value(JsonNode row) {
-                            return change(row);
-                        }
-                    }, Column.field("PATH", "path"), new Column("SIZE") {
-                        @Override
-                        String value(JsonNode row) {
-                            return Output.bytes(row.path("newFile").get("size"));
-                        }
-                    });
+    /** diff file. */
+    public static final class Diff extends Group {
+        public Diff() {
+            super("diff", "Show what changed between two commits.", "file");
+        }
+
+        @Override
+        protected Cmd subcommand(String noun) {
+            return new ClientCmd("file", "List paths that differ between REPO@NEW[:/DIR] and REPO@OLD.") {
+                {
+                    param("REPO@NEW", "The newer commit (with :/DIR, only under DIR).");
+                    param("REPO@OLD", "The older commit.");
+                    pageOptions(this, "Show at most N paths (a page).");
+                }
+
+                @Override
+                protected void run() {
+                    RefArg newRef = RefArg.parse(positional(0), v1());
+                    RefArg oldRef = RefArg.parse(positional(1), v1());
+                    if (!newRef.repo().equals(oldRef.repo())) {
+                        throw new Main.UsageError("diff file compares two commits of one repo");
+                    }
+                    printPages(this, newRef.repoPath() + "/diff",
+                            query("new", newRef.ref(), "old", oldRef.ref(), "path", newRef.pathOr("/")), DIFF);
+                }
+            };
         }
     }
 
-    @Command(name = "copy", addMethodSubcommands = false, description = "Copy a file between commits without re-uploading its bytes.")
-    public static final class Copy extends Verbs.Verb {
-        @Command(name = "file", description = "Copy SRC_REPO@REF:/PATH to DST_REPO@BRANCH:/PATH.")
-        void file(@Parameters(index = "0", paramLabel = "SRC_REPO@REF:/PATH") String srcArg,
-                  @Parameters(index = "1", paramLabel = "DST_REPO@BRANCH:/PATH") String dstArg,
-                  @Mixin ClientOptions o) {
-            RefArg src = RefArg.parse(srcArg, o.v1(main));
-            RefArg dst = RefArg.parse(dstArg, o.v1(main));
-            o.client(main).post(dst.repoPath() + "/files/copy", null, Map.of("srcRepo", src.repo(), "srcRef", src.ref(),
-                    "srcPath", src.requirePath(srcArg), "branch", dst.ref(), "path", dst.requirePath(dstArg)));
+    /** copy file. */
+    public static final class Copy extends Group {
+        public Copy() {
+            super("copy", "Copy a file between commits without re-uploading its bytes.", "file");
         }
+
+        @Override
+        protected Cmd subcommand(String noun) {
+            return new ClientCmd("file", "Copy SRC_REPO@REF:/PATH to DST_REPO@BRANCH:/PATH.") {
+                {
+                    param("SRC_REPO@REF:/PATH", "The file to copy.");
+                    param("DST_REPO@BRANCH:/PATH", "Where the copy goes (in a new commit).");
+                }
+
+                @Override
+                protected void run() {
+                    String srcArg = positional(0);
+                    String dstArg = positional(1);
+                    RefArg src = RefArg.parse(srcArg, v1());
+                    RefArg dst = RefArg.parse(dstArg, v1());
+                    client().post(dst.repoPath() + "/files/copy", null, Map.of("srcRepo", src.repo(), "srcRef", src.ref(),
+                            "srcPath", src.requirePath(srcArg), "branch", dst.ref(), "path", dst.requirePath(dstArg)));
+                }
+            };
+        }
+    }
+
+    /** Adds the paging options --limit (helped by {@code limitHelp}) and --cursor, which {@link #printPages} reads. */
+    static void pageOptions(Cmd cmd, String limitHelp) {
+        cmd.option("--limit", "N", Integer.class, null, limitHelp);
+        cmd.option("--cursor", "CURSOR", "Start after this cursor (from the previous page).");
     }
 
     /** Entries asked for per request when the CLI gathers a whole listing. */
@@ -313,9 +389,10 @@ public final class FileVerbs {
      * ask for the next one; without, every page, following the daemon's cursors to the end (a page can end
      * short when the daemon bounds the work of one request, so only the cursor says whether more remain).
      */
-    static void printPages(Verbs.Verb verb, ClientOptions o, String path, Map<String, Object> query, Integer limit,
-                           String cursor, Column... columns) {
-        SluiceClient client = o.client(verb.main);
+    static void printPages(ClientCmd cmd, String path, Map<String, Object> query, Column... columns) {
+        Integer limit = cmd.value("--limit");
+        String cursor = cmd.value("--cursor");
+        SluiceClient client = cmd.client();
         ArrayNode items = JsonNodeFactory.instance.arrayNode();
         String next = cursor;
         do {
@@ -328,9 +405,9 @@ public final class FileVerbs {
             items.addAll((ArrayNode) page.items());
             next = page.next();
         } while (limit == null && next != null);
-        verb.print(o, items, columns);
+        cmd.print(items, columns);
         if (next != null) {
-            verb.main.err().println("more: --cursor '" + next.replace("'", "'\\''") + "'");
+            cmd.main().err().println("more: --cursor '" + next.replace("'", "'\\''") + "'");
         }
     }
 

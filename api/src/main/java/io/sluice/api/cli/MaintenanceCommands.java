@@ -2,8 +2,6 @@ package io.sluice.api.cli;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.sluice.api.Main;
-import picocli.CommandLine.Command;
-import picocli.CommandLine.Mixin;
 
 import java.util.Map;
 
@@ -12,38 +10,44 @@ public final class MaintenanceCommands {
     private MaintenanceCommands() {
     }
 
-    @Command(name = "fsck", description = "Re-read every chunk any commit references and check its hash; exit 1 on problems.")
-    public static final class Fsck extends Verbs.Verb implements Runnable {
-        @Mixin ClientOptions o;
+    /** fsck: every reachable chunk read back and checked. */
+    public static final class Fsck extends ClientCmd {
+        public Fsck() {
+            super("fsck", "Re-read every chunk any commit references and check its hash; exit 1 on problems.");
+        }
 
         @Override
-        public void run() {
-            JsonNode report = o.client(main).post("/api/v1/fsck", null, Map.of());
-            if (o.json()) {
-                o.printDocument(main.out(), report);
+        protected void run() {
+            JsonNode report = client().post("/api/v1/fsck", null, Map.of());
+            if (json()) {
+                print(report);
             } else {
-                report.path("problems").forEach(p -> main.out().println(p.asText()));
+                for (JsonNode p : report.path("problems")) {
+                    out().println(p.asText());
+                }
             }
             if (!report.path("ok").asBoolean()) {
                 throw new Main.UsageError("fsck found " + report.path("problems").size() + " problem(s)");
             }
-            if (!o.json()) {
-                main.out().println("ok: every reachable chunk is present and intact");
+            if (!json()) {
+                out().println("ok: every reachable chunk is present and intact");
             }
         }
     }
 
-    @Command(name = "gc", description = "Delete chunks that no commit references.")
-    public static final class Gc extends Verbs.Verb implements Runnable {
-        @Mixin ClientOptions o;
+    /** gc: unreferenced chunks deleted. */
+    public static final class Gc extends ClientCmd {
+        public Gc() {
+            super("gc", "Delete chunks that no commit references.");
+        }
 
         @Override
-        public void run() {
-            JsonNode report = o.client(main).post("/api/v1/gc", null, Map.of());
-            if (o.json()) {
-                o.printDocument(main.out(), report);
+        protected void run() {
+            JsonNode report = client().post("/api/v1/gc", null, Map.of());
+            if (json()) {
+                print(report);
             } else {
-                main.out().println("deleted " + report.path("deletedChunks").asLong() + " unreferenced chunk(s)");
+                out().println("deleted " + report.path("deletedChunks").asLong() + " unreferenced chunk(s)");
             }
         }
     }

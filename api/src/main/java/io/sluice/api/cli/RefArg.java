@@ -9,7 +9,7 @@ import io.sluice.pfs.Ref;
  */
 record RefArg(String v1, String repo, String ref, String path) {
 
-    /** Parses {@code arg}, a repo of the project whose API prefix is {@code v1} ({@link DaemonAddress#v1}). */
+    /** Parses {@code arg}, a repo of the project whose API prefix is {@code v1} ({@link ClientCmd#v1}). */
     static RefArg parse(String arg, String v1) {
         Ref parsed = Ref.parse(arg);
         return new RefArg(v1, parsed.repo(), parsed.name() == null ? Ref.DEFAULT_BRANCH : parsed.revision(), parsed.path());

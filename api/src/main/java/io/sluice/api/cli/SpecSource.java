@@ -2,7 +2,6 @@ package io.sluice.api.cli;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.sluice.api.Main;
-import picocli.CommandLine.Option;
 
 import java.io.IOException;
 import java.io.InputStream;
@@ -21,22 +20,26 @@ import java.util.concurrent.TimeUnit;
  * top-level arguments, evaluated by the {@code jsonnet} program (Debian's package of that name) into the
  * JSON of one spec or a list of specs. The daemon parses what comes out.
  */
-public final class SpecSource {
+final class SpecSource {
     /** The program that evaluates templates; found on PATH. */
     static final String JSONNET = "jsonnet";
     private static final long JSONNET_TIMEOUT_S = 60;
 
-    @Option(names = {"-f", "--file"}, paramLabel = "SPEC", description = "A JSON or YAML file of one or several specs; - for stdin.")
-    Path file;
+    private SpecSource() {
+    }
 
-    @Option(names = "--jsonnet", paramLabel = "TEMPLATE", description = "A jsonnet template that returns a spec or a list of specs.")
-    Path jsonnet;
+    /** Adds -f/--file, --jsonnet and --arg to {@code cmd}. */
+    static void options(Cmd cmd) {
+        cmd.option("-f,--file", "SPEC", Path.class, null, "A JSON or YAML file of one or several specs; - for stdin.");
+        cmd.option("--jsonnet", "TEMPLATE", Path.class, null, "A jsonnet template that returns a spec or a list of specs.");
+        cmd.repeatable("--arg", "KEY=VALUE", null, "A top-level argument of the jsonnet template (repeatable).");
+    }
 
-    @Option(names = "--arg", paramLabel = "KEY=VALUE", description = "A top-level argument of the jsonnet template (repeatable).")
-    List<String> args = new ArrayList<>();
-
-    /** The specs' text; a usage error when neither or both of -f and --jsonnet are given. */
-    String read(Main main) {
+    /** The specs' text {@code cmd}'s options name; a usage error when neither or both of -f and --jsonnet are given. */
+    static String read(Cmd cmd) {
+        Path file = cmd.value("--file");
+        Path jsonnet = cmd.value("--jsonnet");
+        List<String> args = cmd.values("--arg");
         if ((file == null) == (jsonnet == null)) {
             throw new Main.UsageError("give the specs with exactly one of -f FILE and --jsonnet TEMPLATE");
         }
@@ -46,7 +49,7 @@ public final class SpecSource {
             }
             if (file.toString().equals("-")) {
                 try {
-                    return new String(main.in().readAllBytes(), StandardCharsets.UTF_8);
+                    return new String(cmd.main().in().readAllBytes(), StandardCharsets.UTF_8);
                 } catch (IOException e) {
                     throw new Main.UsageError("cannot read the specs from stdin: " + e.getMessage());
                 }

@@ -8,9 +8,6 @@ import io.sluice.api.server.AuthToken;
 import io.sluice.api.server.Daemon;
 import io.sluice.api.server.DaemonConfig;
 import io.sluice.storage.DataDirLock;
-import picocli.CommandLine.Command;
-import picocli.CommandLine.Option;
-import picocli.CommandLine.ParentCommand;
 
 import java.io.IOException;
 import java.net.InetAddress;
@@ -20,60 +17,67 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
-import java.util.concurrent.Callable;
 
 /** {@code sluice up}: runs the daemon in the foreground and, unless {@code --no-demo}, the recommender demo. */
-@Command(name = "up", description = "Run the Sluice daemon in the foreground (and the recommender demo unless --no-demo).")
-public final class UpCommand implements Callable<Integer> {
-    @ParentCommand
-    Main main;
+public final class UpCommand extends Cmd {
+    private int port;
 
-    @Option(names = "--port", defaultValue = "" + DaemonConfig.DEFAULT_PORT, description = "Port (default 5000).")
-    int port;
+    private Path dataDir;
 
-    @Option(names = "--data-dir", paramLabel = "DIR", description = "Data dir (default $SLUICE_DATA or repos/ in the project).")
-    Path dataDir;
+    private String store;
 
-    @Option(names = "--store", paramLabel = "URI", description = "Chunk store: file:DIR (default: objects/ in the data dir), s3://BUCKET[/PREFIX], mem:.")
-    String store;
+    private String bind;
 
-    @Option(names = "--bind", paramLabel = "ADDRESS", defaultValue = DaemonConfig.DEFAULT_HOST,
-            description = "Interface to listen on (default 127.0.0.1).")
-    String bind;
+    private Path tokenFile;
 
-    @Option(names = "--token-file", paramLabel = "FILE",
-            description = "File holding the API's bearer token, created (mode 0600) if missing (default: auth-token"
-                    + " in the data dir; $SLUICE_AUTH_TOKEN, when set, is used instead). A token is never given on the"
-                    + " command line, where every local user could read it.")
-    Path tokenFile;
+    private String runner;
 
-    @Option(names = "--runner", paramLabel = "RUNNER", defaultValue = "local",
-            description = "Where jobs run: local (processes on this machine, the default) or kubernetes (a batch/v1 Job"
-                    + " per job, from KUBECONFIG, ~/.kube/config or the in-cluster service account).")
-    String runner;
+    private String namespace;
 
-    @Option(names = "--namespace", paramLabel = "NS",
-            description = "Kubernetes namespace of the jobs' Jobs (default: the kubeconfig's, else default).")
-    String namespace;
+    private String workerAddress;
 
-    @Option(names = "--worker-address", paramLabel = "URL",
-            description = "The daemon's address as worker pods reach it, e.g. http://sluice.NS.svc:5000"
-                    + " (default: $SLUICE_WORKER_ADDRESS).")
-    String workerAddress;
+    private String workerSecret;
 
-    @Option(names = "--worker-secret", paramLabel = "NAME",
-            description = "Secret whose keys worker pods get as env (AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY,"
-                    + " SLUICE_AUTH_TOKEN) instead of the daemon's values in the Job spec (default: $SLUICE_WORKER_SECRET).")
-    String workerSecret;
+    private boolean noDemo;
 
-    @Option(names = "--no-demo", description = "Start an empty daemon.")
-    boolean noDemo;
+    private Path dataset;
 
-    @Option(names = "--dataset", paramLabel = "FILE", description = "Base ratings for the demo (MovieLens u.data format); default: generated.")
-    Path dataset;
+    public UpCommand() {
+        super("up", "Run the Sluice daemon in the foreground (and the recommender demo unless --no-demo).");
+        option("--port", "PORT", int.class, "" + DaemonConfig.DEFAULT_PORT, "Port (default 5000).");
+        option("--data-dir", "DIR", Path.class, null, "Data dir (default $SLUICE_DATA or repos/ in the project).");
+        option("--store", "URI", "Chunk store: file:DIR (default: objects/ in the data dir), s3://BUCKET[/PREFIX], mem:.");
+        option("--bind", "ADDRESS", String.class, DaemonConfig.DEFAULT_HOST, "Interface to listen on (default 127.0.0.1).");
+        option("--token-file", "FILE", Path.class, null, "File holding the API's bearer token, created (mode 0600) if"
+                + " missing (default: auth-token in the data dir; $SLUICE_AUTH_TOKEN, when set, is used instead). A token"
+                + " is never given on the command line, where every local user could read it.");
+        option("--runner", "RUNNER", String.class, "local", "Where jobs run: local (processes on this machine, the"
+                + " default) or kubernetes (a batch/v1 Job per job, from KUBECONFIG, ~/.kube/config or the in-cluster"
+                + " service account).");
+        option("--namespace", "NS", "Kubernetes namespace of the jobs' Jobs (default: the kubeconfig's, else default).");
+        option("--worker-address", "URL", "The daemon's address as worker pods reach it, e.g."
+                + " http://sluice.NS.svc:5000 (default: $SLUICE_WORKER_ADDRESS).");
+        option("--worker-secret", "NAME", "Secret whose keys worker pods get as env (AWS_ACCESS_KEY_ID,"
+                + " AWS_SECRET_ACCESS_KEY, SLUICE_AUTH_TOKEN) instead of the daemon's values in the Job spec (default:"
+                + " $SLUICE_WORKER_SECRET).");
+        flag("--no-demo", "Start an empty daemon.");
+        option("--dataset", "FILE", Path.class, null, "Base ratings for the demo (MovieLens u.data format); default: generated.");
+    }
 
     @Override
-    public Integer call() throws IOException {
+    protected void run() throws IOException {
+        port = value("--port");
+        dataDir = value("--data-dir");
+        store = value("--store");
+        bind = value("--bind");
+        tokenFile = value("--token-file");
+        runner = value("--runner");
+        namespace = value("--namespace");
+        workerAddress = value("--worker-address");
+        workerSecret = value("--worker-secret");
+        noDemo = isSet("--no-demo");
+        dataset = value("--dataset");
+        Main main = main();
         Path home = home(main);
         Path data = dataDir != null ? dataDir
                 : main.env().containsKey("SLUICE_DATA") ? Path.of(main.env().get("SLUICE_DATA")) : home.resolve("repos");
@@ -126,7 +130,7 @@ public final class UpCommand implements Callable<Integer> {
         main.out().println("web console: " + address + "/#token="
                 + URLEncoder.encode(config.authToken(), StandardCharsets.UTF_8).replace("+", "%20"));
         // The line to paste into another terminal when its CLI would not find this daemon (or its token) by default.
-        String exports = (address.equals(DaemonAddress.DEFAULT_ADDRESS) ? "" : " SLUICE_ADDRESS=" + shellWord(address))
+        String exports = (address.equals(ClientCmd.DEFAULT_ADDRESS) ? "" : " SLUICE_ADDRESS=" + shellWord(address))
                 + (config.dataDir().equals(home.resolve("repos").toAbsolutePath().normalize()) ? ""
                 : " SLUICE_DATA=" + shellWord(config.dataDir().toString()));
         if (!exports.isEmpty()) {
@@ -136,7 +140,6 @@ public final class UpCommand implements Callable<Integer> {
             new Demo(daemon, main.out()).run(dataset, address);
             daemon.startup().ready();
         }
-        return 0;
     }
 
     private DaemonConfig.Kubernetes kubernetes() {
@@ -149,13 +152,13 @@ public final class UpCommand implements Callable<Integer> {
         if (!runner.equals("kubernetes")) {
             throw new Main.UsageError("--runner must be local or kubernetes, not '" + runner + "'");
         }
-        String address = workerAddress != null ? workerAddress : main.env().get("SLUICE_WORKER_ADDRESS");
+        String address = workerAddress != null ? workerAddress : main().env().get("SLUICE_WORKER_ADDRESS");
         if (address == null || address.isBlank()) {
             throw new Main.UsageError("--runner kubernetes needs --worker-address URL (or SLUICE_WORKER_ADDRESS): the"
                     + " daemon's address as worker pods reach it, e.g. http://sluice." + (namespace == null ? "NS" : namespace)
                     + ".svc:" + port);
         }
-        String secret = workerSecret != null ? workerSecret : main.env().get("SLUICE_WORKER_SECRET");
+        String secret = workerSecret != null ? workerSecret : main().env().get("SLUICE_WORKER_SECRET");
         return new DaemonConfig.Kubernetes(namespace, address, secret == null || secret.isBlank() ? null : secret,
                 DaemonConfig.Kubernetes.DEFAULT_TTL_SECONDS);
     }

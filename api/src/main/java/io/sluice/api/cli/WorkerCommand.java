@@ -8,50 +8,50 @@ import io.sluice.runner.kube.Worker;
 import io.sluice.runner.kube.WorkerProtocol;
 import io.sluice.storage.ObjectStore;
 import io.sluice.storage.ObjectStores;
-import picocli.CommandLine.Command;
-import picocli.CommandLine.Option;
-import picocli.CommandLine.ParentCommand;
 
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Map;
-import java.util.concurrent.Callable;
 
 /**
  * {@code sluice worker}: the entry point of a Kubernetes worker pod. It only reads its options and runs the
  * runner's {@link Worker} (datums from the daemon over HTTP, files and outputs in the object store); it
  * exits 0 when the daemon says the job is over.
  */
-@Command(name = "worker", description = "Process the datums of one job for a daemon (the entry point of worker pods).")
-public final class WorkerCommand implements Callable<Integer> {
+public final class WorkerCommand extends Cmd {
+    private Path pfs;
 
-    @ParentCommand
-    Main main;
+    private String address;
 
-    @Option(names = "--pfs", paramLabel = "DIR", defaultValue = "/pfs",
-            description = "Where datums are shown to user code (default /pfs).")
-    Path pfs;
+    private String job;
 
-    @Option(names = "--address", paramLabel = "URL", description = "Daemon address (default: $SLUICE_ADDRESS).")
-    String address;
+    private String name;
 
-    @Option(names = "--job", paramLabel = "ID", description = "The job to work for (default: $SLUICE_JOB_ID).")
-    String job;
+    private String store;
 
-    @Option(names = "--name", paramLabel = "NAME",
-            description = "This worker's name, its pod's (default: $SLUICE_WORKER_NAME, else $HOSTNAME).")
-    String name;
+    private int waitSeconds;
 
-    @Option(names = "--store", paramLabel = "URI", description = "Object store for outputs (default: $SLUICE_STORE).")
-    String store;
-
-    @Option(names = "--wait", paramLabel = "SECONDS", defaultValue = "20", description = "Long-poll time (default 20).")
-    int waitSeconds;
+    public WorkerCommand() {
+        super("worker", "Process the datums of one job for a daemon (the entry point of worker pods).");
+        option("--pfs", "DIR", Path.class, "/pfs", "Where datums are shown to user code (default /pfs).");
+        option("--address", "URL", "Daemon address (default: $SLUICE_ADDRESS).");
+        option("--job", "ID", "The job to work for (default: $SLUICE_JOB_ID).");
+        option("--name", "NAME", "This worker's name, its pod's (default: $SLUICE_WORKER_NAME, else $HOSTNAME).");
+        option("--store", "URI", "Object store for outputs (default: $SLUICE_STORE).");
+        option("--wait", "SECONDS", int.class, "20", "Long-poll time (default 20).");
+    }
 
     @Override
-    public Integer call() throws IOException, InterruptedException {
+    protected void run() throws IOException, InterruptedException {
+        pfs = value("--pfs");
+        address = value("--address");
+        job = value("--job");
+        name = value("--name");
+        store = value("--store");
+        waitSeconds = value("--wait");
+        Main main = main();
         Map<String, String> env = main.env();
         String addr = required(address, env.get("SLUICE_ADDRESS"), "--address or SLUICE_ADDRESS");
         String jobId = required(job, env.get("SLUICE_JOB_ID"), "--job or SLUICE_JOB_ID");
@@ -66,7 +66,6 @@ public final class WorkerCommand implements Callable<Integer> {
                     + ", outputs to " + objects.uri());
             new Worker(daemon, objects, locator -> FileLocator.open(objects, locator), root, jobId, worker,
                     Duration.ofSeconds(waitSeconds), main.out(), main.err()).run();
-            return 0;
         }
     }
 
