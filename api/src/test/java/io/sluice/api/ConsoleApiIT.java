@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.sluice.Json;
 import io.sluice.pfs.CommitInfo;
+import io.sluice.pfs.FileBatch;
 import io.sluice.pps.JobInfo;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -88,6 +89,28 @@ class ConsoleApiIT {
             assertThat(field(get(d, "/api/v1/jobs?limit=1&offset=1", 200), "id")).isEqualTo(jobs.subList(1, 2));
             assertThat(field(get(d, "/api/v1/jobs?limit=2&offset=0", 200), "id")).isEqualTo(jobs.subList(0, 2));
             assertThat(get(d, "/api/v1/jobs?offset=-1", 400).get("error").asText()).contains("offset");
+        }
+    }
+
+    @Test
+    void aLineageListsTheNewestHundredDerivedCommitsAndSaysSoWhenThereAreMore(@TempDir Path dir) throws Exception {
+        try (TestDaemon d = new TestDaemon(dir)) {
+            d.daemon.pfs().createRepo("in", "");
+            d.daemon.pfs().createRepo("derived", "written with in's commit as provenance, as a job would");
+            CommitInfo source = put(d, "/a.txt", "one");
+            List<String> derived = new ArrayList<>();
+            for (int i = 0; i < 101; i++) {
+                try (FileBatch batch = d.daemon.pfs().openBatch("derived", "master", "derived " + i, List.of(source.ref()))) {
+                    batch.put("/n", new ByteArrayInputStream(String.valueOf(i).getBytes(StandardCharsets.UTF_8)), false);
+                    derived.add(0, batch.commit().id());
+                }
+            }
+            JsonNode lineage = get(d, "/api/v1/repos/in/lineage?ref=" + source.id(), 200);
+            assertThat(field(lineage.get("downstream"), "id")).isEqualTo(derived.subList(0, 100));
+            assertThat(lineage.get("truncated").asBoolean()).isTrue();
+            JsonNode one = get(d, "/api/v1/repos/derived/lineage?ref=" + derived.get(0), 200);
+            assertThat(field(one.get("upstream"), "id")).containsExactly(source.id());
+            assertThat(one.get("truncated").asBoolean()).isFalse();
         }
     }
 
