@@ -11,8 +11,8 @@ export function graphLibrary() {
 }
 
 /**
- * A graph drawn in `box`; a click on a node calls `onTap(node.id)`. Answers (a promise of) `draw(nodes, edges)`, which replaces
- * what is drawn: nodes `{ id, label, colour, shape ('repo' or 'pipeline' or 'commit'), border (a colour or null) }`,
+ * A graph drawn in `box`; a click on a node calls `onTap(node.id)`. Answers (a promise of) `draw(nodes, edges)`,
+ * which replaces what is drawn: nodes `{ id, label, colour, shape ('repo' or 'pipeline' or 'commit'), border (a colour or null) }`,
  * edges `{ from, to }` (ids of drawn nodes); it resolves once the graph is on the screen (Cytoscape draws on the
  * next animation frame), so that a page counts as rendered only with its graph.
  */
