@@ -77,6 +77,14 @@ class TarCrashIT {
                 whole += inOpen == FILES ? 1 : 0;
                 JsonNode fsck = JSON.readTree(send(daemon, "POST", "/api/v1/fsck", "application/json", new byte[0]));
                 assertThat(fsck.get("ok").asBoolean()).as(fsck.toString()).isTrue();
+                // a pack the killed upload left unnamed goes; the packs the commit names stay and read back
+                send(daemon, "POST", "/api/v1/gc", "application/json", new byte[0]);
+                if (inOpen == FILES) {
+                    assertThat(send(daemon, "GET", "/api/v1/repos/" + repo + "/files?ref=master&path=/batch/f-00007.txt",
+                            null, null)).isEqualTo("batch file 7\n".repeat(8));
+                }
+                fsck = JSON.readTree(send(daemon, "POST", "/api/v1/fsck", "application/json", new byte[0]));
+                assertThat(fsck.get("ok").asBoolean()).as("after gc: " + fsck).isTrue();
             }
         }
         assertThat(whole).as("the acknowledged upload landed whole").isPositive();

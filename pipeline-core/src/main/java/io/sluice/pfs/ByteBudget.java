@@ -34,6 +34,11 @@ final class ByteBudget {
         }
     }
 
+    /** Takes {@code bytes} if they are free now; false, taking nothing, if not. */
+    boolean tryAcquire(long bytes) {
+        return permits.tryAcquire((int) bytes);
+    }
+
     void release(long bytes) {
         permits.release((int) bytes);
     }

@@ -48,21 +48,31 @@ final class ChunkCheck {
     }
 
     /**
-     * Whether {@code key} holds exactly {@code len} bytes of {@code b} from {@code off}: false when it is
-     * missing, shorter, longer or different, so the caller writes it again instead of deduplicating against it.
+     * The stored bytes of {@code chunk}: a loose chunk's whole object (so one that grew is told by its extra
+     * bytes), a packed chunk's range of its pack (a pack cut short gives fewer bytes). Throws
+     * {@link NoSuchFileException} when the object holding it is gone.
      */
-    static boolean storedIntact(ObjectStore store, String key, byte[] b, int off, int len) throws IOException {
+    static InputStream open(ObjectStore store, FileManifest.Chunk chunk) throws IOException {
+        return chunk.packed() ? store.get(chunk.key(), chunk.offset(), chunk.size()) : store.get(chunk.key(), 0, -1);
+    }
+
+    /**
+     * Whether the place {@code at} names holds exactly {@code len} bytes of {@code b} from {@code off}: false
+     * when it is missing, shorter, longer or different, so the caller writes it again instead of
+     * deduplicating against it.
+     */
+    static boolean storedIntact(ObjectStore store, FileManifest.Chunk at, byte[] b, int off, int len) throws IOException {
         byte[] block = new byte[Math.min(BLOCK, len + 1)];
-        int at = 0;
-        try (InputStream in = store.get(key, 0, -1)) {
-            for (int n; (n = in.read(block, 0, block.length)) > 0; at += n) {
-                if (at + n > len || !Arrays.equals(block, 0, n, b, off + at, off + at + n)) {
+        int read = 0;
+        try (InputStream in = open(store, at)) {
+            for (int n; (n = in.read(block, 0, block.length)) > 0; read += n) {
+                if (read + n > len || !Arrays.equals(block, 0, n, b, off + read, off + read + n)) {
                     return false;
                 }
             }
         } catch (NoSuchFileException e) {
             return false;
         }
-        return at == len;
+        return read == len;
     }
 }

@@ -15,6 +15,7 @@ import java.io.InputStream;
 import java.io.SequenceInputStream;
 import java.nio.file.NoSuchFileException;
 import java.security.MessageDigest;
+import java.security.SecureRandom;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -39,6 +40,7 @@ import static io.sluice.pfs.Io.io;
  */
 final class ChunkStore implements Closeable {
     private static final Pattern CHUNK_KEY = Pattern.compile("chunks/[0-9a-f]{2}/[0-9a-f]{64}");
+    private static final Pattern PACK_KEY = Pattern.compile("packs/[0-9a-f]{2}/[0-9a-f]{32}");
     /**
      * Upload buffer memory for all streams being chunked at once: what four streams at full speed hold
      * (two buffers of twice the maximum chunk size each); slow or small streams hold only what they sent.
@@ -53,6 +55,10 @@ final class ChunkStore implements Closeable {
     private final AtomicLong storedBytes = new AtomicLong();
     /** The chunks of writes not yet committed, which gc leaves alone without waiting for the writes. */
     private final ChunkPins pins = new ChunkPins();
+    /** Where packed chunks are, a hint for deduplicating small files (see {@link PackIndex}). */
+    private final PackIndex packIndex = new PackIndex();
+    private final SecureRandom random = new SecureRandom();
+    private volatile boolean closed;
     /** One gc at a time. */
     private final Object gcTurn = new Object();
 
@@ -96,18 +102,93 @@ final class ChunkStore implements Closeable {
         uploadMemory.acquire(bytes);
     }
 
+    /** Takes {@code bytes} of upload memory if they are free now; false, taking nothing, if not. */
+    boolean tryReserve(long bytes) {
+        return uploadMemory.tryAcquire(bytes);
+    }
+
     /** Gives back memory taken by {@link #reserve(long)}. */
     void release(long bytes) {
         uploadMemory.release(bytes);
     }
 
-    /** Stores a small file's bytes as one chunk on the pool, pinned for {@code pinned}; null for no bytes. */
-    CompletableFuture<FileManifest.Chunk> storeSmall(byte[] bytes, ChunkPins.Holder pinned) {
+    /**
+     * A small file's chunk as {@link #hashSmall} found it: {@code stored} if the store already holds those bytes
+     * where {@code chunk} says (a loose chunk or a pack range, checked byte for byte), else a loose-looking chunk
+     * whose bytes still have to go into the batch's pack.
+     */
+    record Small(FileManifest.Chunk chunk, boolean stored) {
+    }
+
+    /**
+     * Hashes a small file's bytes (one chunk) on the pool and looks for them in the store, pinning what it
+     * finds before checking it; null for no bytes. Writes nothing: new bytes go into the batch's
+     * {@link PackWriter}, in the order the files came.
+     */
+    CompletableFuture<Small> hashSmall(byte[] bytes, ChunkPins.Holder pinned) {
         if (bytes.length == 0) {
             return CompletableFuture.completedFuture(null);
         }
-        ChunkWriter w = new ChunkWriter(chunker, store, hashers, storedBytes, uploadMemory);
-        return CompletableFuture.supplyAsync(() -> w.storeWhole(bytes, bytes.length, pinned), hashers);
+        return CompletableFuture.supplyAsync(() -> {
+            MessageDigest md = FileManifest.sha256();
+            md.update(bytes);
+            String id = HexFormat.of().formatHex(md.digest());
+            long crc = ChunkCheck.crc32c(bytes, 0, bytes.length);
+            // the index is only a hint: a range is trusted once its bytes are compared, as a loose chunk is
+            try {
+                FileManifest.Chunk packed = packIndex.find(id, bytes.length, crc);
+                if (packed != null) {
+                    pinned.pin(packed.pinName());
+                    if (ChunkCheck.storedIntact(store, packed, bytes, 0, bytes.length)) {
+                        return new Small(packed, true);
+                    }
+                }
+                FileManifest.Chunk loose = new FileManifest.Chunk(id, bytes.length, crc);
+                // bytes a single put stored loose are not stored again; pinned only when there to check, so
+                // the pins of a big upload do not grow by one per new file (a chunk that goes after the
+                // look is simply packed)
+                if (!store.exists(loose.key())) {
+                    return new Small(loose, false);
+                }
+                pinned.pin(loose.pinName());
+                return new Small(loose, ChunkCheck.storedIntact(store, loose, bytes, 0, bytes.length));
+            } catch (IOException e) {
+                throw new java.io.UncheckedIOException(e);
+            }
+        }, hashers);
+    }
+
+    /**
+     * Refills the pack index from every manifest of {@code repos}, in the background: until it is done, puts
+     * of bytes already packed by an earlier run write them again (space, never correctness). Returns when the
+     * refill started; the future completes when it ended.
+     */
+    CompletableFuture<Void> indexPacks(List<DataRepo> repos) {
+        CompletableFuture<Void> done = new CompletableFuture<>();
+        Thread t = Io.daemon("pfs-pack-index").newThread(() -> {
+            try {
+                for (DataRepo r : repos) {
+                    walkManifests(r, false, new ArrayList<>(), (where, c) -> {
+                        if (closed) {
+                            throw new java.util.concurrent.CancellationException("the store closed");
+                        }
+                        if (c.packed()) {
+                            packIndex.add(c.pack(), c.id(), c.offset(), c.size());
+                        }
+                    });
+                }
+                done.complete(null);
+            } catch (RuntimeException e) {
+                done.completeExceptionally(e); // a hint less: puts only dedup less
+            }
+        });
+        t.start();
+        return done;
+    }
+
+    /** A pack writer for one batch, its packs pinned for {@code pinned}; close it with the batch. */
+    PackWriter packWriter(ChunkPins.Holder pinned) {
+        return new PackWriter(store, uploadMemory, pinned, packIndex, storedBytes, random);
     }
 
     /**
@@ -122,7 +203,7 @@ final class ChunkStore implements Closeable {
         List<FileManifest.Chunk> old = basis.chunks();
         FileManifest.Chunk last = old.get(old.size() - 1);
         List<FileManifest.Chunk> out = new ArrayList<>(old.subList(0, old.size() - 1));
-        out.forEach(c -> pinned.pin(c.id()));
+        out.forEach(c -> pinned.pin(c.pinName()));
         // checked like any read: re-chunking a damaged last chunk would give its damage a valid checksum
         out.addAll(w.write(new SequenceInputStream(new ChunkStream(store, List.of(last), 0, -1), data), pinned));
         return out;
@@ -137,24 +218,30 @@ final class ChunkStore implements Closeable {
         Map<String, String> verdicts = new HashMap<>();
         for (DataRepo r : repos) {
             walkManifests(r, false, problems, (where, chunk) -> {
-                String verdict = verdicts.computeIfAbsent(chunk.id(), id -> verify(chunk));
+                // per place, not per id: the same bytes may be intact loose and damaged in a pack
+                String verdict = verdicts.computeIfAbsent(chunk.key() + "@" + chunk.offset(), k -> verify(chunk));
                 if (verdict != null) {
-                    problems.add(where + ": chunk " + chunk.id() + " " + verdict);
+                    problems.add(where + ": chunk " + chunk.id() + " " + verdict + (chunk.packed()
+                            ? " (bytes " + chunk.offset() + "-" + (chunk.offset() + chunk.size()) + " of pack " + chunk.pack() + ")"
+                            : ""));
                 }
             });
         }
         return problems;
     }
 
-    /** Null when the chunk is intact, else "missing" or "corrupt". */
+    /** Null when the chunk is intact, else "missing", "truncated (...)" or "corrupt". */
     private String verify(FileManifest.Chunk chunk) {
-        try (InputStream in = store.get(chunk.key(), 0, -1)) {
+        try (InputStream in = ChunkCheck.open(store, chunk)) {
             MessageDigest md = FileManifest.sha256();
             byte[] buf = new byte[1 << 16];
             long n = 0;
             for (int k; (k = in.read(buf)) > 0; ) {
                 md.update(buf, 0, k);
                 n += k;
+            }
+            if (n < chunk.size()) {
+                return "truncated (" + n + " of " + chunk.size() + " bytes)";
             }
             return n == chunk.size() && HexFormat.of().formatHex(md.digest()).equals(chunk.id()) ? null : "corrupt";
         } catch (NoSuchFileException e) {
@@ -192,6 +279,15 @@ final class ChunkStore implements Closeable {
                     for (String key : store.list("chunks/")) {
                         if (CHUNK_KEY.matcher(key).matches() && !live.contains(key)
                                 && pins.deleteUnlessPinned(key.substring(key.lastIndexOf('/') + 1), () -> store.delete(key))) {
+                            deleted++;
+                        }
+                    }
+                    // a pack stays whole while any live manifest names it; one nobody names is a batch's that never landed
+                    for (String key : store.list("packs/")) {
+                        String pack = key.substring(key.lastIndexOf('/') + 1);
+                        if (PACK_KEY.matcher(key).matches() && !live.contains(key)
+                                && pins.deleteUnlessPinned(FileManifest.PACK_PIN + pack, () -> store.delete(key))) {
+                            packIndex.dropPack(pack);
                             deleted++;
                         }
                     }
@@ -259,6 +355,7 @@ final class ChunkStore implements Closeable {
     /** Stops the writer pool; writes still running fail. */
     @Override
     public void close() {
+        closed = true;
         hashers.shutdown();
     }
 }

@@ -112,7 +112,7 @@ public final class ChunkStream extends InputStream {
         }
         int got = 0;
         boolean longer = false;
-        try (InputStream in = store.get(c.key(), 0, -1)) {
+        try (InputStream in = ChunkCheck.open(store, c)) {
             // one byte more than the chunk should hold tells a chunk that grew from one that is whole
             for (int n; got <= size && (n = in.read(buf, got, size + 1 - got)) > 0; ) {
                 got += n;

@@ -87,7 +87,7 @@ final class ChunkWriter {
                 byte[] buf = cur;
                 int off = pos;
                 CompletableFuture<FileManifest.Chunk> f =
-                        CompletableFuture.supplyAsync(() -> store(buf, off, n, seen, pins, true), hasher);
+                        CompletableFuture.supplyAsync(() -> store(buf, off, n, seen, pins), hasher);
                 results.add(f);
                 pending.get(b).add(f);
                 pos += n;
@@ -113,42 +113,25 @@ final class ChunkWriter {
         }
     }
 
-    /**
-     * Stores {@code len} bytes no larger than the chunker's minimum as the single chunk they make (a file that
-     * small is never cut), on the calling thread: how many small files are chunked in parallel. The chunk is
-     * put unsynced: the batch syncs the store once before it lands, instead of two fsyncs per small file.
-     */
-    FileManifest.Chunk storeWhole(byte[] buf, int len, ChunkPins.Holder pins) {
-        if (len > chunker.min()) {
-            throw new IllegalArgumentException(len + " bytes make more than one chunk");
-        }
-        return store(buf, 0, len, ConcurrentHashMap.newKeySet(), pins, false);
-    }
-
-    private FileManifest.Chunk store(byte[] buf, int off, int len, Set<String> seen, ChunkPins.Holder pins,
-                                     boolean durable) {
+    private FileManifest.Chunk store(byte[] buf, int off, int len, Set<String> seen, ChunkPins.Holder pins) {
         MessageDigest md = FileManifest.sha256();
         md.update(buf, off, len);
         String id = HexFormat.of().formatHex(md.digest());
-        String key = FileManifest.chunkKey(id);
         long crc = ChunkCheck.crc32c(buf, off, len);
+        FileManifest.Chunk chunk = new FileManifest.Chunk(id, len, crc);
         try {
             if (seen.add(id)) {
                 pins.pin(id); // before the check: from here on gc leaves the chunk alone
                 // a stored chunk is trusted only once its bytes are checked: putting the same bytes repairs damage
-                if (!ChunkCheck.storedIntact(store, key, buf, off, len)) {
-                    if (durable) {
-                        store.put(key, new ByteArrayInputStream(buf, off, len), len);
-                    } else {
-                        store.putUnsynced(key, new ByteArrayInputStream(buf, off, len), len);
-                    }
+                if (!ChunkCheck.storedIntact(store, chunk, buf, off, len)) {
+                    store.put(chunk.key(), new ByteArrayInputStream(buf, off, len), len);
                     storedBytes.addAndGet(len);
                 }
             }
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
-        return new FileManifest.Chunk(id, len, crc);
+        return chunk;
     }
 
     private byte[] buffer(int i) throws IOException {

@@ -53,6 +53,8 @@ public final class FileBatch implements Closeable {
     private final String set;
     /** Every chunk this batch writes or reuses, safe from gc until the batch closes (after its commit). */
     private final ChunkPins.Holder pinned;
+    /** Where the new chunks of small tar members go: a few pack objects rather than an object each. */
+    private final PackWriter packs;
     private boolean closed;
 
     /** An edit and, for an append, what is needed to redo it if its basis changed: the bytes it added. */
@@ -71,6 +73,7 @@ public final class FileBatch implements Closeable {
         this.events = parts.events();
         this.commitId = commits.newId();
         this.pinned = chunks.pinHolder();
+        this.packs = chunks.packWriter(pinned);
         this.r = r;
         this.branch = branch;
         this.description = description;
@@ -147,7 +150,10 @@ public final class FileBatch implements Closeable {
                     }
                     files++;
                     if (e.size() <= chunks.smallFileLimit()) {
-                        chunks.reserve(e.size());
+                        if (!chunks.tryReserve(e.size())) {
+                            packs.seal(); // the open pack's memory first, rather than wait on other uploads
+                            chunks.reserve(e.size());
+                        }
                         byte[] bytes;
                         try {
                             bytes = in.data().readAllBytes();
@@ -155,7 +161,7 @@ public final class FileBatch implements Closeable {
                             chunks.release(e.size());
                             throw failed;
                         }
-                        window.add(new SmallFile(p, bytes.length, chunks.storeSmall(bytes, pinned)));
+                        window.add(new SmallFile(p, bytes, chunks.hashSmall(bytes, pinned)));
                         while (window.size() >= SMALL_FILES_IN_FLIGHT) {
                             settle(window.poll());
                         }
@@ -183,23 +189,34 @@ public final class FileBatch implements Closeable {
         });
     }
 
-    private record SmallFile(String path, int size, java.util.concurrent.CompletableFuture<FileManifest.Chunk> chunk) {
+    private record SmallFile(String path, byte[] bytes, java.util.concurrent.CompletableFuture<ChunkStore.Small> chunk) {
+        int size() {
+            return bytes.length;
+        }
     }
 
-    /** Waits for a small file's chunk and records the file. */
+    /** Waits for a small file's chunk, packs its bytes if they are not stored yet, and records the file. */
     private void settle(SmallFile f) throws IOException {
-        FileManifest.Chunk c;
+        ChunkStore.Small s;
         try {
-            c = f.chunk().join();
+            s = f.chunk().join();
         } catch (java.util.concurrent.CompletionException e) {
+            chunks.release(f.size());
             if (e.getCause() instanceof java.io.UncheckedIOException u) {
                 throw u.getCause();
             }
+            if (e.getCause() instanceof RuntimeException r) {
+                throw r;
+            }
             throw e;
-        } finally {
-            chunks.release(f.size());
         }
-        record(f.path(), f.size() == 0 ? List.of() : List.of(c), false, null, 0);
+        if (s == null || s.stored()) {
+            chunks.release(f.size());
+            record(f.path(), s == null ? List.of() : List.of(s.chunk()), false, null, 0);
+        } else {
+            // the pack takes the file's share of upload memory until it is written
+            record(f.path(), List.of(packs.append(s.chunk(), f.bytes())), false, null, 0);
+        }
     }
 
     /** Copies a file or directory of {@code srcRepo@srcRef} to {@code dstPath}, sharing its manifests. */
@@ -249,7 +266,7 @@ public final class FileBatch implements Closeable {
         } else {
             copied.addAll(cache.manifest(reader, e.id()).chunks());
         }
-        copied.forEach(c -> pinned.pin(c.id()));
+        copied.forEach(c -> pinned.pin(c.pinName()));
         if (quiet >= 0 && quiet == chunks.quietMark()) {
             return;
         }
@@ -304,7 +321,8 @@ public final class FileBatch implements Closeable {
      * append happens outside the lock.
      */
     private Result land() throws IOException {
-        // every chunk this batch wrote or found in place, durable before any commit can name it
+        // every chunk and pack this batch wrote or found in place, durable before any commit can name it
+        packs.seal();
         chunks.store().sync();
         try (ObjectReader reader = r.git.newObjectReader()) {
             return DataRepo.retry(() -> {
@@ -415,6 +433,7 @@ public final class FileBatch implements Closeable {
         if (!closed) {
             closed = true;
             writer.close();
+            packs.close();
             pinned.close();
         }
     }

@@ -21,19 +21,52 @@ import java.util.List;
 public record FileManifest(long size, String hash, List<Chunk> chunks) {
 
     /**
-     * One chunk: its id (hex SHA-256 of its bytes), its length and the CRC32C of its bytes, which every read
-     * checks ({@link #NO_CRC} in manifests written before it was kept: those reads check the SHA-256).
+     * One chunk: its id (hex SHA-256 of its bytes), its length, the CRC32C of its bytes, which every read
+     * checks ({@link #NO_CRC} in manifests written before it was kept: those reads check the SHA-256), and
+     * where it is stored: a loose object of its own ({@code pack} null), or {@code size} bytes at
+     * {@code offset} of the pack object {@code pack}, which holds many small chunks of one upload.
      */
-    public record Chunk(String id, long size, long crc) {
-        /** A chunk without a recorded CRC32C, as manifests written before it was kept describe one. */
+    public record Chunk(String id, long size, long crc, String pack, long offset) {
+        /** A loose chunk, stored as an object of its own. */
+        public Chunk(String id, long size, long crc) {
+            this(id, size, crc, null, 0);
+        }
+
+        /** A loose chunk without a recorded CRC32C, as manifests written before it was kept describe one. */
         public Chunk(String id, long size) {
             this(id, size, NO_CRC);
         }
 
-        /** The object store key of this chunk: {@code chunks/<first 2 hex>/<id>}. */
-        public String key() {
-            return chunkKey(id);
+        /** Whether this chunk is a range of a pack object rather than an object of its own. */
+        public boolean packed() {
+            return pack != null;
         }
+
+        /** The object store key of the object holding this chunk: its pack's, else {@code chunks/<first 2 hex>/<id>}. */
+        public String key() {
+            return pack != null ? packKey(pack) : chunkKey(id);
+        }
+
+        /** What a write pins to keep this chunk from gc: the object holding it ({@code pack:<id>} for a pack). */
+        public String pinName() {
+            return pack != null ? PACK_PIN + pack : id;
+        }
+
+        /** This chunk stored at {@code offset} of pack {@code pack}. */
+        Chunk inPack(String pack, long offset) {
+            return new Chunk(id, size, crc, pack, offset);
+        }
+    }
+
+    /** A pack id: 32 random hex digits, chosen when the pack is opened. */
+    static final java.util.regex.Pattern PACK_ID = java.util.regex.Pattern.compile("[0-9a-f]{32}");
+
+    /** The prefix of a pack's name among the pins, which otherwise are chunk ids. */
+    static final String PACK_PIN = "pack:";
+
+    /** The object store key of pack {@code pack}. */
+    public static String packKey(String pack) {
+        return "packs/" + pack.substring(0, 2) + "/" + pack;
     }
 
     /** The {@link Chunk#crc()} of a chunk whose manifest predates CRC32Cs. */
@@ -67,8 +100,11 @@ public record FileManifest(long size, String hash, List<Chunk> chunks) {
         for (int i = 0; i < chunks.size(); i++) {
             Chunk c = chunks.get(i);
             s.append(i == 0 ? "" : ",").append("[\"").append(c.id()).append("\",").append(c.size());
-            if (c.crc() != NO_CRC) {
+            if (c.crc() != NO_CRC || c.packed()) {
                 s.append(',').append(c.crc());
+            }
+            if (c.packed()) {
+                s.append(",\"").append(c.pack()).append("\",").append(c.offset());
             }
             s.append(']');
         }
@@ -101,8 +137,19 @@ public record FileManifest(long size, String hash, List<Chunk> chunks) {
                                 crc = p.getLongValue();
                                 t = p.nextToken();
                             }
+                            String pack = null;
+                            long offset = 0;
+                            if (t == JsonToken.VALUE_STRING) { // a packed chunk: its pack and offset
+                                pack = p.getText();
+                                expect(p.nextToken(), JsonToken.VALUE_NUMBER_INT);
+                                offset = p.getLongValue();
+                                t = p.nextToken();
+                                if (!PACK_ID.matcher(pack).matches() || offset < 0) {
+                                    throw new IOException("not a file manifest: bad pack locator " + pack + "@" + offset);
+                                }
+                            }
                             expect(t, JsonToken.END_ARRAY);
-                            chunks.add(new Chunk(id, length, crc));
+                            chunks.add(new Chunk(id, length, crc, pack, offset));
                         }
                     }
                     default -> p.skipChildren();

@@ -37,6 +37,8 @@ public final class PfsService implements Closeable {
     final RepoRegistry repos;
     final Commits commits;
     private final FileBatch.Parts batchParts;
+    /** Done once the pack index holds every packed chunk the repos named at start (tests wait on it). */
+    final CompletableFuture<Void> packsIndexed;
 
     /** Opens (creating if needed) the repos under {@code dataDir/pfs}, storing chunks in {@code store}. */
     public PfsService(Path dataDir, ObjectStore store) {
@@ -56,6 +58,7 @@ public final class PfsService implements Closeable {
         }
         this.commits = new Commits(repos, events, cache);
         this.batchParts = new FileBatch.Parts(chunks, cache, commits, repos, events);
+        this.packsIndexed = chunks.indexPacks(repos.sorted());
     }
 
     /** Repos that could not be opened at start, one readable line each. */

@@ -73,6 +73,37 @@ public final class S3ProxyServer implements AutoCloseable {
     }
 
     /**
+     * One server for a whole test class, kept under a temp directory: register it as a static
+     * {@code @RegisterExtension} field; {@link #newStore()} gives each test a store of its own prefix.
+     */
+    public static final class PerClass implements org.junit.jupiter.api.extension.BeforeAllCallback,
+            org.junit.jupiter.api.extension.AfterAllCallback {
+        private Path dir;
+        private S3ProxyServer server;
+
+        @Override
+        public void beforeAll(org.junit.jupiter.api.extension.ExtensionContext context) throws Exception {
+            dir = java.nio.file.Files.createTempDirectory("s3proxy");
+            server = new S3ProxyServer(dir);
+        }
+
+        @Override
+        public void afterAll(org.junit.jupiter.api.extension.ExtensionContext context) throws Exception {
+            server.close();
+            try (java.util.stream.Stream<Path> files = java.nio.file.Files.walk(dir)) {
+                for (Path f : files.sorted(java.util.Comparator.reverseOrder()).toList()) {
+                    java.nio.file.Files.delete(f);
+                }
+            }
+        }
+
+        /** An empty {@code s3://} store on this server (a fresh prefix in its one bucket keeps tests apart). */
+        public ObjectStore newStore() throws java.io.IOException {
+            return S3ObjectStore.open("s3://sluice-test/" + java.util.UUID.randomUUID(), server.env());
+        }
+    }
+
+    /**
      * Serves a directory as S3 on a free loopback port until killed, printing the environment that reaches
      * it; for measuring {@code sluice bench ingest --store s3://...} by hand (see the README).
      */
