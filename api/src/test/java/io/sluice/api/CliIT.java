@@ -349,6 +349,21 @@ class CliIT {
     }
 
     @Test
+    void upOnABusyPortSaysSoInOneLine() throws Exception {
+        try (java.net.ServerSocket busy = new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+            Path data = Files.createDirectories(daemon.dir().resolve("busy-port-data"));
+            Files.write(TestDaemon.HOME.resolve("api/target/.sluice-built"), new byte[0]); // this reactor run built the jars
+            Process up = new ProcessBuilder(TestDaemon.HOME.resolve("sluice").toString(), "up", "--no-demo",
+                    "--port", String.valueOf(busy.getLocalPort()), "--data-dir", data.toString())
+                    .redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
+            String err = new String(up.getErrorStream().readAllBytes(), StandardCharsets.UTF_8);
+            assertThat(up.waitFor()).as(err).isEqualTo(1);
+            assertThat(err.lines().toList()).as(err).hasSize(1);
+            assertThat(err).startsWith("sluice: cannot listen on 127.0.0.1:" + busy.getLocalPort());
+        }
+    }
+
+    @Test
     void transfersDrawAProgressBarOnATerminalOnly() throws Exception {
         assumeTrue(Files.isExecutable(Path.of("/usr/bin/script")), "script (util-linux) runs the CLI on a terminal");
         daemon.ok("create", "repo", "bars");

@@ -11,6 +11,8 @@ import io.sluice.storage.DataDirLock;
 
 import java.io.IOException;
 import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
 import java.net.URLEncoder;
 import java.net.UnknownHostException;
 import java.nio.charset.StandardCharsets;
@@ -85,6 +87,7 @@ public final class UpCommand extends Cmd {
             throw new Main.UsageError("no such dataset file: " + dataset);
         }
         checkBindable(bind);
+        checkListenable(bind, port);
         Path absoluteData = data.toAbsolutePath().normalize();
         String envToken = main.env().get("SLUICE_AUTH_TOKEN");
         Path tokens = tokenFile != null ? tokenFile.toAbsolutePath() : absoluteData.resolve(AuthToken.FILE_NAME);
@@ -173,6 +176,23 @@ public final class UpCommand extends Cmd {
             InetAddress.getByName(address);
         } catch (UnknownHostException e) {
             throw new Main.UsageError("--bind " + address + " is not an address of this machine");
+        }
+    }
+
+    /**
+     * Refuses a port another process listens on before anything is opened or logged, so that mistake reads as
+     * one line rather than the web server's error log after the daemon's start-up lines. A port taken in the
+     * moment between this probe and the start is still caught there.
+     */
+    private static void checkListenable(String host, int port) {
+        if (port == 0) {
+            return; // any free port
+        }
+        try (ServerSocket probe = new ServerSocket()) {
+            probe.bind(new InetSocketAddress(host, port));
+        } catch (IOException e) {
+            throw new Main.UsageError("cannot listen on " + host + ":" + port + " (" + e.getMessage()
+                    + "); is another daemon running? Use --port to pick another port");
         }
     }
 
