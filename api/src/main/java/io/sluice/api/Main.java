@@ -18,6 +18,7 @@ import picocli.CommandLine.Model.OptionSpec;
 
 import java.io.IOException;
 import java.io.InputStream;
+import java.io.OutputStream;
 import java.io.UncheckedIOException;
 import java.net.URISyntaxException;
 import java.nio.file.Path;
@@ -126,7 +127,26 @@ public final class Main {
     /** Runs one command line; returns the exit code (0 ok, 1 for any error). */
     public int run(String... args) {
         boolean one = args.length > 0 && COMMANDS.contains(args[0]);
-        return execute(tree(one ? List.of(args[0]) : COMMANDS, one && args.length > 1 ? args[1] : null), args);
+        CommandLine cli = tree(one ? List.of(args[0]) : COMMANDS, one && args.length > 1 ? args[1] : null);
+        int code = execute(cli, args);
+        if (env.containsKey(RECORDING_ARCHIVE)) {
+            renderHelp(cli);
+        }
+        return code;
+    }
+
+    /**
+     * Set by the launcher on the run that records the client's class-data archive: the archive keeps the
+     * classes that run loaded, and help should not be the one thing every later run loads from the jars.
+     */
+    static final String RECORDING_ARCHIVE = "SLUICE_RECORDING_ARCHIVE";
+
+    /** Renders the usage help of every command in {@code cli} into nothing (for the archive's sake). */
+    private static void renderHelp(CommandLine cli) {
+        cli.usage(new PrintWriter(OutputStream.nullOutputStream()));
+        for (CommandLine sub : cli.getSubcommands().values()) {
+            renderHelp(sub);
+        }
     }
 
     /** The command tree with only {@code names} below the root (all of them for help, completion and typos). */
