@@ -212,9 +212,57 @@ class ProjectsIT {
         assertThat(lineage.get("edges").toString()).contains("staging/images@" + put.get("id").asText());
         JsonNode dag = JSON.readTree(http("GET", "/api/v1/dag", null).body());
         assertThat(names(dag.get("repos"))).contains("images", "staging/images", "ml/edges");
+        // a commit set spanning three projects' repos is dropped as one
+        JsonNode dropped = daemon.json("delete", "commit", set, "-o", "json");
+        List<String> removed = new ArrayList<>();
+        dropped.get("commits").forEach(c -> removed.add(c.get("repo").asText()));
+        assertThat(removed).containsExactlyInAnyOrder("staging/images", "ml/edges", "ml/count");
+        // the union had no job before staging/images had a commit, so each head was at its first commit of the
+        // set and moves back to a new empty commit, as in Pachyderm; the default project's images is untouched
+        assertThat(daemon.json("list", "file", "edges@master:/", "--project", "ml", "-o", "json")).isEmpty();
+        assertThat(daemon.json("list", "file", "images@master:/", "--project", "staging", "-o", "json")).isEmpty();
+        assertThat(daemon.ok("get", "file", "images@master:/a.png").out()).isEqualTo("A");
+
         daemon.ok("delete", "project", "ml", "--force");
         daemon.ok("delete", "project", "staging", "--force");
         assertThat(daemon.pfs().listRepos()).extracting(r -> r.qualified()).doesNotContain("staging/images", "ml/edges");
+    }
+
+    @Test
+    void projectsAndTheirPipelinesOutliveARestart() throws Exception {
+        Path data = daemon.dir().resolve("restart");
+        Path spec = file("ml-cp.json", "{\"pipeline\": {\"name\": \"cp\"}, \"transform\": {\"cmd\": [\"sh\", \"-c\","
+                + " \"cp -r /pfs/in/. /pfs/out/\"]}, \"input\": {\"pfs\": {\"repo\": \"in\", \"glob\": \"/\"}}}");
+        Path cron = file("ml-tick.json", "{\"pipeline\": {\"name\": \"tick\"}, \"transform\": {\"cmd\": [\"true\"]},"
+                + " \"input\": {\"cron\": {\"name\": \"t\", \"spec\": \"@every 1h\"}}}");
+        try (TestDaemon before = new TestDaemon(data)) {
+            for (String[] args : List.of(new String[]{"create", "project", "ml", "-d", "models"},
+                    new String[]{"create", "repo", "in", "--project", "ml"},
+                    new String[]{"create", "pipeline", "-f", spec.toString(), "--project", "ml"},
+                    new String[]{"create", "pipeline", "-f", cron.toString(), "--project", "ml"})) {
+                TestDaemon.Run run = TestDaemon.cli(before.address(), new byte[0], args);
+                assertThat(run.code()).as(String.join(" ", args) + ": " + run.err()).isZero();
+            }
+            before.commit("ml/in", "master", Map.of("/a", "a\n"));
+            before.awaitJobs("ml/cp", "finish", jobs -> !jobs.isEmpty() && jobs.get(0).state().terminal());
+        }
+        assertThat(data.resolve("pfs/ml.in.git")).isDirectory();
+        assertThat(data.resolve("pfs/ml.tick_t.git")).isDirectory();
+        assertThat(data.resolve("pps/pipelines/ml.cp/spec-1.json")).isRegularFile();
+
+        try (TestDaemon after = new TestDaemon(data)) {
+            assertThat(after.pfs().inspectProject("ml").description()).isEqualTo("models");
+            assertThat(after.pps().listPipeline("ml")).extracting(p -> p.name()).containsExactly("cp", "tick");
+            assertThat(after.pfs().listRepos("ml")).extracting(r -> r.name()).containsExactlyInAnyOrder("in", "cp", "tick",
+                    "tick_t");
+            assertThat(after.pps().listPipeline("default")).isEmpty();
+            after.commit("ml/in", "master", Map.of("/b", "b\n"));
+            after.awaitJobs("ml/cp", "run again", jobs -> jobs.size() == 2 && jobs.get(0).state().terminal());
+            assertThat(after.output("ml/cp")).containsOnlyKeys("/a", "/b");
+            TestDaemon.Run ticked = TestDaemon.cli(after.address(), new byte[0], "run", "cron", "tick", "--project", "ml");
+            assertThat(ticked.code()).as(ticked.err()).isZero();
+            assertThat(after.pfs().listCommit("ml/tick_t", "master", 0)).hasSize(1);
+        }
     }
 
     @Test

@@ -74,7 +74,7 @@ interface RunningDaemon {
     /** One commit on {@code repo@branch} (the repo made when missing) putting {@code files} and deleting {@code gone}. */
     default CommitInfo commit(String repo, String branch, Map<String, String> files, String... gone) {
         PfsService pfs = pfs();
-        if (pfs.listRepos().stream().noneMatch(r -> r.name().equals(repo))) {
+        if (pfs.listRepos().stream().noneMatch(r -> r.qualified().equals(repo))) {
             pfs.createRepo(repo, "");
         }
         try (FileBatch b = pfs.openBatch(repo, branch)) {
