@@ -101,6 +101,8 @@ public final class KubernetesJobRunner implements JobRunner {
         final String name;
         final List<Watch> watches = new ArrayList<>();
         volatile String lastPodFailure;
+        /** Set before the Job is deleted: what its watches report from then on is the runner's own doing. */
+        volatile boolean stopping;
 
         Handle(String jobId, String name) {
             this.jobId = jobId;
@@ -275,8 +277,9 @@ public final class KubernetesJobRunner implements JobRunner {
         try {
             watch(h);
         } catch (KubernetesClientException e) {
-            h.watches.forEach(Watch::close);
+            h.stopping = true;
             delete(h.name);
+            h.watches.forEach(Watch::close);
             queue.close(task.jobId());
             throw e;
         }
@@ -318,6 +321,9 @@ public final class KubernetesJobRunner implements JobRunner {
     }
 
     private void podChanged(Handle h, Watcher.Action action, Pod pod) {
+        if (h.stopping) {
+            return;
+        }
         String podName = pod.getMetadata().getName();
         String phase = pod.getStatus() == null ? null : pod.getStatus().getPhase();
         if ("Failed".equals(phase) || action == Watcher.Action.DELETED) {
@@ -344,7 +350,7 @@ public final class KubernetesJobRunner implements JobRunner {
     }
 
     private void jobChanged(Handle h, Job job) {
-        if (job.getStatus() == null || job.getStatus().getConditions() == null) {
+        if (h.stopping || job.getStatus() == null || job.getStatus().getConditions() == null) {
             return;
         }
         for (JobCondition c : job.getStatus().getConditions()) {
@@ -379,14 +385,20 @@ public final class KubernetesJobRunner implements JobRunner {
         }
     }
 
-    /** Deletes the Kubernetes Job of {@code jobId} (its pods go with it) and stops watching it. */
+    /**
+     * Deletes the Kubernetes Job of {@code jobId} (its pods go with it), then stops watching it. In that order
+     * so no watch is closing while the API server sends it the deletion: fabric8's mock API server can stall
+     * its event loop for 30 s on exactly that overlap (its watch's close waits for a send that waits for the
+     * event loop), and a real server gains nothing from the other order, as the events are ignored anyway.
+     */
     private void stop(String jobId) {
         Handle h = handles.remove(jobId);
         if (h == null) {
             return;
         }
-        h.watches.forEach(Watch::close);
+        h.stopping = true;
         delete(h.name);
+        h.watches.forEach(Watch::close);
     }
 
     private void delete(String name) {
