@@ -133,6 +133,16 @@ class ProjectsIT {
         assertThat(names(listed)).containsExactly("shared");
         assertThat(listed.get(0).get("project").asText()).isEqualTo("two");
 
+        // a copy names another project's repo as project/repo, and copies no bytes
+        HttpResponse<String> copied = http("POST", "/api/v1/repos/shared/files/copy",
+                "{\"srcRepo\": \"two/shared\", \"srcPath\": \"/only-two.txt\", \"path\": \"/copied.txt\"}");
+        assertThat(copied.statusCode()).as(copied.body()).isEqualTo(200);
+        assertThat(daemon.ok("get", "file", "shared@master:/copied.txt").out()).isEqualTo("o\n");
+        assertError(http("POST", "/api/v1/repos/shared/files/copy",
+                "{\"srcRepo\": \"nosuch/shared\", \"srcPath\": \"/f.txt\", \"path\": \"/x.txt\"}"), 404, "no repo 'nosuch/shared'");
+        assertError(http("POST", "/api/v1/repos/shared/files/copy",
+                "{\"srcRepo\": \"a.b/shared\", \"srcPath\": \"/f.txt\", \"path\": \"/x.txt\"}"), 400, "invalid project name");
+
         // branches and deletes stay in their project
         daemon.ok("create", "branch", "shared@dev", "--head", "master", "--project", "two");
         assertThat(names(daemon.json("list", "branch", "shared", "--project", "two", "-o", "json"))).contains("dev");
