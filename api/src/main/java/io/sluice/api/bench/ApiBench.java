@@ -55,6 +55,12 @@ public final class ApiBench {
                 long t0 = System.nanoTime();
                 new Demo(daemon, new PrintStream(OutputStream.nullOutputStream())).run(null, base);
                 double firstModelSeconds = (System.nanoTime() - t0) / 1e9;
+                // the model commit is in before its job is marked done: wait for the job's end, not only for the model
+                long jobDeadline = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(60);
+                while (System.nanoTime() < jobDeadline
+                        && daemon.pps().listJob("train").stream().anyMatch(j -> !j.state().terminal())) {
+                    Thread.sleep(50);
+                }
                 if (daemon.pps().listJob("train").stream().noneMatch(j -> j.state() == JobState.JOB_SUCCESS)) {
                     // no model, so no prediction would ever be ready: say why instead of waiting for ever
                     throw new IllegalStateException("the demo trained no model: " + daemon.pps().listJob("train").stream()
