@@ -115,3 +115,42 @@ export function query(params) {
 }
 
 export const enc = encodeURIComponent;
+
+/**
+ * The API prefix of the project a repo or pipeline is named in, and its name there: outside the default
+ * project the console names everything `project/name`, as the DAG, provenance and jobs do, and the API
+ * serves that project at /api/v1/projects/{project}/...; a bare name is the default project's.
+ */
+function scope(qname) {
+  const slash = qname.indexOf('/');
+  return slash < 0 ? { base: projectBase('default'), name: qname }
+    : { base: projectBase(qname.slice(0, slash)), name: qname.slice(slash + 1) };
+}
+
+function projectBase(project) {
+  return project === 'default' ? '/api/v1' : `/api/v1/projects/${enc(project)}`;
+}
+
+/** The API path of repo (kind 'repos') or pipeline (kind 'pipelines') `qname`: 'p/n' is n of project p. */
+export function apiPath(kind, qname) {
+  const { base, name } = scope(qname);
+  return `${base}/${kind}/${enc(name)}`;
+}
+
+/** The API path listing the jobs of pipeline `qname` (every job of the default project when empty). */
+export function jobsPath(qname, params = {}) {
+  const { base, name } = scope(qname || '');
+  return `${base}/jobs${query({ pipeline: name, ...params })}`;
+}
+
+/** The name the console gives a repo or pipeline the API describes by `name` and `project`. */
+export function qualified({ name, project }) {
+  return !project || project === 'default' ? name : `${project}/${name}`;
+}
+
+/** Every project's repos or pipelines (kind 'repos' or 'pipelines'), each under the name the console gives it. */
+export async function inEveryProject(kind) {
+  const projects = await request('/api/v1/projects');
+  const lists = await Promise.all(projects.map(p => request(`${projectBase(p.name)}/${kind}`)));
+  return lists.flat().map(x => ({ ...x, name: qualified(x) }));
+}

@@ -1,7 +1,7 @@
 // The DAG: every repo and pipeline, edges input repo -> pipeline -> output repo, each pipeline coloured by
 // its last job's state, refreshed live. Cytoscape.js lays the graph out and draws it (graph.js); the list
 // under it holds the same nodes as buttons, for the keyboard.
-import { request, enc } from './api.js';
+import { request, enc, apiPath, jobsPath } from './api.js';
 import { el, link, badge, table, fmtTime, fmtBytes, fmtDuration, shortId, STATE_COLOURS, add, reset } from './util.js';
 import { openPanel, showError } from './ui.js';
 import { stateButtons } from './pipelines.js';
@@ -82,9 +82,9 @@ function edges(dag, known) {
 
 async function repoPanel(name) {
   const [repo, commits, branches] = await Promise.all([
-    request(`/api/v1/repos/${enc(name)}`),
-    request(`/api/v1/repos/${enc(name)}/commits?limit=5`),
-    request(`/api/v1/repos/${enc(name)}/branches`),
+    request(apiPath('repos', name)),
+    request(`${apiPath('repos', name)}/commits?limit=5`),
+    request(`${apiPath('repos', name)}/branches`),
   ]);
   openPanel('Repo ' + name, el('div', {},
     el('p', {}, repo.description || el('span', { class: 'muted' }, 'no description')),
@@ -99,8 +99,8 @@ async function repoPanel(name) {
 
 async function pipelinePanel(name, dag) {
   const [pipeline, jobs] = await Promise.all([
-    request(`/api/v1/pipelines/${enc(name)}`),
-    request(`/api/v1/jobs?pipeline=${enc(name)}&limit=5`),
+    request(apiPath('pipelines', name)),
+    request(jobsPath(name, { limit: 5 })),
   ]);
   const inputs = dag?.pipelines.find(p => p.name === name)?.inputs || [];
   openPanel('Pipeline ' + name, el('div', {},

@@ -1,6 +1,6 @@
 // Jobs: the list (one page, refreshed live), and one job with its datums and its logs, per job or per
 // datum, following live while the job runs.
-import { request, enc, query } from './api.js';
+import { request, enc, query, jobsPath, inEveryProject } from './api.js';
 import { el, link, table, pager, badge, fmtTime, fmtDuration, shortId, add, reset } from './util.js';
 import { showError } from './ui.js';
 import { PAGE } from './repos.js';
@@ -28,7 +28,7 @@ export async function jobListView(ctx) {
   const pipeline = ctx.query.get('pipeline') || '';
   const offset = Number(ctx.query.get('offset') || 0);
   const here = (o, p = pipeline) => `#/jobs${query({ pipeline: p, offset: o || null })}`;
-  const pipelines = await request('/api/v1/pipelines');
+  const pipelines = await inEveryProject('pipelines');
   const filter = el('select', { id: 'job-pipeline', onchange: e => { location.hash = here(0, e.target.value); } },
     el('option', { value: '' }, 'every pipeline'),
     pipelines.map(p => el('option', { value: p.name, selected: p.name === pipeline }, p.name)));
@@ -36,7 +36,7 @@ export async function jobListView(ctx) {
   add(ctx.root, el('h1', {}, 'Jobs'), el('p', {}, el('label', { for: 'job-pipeline' }, 'Pipeline '), filter), list);
   let last = '';
   const refresh = async () => {
-    const jobs = await request(`/api/v1/jobs${query({ pipeline, limit: PAGE, offset })}`);
+    const jobs = await request(jobsPath(pipeline, { limit: PAGE, offset }));
     const key = JSON.stringify(jobs);
     if (key !== last) {
       last = key;

@@ -1,7 +1,7 @@
 // Lineage of one commit: what it was computed from (upstream) and what was computed from it (downstream),
 // as a graph (drawn by graph.js) and as tables; for a model its training commit, for a prediction its model
 // and request.
-import { request, enc, query } from './api.js';
+import { request, enc, query, apiPath } from './api.js';
 import { el, link, table, fmtTime, shortId, add } from './util.js';
 import { graph, graphLibrary } from './graph.js';
 
@@ -10,7 +10,7 @@ const COLOURS = ['#1565c0', '#2e7d32', '#6a1b9a', '#ef6c00', '#00838f', '#ad1457
 export async function lineageView(ctx) {
   const [repo, id] = ctx.params;
   const file = ctx.query.get('file');
-  const [lineage] = await Promise.all([request(`/api/v1/repos/${enc(repo)}/lineage${query({ ref: id })}`), graphLibrary()]);
+  const [lineage] = await Promise.all([request(`${apiPath('repos', repo)}/lineage${query({ ref: id })}`), graphLibrary()]);
   performance.mark('sluice:data');
   const c = lineage.commit;
   add(ctx.root, el('h1', {}, 'Lineage of ', el('code', {}, `${c.repo}@${shortId(c.id)}`)),

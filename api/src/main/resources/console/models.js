@@ -1,6 +1,6 @@
 // The recommender: every model version (a commit of the train repo) with its metrics.json in a table and
 // plotted over versions (uPlot), and which model each prediction file was made with; refreshed live.
-import { request, enc, query, ApiError } from './api.js';
+import { request, enc, query, apiPath, ApiError } from './api.js';
 import { el, link, table, pager, fmtTime, fmtNumber, shortId, add, reset } from './util.js';
 
 const MODEL_REPO = 'train';
@@ -25,8 +25,8 @@ export async function modelsView(ctx) {
 
   const refresh = async () => {
     const [commits, predictHead] = await Promise.all([
-      optional(request(`/api/v1/repos/${MODEL_REPO}/commits${query({ limit: MODELS_PAGE, offset })}`), []),
-      optional(request(`/api/v1/repos/${PREDICT_REPO}/commit${query({ ref: 'master' })}`), null),
+      optional(request(`${apiPath('repos', MODEL_REPO)}/commits${query({ limit: MODELS_PAGE, offset })}`), []),
+      optional(request(`${apiPath('repos', PREDICT_REPO)}/commit${query({ ref: 'master' })}`), null),
     ]);
     const finished = commits.filter(c => c.finished);
     const key = finished.map(c => c.id).join() + '|' + (predictHead?.id || '');
@@ -34,7 +34,7 @@ export async function modelsView(ctx) {
       return;
     }
     await Promise.all(finished.filter(c => !metrics.has(c.id)).map(async c => {
-      metrics.set(c.id, await optional(request(`/api/v1/repos/${MODEL_REPO}/files${query({ ref: c.id, path: '/metrics.json' })}`), null));
+      metrics.set(c.id, await optional(request(`${apiPath('repos', MODEL_REPO)}/files${query({ ref: c.id, path: '/metrics.json' })}`), null));
     }));
     lastKey = key;
     renderModels(finished);
@@ -68,7 +68,7 @@ export async function modelsView(ctx) {
       return;
     }
     const model = (head.provenance || []).find(p => p.repo === MODEL_REPO);
-    const files = (await request(`/api/v1/repos/${PREDICT_REPO}/files/list${query({ ref: head.id, path: '/' })}`))
+    const files = (await request(`${apiPath('repos', PREDICT_REPO)}/files/list${query({ ref: head.id, path: '/' })}`))
       .filter(f => f.type === 'FILE');
     const shown = files.slice(-FILES_SHOWN).reverse();
     reset(predictions, 

@@ -1,6 +1,6 @@
 // Pipelines: the list, one pipeline's spec in every version with the diff between two, stop/start, and
 // create/update from a JSON editor that shows the spec parser's refusal inline.
-import { request, enc, query, oneLine } from './api.js';
+import { request, enc, query, oneLine, apiPath, jobsPath, qualified, inEveryProject } from './api.js';
 import { el, link, table, badge, fmtTime, lineDiff, diffView, pretty, add, reset } from './util.js';
 import { showError } from './ui.js';
 import { jobColumns } from './jobs.js';
@@ -14,7 +14,7 @@ const TEMPLATE = {
 
 /** Stop and start buttons for one pipeline; `after` runs once the state changed. */
 export function stateButtons(pipeline, after) {
-  const act = verb => request(`/api/v1/pipelines/${enc(pipeline.name)}/${verb}`, { method: 'POST' })
+  const act = verb => request(`${apiPath('pipelines', qualified(pipeline))}/${verb}`, { method: 'POST' })
     .then(after).catch(e => showError(e.message));
   return el('p', { class: 'buttons' },
     el('button', { type: 'button', id: 'pipeline-stop', disabled: pipeline.state === 'PIPELINE_PAUSED', onclick: () => act('stop') }, 'Stop'), ' ',
@@ -22,7 +22,7 @@ export function stateButtons(pipeline, after) {
 }
 
 export async function pipelineListView(ctx) {
-  const pipelines = await request('/api/v1/pipelines');
+  const pipelines = await inEveryProject('pipelines');
   add(ctx.root, el('h1', {}, 'Pipelines'),
     table([['Pipeline', p => link(`#/pipelines/${enc(p.name)}`, p.name)], ['State', p => p.state],
       ['Last job', p => badge(p.lastJobState)], ['Version', p => String(p.version)], ['Updated', p => fmtTime(p.updated)],
@@ -30,16 +30,16 @@ export async function pipelineListView(ctx) {
     el('h2', {}, 'Create a pipeline'),
     editor(pretty(TEMPLATE), 'Create', async text => {
       const created = await request('/api/v1/pipelines', { method: 'POST', body: text, contentType: 'application/json' });
-      location.hash = `#/pipelines/${enc(created.name)}`;
+      location.hash = `#/pipelines/${enc(qualified(created))}`;
     }));
 }
 
 export async function pipelineView(ctx) {
   const [name] = ctx.params;
   const [pipeline, versions, jobs] = await Promise.all([
-    request(`/api/v1/pipelines/${enc(name)}`),
-    request(`/api/v1/pipelines/${enc(name)}/versions`),
-    request(`/api/v1/jobs?pipeline=${enc(name)}&limit=10`),
+    request(apiPath('pipelines', name)),
+    request(`${apiPath('pipelines', name)}/versions`),
+    request(jobsPath(name, { limit: 10 })),
   ]);
   const specs = new Map(versions.map(v => [v.version, pretty(v.spec)]));
   const pick = (id, selected) => el('select', { id }, versions.map(v =>
@@ -72,7 +72,7 @@ export async function pipelineView(ctx) {
     el('h2', {}, 'Update'),
     el('p', {}, el('label', {}, reprocess, ' reprocess every datum (a new salt), not only new and changed ones')),
     editor(specs.get(pipeline.version), 'Update', async text => {
-      await request(`/api/v1/pipelines/${enc(name)}${query({ reprocess: reprocess.checked || null })}`,
+      await request(`${apiPath('pipelines', name)}${query({ reprocess: reprocess.checked || null })}`,
         { method: 'PUT', body: text, contentType: 'application/json' });
       window.dispatchEvent(new HashChangeEvent('hashchange'));
     }));

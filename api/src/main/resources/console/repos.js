@@ -1,6 +1,6 @@
 // Repos: the list, one repo's branches and commits (newest first, one page at a time), a file browser at
 // any commit with previews, downloads, and the diff between two commits.
-import { request, enc, query } from './api.js';
+import { request, enc, query, apiPath, inEveryProject } from './api.js';
 import { el, link, table, pager, fmtTime, fmtBytes, shortId, add } from './util.js';
 import { showError } from './ui.js';
 
@@ -11,7 +11,7 @@ const PREVIEW_BYTES = 64 * 1024;
 const IMAGE = /\.(png|jpe?g|gif|webp|svg|bmp)$/i;
 
 export async function repoListView(ctx) {
-  const repos = await request('/api/v1/repos');
+  const repos = await inEveryProject('repos');
   add(ctx.root, el('h1', {}, 'Repos'),
     table([['Repo', r => link(`#/repos/${enc(r.name)}`, r.name)], ['Description', r => r.description],
       ['Branches', r => (r.branches || []).join(', ')], ['Size', r => fmtBytes(r.sizeBytes)], ['Created', r => fmtTime(r.created)]],
@@ -23,9 +23,9 @@ export async function repoView(ctx) {
   const branch = ctx.query.get('branch') || '';
   const offset = Number(ctx.query.get('offset') || 0);
   const [repo, branches, commits] = await Promise.all([
-    request(`/api/v1/repos/${enc(name)}`),
-    request(`/api/v1/repos/${enc(name)}/branches`),
-    request(`/api/v1/repos/${enc(name)}/commits${query({ branch, limit: PAGE, offset })}`),
+    request(apiPath('repos', name)),
+    request(`${apiPath('repos', name)}/branches`),
+    request(`${apiPath('repos', name)}/commits${query({ branch, limit: PAGE, offset })}`),
   ]);
   const here = (o, b = branch) => `#/repos/${enc(name)}${query({ branch: b, offset: o || null })}`;
   const newId = el('input', { id: 'diff-new', name: 'new', required: true, size: 12, value: commits[0]?.id || '' });
@@ -60,8 +60,8 @@ export async function browseView(ctx) {
   const [name, id] = ctx.params;
   const path = ctx.query.get('path') || '/';
   const [commit, info] = await Promise.all([
-    request(`/api/v1/repos/${enc(name)}/commit${query({ ref: id })}`),
-    request(`/api/v1/repos/${enc(name)}/files/inspect${query({ ref: id, path })}`),
+    request(`${apiPath('repos', name)}/commit${query({ ref: id })}`),
+    request(`${apiPath('repos', name)}/files/inspect${query({ ref: id, path })}`),
   ]);
   const at = p => `#/repos/${enc(name)}/commit/${enc(id)}${query({ path: p })}`;
   add(ctx.root, 
@@ -72,7 +72,7 @@ export async function browseView(ctx) {
   if (info.type === 'DIR') {
     // one page of the directory at a time: the API's cursor names where the next page starts
     const after = ctx.query.get('after');
-    const response = await request(`/api/v1/repos/${enc(name)}/files/list${query({ ref: id, path, limit: FILES_PAGE, after })}`,
+    const response = await request(`${apiPath('repos', name)}/files/list${query({ ref: id, path, limit: FILES_PAGE, after })}`,
       { as: 'response' });
     const files = await response.json();
     add(ctx.root, table([
@@ -109,7 +109,7 @@ function breadcrumbs(path, at) {
 }
 
 function fileUrl(repo, ref, path, length) {
-  return `/api/v1/repos/${enc(repo)}/files${query({ ref, path, length })}`;
+  return `${apiPath('repos', repo)}/files${query({ ref, path, length })}`;
 }
 
 async function download(repo, ref, path) {
@@ -190,7 +190,7 @@ export async function diffView(ctx) {
     el('p', {}, el('code', {}, shortId(newRef)), ' against ', el('code', {}, shortId(oldRef)), ' · ', link(`#/repos/${enc(name)}`, 'commits')));
   // one page at a time, as the file browser: a diff of a huge commit is never fetched whole
   const after = ctx.query.get('after');
-  const response = await request(`/api/v1/repos/${enc(name)}/diff${query({ new: newRef, old: oldRef, limit: FILES_PAGE, after })}`,
+  const response = await request(`${apiPath('repos', name)}/diff${query({ new: newRef, old: oldRef, limit: FILES_PAGE, after })}`,
     { as: 'response' });
   const diffs = await response.json();
   add(ctx.root, table([

@@ -57,8 +57,8 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 /**
  * The web console end to end in the system's headless Chromium, over a daemon running the recommender demo
  * with real train and predict processes: the DAG, live jobs and models, logs, files at an older commit, a
- * prediction's lineage, errors, the token prompt, a phone-width window, and paging through more commits than
- * a page. Screenshots land in target/console/.
+ * prediction's lineage, errors, the token prompt, a phone-width window, paging through more commits than
+ * a page, and another project's nodes. Screenshots land in target/console/.
  */
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class ConsoleIT {
@@ -422,6 +422,89 @@ class ConsoleIT {
         browser.findElement(By.linkText("← First")).click();
         waitFor(Duration.ofSeconds(30), b -> b.findElements(By.cssSelector("#view tbody tr")).size() == 100
                 && b.findElement(By.cssSelector("#view tbody tr")).getText().startsWith("000.txt"));
+    }
+
+    /**
+     * A repo and a pipeline of another project, named project/name in the DAG as everywhere else: the pipeline's
+     * node, its job, the repo's node, its commits, a file, and the lineage both ways open without an error line
+     * (each view asks the API's /projects/{project}/... routes, and the console's own routes keep the '/' encoded).
+     */
+    @Test
+    @Order(10)
+    void anotherProjectsNodesReposFilesJobsAndLineageOpenFromTheDag() throws Exception {
+        PfsService pfs = daemon.daemon.pfs();
+        pfs.createProject("staging", "");
+        pfs.createRepo("staging/images", "staged images");
+        CommitInfo input = pfs.putFile("staging/images", "master", "/a.txt", bytes("staged line\n"), false);
+        daemon.daemon.pps().createPipelines("""
+                {"pipeline": {"name": "edges"}, "transform": {"cmd": ["sh", "-c", "cp -r /pfs/images/. /pfs/out/"]},
+                 "input": {"pfs": {"repo": "images", "glob": "/"}}}""", "staging", false, false);
+        Instant deadline = Instant.now().plus(JOB_WAIT);
+        List<JobInfo> jobs = daemon.daemon.pps().listJob("staging/edges");
+        while (Instant.now().isBefore(deadline) && (jobs.isEmpty() || !jobs.get(0).state().terminal())) {
+            Thread.sleep(200);
+            jobs = daemon.daemon.pps().listJob("staging/edges");
+        }
+        assertThat(jobs).hasSize(1).allMatch(j -> j.state() == JobState.JOB_SUCCESS);
+        JobInfo job = jobs.get(0);
+
+        load("/");
+        WebElement pipeline = waitFor(Duration.ofSeconds(30), b -> b.findElements(
+                By.cssSelector("#dag-nodes [data-node='pipeline:staging/edges'][data-state='JOB_SUCCESS']")).stream().findFirst().orElse(null));
+        assertThat(pipeline.getText()).contains("pipeline staging/edges");
+        assertThat(attributes("#dag-nodes button[data-node]", "data-node")).contains("repo:staging/images", "repo:staging/edges");
+        pipeline.click();
+        WebElement panel = waitFor(Duration.ofSeconds(20), b -> {
+            WebElement p = b.findElement(By.id("panel"));
+            return p.isDisplayed() && p.getText().contains("Latest jobs") ? p : null;
+        });
+        assertThat(panel.getText()).contains("Pipeline staging/edges").contains("staging/images").contains(job.id().substring(0, 10));
+        assertNoError();
+        panel.findElement(By.linkText(job.id().substring(0, 10))).click();
+        WebElement facts = waitFor(Duration.ofSeconds(30), b -> b.findElement(By.id("job-facts")).getText().contains("staging/images@")
+                ? b.findElement(By.id("job-facts")) : null);
+        assertThat(facts.getText()).contains("staging/edges").contains(job.output().id().substring(0, 10));
+        assertNoError();
+
+        // the output commit's lineage lists the input as staging/images@id, which leads to the input's own lineage
+        facts.findElement(By.linkText("lineage")).click();
+        WebElement upstream = waitFor(Duration.ofSeconds(30), b -> b.findElements(
+                By.cssSelector("#lineage-upstream [data-commit='" + input.id() + "']")).stream().findFirst().orElse(null));
+        assertThat(upstream.getText()).isEqualTo("staging/images@" + input.id().substring(0, 10));
+        assertNoError();
+        upstream.click();
+        waitFor(Duration.ofSeconds(30), b -> b.getCurrentUrl().contains("/lineage/staging%2Fimages/" + input.id())
+                && !b.findElements(By.cssSelector("#lineage-downstream [data-commit='" + job.output().id() + "']")).isEmpty());
+        assertNoError();
+
+        // the repo's node, its commits (with the output's provenance linked), a file
+        load("/");
+        waitFor(Duration.ofSeconds(30), b -> b.findElements(By.cssSelector("#dag-nodes [data-node='repo:staging/images']")).stream()
+                .findFirst().orElse(null)).click();
+        panel = waitFor(Duration.ofSeconds(20), b -> {
+            WebElement p = b.findElement(By.id("panel"));
+            return p.isDisplayed() && p.getText().contains("Latest commits") ? p : null;
+        });
+        assertThat(panel.getText()).contains("Repo staging/images").contains("staged images").contains(input.id().substring(0, 10));
+        assertNoError();
+        panel.findElement(By.linkText("All commits and branches →")).click();
+        waitFor(Duration.ofSeconds(30), b -> b.findElement(By.id("view")).getText().contains("Repo staging/images"));
+        browser.findElement(By.cssSelector("#view a[href$='/commit/" + input.id() + "']")).click();
+        waitFor(Duration.ofSeconds(30), b -> !b.findElements(By.linkText("a.txt")).isEmpty());
+        browser.findElement(By.linkText("a.txt")).click();
+        WebElement text = waitFor(Duration.ofSeconds(30), b -> b.findElements(By.cssSelector("pre.text")).stream().findFirst().orElse(null));
+        assertThat(text.getText()).isEqualTo("staged line");
+        assertNoError();
+        load("/repos/staging%2Fedges");
+        assertThat(attributes("#view td a.chip", "href")).containsExactly("#/repos/staging%2Fimages/commit/" + input.id());
+        assertNoError();
+        shot("project-repo");
+    }
+
+    /** Neither the error bar nor a view's own error line is showing. */
+    private static void assertNoError() {
+        assertThat(browser.findElement(By.id("error")).isDisplayed()).as(browser.findElement(By.id("error")).getText()).isFalse();
+        assertThat(browser.findElement(By.id("view")).getText()).doesNotContain("Could not load");
     }
 
     private static ByteArrayInputStream bytes(String s) {
