@@ -498,6 +498,20 @@ class ConsoleIT {
         load("/repos/staging%2Fedges");
         assertThat(attributes("#view td a.chip", "href")).containsExactly("#/repos/staging%2Fimages/commit/" + input.id());
         assertNoError();
+
+        // the pipeline's own page and its jobs, and the lists, which hold every project's
+        load("/pipelines/staging%2Fedges");
+        assertThat(browser.findElement(By.id("spec")).getText()).contains("cp -r /pfs/images/. /pfs/out/");
+        assertThat(attributes("#view [data-job]", "data-job")).containsExactly(job.id());
+        assertNoError();
+        load("/jobs?pipeline=staging%2Fedges");
+        waitFor(Duration.ofSeconds(30), b -> attributes("#job-list [data-job]", "data-job").equals(Set.of(job.id())));
+        assertNoError();
+        load("/repos");
+        assertThat(attributes("#view td a", "href")).contains("#/repos/staging%2Fimages", "#/repos/training");
+        load("/pipelines");
+        assertThat(attributes("#view td a", "href")).contains("#/pipelines/staging%2Fedges", "#/pipelines/train");
+        assertNoError();
         shot("project-repo");
     }
 
