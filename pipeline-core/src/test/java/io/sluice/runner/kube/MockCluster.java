@@ -31,11 +31,12 @@ import java.util.concurrent.Executors;
  * The mock's watches can deadlock its Vert.x event loop: when a client closes a watch, the mock's
  * {@code WatchEventsListener.onClosed} runs on the connection's event loop and waits (up to a minute) for the
  * watch's sender thread to finish, while that thread may be sending an event and waiting (up to 30 s) for the
- * write to complete, which only the blocked event loop can do. The runner closes a Job's watches and then
- * deletes the Job, so the Job's DELETED event meets the closing watch; on a loaded machine the two overlapped,
- * the event loop stayed blocked for 30 s, and the server's close gave up after its fixed 10 s ("Unable to
- * close MockWebServer"). This cluster hands every WebSocket's close and failure to a thread of its own, so
- * the event loop is never the one that waits; the client is closed before the server.
+ * write to complete, which only the blocked event loop can do. When the runner closed a Job's watches before
+ * deleting the Job, the deletion's events met the closing watch; on a loaded machine the event loop then stayed
+ * blocked for 30 s and the server's close gave up after its fixed 10 s ("Unable to close MockWebServer"). The
+ * runner now deletes first, but an event sent just before a close still meets it, so this cluster hands every
+ * WebSocket's close and failure to a thread of its own and the event loop is never the one that waits. The
+ * client is closed before the server.
  */
 public final class MockCluster implements BeforeEachCallback, AfterEachCallback {
     private KubernetesMockServer server;
