@@ -47,10 +47,13 @@ public final class CommitRemoval {
         }
     }
 
-    private final PfsService pfs;
+    private final RepoRegistry repos;
+    private final Commits commits;
 
-    public CommitRemoval(PfsService pfs) {
-        this.pfs = pfs;
+    /** Removal over these repos, with {@code commits} making the empty commit a dropped first commit leaves. */
+    CommitRemoval(RepoRegistry repos, Commits commits) {
+        this.repos = repos;
+        this.commits = commits;
     }
 
     /** The commits of {@code set}, newest first, if it may be removed this way; else CONFLICT saying why. */
@@ -64,7 +67,7 @@ public final class CommitRemoval {
      */
     public List<CommitInfo> remove(String set, Mode mode) {
         return Io.io(() -> {
-            List<DataRepo> affected = pfs.repos.sorted().stream().filter(r -> !r.inSet(set).isEmpty()).toList();
+            List<DataRepo> affected = repos.sorted().stream().filter(r -> !r.inSet(set).isEmpty()).toList();
             List<DataRepo.AllBranches> held = new ArrayList<>();
             try {
                 for (DataRepo r : affected) {
@@ -92,7 +95,7 @@ public final class CommitRemoval {
 
     private List<Located> checked(String set, Mode mode) throws IOException {
         List<Located> commits = new ArrayList<>();
-        for (DataRepo r : pfs.repos.sorted()) {
+        for (DataRepo r : repos.sorted()) {
             r.inSet(set).forEach(x -> commits.add(new Located(r, x)));
         }
         if (commits.isEmpty()) {
@@ -131,7 +134,7 @@ public final class CommitRemoval {
         Set<String> found = new TreeSet<>();
         Set<String> looked = new HashSet<>(Set.of(set));
         Deque<String> todo = new ArrayDeque<>(List.of(set));
-        List<DataRepo> repos = pfs.repos.sorted();
+        List<DataRepo> repos = this.repos.sorted();
         while (!todo.isEmpty()) {
             String s = todo.poll();
             Set<String> members = new HashSet<>();
@@ -269,7 +272,7 @@ public final class CommitRemoval {
         ObjectId next = x.parentCommit();
         Indexed empty = null;
         if (next == null) {
-            empty = pfs.commits.emptyCommit(r, branch);
+            empty = commits.emptyCommit(r, branch);
             next = empty.commit();
         }
         if (!r.cas(RefKind.HEAD, branch, x.commit(), next)) {

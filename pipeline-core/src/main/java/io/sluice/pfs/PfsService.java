@@ -220,6 +220,11 @@ public final class PfsService implements Closeable {
 
     // ---- files
 
+    /** Removal of whole commit sets from every repo of this file system ({@code squash} and {@code delete commit}). */
+    public CommitRemoval commitRemoval() {
+        return new CommitRemoval(repos, commits);
+    }
+
     /**
      * Starts a set of file changes to {@code branch} that lands as one commit (or into the branch's open
      * commit) on {@link FileBatch#commit()}; use it for many files, such as a directory put recursively.

@@ -58,7 +58,7 @@ public final class CommitSets {
     CommitSets(PfsService pfs, JobStore jobs, JobControl control, Supplier<List<PipelineSpec>> runningPipelines,
                ExecutorService looker) {
         this.pfs = pfs;
-        this.removal = new CommitRemoval(pfs);
+        this.removal = pfs.commitRemoval();
         this.jobs = jobs;
         this.control = control;
         this.runningPipelines = runningPipelines;

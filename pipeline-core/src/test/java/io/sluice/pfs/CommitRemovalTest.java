@@ -41,7 +41,7 @@ class CommitRemovalTest {
             d = pfs.putFile("r", "dev", "/g", bytes("d"), false);
             pfs.deleteBranch("r", "dev");
 
-            new CommitRemoval(pfs).remove(b.set(), CommitRemoval.Mode.SQUASH);
+            pfs.commitRemoval().remove(b.set(), CommitRemoval.Mode.SQUASH);
             assertThat(ids(pfs.listCommit("r", "master", 0))).containsExactly(c.id(), a.id());
             assertThat(pfs.inspectCommit("r", d.id()).parent()).isEqualTo(a.id());
             assertThat(read(pfs, d.id(), "/f")).isEqualTo("b"); // d holds what b changed
@@ -63,7 +63,7 @@ class CommitRemovalTest {
             CommitInfo a = pfs.putFile("r", "old", "/f", bytes("a"), false);
             CommitInfo b = pfs.putFile("r", "old", "/f", bytes("b"), false);
             pfs.deleteBranch("r", "old");
-            CommitRemoval removal = new CommitRemoval(pfs);
+            CommitRemoval removal = pfs.commitRemoval();
             assertThatThrownBy(() -> removal.remove(a.set(), CommitRemoval.Mode.DROP))
                     .hasMessageContaining("cannot delete a commit that has children: r@" + a.id());
             removal.remove(b.set(), CommitRemoval.Mode.DROP);
@@ -80,7 +80,7 @@ class CommitRemovalTest {
             pfs.createRepo("r", "");
             CommitInfo a = pfs.putFile("r", "master", "/f", bytes("a"), false);
             CommitInfo open = pfs.startCommit("r", "master", "", List.of());
-            new CommitRemoval(pfs).remove(open.set(), CommitRemoval.Mode.DROP);
+            pfs.commitRemoval().remove(open.set(), CommitRemoval.Mode.DROP);
             assertThat(ids(pfs.listCommit("r", "master", 0, true))).containsExactly(a.id());
             assertThatThrownBy(() -> pfs.finishCommit("r", "master")).hasMessageContaining("has no open commit");
             assertThat(read(pfs, "master", "/f")).isEqualTo("a");
@@ -98,7 +98,7 @@ class CommitRemovalTest {
                 u.setNewObjectId(git.exactRef("refs/heads/master").getObjectId());
                 assertThat(u.update()).isEqualTo(RefUpdate.Result.NEW);
             }
-            assertThatThrownBy(() -> new CommitRemoval(pfs).remove(b.set(), CommitRemoval.Mode.DROP))
+            assertThatThrownBy(() -> pfs.commitRemoval().remove(b.set(), CommitRemoval.Mode.DROP))
                     .isInstanceOf(SluiceException.class)
                     .hasMessageContaining("repo r has a ref Sluice does not make: refs/tags/by-hand");
             assertThat(ids(pfs.listCommit("r", "master", 0))).containsExactly(b.id(), a.id());
