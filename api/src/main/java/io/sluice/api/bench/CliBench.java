@@ -165,7 +165,7 @@ public final class CliBench {
         try (InputStream in = p.getErrorStream()) {
             err = in.readAllBytes();
         }
-        if (!p.waitFor(10, TimeUnit.MINUTES) || p.exitValue() != 0) {
+        if (!p.waitFor(60, TimeUnit.MINUTES) || p.exitValue() != 0) {
             p.destroyForcibly();
             throw new IllegalStateException(String.join(" ", command) + " failed: " + new String(err).strip());
         }

@@ -17,15 +17,18 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * {@code sluice bench files}: many small files through the CLI into a real daemon process ({@code put file -r}
- * of 1,000 and of N files of 1-10 KiB, then the same N again), next to {@code restic backup} and
+ * of 1,000 and of N files of 1-10 KiB or of a few bytes, a paged {@code list file} of the first directory with
+ * the daemon's RSS sampled meanwhile, then the same N again), next to {@code restic backup} and
  * {@code git add -A && git commit} of the same trees in the same run, with the daemon's peak RSS; optionally
  * the same for another build (a checkout's launcher and jars), so before and after come from one run.
  */
 public final class FilesBench {
-    private static final int PER_DIR = 1000;
-
-    /** How many files, the daemon's -Xmx, the builds to measure (project roots), and whether to run restic and git. */
-    public record Options(int files, String daemonHeap, List<Path> homes, boolean others) {
+    /**
+     * How many files, their largest size in bytes (0: 1-10 KiB), files per directory, the daemon's -Xmx, the
+     * builds to measure (project roots), whether to run restic and git, and whether to put the N files again.
+     */
+    public record Options(int files, int maxBytes, int perDir, String daemonHeap, List<Path> homes, boolean others,
+                          boolean again) {
     }
 
     private final Options options;
@@ -45,7 +48,8 @@ public final class FilesBench {
         Map<String, Object> figures = new LinkedHashMap<>();
         figures.put("files", options.files());
         figures.put("bytes", bytes);
-        figures.put("file sizes", "1-10 KiB, random bytes, " + PER_DIR + " per directory");
+        figures.put("file sizes", (options.maxBytes() > 0 ? "1-" + options.maxBytes() + " bytes" : "1-10 KiB")
+                + ", random bytes, " + options.perDir() + " per directory");
         if (options.others()) {
             progress("restic backup", others(dir, small, big, true), figures);
             progress("git add -A && git commit", others(dir, small, big, false), figures);
@@ -87,17 +91,45 @@ public final class FilesBench {
             long sn = CliBench.run(env, List.of(launcher, "put", "file", "big@master:/", "-f", big.toString(), "-r"));
             long cpu1 = cpuNanos(daemon);
             long rssAfterFirst = peakRss(daemon.pid());
-            long again = CliBench.run(env, List.of(launcher, "put", "file", "again@master:/", "-f", big.toString(), "-r"));
-            long cpu2 = cpuNanos(daemon);
-            long list = CliBench.run(env, List.of(launcher, "list", "file", "big@master:/d0000/"));
+            long heapAfterFirst = liveHeap(daemon.pid());
             perFile(f, s1, 1000, sn, options.files());
-            f.put("the same " + options.files() + " files again (already stored): s", CliBench.round(again / 1e9));
-            f.put("again: files/s", Math.round(options.files() / (again / 1e9)));
             // CPU time is what a loaded machine disturbs least: wall time there is mostly waiting for a core
             f.put("daemon CPU per file, the N files: us", CliBench.round((cpu1 - cpu0) / 1e3 / options.files()));
-            f.put("daemon CPU per file, again: us", CliBench.round((cpu2 - cpu1) / 1e3 / options.files()));
-            f.put("list file of a 1,000-file directory: ms", CliBench.round(list / 1e6));
             f.put("daemon peak RSS after the first N: MiB", rssAfterFirst >> 10);
+            f.put("daemon live heap after the first N (after a full GC): MiB", heapAfterFirst >> 20);
+            int listed = Math.min(options.perDir(), options.files());
+            long rssBeforeList = rss(daemon.pid());
+            long[] listRss = {rssBeforeList};
+            // VmHWM only grows, so the listing's own footprint is sampled while it runs
+            Thread sampler = new Thread(() -> {
+                try {
+                    while (!Thread.currentThread().isInterrupted()) {
+                        listRss[0] = Math.max(listRss[0], rss(daemon.pid()));
+                        Thread.sleep(200);
+                    }
+                } catch (IOException | InterruptedException stop) {
+                    // the listing ended or the daemon is gone
+                }
+            }, "bench-rss");
+            sampler.start();
+            long list;
+            try {
+                list = CliBench.run(env, List.of(launcher, "list", "file", "big@master:/d0000/"));
+            } finally {
+                sampler.interrupt();
+                sampler.join();
+            }
+            f.put("list file of a " + listed + "-file directory (the CLI follows the cursors): ms", CliBench.round(list / 1e6));
+            f.put("daemon RSS before the listing: MiB", rssBeforeList >> 10);
+            f.put("daemon RSS during the listing, highest sample: MiB", listRss[0] >> 10);
+            if (options.again()) {
+                long cpu2 = cpuNanos(daemon);
+                long again = CliBench.run(env, List.of(launcher, "put", "file", "again@master:/", "-f", big.toString(), "-r"));
+                long cpu3 = cpuNanos(daemon);
+                f.put("the same " + options.files() + " files again (already stored): s", CliBench.round(again / 1e9));
+                f.put("again: files/s", Math.round(options.files() / (again / 1e9)));
+                f.put("daemon CPU per file, again: us", CliBench.round((cpu3 - cpu2) / 1e3 / options.files()));
+            }
             f.put("daemon peak RSS: MiB", peakRss(daemon.pid()) >> 10);
             return f;
         } finally {
@@ -157,17 +189,19 @@ public final class FilesBench {
         f.put("per file at " + n + " / at 1,000", CliBench.round(cn / c1));
     }
 
-    /** Writes {@code n} files of 1-10 KiB of seeded random bytes, {@value PER_DIR} per directory; returns their bytes. */
-    private static long generate(Path root, int n, long seed) throws IOException {
+    /** Writes {@code n} files of seeded random bytes of the options' sizes and per directory; returns their bytes. */
+    private long generate(Path root, int n, long seed) throws IOException {
         Random random = new Random(seed);
         byte[] buf = new byte[10 << 10];
         long total = 0;
+        int perDir = options.perDir();
         for (int i = 0; i < n; i++) {
-            Path d = root.resolve(String.format("d%04d", i / PER_DIR));
-            if (i % PER_DIR == 0) {
+            Path d = root.resolve(String.format("d%04d", i / perDir));
+            if (i % perDir == 0) {
                 Files.createDirectories(d);
             }
-            int size = 1024 + random.nextInt(9 * 1024 + 1);
+            int size = options.maxBytes() > 0 ? 1 + random.nextInt(Math.min(options.maxBytes(), buf.length))
+                    : 1024 + random.nextInt(9 * 1024 + 1);
             random.nextBytes(buf);
             Files.write(d.resolve(String.format("f%07d.bin", i)), size == buf.length ? buf : java.util.Arrays.copyOf(buf, size));
             total += size;
@@ -202,12 +236,43 @@ public final class FilesBench {
 
     /** VmHWM of a process in KiB (0 where /proc does not say). */
     static long peakRss(long pid) throws IOException {
+        return status(pid, "VmHWM:");
+    }
+
+    /** VmRSS of a process in KiB (0 where /proc does not say). */
+    private static long rss(long pid) throws IOException {
+        return status(pid, "VmRSS:");
+    }
+
+    private static long status(long pid, String field) throws IOException {
         for (String line : Files.readAllLines(Path.of("/proc/" + pid + "/status"))) {
-            if (line.startsWith("VmHWM:")) {
+            if (line.startsWith(field)) {
                 return Long.parseLong(line.replaceAll("[^0-9]", ""));
             }
         }
         return 0;
+    }
+
+    /**
+     * The bytes of live objects on a JVM's heap, from {@code jcmd PID GC.class_histogram} (which runs a full GC
+     * first); -1 where jcmd is missing or says nothing.
+     */
+    private static long liveHeap(long pid) throws IOException, InterruptedException {
+        Path jcmd = Path.of(System.getProperty("java.home"), "bin", "jcmd");
+        if (!Files.isExecutable(jcmd)) {
+            return -1;
+        }
+        Process p = new ProcessBuilder(jcmd.toString(), Long.toString(pid), "GC.class_histogram")
+                .redirectErrorStream(true).start();
+        String out = new String(p.getInputStream().readAllBytes());
+        p.waitFor(5, TimeUnit.MINUTES);
+        for (String line : out.split("\n")) {
+            String[] cols = line.trim().split("\\s+");
+            if (cols.length == 3 && cols[0].equals("Total")) {
+                return Long.parseLong(cols[2]);
+            }
+        }
+        return -1;
     }
 
 

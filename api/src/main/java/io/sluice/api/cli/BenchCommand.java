@@ -115,9 +115,12 @@ public final class BenchCommand extends Group {
             case "files": return new Cmd("files", "put file -r of many 1-10 KiB files through the CLI into a daemon process, next to restic backup and git add + commit of the same tree.") {
                 {
                     option("--files", "N", int.class, "100000", "Files in the big tree (default 100000).");
+                    option("--max-bytes", "N", int.class, "0", "Files of 1 to N bytes (at most 10240) instead of 1-10 KiB.");
+                    option("--per-dir", "N", int.class, "1000", "Files per directory (default 1000); the listing figure lists the first directory.");
                     option("--daemon-heap", "HEAP", String.class, "256m", "The daemon's -Xmx (default 256m).");
                     option("--before", "HOME", Path.class, null, "Also measure the build in this project checkout (its launcher and jars), first.");
                     flag("--no-others", "Skip restic and git.");
+                    flag("--no-again", "Skip putting the N files a second time.");
                 }
 
                 @Override
@@ -126,12 +129,18 @@ public final class BenchCommand extends Group {
                     String heap = value("--daemon-heap");
                     Path before = value("--before");
                     boolean noOthers = isSet("--no-others");
+                    int maxBytes = value("--max-bytes");
+                    int perDir = value("--per-dir");
+                    if (maxBytes < 0 || perDir < 1 || files < 1) {
+                        throw new Main.UsageError("--files and --per-dir must be at least 1, --max-bytes at least 0");
+                    }
                     List<Path> homes = new java.util.ArrayList<>();
                     if (before != null) {
                         homes.add(before.toAbsolutePath().normalize());
                     }
                     homes.add(UpCommand.home(main()));
-                    inScratch(dir -> new FilesBench(new FilesBench.Options(files, heap, homes, !noOthers)).run(dir));
+                    inScratch(dir -> new FilesBench(new FilesBench.Options(files, maxBytes, perDir, heap, homes, !noOthers,
+                            !isSet("--no-again"))).run(dir));
                 }
             };
             case "predict-start": return new Cmd("predict-start", "One predict datum (slot, JVM start, model load) with the predict launcher's class-data archive and with it off, in alternating jobs.") {
