@@ -239,6 +239,18 @@ class ProjectsIT {
     }
 
     @Test
+    void aCopyFromDefaultSlashRepoReadsTheDefaultProjectsRepo() throws Exception {
+        daemon.ok("create", "project", "dst");
+        daemon.ok("create", "repo", "plain");
+        daemon.ok("create", "repo", "copies", "--project", "dst");
+        daemon.ok("put", "file", "plain@master:/f", "-f", file("f.txt", "F").toString());
+        HttpResponse<String> r = http("POST", "/api/v1/projects/dst/repos/copies/files/copy",
+                "{\"srcRepo\": \"default/plain\", \"srcPath\": \"/f\", \"path\": \"/g\"}");
+        assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
+        assertThat(daemon.ok("get", "file", "copies@master:/g", "--project", "dst").out()).isEqualTo("F");
+    }
+
+    @Test
     void projectsAndTheirPipelinesOutliveARestart() throws Exception {
         Path data = daemon.dir().resolve("restart");
         Path spec = file("ml-cp.json", "{\"pipeline\": {\"name\": \"cp\"}, \"transform\": {\"cmd\": [\"sh\", \"-c\","

@@ -46,12 +46,13 @@ public final class Projects {
         return qualified.substring(qualified.indexOf('/') + 1);
     }
 
-    /** Returns {@code qualified} if both its parts are valid names (the local part by {@link Ref#checkRepoName}). */
+    /**
+     * Returns {@code qualified} if both its parts are valid names (the local part by {@link Ref#checkRepoName}),
+     * as {@link #qualify} spells it: {@code default/name} is {@code name}, not a repo of its own.
+     */
     public static String checkQualified(String qualified) {
         if (qualified != null && qualified.indexOf('/') >= 0) {
-            checkName(of(qualified));
-            Ref.checkRepoName(local(qualified));
-            return qualified;
+            return qualify(checkName(of(qualified)), Ref.checkRepoName(local(qualified)));
         }
         return Ref.checkRepoName(qualified);
     }

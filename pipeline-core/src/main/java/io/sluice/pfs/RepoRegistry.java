@@ -86,8 +86,8 @@ final class RepoRegistry implements Closeable {
         return List.copyOf(damagedRepos.values());
     }
 
-    RepoInfo create(String name, String description) {
-        Projects.checkQualified(name);
+    RepoInfo create(String qualified, String description) {
+        String name = Projects.checkQualified(qualified);
         synchronized (repos) {
             project(Projects.of(name));
             if (repos.containsKey(name)) {
@@ -111,7 +111,7 @@ final class RepoRegistry implements Closeable {
     void delete(String name) {
         synchronized (repos) {
             DataRepo r = get(name);
-            repos.remove(name);
+            repos.remove(r.name);
             r.close();
             io(() -> {
                 Path trash = root.resolve(".trash-" + Projects.fileName(name) + "-" + System.nanoTime());
@@ -142,8 +142,8 @@ final class RepoRegistry implements Closeable {
     }
 
     /** The open repo {@code name}; NOT_FOUND if there is none. */
-    DataRepo get(String name) {
-        Projects.checkQualified(name);
+    DataRepo get(String qualified) {
+        String name = Projects.checkQualified(qualified);
         DataRepo r = repos.get(name);
         if (r == null) {
             throw SluiceException.notFound("no repo '" + name + "'");
