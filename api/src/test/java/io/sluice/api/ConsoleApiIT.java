@@ -115,6 +115,24 @@ class ConsoleApiIT {
     }
 
     @Test
+    void aCommitWhoseUpstreamRepoWasDeletedStillHasALineage(@TempDir Path dir) throws Exception {
+        try (TestDaemon d = new TestDaemon(dir)) {
+            d.daemon.pfs().createRepo("in", "");
+            d.daemon.pfs().createRepo("derived", "computed from a repo deleted since, as after a pipeline's update");
+            CommitInfo source = put(d, "/a.txt", "one");
+            String id;
+            try (FileBatch batch = d.daemon.pfs().openBatch("derived", "master", "derived", List.of(source.ref()))) {
+                batch.put("/n", new ByteArrayInputStream("1".getBytes(StandardCharsets.UTF_8)), false);
+                id = batch.commit().id();
+            }
+            d.daemon.pps().deleteRepo("in");
+            JsonNode lineage = get(d, "/api/v1/repos/derived/lineage?ref=" + id, 200);
+            assertThat(lineage.get("commit").get("id").asText()).isEqualTo(id);
+            assertThat(lineage.get("upstream")).isEmpty();
+        }
+    }
+
+    @Test
     void thePageAndItsLibrariesLoadWithoutTheTokenButNoDataDoes(@TempDir Path dir) throws Exception {
         try (TestDaemon d = new TestDaemon(dir, null, "s3cret")) {
             HttpResponse<String> page = raw(d, "/");

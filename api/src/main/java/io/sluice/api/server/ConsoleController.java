@@ -3,6 +3,7 @@ package io.sluice.api.server;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.javalin.http.Context;
+import io.sluice.SluiceException;
 import io.sluice.pfs.CommitInfo;
 import io.sluice.pfs.CommitRef;
 import io.sluice.pfs.PfsService;
@@ -132,7 +133,14 @@ public final class ConsoleController {
         }
         List<CommitInfo> upstream = new ArrayList<>();
         for (CommitRef ref : commit.provenance()) {
-            upstream.add(pfs.inspectCommit(ref.repo(), ref.id()));
+            try {
+                upstream.add(pfs.inspectCommit(ref.repo(), ref.id()));
+            } catch (SluiceException e) {
+                if (e.kind() != SluiceException.Kind.NOT_FOUND) {
+                    throw e;
+                }
+                // its repo was deleted once no pipeline read it (an update moved to another input): gone, not an error
+            }
         }
         // the index of what was derived from each commit answers without a scan; newest first, one page
         List<CommitInfo> derived = pfs.derivedFrom(commit.repo(), commit.id());
