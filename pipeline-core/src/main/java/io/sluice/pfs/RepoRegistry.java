@@ -180,8 +180,12 @@ final class RepoRegistry implements Closeable {
                 } else if (file.endsWith(".json")) {
                     try {
                         com.fasterxml.jackson.databind.JsonNode n = json.readTree(p.toFile());
-                        ProjectInfo info = new ProjectInfo(Projects.checkName(n.get("name").asText()),
-                                n.path("description").asText(""), Instant.parse(n.get("created").asText()));
+                        String created = n.path("created").asText("");
+                        if (created.isEmpty()) {
+                            throw new IOException("it has no 'created' time"); // said in words, not as a Java null
+                        }
+                        ProjectInfo info = new ProjectInfo(Projects.checkName(n.path("name").asText("")),
+                                n.path("description").asText(""), Instant.parse(created));
                         projects.put(info.name(), info);
                     } catch (IOException | RuntimeException e) {
                         damagedRepos.put("project:" + file, "the record of project " + file + " is damaged and was "

@@ -12,6 +12,7 @@ import java.io.Closeable;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -130,6 +131,20 @@ class PfsServiceTest {
         pfs = reopen();
         assertThat(pfs.listProjects()).extracting(ProjectInfo::name).containsExactly("default");
         assertThat(read("data", "master", "/f")).isEqualTo("default");
+    }
+
+    @Test
+    void aDamagedProjectRecordIsReportedInWordsNotInJava() throws IOException {
+        pfs.close();
+        Files.createDirectories(dir.resolve("pfs/projects"));
+        Files.writeString(dir.resolve("pfs/projects/empty.json"), "{}");
+        Files.writeString(dir.resolve("pfs/projects/cut.json"), "{\"name\": \"cut\"}");
+        pfs = reopen();
+        assertThat(pfs.listProjects()).extracting(ProjectInfo::name).containsExactly("default");
+        List<String> problems = pfs.damaged();
+        assertThat(problems).hasSize(2).allSatisfy(p -> assertThat(p).contains("is damaged")
+                .doesNotContain("Cannot invoke", "com.fasterxml", "null"));
+        assertThat(problems).anyMatch(p -> p.contains("cut.json") && p.contains("'created'"));
     }
 
     @Test
