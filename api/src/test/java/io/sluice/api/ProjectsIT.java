@@ -209,6 +209,13 @@ class ProjectsIT {
         assertThat(daemon.json("list", "job", set, "-o", "json")).isNotEmpty();
         JsonNode viaHttp = JSON.readTree(http("GET", "/api/v1/projects/ml/jobs?pipeline=count", null).body());
         assertThat(viaHttp).isNotEmpty();
+        // a job is found by id on its own project's routes (and the default ones), not on another project's
+        String edgesJob = jobs.get(0).get("id").asText();
+        assertThat(http("GET", "/api/v1/projects/ml/jobs/" + edgesJob, null).statusCode()).isEqualTo(200);
+        assertThat(http("GET", "/api/v1/jobs/" + edgesJob, null).statusCode()).isEqualTo(200);
+        assertError(http("GET", "/api/v1/projects/staging/jobs/" + edgesJob, null), 404, "no job");
+        assertError(http("POST", "/api/v1/projects/staging/jobs/" + edgesJob + "/stop", null), 404, "no job");
+        assertError(http("GET", "/api/v1/projects/staging/jobs/" + edgesJob + "/datums", null), 404, "no job");
 
         // a repo another project's pipeline reads cannot go, nor can its project, even with force
         assertThat(daemon.fails("delete", "repo", "images", "--project", "staging").err()).contains("ml/edges");

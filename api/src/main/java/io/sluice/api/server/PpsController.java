@@ -2,6 +2,7 @@ package io.sluice.api.server;
 
 import io.javalin.http.Context;
 import io.sluice.SluiceException;
+import io.sluice.pfs.Projects;
 import io.sluice.pps.PipelineInfo;
 import io.sluice.pps.PpsService;
 
@@ -92,16 +93,26 @@ public final class PpsController {
 
     /** GET /jobs/{id}[?wait=SECONDS]: inspect, or wait until the job has ended. */
     public void inspectJob(Context ctx) {
-        String id = ctx.pathParam("id");
+        String id = job(ctx);
         Requests.inspectOrAwait(ctx, () -> pps.inspectJob(id), wait -> pps.awaitJob(id, wait));
     }
 
     public void stopJob(Context ctx) {
-        ctx.json(pps.stopJob(ctx.pathParam("id")));
+        ctx.json(pps.stopJob(job(ctx)));
     }
 
     public void listDatums(Context ctx) {
-        ctx.json(pps.listDatum(ctx.pathParam("id")));
+        ctx.json(pps.listDatum(job(ctx)));
+    }
+
+    /** The path's job id; on a project's routes NOT_FOUND for a job of another project's pipeline, as for a pipeline. */
+    private String job(Context ctx) {
+        String id = ctx.pathParam("id");
+        if (ctx.pathParamMap().containsKey("project")
+                && !Projects.of(pps.inspectJob(id).pipeline()).equals(Requests.project(ctx))) {
+            throw SluiceException.notFound("no job '" + id + "' in project '" + Requests.project(ctx) + "'");
+        }
+        return id;
     }
 
     public void logs(Context ctx) {
