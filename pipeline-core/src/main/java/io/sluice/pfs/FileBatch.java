@@ -24,7 +24,6 @@ import java.util.Map;
 import java.util.concurrent.locks.ReentrantLock;
 
 import static io.sluice.pfs.Io.io;
-import static io.sluice.pfs.TreeReader.lookup;
 import static io.sluice.pfs.TreeReader.noFile;
 
 /**
@@ -100,7 +99,7 @@ public final class FileBatch implements Closeable {
                 basisId = before.edit().old();
             } else if (append) {
                 try (ObjectReader reader = r.git.newObjectReader()) {
-                    Entry e = lookup(reader, currentTree(), p);
+                    Entry e = cache.lookup(reader, currentTree(), p);
                     if (e != null && e.mode() == FileMode.TREE) {
                         throw SluiceException.invalid("cannot append to '" + p + "': it is a directory");
                     }
@@ -229,7 +228,7 @@ public final class FileBatch implements Closeable {
         Indexed x = commits.resolve(src, srcRef, false);
         io(() -> {
             try (ObjectReader reader = src.git.newObjectReader()) {
-                Entry e = lookup(reader, x.tree(), sp);
+                Entry e = cache.lookup(reader, x.tree(), sp);
                 if (e == null) {
                     throw noFile(srcRepo, srcRef, sp);
                 }
@@ -387,7 +386,7 @@ public final class FileBatch implements Closeable {
     /** Re-chunks an append onto the file as it is now in {@code base}, reading the added bytes back. */
     private void redoAppend(ObjectReader reader, ObjectId base, String path) throws IOException {
         Pending p = pending.get(path);
-        Entry now = lookup(reader, base, path);
+        Entry now = cache.lookup(reader, base, path);
         if (now != null && now.mode() == FileMode.TREE) {
             throw SluiceException.conflict("cannot append to '" + path + "': it became a directory");
         }

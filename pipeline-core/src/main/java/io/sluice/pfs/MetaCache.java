@@ -14,9 +14,10 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 
 /**
- * Sizes and hashes of manifests and trees by git object id, bounded (LRU). Git ids name immutable
- * content, so an entry never goes stale and one cache serves every repo; it is what keeps listing a
- * directory of many files from re-reading every manifest.
+ * Sizes and hashes of manifests and trees, and trees indexed for lookups, by git object id, bounded (LRU).
+ * Git ids name immutable content, so an entry never goes stale and one cache serves every repo; it is what
+ * keeps listing a directory of many files from re-reading every manifest, and a job's datums from
+ * rescanning their input directory for each file.
  */
 final class MetaCache {
 
@@ -27,11 +28,16 @@ final class MetaCache {
     private final JsonFactory json;
     private final Map<ObjectId, FileMeta> files;
     private final Map<ObjectId, Long> trees;
+    private final long maxIndexBytes;
+    private final LinkedHashMap<ObjectId, TreeIndex> indexes = new LinkedHashMap<>(64, 0.75f, true);
+    private long indexBytes;
 
-    MetaCache(JsonFactory json, int maxFiles, int maxTrees) {
+    /** At most {@code maxIndexBytes} of indexed trees are kept; a tree bigger than that is parsed again for each lookup. */
+    MetaCache(JsonFactory json, int maxFiles, int maxTrees, long maxIndexBytes) {
         this.json = json;
         this.files = lru(maxFiles);
         this.trees = lru(maxTrees);
+        this.maxIndexBytes = maxIndexBytes;
     }
 
     private static <V> Map<ObjectId, V> lru(int max) {
@@ -79,6 +85,54 @@ final class MetaCache {
     /** Size of a tree entry: a file's size or a directory's total. */
     long size(ObjectReader reader, FileMode mode, AnyObjectId id) throws IOException {
         return mode == FileMode.TREE ? treeSize(reader, id) : file(reader, id).size();
+    }
+
+    /** The entry at normalized {@code path} of {@code tree} (null: an empty tree), or null if there is none. */
+    TreeReader.Entry lookup(ObjectReader reader, ObjectId tree, String path) throws IOException {
+        if (tree == null) {
+            return null;
+        }
+        TreeReader.Entry e = new TreeReader.Entry(FileMode.TREE, tree);
+        if (path.equals("/")) {
+            return e;
+        }
+        for (String name : path.substring(1).split("/")) { // as JGit, a trailing "/" is ignored
+            if (e.mode() != FileMode.TREE) {
+                return null;
+            }
+            e = index(reader, e.id()).find(name);
+            if (e == null) {
+                return null;
+            }
+        }
+        return e;
+    }
+
+    /** The weight of the indexed trees kept, in bytes. */
+    synchronized long indexedBytes() {
+        return indexBytes;
+    }
+
+    private TreeIndex index(ObjectReader reader, ObjectId tree) throws IOException {
+        synchronized (this) {
+            TreeIndex hit = indexes.get(tree);
+            if (hit != null) {
+                return hit;
+            }
+        }
+        // parsed outside the lock: two readers of one new tree may both parse it, which is harmless
+        TreeIndex index = new TreeIndex(reader.open(tree, Constants.OBJ_TREE).getCachedBytes());
+        if (index.weight() <= maxIndexBytes) {
+            synchronized (this) {
+                TreeIndex old = indexes.put(tree.copy(), index);
+                indexBytes += index.weight() - (old == null ? 0 : old.weight());
+                for (var it = indexes.values().iterator(); indexBytes > maxIndexBytes && it.hasNext(); ) {
+                    indexBytes -= it.next().weight();
+                    it.remove();
+                }
+            }
+        }
+        return index;
     }
 
     void rememberTree(ObjectId tree, long size) {

@@ -30,7 +30,7 @@ import java.util.function.Consumer;
 public final class PfsService implements Closeable {
 
     private final ObjectMapper json = new ObjectMapper();
-    final MetaCache cache = new MetaCache(json.getFactory(), 500_000, 100_000);
+    final MetaCache cache = new MetaCache(json.getFactory(), 500_000, 100_000, 64L << 20);
     final ChunkStore chunks;
     final TreeReader reads;
     final CommitEvents events = new CommitEvents();

@@ -44,22 +44,9 @@ final class TreeReader {
     record Entry(FileMode mode, ObjectId id) {
     }
 
-    /** The entry at normalized {@code path} of {@code tree} (null: an empty tree), or null if there is none. */
-    static Entry lookup(ObjectReader reader, ObjectId tree, String path) throws IOException {
-        if (tree == null) {
-            return null;
-        }
-        if (path.equals("/")) {
-            return new Entry(FileMode.TREE, tree);
-        }
-        try (TreeWalk tw = TreeWalk.forPath(reader, path.substring(1), tree)) {
-            return tw == null ? null : new Entry(tw.getFileMode(0), tw.getObjectId(0));
-        }
-    }
-
     /** The entry at {@code p} of the commit; NOT_FOUND when there is none. */
-    private static Entry find(ObjectReader reader, At at, String p) throws IOException {
-        Entry e = lookup(reader, at.commit().tree(), p);
+    private Entry find(ObjectReader reader, At at, String p) throws IOException {
+        Entry e = cache.lookup(reader, at.commit().tree(), p);
         if (e == null) {
             throw noFile(at.repo().name, at.ref(), p);
         }
