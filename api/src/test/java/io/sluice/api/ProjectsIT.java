@@ -216,6 +216,9 @@ class ProjectsIT {
         assertError(http("GET", "/api/v1/projects/staging/jobs/" + edgesJob, null), 404, "no job");
         assertError(http("POST", "/api/v1/projects/staging/jobs/" + edgesJob + "/stop", null), 404, "no job");
         assertError(http("GET", "/api/v1/projects/staging/jobs/" + edgesJob + "/datums", null), 404, "no job");
+        assertThat(http("GET", "/api/v1/projects/ml/logs?job=" + edgesJob, null).statusCode()).isEqualTo(200);
+        assertThat(http("GET", "/api/v1/logs?job=" + edgesJob, null).statusCode()).isEqualTo(200);
+        assertError(http("GET", "/api/v1/projects/staging/logs?job=" + edgesJob, null), 404, "no job");
 
         // a repo another project's pipeline reads cannot go, nor can its project, even with force
         assertThat(daemon.fails("delete", "repo", "images", "--project", "staging").err()).contains("ml/edges");

@@ -107,8 +107,12 @@ public final class PpsController {
 
     /** The path's job id; on a project's routes NOT_FOUND for a job of another project's pipeline, as for a pipeline. */
     private String job(Context ctx) {
-        String id = ctx.pathParam("id");
-        if (ctx.pathParamMap().containsKey("project")
+        return job(ctx, ctx.pathParam("id"));
+    }
+
+    /** A job id given on a project's route (null passes): NOT_FOUND if the job belongs to another project. */
+    private String job(Context ctx, String id) {
+        if (id != null && ctx.pathParamMap().containsKey("project")
                 && !Projects.of(pps.inspectJob(id).pipeline()).equals(Requests.project(ctx))) {
             throw SluiceException.notFound("no job '" + id + "' in project '" + Requests.project(ctx) + "'");
         }
@@ -117,7 +121,7 @@ public final class PpsController {
 
     public void logs(Context ctx) {
         String pipeline = ctx.queryParam("pipeline");
-        ctx.json(pps.logs(pipeline == null ? null : Requests.pipeline(ctx, pipeline), ctx.queryParam("job"),
+        ctx.json(pps.logs(pipeline == null ? null : Requests.pipeline(ctx, pipeline), job(ctx, ctx.queryParam("job")),
                 ctx.queryParam("datum")));
     }
 
