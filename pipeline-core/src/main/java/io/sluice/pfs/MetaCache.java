@@ -113,7 +113,8 @@ final class MetaCache {
         return indexBytes;
     }
 
-    private TreeIndex index(ObjectReader reader, ObjectId tree) throws IOException {
+    /** Tree {@code tree} indexed for search, from the cache when it was indexed before. */
+    TreeIndex index(ObjectReader reader, ObjectId tree) throws IOException {
         synchronized (this) {
             TreeIndex hit = indexes.get(tree);
             if (hit != null) {

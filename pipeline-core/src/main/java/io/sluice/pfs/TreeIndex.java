@@ -47,8 +47,42 @@ final class TreeIndex {
         if (i < 0) {
             return null;
         }
-        int end = nul(starts[i]);
-        return new Entry(mode(i), ObjectId.fromRaw(raw, end + 1));
+        return entry(i);
+    }
+
+    /** How many entries the tree has. */
+    int size() {
+        return starts.length;
+    }
+
+    /** The name of entry {@code i} (in Git's tree order). */
+    String name(int i) {
+        int p = space(starts[i]) + 1;
+        return new String(raw, p, nul(p) - p, StandardCharsets.UTF_8);
+    }
+
+    /** The entry {@code i}. */
+    Entry entry(int i) {
+        return new Entry(mode(i), ObjectId.fromRaw(raw, nul(starts[i]) + 1));
+    }
+
+    /**
+     * The first entry at or after {@code name} (a directory if {@code isTree}) in Git's tree order, or
+     * {@link #size()} if there is none: where a page that continues from that name starts looking.
+     */
+    int lowerBound(String name, boolean isTree) {
+        byte[] key = name.getBytes(StandardCharsets.UTF_8);
+        int lo = 0;
+        int hi = starts.length;
+        while (lo < hi) {
+            int mid = (lo + hi) >>> 1;
+            if (compare(mid, key, isTree) < 0) {
+                lo = mid + 1;
+            } else {
+                hi = mid;
+            }
+        }
+        return lo;
     }
 
     private int search(byte[] key, boolean keyIsTree) {

@@ -35,6 +35,11 @@ final class TreePage<T> {
         return dir ? path + "/" : path;
     }
 
+    /** The cursor this page continues after (null: from the first entry). */
+    String after() {
+        return after;
+    }
+
     /** Whether the entry with this key lies at or before the cursor (then it was on an earlier page). */
     boolean before(String key) {
         return after != null && key.compareTo(after) <= 0;

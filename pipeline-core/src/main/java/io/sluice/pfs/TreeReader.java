@@ -7,7 +7,6 @@ import org.eclipse.jgit.errors.StopWalkException;
 import org.eclipse.jgit.lib.FileMode;
 import org.eclipse.jgit.lib.ObjectId;
 import org.eclipse.jgit.lib.ObjectReader;
-import org.eclipse.jgit.treewalk.CanonicalTreeParser;
 import org.eclipse.jgit.treewalk.TreeWalk;
 import org.eclipse.jgit.treewalk.filter.AndTreeFilter;
 import org.eclipse.jgit.treewalk.filter.PathFilter;
@@ -76,12 +75,13 @@ final class TreeReader {
             }
             String prefix = p.equals("/") ? "/" : p + "/";
             TreePage<FileInfo> page = new TreePage<>(after, limit, out);
-            for (CanonicalTreeParser t = new CanonicalTreeParser(null, reader, e.id()); !t.eof(); t.next()) {
-                String path = prefix + t.getEntryPathString();
-                FileMode mode = t.getEntryFileMode();
-                String key = TreePage.key(path, mode == FileMode.TREE);
+            TreeIndex dir = cache.index(reader, e.id());
+            for (int i = seek(dir, prefix, after); i < dir.size(); i++) {
+                String path = prefix + dir.name(i);
+                Entry entry = dir.entry(i);
+                String key = TreePage.key(path, entry.mode() == FileMode.TREE);
                 if (!page.before(key) && !(page.look()
-                        && page.done(key, fileInfo(reader, path, mode, t.getEntryObjectId())))) {
+                        && page.done(key, fileInfo(reader, path, entry.mode(), entry.id())))) {
                     break;
                 }
             }
@@ -104,10 +104,12 @@ final class TreeReader {
     /** Depth-first in tree order (the order of paging keys), skipping whole subtrees before the cursor. */
     private boolean pagedGlob(ObjectReader reader, Glob glob, ObjectId tree, String dir, int depth,
                               TreePage<FileInfo> page) throws IOException {
-        for (CanonicalTreeParser t = new CanonicalTreeParser(null, reader, tree); !t.eof(); t.next()) {
-            String path = dir + "/" + t.getEntryPathString();
-            FileMode mode = t.getEntryFileMode();
-            ObjectId id = t.getEntryObjectId();
+        TreeIndex entries = cache.index(reader, tree);
+        for (int i = seek(entries, dir + "/", page.after()); i < entries.size(); i++) {
+            String path = dir + "/" + entries.name(i);
+            Entry entry = entries.entry(i);
+            FileMode mode = entry.mode();
+            ObjectId id = entry.id();
             boolean isDir = mode == FileMode.TREE;
             String key = TreePage.key(path, isDir);
             if (page.before(key)) {
@@ -123,6 +125,23 @@ final class TreeReader {
             }
         }
         return true;
+    }
+
+    /**
+     * Where in directory {@code dir} (whose entries' paths start with {@code prefix}, ending in '/') a walk
+     * after cursor {@code after} starts: at the entry the cursor names or leads into, found by binary search,
+     * so that a page costs the same in the millionth entry as in the first.
+     */
+    private static int seek(TreeIndex dir, String prefix, String after) {
+        if (after == null || after.compareTo(prefix) < 0) {
+            return 0;
+        }
+        if (!after.startsWith(prefix)) {
+            return dir.size(); // the cursor lies past this whole directory
+        }
+        String rest = after.substring(prefix.length());
+        int slash = rest.indexOf('/');
+        return slash < 0 ? dir.lowerBound(rest, false) : dir.lowerBound(rest.substring(0, slash), true);
     }
 
     /** See {@link PfsService#getFile(String, String, String, long, long)}. */

@@ -431,6 +431,46 @@ class PfsServiceTest {
     }
 
     @Test
+    void pagesOfListAndGlobContinueExactlyAtTheirCursorAroundTheDirectorySortRule() {
+        pfs.createRepo("r", "");
+        // a directory sorts as if its name ended in '/': after "a-1" and "a.b", before "a0"
+        List<String> names = List.of("a", "a-1", "a.b", "a0", "b", "é", "z");
+        try (var b = pfs.openBatch("r", "master")) {
+            for (String n : names) {
+                b.put("/top/" + n + (n.equals("a") ? "/in" : ""), text(n), false);
+                b.put("/top/" + n + "x", text(n), false);
+            }
+            b.commit();
+        }
+        // the unpaged walks, in tree order
+        List<String> whole = new ArrayList<>();
+        pfs.listFile("r", "master", "/top", null, 0, f -> whole.add(f.path()));
+        assertThat(whole).hasSize(14).contains("/top/a", "/top/a.b", "/top/a0").doesNotHaveDuplicates();
+        assertThat(whole.indexOf("/top/a")).isGreaterThan(whole.indexOf("/top/a.bx"));
+        assertThat(whole.indexOf("/top/a")).isLessThan(whole.indexOf("/top/a0"));
+        List<String> globbed = new ArrayList<>();
+        pfs.globFile("r", "master", "/top/**", null, 0, f -> globbed.add(f.path()));
+        assertThat(globbed).hasSize(15).contains("/top/a/in");
+        for (int limit = 1; limit <= 5; limit++) {
+            assertThat(PfsServiceTest.<FileInfo>allPages(limit, new ArrayList<>(),
+                    (after, n, out) -> pfs.listFile("r", "master", "/top", after, n, out)))
+                    .extracting(FileInfo::path).as("list in pages of %d", limit).containsExactlyElementsOf(whole);
+            assertThat(PfsServiceTest.<FileInfo>allPages(limit, new ArrayList<>(),
+                    (after, n, out) -> pfs.globFile("r", "master", "/top/**", after, n, out)))
+                    .extracting(FileInfo::path).as("glob in pages of %d", limit).containsExactlyElementsOf(globbed);
+        }
+        // a cursor from the middle of a large directory starts the page right after it
+        manyFiles(3000, "", null);
+        List<String> page = new ArrayList<>();
+        String next = pfs.listFile("r", "master", "/d", "/d/f-02500", 3, f -> page.add(f.path()));
+        assertThat(page).containsExactly("/d/f-02501", "/d/f-02502", "/d/f-02503");
+        assertThat(next).isEqualTo("/d/f-02503");
+        assertThat(pfs.listFile("r", "master", "/d", "/d/f-02999", 3, f -> page.add(f.path()))).isNull();
+        assertThat(pfs.listFile("r", "master", "/d", "/e", 3, f -> page.add(f.path()))).isNull();
+        assertThat(page).hasSize(3);
+    }
+
+    @Test
     void aWalkThatFindsAlmostNothingEndsEachPageAfterABoundedScan() {
         pfs.createRepo("r", "");
         CommitInfo old = manyFiles(1000, "", null);
