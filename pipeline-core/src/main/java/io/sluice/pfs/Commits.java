@@ -381,6 +381,11 @@ final class Commits {
             throws IOException, TreeEditor.StaleEditException {
         return new TreeEditor(reader, ins, cache).apply(base, edits);
     }
+    /** Puts every file of {@code puts} into tree {@code base}: see {@link TreeEditor#putAll}. */
+    TreeEditor.Result putAll(ObjectReader reader, ObjectInserter ins, ObjectId base, PutLog puts) throws IOException {
+        return new TreeEditor(reader, ins, cache).putAll(base, puts);
+    }
+
     /** The changes from tree {@code from} to tree {@code to} as edits that redo them on another tree. */
     private List<Edit> diffEdits(ObjectReader reader, ObjectId from, ObjectId to) throws IOException {
         List<Edit> edits = new ArrayList<>();

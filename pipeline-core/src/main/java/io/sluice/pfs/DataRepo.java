@@ -530,6 +530,8 @@ final class DataRepo implements Closeable {
      */
     final class Writer implements Closeable {
         private static final int LOOSE_LIMIT = 64;
+        /** JGit keeps a few dozen bytes per object of an open pack: a pack is closed at this many. */
+        private static final int PACK_OBJECTS = 200_000;
         private final ObjectInserter loose = git.newObjectInserter();
         private PackInserter pack;
         private int count;
@@ -538,7 +540,23 @@ final class DataRepo implements Closeable {
             if (pack == null && ++count > LOOSE_LIMIT) {
                 pack = git.getObjectDatabase().newPackInserter();
             }
+            if (pack != null) {
+                count++;
+            }
             return pack != null ? pack : loose;
+        }
+
+        /**
+         * Keeps the open pack's memory bounded: once it holds {@link #PACK_OBJECTS} objects it is written out
+         * (durable, though nothing names its objects until a commit does) and the next insert starts another.
+         */
+        void bound() throws IOException {
+            if (pack != null && count > LOOSE_LIMIT + PACK_OBJECTS) {
+                flush();
+                pack.close();
+                pack = git.getObjectDatabase().newPackInserter();
+                count = LOOSE_LIMIT + 1;
+            }
         }
 
         /** Makes everything inserted so far durable and visible. */

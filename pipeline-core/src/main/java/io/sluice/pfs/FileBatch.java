@@ -43,7 +43,10 @@ public final class FileBatch implements Closeable {
     private final DataRepo r;
     private final String branch;
     private final DataRepo.Writer writer;
+    /** Edits that are not plain puts: appends, copies, deletes; applied before {@link #puts}. */
     private final Map<String, Pending> pending = new LinkedHashMap<>();
+    /** Plain puts, a few bytes each however many: what a many-file upload is made of. */
+    private final PutLog puts = new PutLog();
     private final String commitId;
     private final Instant started = Instant.now();
     /** Null: land into the open commit if there is one; else always a commit of its own with these. */
@@ -90,10 +93,15 @@ public final class FileBatch implements Closeable {
         check();
         io(() -> {
             Pending before = pending.get(p);
+            ObjectId logged = append ? puts.get(p) : null;
             FileManifest basis = null;
             ObjectId basisId = null;
             boolean checkOld = append;
-            if (append && before != null && before.edit().kind() == TreeEditor.Kind.PUT) {
+            if (logged != null) { // appending to a file this batch put: it is the basis, whatever is there now
+                writer.flush();
+                basis = r.read(reader -> cache.manifest(reader, logged));
+                checkOld = false;
+            } else if (append && before != null && before.edit().kind() == TreeEditor.Kind.PUT) {
                 basis = before.written();
                 checkOld = before.edit().checkOld();
                 basisId = before.edit().old();
@@ -121,8 +129,20 @@ public final class FileBatch implements Closeable {
         FileManifest m = FileManifest.of(chunks);
         ObjectId blob = writer.inserter().insert(Constants.OBJ_BLOB, m.toJson());
         cache.remember(blob, m);
-        Edit edit = new Edit(p, TreeEditor.Kind.PUT, FileMode.REGULAR_FILE, blob, m.size(), checkOld, basisId);
-        pending.put(p, new Pending(edit, m, from));
+        if (checkOld) {
+            edit(p, new Pending(new Edit(p, TreeEditor.Kind.PUT, FileMode.REGULAR_FILE, blob, m.size(), true, basisId),
+                    m, from));
+        } else {
+            pending.remove(p);
+            puts.put(p, blob, m.size());
+        }
+        writer.bound();
+    }
+
+    /** Records an edit that is not a plain put; it replaces any earlier change of the same path. */
+    private void edit(String p, Pending edit) {
+        puts.remove(p);
+        pending.put(p, edit);
     }
 
     /**
@@ -238,7 +258,7 @@ public final class FileBatch implements Closeable {
                 }
                 long size = cache.size(reader, e.mode(), e.id());
                 TreeEditor.Kind kind = e.mode() == FileMode.TREE ? TreeEditor.Kind.SET : TreeEditor.Kind.PUT;
-                pending.put(dp, new Pending(new Edit(dp, kind, e.mode(), e.id(), size, false, null), null, 0));
+                edit(dp, new Pending(new Edit(dp, kind, e.mode(), e.id(), size, false, null), null, 0));
             } catch (IOException e) {
                 if (!repos.isCurrent(src)) {
                     throw SluiceException.notFound("repo '" + srcRepo + "' was deleted while copying from it");
@@ -286,14 +306,18 @@ public final class FileBatch implements Closeable {
                     + "directory, or delete the repo");
         }
         check();
-        pending.put(p, new Pending(Edit.delete(p), null, 0));
+        Pending before = pending.get(p);
+        boolean putHere = puts.get(p) != null || (before != null && before.edit().kind() == TreeEditor.Kind.PUT);
+        // a file this batch put is there to delete even if the commit below has none
+        edit(p, new Pending(putHere ? new Edit(p, TreeEditor.Kind.REMOVE, null, null, 0, false, null) : Edit.delete(p),
+                null, 0));
     }
 
     /** Deletes a file or a directory with everything under it if it is there (no error when it is not). */
     public void remove(String path) {
         String p = Ref.normalizePath(path);
         check();
-        pending.put(p, new Pending(new Edit(p, TreeEditor.Kind.REMOVE, null, null, 0, false, null), null, 0));
+        edit(p, new Pending(new Edit(p, TreeEditor.Kind.REMOVE, null, null, 0, false, null), null, 0));
     }
 
     /** Lands every change as one commit (or into the open commit) and returns that commit. */
@@ -379,8 +403,18 @@ public final class FileBatch implements Closeable {
         return new Result(meta.info(r.name), false);
     }
 
+    /**
+     * The tree {@code base} with this batch's changes: the edits, then the plain puts. So a put under a
+     * directory the same batch deletes or copies over is kept whichever came first, as it always was here.
+     */
     private TreeEditor.Result edit(ObjectReader reader, ObjectId base) throws IOException, TreeEditor.StaleEditException {
-        return commits.applyEdits(reader, writer.inserter(), base, pending.values().stream().map(Pending::edit).toList());
+        TreeEditor.Result edited = pending.isEmpty() ? new TreeEditor.Result(base, 0)
+                : commits.applyEdits(reader, writer.inserter(), base, pending.values().stream().map(Pending::edit).toList());
+        if (puts.size() == 0) {
+            return edited.tree() != null ? edited : commits.applyEdits(reader, writer.inserter(), null, List.of());
+        }
+        TreeEditor.Result put = commits.putAll(reader, writer.inserter(), edited.tree(), puts);
+        return new TreeEditor.Result(put.tree(), edited.sizeDelta() + put.sizeDelta());
     }
 
     /** Re-chunks an append onto the file as it is now in {@code base}, reading the added bytes back. */
@@ -397,7 +431,7 @@ public final class FileBatch implements Closeable {
         cache.remember(blob, m);
         Edit edit = new Edit(path, TreeEditor.Kind.PUT, FileMode.REGULAR_FILE, blob, m.size(), true,
                 now == null ? null : now.id());
-        pending.put(path, new Pending(edit, m, basis == null ? 0 : basis.size()));
+        edit(path, new Pending(edit, m, basis == null ? 0 : basis.size()));
     }
 
     /** The tree appends are chunked against: the open commit's, else the branch head's. */

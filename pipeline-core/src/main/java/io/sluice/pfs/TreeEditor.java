@@ -1,6 +1,7 @@
 package io.sluice.pfs;
 
 import io.sluice.SluiceException;
+import org.eclipse.jgit.lib.Constants;
 import org.eclipse.jgit.lib.FileMode;
 import org.eclipse.jgit.lib.ObjectId;
 import org.eclipse.jgit.lib.ObjectInserter;
@@ -112,6 +113,128 @@ final class TreeEditor {
             tree = inserter.insert(new TreeFormatter());
         }
         return new Result(tree, acc[0]);
+    }
+
+    private static final byte[] FILE = "100644 ".getBytes(StandardCharsets.US_ASCII);
+    private static final byte[] DIR = "40000 ".getBytes(StandardCharsets.US_ASCII);
+
+    /**
+     * Puts every file of {@code puts} into {@code base} (null: empty), replacing files of the same paths. It
+     * merges each directory's entries with the puts under it in one pass, both being in Git's order, and
+     * writes the directory as one array of its final size: a million files cost a few bytes each, not an
+     * object each. Directories without puts under them are shared by id.
+     */
+    Result putAll(ObjectId base, PutLog puts) throws IOException {
+        if (puts.size() == 0) {
+            return new Result(base != null ? base : inserter.insert(new TreeFormatter()), 0);
+        }
+        long[] delta = {0};
+        ObjectId tree = merge(base, puts, puts.sorted(), 0, puts.size(), 1, delta);
+        return new Result(tree, delta[0]);
+    }
+
+    /**
+     * The directory {@code tree} (null: new) with the puts {@code order[lo, hi)}, whose paths all begin with
+     * the directory's path and a '/', {@code prefix} bytes in all.
+     */
+    private ObjectId merge(ObjectId tree, PutLog puts, int[] order, int lo, int hi, int prefix, long[] delta)
+            throws IOException {
+        TreeIndex old = tree == null ? null : cache.index(reader, tree);
+        long bound = old == null ? 0 : old.rawLength();
+        for (int k = lo; k < hi; ) {
+            int end = nameEnd(puts, order[k], prefix);
+            bound += FILE.length + (end - prefix) + 1 + Constants.OBJECT_ID_LENGTH;
+            k = end < puts.pathLength(order[k]) ? groupEnd(puts, order, k, hi, end) : k + 1;
+        }
+        if (bound > Integer.MAX_VALUE - 16) {
+            throw SluiceException.invalid("a directory of this upload would be over 2 GiB as a tree");
+        }
+        byte[] out = new byte[(int) bound];
+        int n = 0;
+        int i = 0;
+        int oldSize = old == null ? 0 : old.size();
+        for (int k = lo; k < hi; ) {
+            int rec = order[k];
+            int end = nameEnd(puts, rec, prefix);
+            boolean dir = end < puts.pathLength(rec);
+            byte[] name = new byte[end - prefix];
+            puts.copyPath(rec, prefix, name, 0, name.length);
+            int next = dir ? groupEnd(puts, order, k, hi, end) : k + 1;
+            TreeReader.Entry existing = null;
+            if (old != null) {
+                int at = old.lowerBound(name, dir);
+                n += old.copyEntries(i, at, out, n);
+                i = at;
+                if (i < oldSize && old.compare(i, name, dir) == 0) {
+                    existing = old.entry(i++);
+                }
+            }
+            if (dir) {
+                if ((old != null && old.search(name, false) >= 0) || puts.hasPrefix(rec, end)) {
+                    throw SluiceException.invalid("cannot write under '" + puts.path(rec, end) + "': it is a file");
+                }
+                ObjectId sub = merge(existing == null ? null : existing.id(), puts, order, k, next, end + 1, delta);
+                n = entry(out, n, DIR, name, sub);
+            } else {
+                if (old != null && old.search(name, true) >= 0) {
+                    throw SluiceException.invalid("cannot put a file at '" + puts.path(rec, end) + "': it is a directory");
+                }
+                long size = puts.size(rec);
+                delta[0] += size - (existing == null ? 0 : cache.size(reader, existing.mode(), existing.id()));
+                n = entry(out, n, FILE, name, null);
+                puts.copyId(rec, out, n - Constants.OBJECT_ID_LENGTH);
+            }
+            k = next;
+        }
+        if (old != null) {
+            n += old.copyEntries(i, oldSize, out, n);
+        }
+        return inserter.insert(Constants.OBJ_TREE, out, 0, n);
+    }
+
+    /** Where the path component of record {@code rec} that starts at {@code from} ends (a '/' or the path's end). */
+    private static int nameEnd(PutLog puts, int rec, int from) {
+        int len = puts.pathLength(rec);
+        int p = from;
+        while (p < len && puts.pathByte(rec, p) != '/') {
+            p++;
+        }
+        return p;
+    }
+
+    /** The end of the run of puts from {@code k} on under the directory whose path is record order[k]'s first {@code end} bytes. */
+    private static int groupEnd(PutLog puts, int[] order, int k, int hi, int end) {
+        int first = order[k];
+        int next = k + 1;
+        while (next < hi && sameDir(puts, first, order[next], end)) {
+            next++;
+        }
+        return next;
+    }
+
+    private static boolean sameDir(PutLog puts, int a, int b, int end) {
+        if (puts.pathLength(b) <= end || puts.pathByte(b, end) != '/') {
+            return false;
+        }
+        for (int p = end - 1; p >= 0; p--) { // from the end: the shared directory prefix differs last
+            if (puts.pathByte(a, p) != puts.pathByte(b, p)) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /** Writes one tree entry ("mode name\0id") at {@code n}, the id being {@code id} or left to fill; returns its end. */
+    private static int entry(byte[] out, int n, byte[] mode, byte[] name, ObjectId id) {
+        System.arraycopy(mode, 0, out, n, mode.length);
+        n += mode.length;
+        System.arraycopy(name, 0, out, n, name.length);
+        n += name.length;
+        out[n++] = 0;
+        if (id != null) {
+            id.copyRawTo(out, n);
+        }
+        return n + Constants.OBJECT_ID_LENGTH;
     }
 
     /** Rewrites {@code tree} (null: empty) with the edits under {@code node}; null when the result is empty. */

@@ -55,6 +55,22 @@ final class TreeIndex {
         return starts.length;
     }
 
+    /** The length of the tree object's content in bytes. */
+    int rawLength() {
+        return raw.length;
+    }
+
+    /** Copies entries {@code [from, to)}, raw as they are, into {@code out} at {@code at}; returns the bytes copied. */
+    int copyEntries(int from, int to, byte[] out, int at) {
+        if (from >= to) {
+            return 0;
+        }
+        int start = starts[from];
+        int end = to < starts.length ? starts[to] : raw.length;
+        System.arraycopy(raw, start, out, at, end - start);
+        return end - start;
+    }
+
     /** The name of entry {@code i} (in Git's tree order). */
     String name(int i) {
         int p = space(starts[i]) + 1;
@@ -71,7 +87,11 @@ final class TreeIndex {
      * {@link #size()} if there is none: where a page that continues from that name starts looking.
      */
     int lowerBound(String name, boolean isTree) {
-        byte[] key = name.getBytes(StandardCharsets.UTF_8);
+        return lowerBound(name.getBytes(StandardCharsets.UTF_8), isTree);
+    }
+
+    /** As {@link #lowerBound(String, boolean)}, for a name given as UTF-8 bytes. */
+    int lowerBound(byte[] key, boolean isTree) {
         int lo = 0;
         int hi = starts.length;
         while (lo < hi) {
@@ -85,7 +105,8 @@ final class TreeIndex {
         return lo;
     }
 
-    private int search(byte[] key, boolean keyIsTree) {
+    /** The entry named {@code key} (UTF-8) that is a directory or ({@code !keyIsTree}) not one; -1 if none. */
+    int search(byte[] key, boolean keyIsTree) {
         int lo = 0;
         int hi = starts.length - 1;
         while (lo <= hi) {
@@ -103,7 +124,7 @@ final class TreeIndex {
     }
 
     /** Git's tree order between entry {@code i} and {@code key}: bytes, a directory's name ending in '/'. */
-    private int compare(int i, byte[] key, boolean keyIsTree) {
+    int compare(int i, byte[] key, boolean keyIsTree) {
         int p = space(starts[i]) + 1;
         int end = nul(p);
         int len = end - p;

@@ -678,4 +678,41 @@ class PfsServiceTest {
         assertThat(pfs.listCommit("r", "master", 0)).hasSize(1);
         assertThat(pfs.listFile("r", "master", "/many")).hasSize(500);
     }
+
+    @Test
+    void aBatchsPlainPutsAndItsOtherEditsLandTogetherInTheOrderTheyCame() throws IOException {
+        pfs.createRepo("r", "");
+        pfs.putFile("r", "master", "/old/kept", text("kept"), false);
+        pfs.putFile("r", "master", "/old/gone", text("gone"), false);
+        pfs.putFile("r", "master", "/tail", text("t"), false);
+        try (FileBatch b = pfs.openBatch("r", "master")) {
+            b.put("/new", text("one"), false);
+            b.put("/new", text("two"), true); // an append onto this batch's own put
+            b.put("/new", text("three"), true);
+            b.put("/tail", text("ail"), true); // an append onto the committed file
+            b.put("/replaced", text("first"), false);
+            b.copy("r", "master", "/old/kept", "/replaced"); // a copy replaces the put before it
+            b.put("/deleted", text("x"), false);
+            b.delete("/deleted"); // a delete after a put of the same path
+            b.delete("/old/gone");
+            b.put("/old/gone", text("back"), false); // a put after the delete of the same path
+            b.copy("r", "master", "/old", "/copied");
+            b.put("/copied/extra", text("e"), false);
+            b.put("/again", text("a"), false);
+            b.remove("/again");
+            b.put("/again", text("b"), false);
+            b.commit();
+        }
+        assertThat(read("r", "master", "/new")).isEqualTo("onetwothree");
+        assertThat(read("r", "master", "/tail")).isEqualTo("tail");
+        assertThat(read("r", "master", "/replaced")).isEqualTo("kept");
+        assertThat(read("r", "master", "/old/gone")).isEqualTo("back");
+        assertThat(read("r", "master", "/again")).isEqualTo("b");
+        assertThat(pfs.listFile("r", "master", "/")).extracting(FileInfo::path)
+                .containsExactly("/again", "/copied", "/new", "/old", "/replaced", "/tail");
+        assertThat(pfs.listFile("r", "master", "/copied")).extracting(FileInfo::path)
+                .containsExactly("/copied/extra", "/copied/gone", "/copied/kept");
+        assertThat(pfs.inspectCommit("r", "master").sizeBytes()).isEqualTo(pfs.globFile("r", "master", "/**")
+                .stream().filter(f -> f.type() == FileInfo.Type.FILE).mapToLong(FileInfo::size).sum());
+    }
 }
