@@ -261,6 +261,28 @@ class ProjectsIT {
     }
 
     @Test
+    void theCliCopiesFromAnotherProjectsRepoWithSrcProject() throws Exception {
+        daemon.ok("create", "project", "ml2");
+        daemon.ok("create", "repo", "src", "--project", "ml2");
+        daemon.ok("create", "repo", "src"); // a repo of the same name in default, which must not be read
+        daemon.ok("create", "repo", "dst", "--project", "ml2");
+        daemon.ok("create", "repo", "plainDst");
+        daemon.ok("put", "file", "src@master:/f", "-f", file("ml2-f.txt", "from ml2").toString(), "--project", "ml2");
+        daemon.ok("put", "file", "src@master:/f", "-f", file("default-f.txt", "from default").toString());
+        daemon.ok("copy", "file", "src@master:/f", "dst@master:/a", "--project", "ml2");
+        daemon.ok("copy", "file", "src@master:/f", "dst@master:/b", "--project", "ml2", "--src-project", "default");
+        daemon.ok("copy", "file", "src@master:/f", "plainDst@master:/c", "--src-project", "ml2");
+        assertThat(daemon.ok("get", "file", "dst@master:/a", "--project", "ml2").out()).isEqualTo("from ml2");
+        assertThat(daemon.ok("get", "file", "dst@master:/b", "--project", "ml2").out()).isEqualTo("from default");
+        assertThat(daemon.ok("get", "file", "plainDst@master:/c").out()).isEqualTo("from ml2");
+        TestDaemon.Run bad = TestDaemon.cli(daemon.address(), new byte[0], "copy", "file", "src@master:/f",
+                "dst@master:/d", "--src-project", "no.such");
+        assertThat(bad.code()).isEqualTo(1);
+        assertThat(bad.err().strip()).doesNotContain("Exception").contains("invalid project name 'no.such'");
+        assertThat(bad.err().strip().lines()).hasSize(1);
+    }
+
+    @Test
     void projectsAndTheirPipelinesOutliveARestart() throws Exception {
         Path data = daemon.dir().resolve("restart");
         Path spec = file("ml-cp.json", "{\"pipeline\": {\"name\": \"cp\"}, \"transform\": {\"cmd\": [\"sh\", \"-c\","

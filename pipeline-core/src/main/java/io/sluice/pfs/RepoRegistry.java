@@ -55,13 +55,30 @@ final class RepoRegistry implements Closeable {
                     if (name.startsWith(".tmp-") || name.startsWith(".trash-")) {
                         deleteTree(p);
                     } else if (name.endsWith(".git") && Files.isDirectory(p)) {
-                        open(Projects.fromFileName(name.substring(0, name.length() - 4)));
+                        String stem = name.substring(0, name.length() - 4);
+                        String repo = Projects.fromFileName(stem);
+                        if (isRepoFileName(stem)) {
+                            open(repo);
+                        } else {
+                            damagedRepos.put(repo, "pfs/" + name + " is not a repo Sluice made (its name is not "
+                                    + "repo.git or project.repo.git) and was left out");
+                            LOG.error("pfs: {}", damagedRepos.get(repo));
+                        }
                     }
                 }
             }
         } catch (IOException e) {
             close();
             throw SluiceException.unavailable("cannot open the repos under " + root + ": " + e.getMessage(), e);
+        }
+    }
+
+    /** Whether {@code stem}.git is how {@link Projects#fileName} names some repo: else no route could reach it. */
+    private static boolean isRepoFileName(String stem) {
+        try {
+            return Projects.fileName(Projects.checkQualified(Projects.fromFileName(stem))).equals(stem);
+        } catch (SluiceException e) {
+            return false;
         }
     }
 
@@ -184,8 +201,13 @@ final class RepoRegistry implements Closeable {
                         if (created.isEmpty()) {
                             throw new IOException("it has no 'created' time"); // said in words, not as a Java null
                         }
-                        ProjectInfo info = new ProjectInfo(Projects.checkName(n.path("name").asText("")),
-                                n.path("description").asText(""), Instant.parse(created));
+                        String name = n.path("name").asText("");
+                        String stem = file.substring(0, file.length() - ".json".length());
+                        if (!name.equals(stem)) { // its routes and its repos' files go by the file's name
+                            throw new IOException("it names project '" + name + "', not '" + stem + "'");
+                        }
+                        ProjectInfo info = new ProjectInfo(Projects.checkName(name), n.path("description").asText(""),
+                                Instant.parse(created));
                         projects.put(info.name(), info);
                     } catch (IOException | RuntimeException e) {
                         damagedRepos.put("project:" + file, "the record of project " + file + " is damaged and was "

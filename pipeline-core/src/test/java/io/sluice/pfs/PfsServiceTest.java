@@ -148,6 +148,24 @@ class PfsServiceTest {
     }
 
     @Test
+    void aRecordOrARepoDirectoryWhoseNameNoRouteReachesIsLeftOutAndReported() throws IOException {
+        pfs.createRepo("kept", "");
+        pfs.close();
+        Files.createDirectories(dir.resolve("pfs/projects"));
+        Files.writeString(dir.resolve("pfs/projects/alias.json"), "{\"name\": \"other\", \"created\": \"2026-12-01T00:00:00Z\"}");
+        org.apache.commons.io.FileUtils.copyDirectory(dir.resolve("pfs/kept.git").toFile(), dir.resolve("pfs/a.b.c.git").toFile());
+        org.apache.commons.io.FileUtils.copyDirectory(dir.resolve("pfs/kept.git").toFile(), dir.resolve("pfs/default.kept.git").toFile());
+        pfs = reopen();
+        assertThat(pfs.listProjects()).extracting(ProjectInfo::name).containsExactly("default");
+        assertThat(pfs.listRepos()).extracting(RepoInfo::name).containsExactly("kept");
+        List<String> problems = pfs.damaged();
+        assertThat(problems).hasSize(3);
+        assertThat(problems).anyMatch(p -> p.contains("alias.json") && p.contains("names project 'other', not 'alias'"));
+        assertThat(problems).anyMatch(p -> p.contains("pfs/a.b.c.git is not a repo Sluice made"));
+        assertThat(problems).anyMatch(p -> p.contains("pfs/default.kept.git is not a repo Sluice made"));
+    }
+
+    @Test
     void filesRoundTripAndAreListedInspectedAndRangeRead() throws IOException {
         pfs.createRepo("r", "");
         byte[] big = random(1, 200_000);

@@ -6,6 +6,7 @@ import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import io.sluice.api.Main;
 import io.sluice.api.client.ClientException;
 import io.sluice.api.client.SluiceClient;
+import io.sluice.pfs.Projects;
 
 import java.io.IOException;
 import java.io.InputStream;
@@ -360,6 +361,7 @@ public final class FileVerbs {
                 {
                     param("SRC_REPO@REF:/PATH", "The file to copy.");
                     param("DST_REPO@BRANCH:/PATH", "Where the copy goes (in a new commit).");
+                    option("--src-project", "PROJECT", "Project of the source repo (default: the one --project names).");
                 }
 
                 @Override
@@ -368,7 +370,11 @@ public final class FileVerbs {
                     String dstArg = positional(1);
                     RefArg src = RefArg.parse(srcArg, v1());
                     RefArg dst = RefArg.parse(dstArg, v1());
-                    client().post(dst.repoPath() + "/files/copy", null, Map.of("srcRepo", src.repo(), "srcRef", src.ref(),
+                    String srcProject = value("--src-project");
+                    // the daemon reads a "project/repo" source in that project ("default/x" too), a bare name in the
+                    // destination's
+                    String srcRepo = srcProject == null ? src.repo() : Projects.checkName(srcProject) + "/" + src.repo();
+                    client().post(dst.repoPath() + "/files/copy", null, Map.of("srcRepo", srcRepo, "srcRef", src.ref(),
                             "srcPath", src.requirePath(srcArg), "branch", dst.ref(), "path", dst.requirePath(dstArg)));
                 }
             };
