@@ -56,7 +56,9 @@ final class ChunkStore implements Closeable {
     /** The chunks of writes not yet committed, which gc leaves alone without waiting for the writes. */
     private final ChunkPins pins = new ChunkPins();
     /** Where packed chunks are, a hint for deduplicating small files (see {@link PackIndex}). */
-    private final PackIndex packIndex = new PackIndex();
+    /** Its slots (20 bytes each) take at most a sixteenth of the heap: ~260,000 chunks at -Xmx256m. */
+    private final PackIndex packIndex = new PackIndex(Integer.highestOneBit(
+            (int) Math.max(1024, Math.min(1 << 30, Runtime.getRuntime().maxMemory() / 16 / 20))));
     private final SecureRandom random = new SecureRandom();
     private volatile boolean closed;
     /** One gc at a time. */

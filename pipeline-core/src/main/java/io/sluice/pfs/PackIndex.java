@@ -10,8 +10,10 @@ import java.util.Map;
  * Where packed chunks are, by chunk id, for deduplication only: a hint that a put checks byte for byte
  * against the pack before trusting it, so a stale, colliding or missing entry costs a write, never a
  * wrong file, and the index needs no crash safety (it lives in memory and is refilled from the manifests
- * at start). Keyed by the first 8 bytes of the id in an open-addressing table of primitive arrays (about
- * 24 bytes an entry), so a million packed chunks cost tens of MB, not hundreds. Thread-safe.
+ * at start). Keyed by the first 8 bytes of the id in an open-addressing table of primitive arrays (20
+ * bytes a slot, a quarter to a half of them used), so a million packed chunks cost tens of MB, not hundreds;
+ * and the table stops growing at {@code maxSlots}: past that many chunks a hint is not kept, which costs
+ * storing those bytes again if they come again, never a wrong file. Thread-safe.
  */
 final class PackIndex {
     private static final int EMPTY = -1;
@@ -24,6 +26,17 @@ final class PackIndex {
     private int[] offsets = new int[1024];
     private int[] sizes = new int[1024];
     private int used;
+    private final int maxSlots;
+    /** The table is at {@link #maxSlots} and half full of live entries: no hint is added until a pack goes. */
+    private boolean full;
+
+    /** An index of at most {@code maxSlots} slots (a power of two, 1024 or more): about half as many chunks. */
+    PackIndex(int maxSlots) {
+        if (maxSlots < 1024 || Integer.bitCount(maxSlots) != 1) {
+            throw new IllegalArgumentException("maxSlots must be a power of two of 1024 or more: " + maxSlots);
+        }
+        this.maxSlots = maxSlots;
+    }
 
     /** Where pack {@code pack} holds {@code size} bytes of chunk {@code id} at {@code offset}; replaces an older hint. */
     synchronized void add(String pack, String id, long offset, long size) {
@@ -36,8 +49,8 @@ final class PackIndex {
             packs.add(pack);
             ordinals.put(pack, ord);
         }
-        if (2 * (used + 1) > keys.length) {
-            resize();
+        if (2 * (used + 1) > keys.length && (full || !resize())) {
+            return;
         }
         put(key(id), ord, (int) offset, (int) size);
     }
@@ -59,6 +72,7 @@ final class PackIndex {
         Integer ord = ordinals.remove(pack);
         if (ord != null) {
             packs.set(ord, null);
+            full = false; // its entries are dead now: the next resize may make room
         }
     }
 
@@ -81,8 +95,11 @@ final class PackIndex {
         sizes[i] = size;
     }
 
-    /** Doubles the table when it is half full, leaving out the entries of deleted packs. */
-    private void resize() {
+    /**
+     * Rebuilds the half-full table without the entries of deleted packs, twice as large if they were few;
+     * false (and {@link #full}) if it is at its bound and would still be half full.
+     */
+    private boolean resize() {
         long[] oldKeys = keys;
         int[] oldPacks = packOf;
         int[] oldOffsets = offsets;
@@ -94,8 +111,12 @@ final class PackIndex {
             }
         }
         int n = oldKeys.length;
-        while (2 * (live + 1) > n / 2) {
+        while (10L * (live + 1) > 3L * n && n < maxSlots) { // to at most 30% full: room before the next
             n *= 2;
+        }
+        if (2 * (live + 1) > n) {
+            full = true;
+            return false;
         }
         keys = new long[n];
         packOf = filled(n);
@@ -107,6 +128,7 @@ final class PackIndex {
                 put(oldKeys[i], oldPacks[i], oldOffsets[i], oldSizes[i]);
             }
         }
+        return true;
     }
 
     private static long key(String id) {

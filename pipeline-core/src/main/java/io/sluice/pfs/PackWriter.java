@@ -26,6 +26,11 @@ import java.util.concurrent.atomic.AtomicLong;
 final class PackWriter implements Closeable {
     /** A pack is sealed once it holds this many bytes: large enough that its object cost is amortised. */
     static final int TARGET = 4 << 20;
+    /**
+     * Or once it holds this many chunks: each costs the open pack ~200 bytes of heap (its entry, id and
+     * array) until sealed, and 4 MiB of one-byte files would be millions of them.
+     */
+    static final int MAX_CHUNKS = 32_768;
 
     private final ObjectStore store;
     private final ByteBudget budget;
@@ -73,7 +78,7 @@ final class PackWriter implements Closeable {
         parts.add(bytes);
         size += bytes.length;
         chunks.put(chunk.id(), placed);
-        if (size >= TARGET) {
+        if (size >= TARGET || chunks.size() >= MAX_CHUNKS) {
             seal();
         }
         return placed;

@@ -30,7 +30,12 @@ import java.util.function.Consumer;
 public final class PfsService implements Closeable {
 
     private final ObjectMapper json = new ObjectMapper();
-    final MetaCache cache = new MetaCache(json.getFactory(), 500_000, 100_000, 64L << 20);
+    /**
+     * Up to 500,000 files' sizes and hashes (~200 bytes each), fewer in a small heap: a 256 MiB daemon keeps
+     * ~130,000, a tenth of its heap, so that an upload of a million files, which remembers each, stays in it.
+     */
+    final MetaCache cache = new MetaCache(json.getFactory(),
+            (int) Math.max(10_000, Math.min(500_000, Runtime.getRuntime().maxMemory() / 2048)), 100_000, 64L << 20);
     final ChunkStore chunks;
     final TreeReader reads;
     final CommitEvents events = new CommitEvents();

@@ -3,6 +3,7 @@ package io.sluice.pfs;
 import org.junit.jupiter.api.Test;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 /** The pack index finds what was added, forgets deleted packs, keeps entries across growth. */
 class PackIndexTest {
@@ -12,7 +13,7 @@ class PackIndexTest {
 
     @Test
     void findsAddedChunksForgetsDroppedPacksAndSurvivesGrowth() {
-        PackIndex index = new PackIndex();
+        PackIndex index = new PackIndex(1 << 20);
         String p1 = "1".repeat(32);
         String p2 = "2".repeat(32);
         for (int i = 0; i < 10_000; i++) {
@@ -35,5 +36,25 @@ class PackIndexTest {
         // a chunk re-packed after its pack was deleted is found in its new pack
         index.add(p1, id(42), 7, 50);
         assertThat(index.find(id(42), 50, 9).pack()).isEqualTo(p1);
+    }
+
+    @Test
+    void atItsBoundTheIndexKeepsTheHintsItHasAndTakesNewOnesOnceAPackGoes() {
+        PackIndex index = new PackIndex(1024);
+        String p1 = "1".repeat(32);
+        String p2 = "2".repeat(32);
+        for (int i = 0; i < 10_000; i++) {
+            index.add(p1, id(i), i, 1);
+        }
+        assertThat(index.size()).isBetween(300, 512);
+        assertThat(index.find(id(0), 1, 0)).isNotNull();
+        assertThat(index.find(id(9_999), 1, 0)).as("past the bound: not kept").isNull();
+        index.dropPack(p1);
+        for (int i = 10_000; i < 10_100; i++) {
+            index.add(p2, id(i), i, 1);
+        }
+        assertThat(index.find(id(10_099), 1, 0)).isNotNull();
+        assertThat(index.size()).isEqualTo(100);
+        assertThatThrownBy(() -> new PackIndex(1000)).isInstanceOf(IllegalArgumentException.class);
     }
 }
