@@ -16,7 +16,12 @@ import java.util.List;
  * {@link TreeEditor#putAll} merges into a tree one directory at a time. Not thread-safe.
  */
 final class PutLog {
-    private static final int PAGE_BITS = 20;
+    /**
+     * 256 KiB pages: under half of G1's smallest region, so they are ordinary objects that a collection can
+     * move; 1 MiB pages were humongous, a region and a half each, and pinned where they lay, scattered, so
+     * that the one large array a directory's tree is written into at landing found no room.
+     */
+    private static final int PAGE_BITS = 18;
     private static final int PAGE = 1 << PAGE_BITS;
     private static final int ID = 20;
     /** A record's size when its put was overridden by a later edit of the path that is not a plain put. */
