@@ -312,14 +312,19 @@ final class ChunkStore implements Closeable {
      */
     private void walkManifests(DataRepo r, boolean stable, List<String> problems, ChunkVisitor visitor) {
         Set<ObjectId> seen = new HashSet<>();
-        try (ObjectReader reader = r.git.newObjectReader(); RevWalk walk = new RevWalk(reader)) {
-            for (ObjectId tip : stable ? r.stableTips() : r.tips()) {
-                walk.markStart(walk.parseCommit(tip));
-            }
-            for (RevCommit c : walk) {
-                String where = r.name + "@" + r.atCommit(c).meta().id();
-                walkTree(reader, c.getTree(), "", where, seen, problems, visitor);
-            }
+        try {
+            r.read(reader -> {
+                try (RevWalk walk = new RevWalk(reader)) {
+                    for (ObjectId tip : stable ? r.stableTips() : r.tips()) {
+                        walk.markStart(walk.parseCommit(tip));
+                    }
+                    for (RevCommit c : walk) {
+                        String where = r.name + "@" + r.atCommit(c).meta().id();
+                        walkTree(reader, c.getTree(), "", where, seen, problems, visitor);
+                    }
+                }
+                return null;
+            });
         } catch (IOException e) {
             problems.add(r.name + ": git repository unreadable (" + e.getMessage() + ")");
         }

@@ -106,15 +106,14 @@ public final class FileBatch implements Closeable {
                 checkOld = before.edit().checkOld();
                 basisId = before.edit().old();
             } else if (append) {
-                try (ObjectReader reader = r.git.newObjectReader()) {
-                    Entry e = cache.lookup(reader, currentTree(), p);
-                    if (e != null && e.mode() == FileMode.TREE) {
-                        throw SluiceException.invalid("cannot append to '" + p + "': it is a directory");
-                    }
-                    if (e != null) {
-                        basis = cache.manifest(reader, e.id());
-                        basisId = e.id();
-                    }
+                ObjectId tree = currentTree();
+                Entry e = r.read(reader -> cache.lookup(reader, tree, p));
+                if (e != null && e.mode() == FileMode.TREE) {
+                    throw SluiceException.invalid("cannot append to '" + p + "': it is a directory");
+                }
+                if (e != null) {
+                    basis = r.read(reader -> cache.manifest(reader, e.id()));
+                    basisId = e.id();
                 }
             }
             long from = before != null && before.edit().kind() == TreeEditor.Kind.PUT && append
@@ -247,18 +246,20 @@ public final class FileBatch implements Closeable {
         DataRepo src = repos.get(srcRepo);
         Indexed x = commits.resolve(src, srcRef, false);
         io(() -> {
-            try (ObjectReader reader = src.git.newObjectReader()) {
-                Entry e = cache.lookup(reader, x.tree(), sp);
-                if (e == null) {
-                    throw noFile(srcRepo, srcRef, sp);
-                }
-                pinCopied(reader, e, srcRepo + "@" + srcRef + ":" + sp, quiet);
-                if (src != r) {
-                    copyObjects(reader, e.mode(), e.id());
-                }
-                long size = cache.size(reader, e.mode(), e.id());
-                TreeEditor.Kind kind = e.mode() == FileMode.TREE ? TreeEditor.Kind.SET : TreeEditor.Kind.PUT;
-                edit(dp, new Pending(new Edit(dp, kind, e.mode(), e.id(), size, false, null), null, 0));
+            try {
+                Edit edit = src.read(reader -> {
+                    Entry e = cache.lookup(reader, x.tree(), sp);
+                    if (e == null) {
+                        throw noFile(srcRepo, srcRef, sp);
+                    }
+                    pinCopied(reader, e, srcRepo + "@" + srcRef + ":" + sp, quiet);
+                    if (src != r) {
+                        copyObjects(reader, e.mode(), e.id());
+                    }
+                    TreeEditor.Kind kind = e.mode() == FileMode.TREE ? TreeEditor.Kind.SET : TreeEditor.Kind.PUT;
+                    return new Edit(dp, kind, e.mode(), e.id(), cache.size(reader, e.mode(), e.id()), false, null);
+                });
+                edit(dp, new Pending(edit, null, 0));
             } catch (IOException e) {
                 if (!repos.isCurrent(src)) {
                     throw SluiceException.notFound("repo '" + srcRepo + "' was deleted while copying from it");
@@ -347,29 +348,27 @@ public final class FileBatch implements Closeable {
         // every chunk and pack this batch wrote or found in place, durable before any commit can name it
         packs.seal();
         chunks.store().sync();
-        try (ObjectReader reader = r.git.newObjectReader()) {
-            return DataRepo.retry(() -> {
-                String stale;
-                ReentrantLock lock = r.lock(branch);
-                lock.lock();
-                try {
-                    ObjectId open = r.open(branch);
-                    if (open != null && description != null) {
-                        throw SluiceException.conflict(r.name + "@" + branch + " has an open commit "
-                                + r.atCommit(open).meta().id() + ": finish or drop it first");
-                    }
-                    try {
-                        return open != null ? intoOpen(reader, open) : ownCommit(reader);
-                    } catch (TreeEditor.StaleEditException e) {
-                        stale = e.path;
-                    }
-                } finally {
-                    lock.unlock();
+        return r.read(reader -> DataRepo.retry(() -> {
+            String stale;
+            ReentrantLock lock = r.lock(branch);
+            lock.lock();
+            try {
+                ObjectId open = r.open(branch);
+                if (open != null && description != null) {
+                    throw SluiceException.conflict(r.name + "@" + branch + " has an open commit "
+                            + r.atCommit(open).meta().id() + ": finish or drop it first");
                 }
-                redoAppend(reader, currentTree(), stale);
-                return null;
-            });
-        }
+                try {
+                    return open != null ? intoOpen(reader, open) : ownCommit(reader);
+                } catch (TreeEditor.StaleEditException e) {
+                    stale = e.path;
+                }
+            } finally {
+                lock.unlock();
+            }
+            redoAppend(reader, currentTree(), stale);
+            return null;
+        }));
     }
 
     /** A commit of its own on the branch head; null if the ref moved underneath (retry). */
