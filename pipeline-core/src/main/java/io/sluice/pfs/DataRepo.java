@@ -559,6 +559,11 @@ final class DataRepo implements Closeable {
             }
         }
 
+        /** A reader that sees the objects inserted so far, flushed or not; obtain a new one after more inserts. */
+        ObjectReader reader() {
+            return pack != null ? pack.newReader() : git.newObjectReader(); // loose objects are on disk at once
+        }
+
         /** Makes everything inserted so far durable and visible. */
         void flush() throws IOException {
             loose.flush();

@@ -375,7 +375,7 @@ public final class FileBatch implements Closeable {
     private Result ownCommit(ObjectReader reader) throws IOException, TreeEditor.StaleEditException {
         ObjectId head = r.head(branch);
         Indexed h = head == null ? null : r.atCommit(head);
-        TreeEditor.Result res = edit(reader, h == null ? null : h.tree());
+        TreeEditor.Result res = edit(h == null ? null : h.tree());
         CommitMeta meta = new CommitMeta(commitId, branch, h == null ? null : h.meta().id(),
                 description == null ? "" : description, started, Instant.now(),
                 (h == null ? 0 : h.meta().size()) + res.sizeDelta(), provenance, set);
@@ -391,7 +391,7 @@ public final class FileBatch implements Closeable {
     /** Applies the edits to the open commit; null if its ref moved underneath (retry). */
     private Result intoOpen(ObjectReader reader, ObjectId open) throws IOException, TreeEditor.StaleEditException {
         Indexed wip = r.atCommit(open);
-        TreeEditor.Result res = edit(reader, wip.tree());
+        TreeEditor.Result res = edit(wip.tree());
         CommitMeta meta = wip.meta().withSize(wip.meta().size() + res.sizeDelta());
         ObjectId c = r.writeCommit(writer.inserter(), res.tree(), wip.parentCommit(), meta);
         writer.flush();
@@ -406,14 +406,20 @@ public final class FileBatch implements Closeable {
      * The tree {@code base} with this batch's changes: the edits, then the plain puts. So a put under a
      * directory the same batch deletes or copies over is kept whichever came first, as it always was here.
      */
-    private TreeEditor.Result edit(ObjectReader reader, ObjectId base) throws IOException, TreeEditor.StaleEditException {
-        TreeEditor.Result edited = pending.isEmpty() ? new TreeEditor.Result(base, 0)
-                : commits.applyEdits(reader, writer.inserter(), base, pending.values().stream().map(Pending::edit).toList());
-        if (puts.size() == 0) {
-            return edited.tree() != null ? edited : commits.applyEdits(reader, writer.inserter(), null, List.of());
+    private TreeEditor.Result edit(ObjectId base) throws IOException, TreeEditor.StaleEditException {
+        // each step reads what the steps before it wrote, and this batch's pack is not flushed yet
+        TreeEditor.Result edited;
+        try (ObjectReader reader = writer.reader()) {
+            edited = pending.isEmpty() && base != null ? new TreeEditor.Result(base, 0)
+                    : commits.applyEdits(reader, writer.inserter(), base, pending.values().stream().map(Pending::edit).toList());
         }
-        TreeEditor.Result put = commits.putAll(reader, writer.inserter(), edited.tree(), puts);
-        return new TreeEditor.Result(put.tree(), edited.sizeDelta() + put.sizeDelta());
+        if (puts.size() == 0) {
+            return edited;
+        }
+        try (ObjectReader reader = writer.reader()) {
+            TreeEditor.Result put = commits.putAll(reader, writer.inserter(), edited.tree(), puts);
+            return new TreeEditor.Result(put.tree(), edited.sizeDelta() + put.sizeDelta());
+        }
     }
 
     /** Re-chunks an append onto the file as it is now in {@code base}, reading the added bytes back. */

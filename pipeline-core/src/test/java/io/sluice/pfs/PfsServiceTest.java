@@ -698,6 +698,25 @@ class PfsServiceTest {
     }
 
     @Test
+    void aBatchOfManyPutsAndADeleteLandsWithTheTreesItWroteNotYetFlushed() throws IOException {
+        // past the first 64 objects a batch writes into a pack that no reader sees until it lands: the tree
+        // the delete leaves must be read back through the writer, as the job output of a changed head does
+        pfs.createRepo("r", "");
+        pfs.putFile("r", "master", "/old/a", text("a"), false);
+        pfs.putFile("r", "master", "/keep/b", text("b"), false);
+        try (FileBatch b = pfs.openBatch("r", "master")) {
+            b.delete("/old");
+            for (int i = 0; i < 200; i++) {
+                b.put("/keep/new" + i, text("n" + i), false);
+            }
+            b.commit();
+        }
+        assertThat(pfs.listFile("r", "master", "/")).extracting(FileInfo::path).containsExactly("/keep");
+        assertThat(pfs.listFile("r", "master", "/keep")).hasSize(201);
+        assertThat(read("r", "master", "/keep/new199")).isEqualTo("n199");
+    }
+
+    @Test
     void aBatchsPlainPutsAndItsOtherEditsLandTogetherInTheOrderTheyCame() throws IOException {
         pfs.createRepo("r", "");
         pfs.putFile("r", "master", "/old/kept", text("kept"), false);
