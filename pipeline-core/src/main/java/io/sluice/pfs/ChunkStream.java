@@ -23,7 +23,13 @@ public final class ChunkStream extends InputStream {
         }
     }
 
-    private final ObjectStore store;
+    /** Where a stream's chunks are read from. */
+    interface Source {
+        /** The bytes of chunk {@code c} as stored (checked by the stream, not here). */
+        InputStream open(FileManifest.Chunk c) throws IOException;
+    }
+
+    private final Source source;
     private final List<FileManifest.Chunk> chunks;
     private final String file;
     private int next;
@@ -40,7 +46,12 @@ public final class ChunkStream extends InputStream {
 
     /** As {@link #ChunkStream(ObjectStore, List, long, long)}; {@code file} names the file in damage reports. */
     public ChunkStream(ObjectStore store, List<FileManifest.Chunk> chunks, long offset, long length, String file) {
-        this.store = store;
+        this(c -> ChunkCheck.open(store, c), chunks, offset, length, file);
+    }
+
+    /** As {@link #ChunkStream(ObjectStore, List, long, long, String)}, reading the chunks from {@code source}. */
+    ChunkStream(Source source, List<FileManifest.Chunk> chunks, long offset, long length, String file) {
+        this.source = source;
         this.chunks = chunks;
         this.file = file;
         long total = chunks.stream().mapToLong(FileManifest.Chunk::size).sum();
@@ -112,7 +123,7 @@ public final class ChunkStream extends InputStream {
         }
         int got = 0;
         boolean longer = false;
-        try (InputStream in = ChunkCheck.open(store, c)) {
+        try (InputStream in = source.open(c)) {
             // one byte more than the chunk should hold tells a chunk that grew from one that is whole
             for (int n; got <= size && (n = in.read(buf, got, size + 1 - got)) > 0; ) {
                 got += n;

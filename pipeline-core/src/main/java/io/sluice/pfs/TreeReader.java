@@ -165,6 +165,7 @@ final class TreeReader {
             if (e.mode() != FileMode.TREE) {
                 throw SluiceException.invalid("'" + p + "' is a file in " + at.name() + "; get it without -r");
             }
+            PackWindow packs = new PackWindow(store); // files of one upload lie in tree order in its packs
             try (TreeWalk tw = new TreeWalk(reader)) {
                 tw.addTree(e.id());
                 tw.setRecursive(true);
@@ -172,7 +173,7 @@ final class TreeReader {
                     String rel = tw.getPathString();
                     FileManifest m = cache.manifest(reader, tw.getObjectId(0));
                     String name = at.name() + ":" + (p.equals("/") ? "" : p) + "/" + rel;
-                    try (ChunkStream in = new ChunkStream(store, m.chunks(), 0, -1, name)) {
+                    try (ChunkStream in = new ChunkStream(packs, m.chunks(), 0, -1, name)) {
                         out.file(rel, m.size(), in);
                     }
                 }
