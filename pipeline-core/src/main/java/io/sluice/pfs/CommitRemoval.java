@@ -137,18 +137,16 @@ public final class CommitRemoval {
         List<DataRepo> repos = this.repos.sorted();
         while (!todo.isEmpty()) {
             String s = todo.poll();
-            Set<String> members = new HashSet<>();
-            for (DataRepo r : repos) {
-                r.inSet(s).forEach(x -> members.add(r.name + "@" + x.meta().id()));
-            }
-            for (DataRepo r : repos) {
-                for (Indexed x : r.indexed()) {
-                    String other = x.meta().setId();
-                    if (!looked.contains(other) && x.meta().provenance().stream()
-                            .anyMatch(p -> members.contains(p.repo() + "@" + p.id()))) {
-                        looked.add(other);
-                        found.add(other);
-                        todo.add(other);
+            for (DataRepo member : repos) {
+                for (Indexed m : member.inSet(s)) {
+                    for (DataRepo r : repos) { // by each repo's provenance index, not a scan of its commits
+                        for (Indexed x : r.derivedFrom(member.name, m.meta().id())) {
+                            String other = x.meta().setId();
+                            if (looked.add(other)) {
+                                found.add(other);
+                                todo.add(other);
+                            }
+                        }
                     }
                 }
             }

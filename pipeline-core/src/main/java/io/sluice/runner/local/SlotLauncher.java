@@ -49,6 +49,8 @@ public final class SlotLauncher implements Launcher {
     private final Deque<Slot> idle = new ArrayDeque<>();
     /** Users looked up so far; an empty value: this machine knows no such user. */
     private final Map<String, Optional<HelperScript.RunAs>> users = new ConcurrentHashMap<>();
+    /** PATH as datums see it, by privilege and PATH: the same for every datum of a pipeline, so found once. */
+    private final Map<String, String> paths = new ConcurrentHashMap<>();
     private final List<Slot> all = new ArrayList<>();
     private final ExecutorService spawner = Executors.newSingleThreadExecutor(r -> {
         Thread t = new Thread(r, "slot-spawner");
@@ -159,8 +161,12 @@ public final class SlotLauncher implements Launcher {
                     }
                 }
                 boolean privileged = user.isEmpty() || user.equals("0") || user.equals("root");
+                String path = command.env().getOrDefault("PATH", "");
+                if (paths.size() > 1000) {
+                    paths.clear(); // as many PATHs as pipelines, so in practice never
+                }
                 DatumCommand c = command.withEnv(Map.of("PATH",
-                        inNamespace(command.env().getOrDefault("PATH", ""), privileged)));
+                        paths.computeIfAbsent(privileged + ":" + path, k -> inNamespace(path, privileged))));
                 Exit exit = slot.run(c, prevRelative, runAs, unknown, logs);
                 healthy = true;
                 return exit;
