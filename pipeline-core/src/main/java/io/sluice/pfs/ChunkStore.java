@@ -55,8 +55,10 @@ final class ChunkStore implements Closeable {
     private final AtomicLong storedBytes = new AtomicLong();
     /** The chunks of writes not yet committed, which gc leaves alone without waiting for the writes. */
     private final ChunkPins pins = new ChunkPins();
-    /** Where packed chunks are, a hint for deduplicating small files (see {@link PackIndex}). */
-    /** Its slots (20 bytes each) take at most a sixteenth of the heap: ~260,000 chunks at -Xmx256m. */
+    /**
+     * Where packed chunks are, a hint for deduplicating small files (see {@link PackIndex}); its slots (20
+     * bytes each) take at most a sixteenth of the heap: ~260,000 chunks at -Xmx256m.
+     */
     private final PackIndex packIndex = new PackIndex(Integer.highestOneBit(
             (int) Math.max(1024, Math.min(1 << 30, Runtime.getRuntime().maxMemory() / 16 / 20))));
     private final SecureRandom random = new SecureRandom();

@@ -537,11 +537,8 @@ final class DataRepo implements Closeable {
         private int count;
 
         ObjectInserter inserter() {
-            if (pack == null && ++count > LOOSE_LIMIT) {
+            if (++count > LOOSE_LIMIT && pack == null) {
                 pack = git.getObjectDatabase().newPackInserter();
-            }
-            if (pack != null) {
-                count++;
             }
             return pack != null ? pack : loose;
         }

@@ -98,8 +98,9 @@ public final class FileBatch implements Closeable {
             ObjectId basisId = null;
             boolean checkOld = append;
             if (logged != null) { // appending to a file this batch put: it is the basis, whatever is there now
-                writer.flush();
-                basis = r.read(reader -> cache.manifest(reader, logged));
+                try (ObjectReader reader = writer.reader()) { // its manifest may be in the unflushed pack
+                    basis = cache.manifest(reader, logged);
+                }
                 checkOld = false;
             } else if (append && before != null && before.edit().kind() == TreeEditor.Kind.PUT) {
                 basis = before.written();
@@ -359,7 +360,7 @@ public final class FileBatch implements Closeable {
                             + r.atCommit(open).meta().id() + ": finish or drop it first");
                 }
                 try {
-                    return open != null ? intoOpen(reader, open) : ownCommit(reader);
+                    return open != null ? intoOpen(open) : ownCommit();
                 } catch (TreeEditor.StaleEditException e) {
                     stale = e.path;
                 }
@@ -372,7 +373,7 @@ public final class FileBatch implements Closeable {
     }
 
     /** A commit of its own on the branch head; null if the ref moved underneath (retry). */
-    private Result ownCommit(ObjectReader reader) throws IOException, TreeEditor.StaleEditException {
+    private Result ownCommit() throws IOException, TreeEditor.StaleEditException {
         ObjectId head = r.head(branch);
         Indexed h = head == null ? null : r.atCommit(head);
         TreeEditor.Result res = edit(h == null ? null : h.tree());
@@ -389,7 +390,7 @@ public final class FileBatch implements Closeable {
     }
 
     /** Applies the edits to the open commit; null if its ref moved underneath (retry). */
-    private Result intoOpen(ObjectReader reader, ObjectId open) throws IOException, TreeEditor.StaleEditException {
+    private Result intoOpen(ObjectId open) throws IOException, TreeEditor.StaleEditException {
         Indexed wip = r.atCommit(open);
         TreeEditor.Result res = edit(wip.tree());
         CommitMeta meta = wip.meta().withSize(wip.meta().size() + res.sizeDelta());

@@ -144,7 +144,7 @@ final class TreeEditor {
         for (int k = lo; k < hi; ) {
             int end = nameEnd(puts, order[k], prefix);
             bound += FILE.length + (end - prefix) + 1 + Constants.OBJECT_ID_LENGTH;
-            k = end < puts.pathLength(order[k]) ? groupEnd(puts, order, k, hi, end) : k + 1;
+            k = end < puts.pathLength(order[k]) ? groupEnd(puts, order, k, hi, prefix, end) : k + 1;
         }
         if (bound > Integer.MAX_VALUE - 16) {
             throw SluiceException.invalid("a directory of this upload would be over 2 GiB as a tree");
@@ -159,7 +159,7 @@ final class TreeEditor {
             boolean dir = end < puts.pathLength(rec);
             byte[] name = new byte[end - prefix];
             puts.copyPath(rec, prefix, name, 0, name.length);
-            int next = dir ? groupEnd(puts, order, k, hi, end) : k + 1;
+            int next = dir ? groupEnd(puts, order, k, hi, prefix, end) : k + 1;
             TreeReader.Entry existing = null;
             if (old != null) {
                 int at = old.lowerBound(name, dir);
@@ -202,21 +202,24 @@ final class TreeEditor {
         return p;
     }
 
-    /** The end of the run of puts from {@code k} on under the directory whose path is record order[k]'s first {@code end} bytes. */
-    private static int groupEnd(PutLog puts, int[] order, int k, int hi, int end) {
+    /**
+     * The end of the run of puts from {@code k} on under the directory whose path is record order[k]'s first
+     * {@code end} bytes; every record in {@code [k, hi)} shares the first {@code prefix} of them already.
+     */
+    private static int groupEnd(PutLog puts, int[] order, int k, int hi, int prefix, int end) {
         int first = order[k];
         int next = k + 1;
-        while (next < hi && sameDir(puts, first, order[next], end)) {
+        while (next < hi && sameDir(puts, first, order[next], prefix, end)) {
             next++;
         }
         return next;
     }
 
-    private static boolean sameDir(PutLog puts, int a, int b, int end) {
+    private static boolean sameDir(PutLog puts, int a, int b, int prefix, int end) {
         if (puts.pathLength(b) <= end || puts.pathByte(b, end) != '/') {
             return false;
         }
-        for (int p = end - 1; p >= 0; p--) { // from the end: the shared directory prefix differs last
+        for (int p = end - 1; p >= prefix; p--) {
             if (puts.pathByte(a, p) != puts.pathByte(b, p)) {
                 return false;
             }

@@ -709,11 +709,12 @@ class PfsServiceTest {
             for (int i = 0; i < 200; i++) {
                 b.put("/keep/new" + i, text("n" + i), false);
             }
+            b.put("/keep/new199", text("+"), true); // an append onto a put whose manifest is in that pack
             b.commit();
         }
         assertThat(pfs.listFile("r", "master", "/")).extracting(FileInfo::path).containsExactly("/keep");
         assertThat(pfs.listFile("r", "master", "/keep")).hasSize(201);
-        assertThat(read("r", "master", "/keep/new199")).isEqualTo("n199");
+        assertThat(read("r", "master", "/keep/new199")).isEqualTo("n199+");
     }
 
     @Test
